@@ -1,0 +1,413 @@
+/*
+ * The suite supervisor: start daemons, restart crashed ones with backoff,
+ * stop everything cleanly on SIGINT/SIGTERM.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mamori/mm_core.h"
+#include "mamori/mm_event.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_supervisor.h"
+
+const char mm_suite_default_config[] =
+    "{\n"
+    "  \"mamori-suite:suite\": {\n"
+    "    \"log-level\": \"info\"\n"
+    "  }\n"
+    "}\n";
+
+/* ------------------------------------------------------------ config */
+
+static int copy_str(char *dst, size_t len, const char *src)
+{
+    int n = snprintf(dst, len, "%s", src ? src : "");
+    return (n < 0 || (size_t)n >= len) ? MM_ELIMIT : 0;
+}
+
+/* Replace {state-dir} and {pki-dir} in one argument. */
+static char *expand_arg(const char *arg, const mm_suite_config *c)
+{
+    static const struct {
+        const char *token;
+        size_t off;
+    } tokens[] = {{"{state-dir}", offsetof(mm_suite_config, state_dir)},
+                  {"{pki-dir}", offsetof(mm_suite_config, pki_dir)}};
+    char out[4096];
+    size_t o = 0;
+    while (*arg && o + 1 < sizeof(out)) {
+        bool done = false;
+        for (size_t t = 0; t < 2 && !done; t++) {
+            size_t tl = strlen(tokens[t].token);
+            if (strncmp(arg, tokens[t].token, tl) != 0)
+                continue;
+            const char *val = (const char *)c + tokens[t].off;
+            int n = snprintf(out + o, sizeof(out) - o, "%s", val);
+            if (n < 0 || (size_t)n >= sizeof(out) - o)
+                return NULL;
+            o += (size_t)n;
+            arg += tl;
+            done = true;
+        }
+        if (!done)
+            out[o++] = *arg++;
+    }
+    if (*arg)
+        return NULL;
+    out[o] = '\0';
+    return strdup(out);
+}
+
+static int default_state_dir(char *out, size_t len)
+{
+    const char *xdg = getenv("XDG_STATE_HOME");
+    if (xdg && *xdg) {
+        int n = snprintf(out, len, "%s/mamori", xdg);
+        return (n < 0 || (size_t)n >= len) ? MM_ELIMIT : 0;
+    }
+    return copy_str(out, len, "./var");
+}
+
+static int daemon_from_node(const struct lyd_node *list, mm_suite_config *c, mm_daemon_spec *d)
+{
+    const struct lyd_node *leaf;
+    size_t argc = 1;
+    d->enabled = true;
+    LY_LIST_FOR(lyd_child(list), leaf)
+    {
+        const char *name = leaf->schema->name;
+        const char *val = lyd_get_value(leaf);
+        if (!strcmp(name, "name"))
+            MM_GUARD(copy_str(d->name, sizeof(d->name), val));
+        else if (!strcmp(name, "enabled"))
+            d->enabled = !strcmp(val, "true");
+        else if (!strcmp(name, "program"))
+            MM_GUARD(copy_str(d->program, sizeof(d->program), val));
+        else if (!strcmp(name, "listen"))
+            MM_GUARD(copy_str(d->listen, sizeof(d->listen), val));
+        else if (!strcmp(name, "connect-hint"))
+            MM_GUARD(copy_str(d->hint, sizeof(d->hint), val));
+        else if (!strcmp(name, "argument")) {
+            MM_ENSURE(argc <= MM_SUPERVISOR_MAX_ARGS, MM_ELIMIT);
+            d->argv[argc] = expand_arg(val, c);
+            MM_ENSURE(d->argv[argc], MM_ELIMIT);
+            argc++;
+        }
+    }
+    d->argv[0] = strdup(d->program);
+    MM_ENSURE(d->argv[0], MM_ENOMEM);
+    d->argv[argc] = NULL;
+    return 0;
+}
+
+int mm_suite_config_from_tree(const mm_config *cfg, mm_suite_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    const char *sd = mm_config_str(cfg, "/mamori-suite:suite/state-dir", NULL);
+    MM_GUARD(sd ? copy_str(c->state_dir, sizeof(c->state_dir), sd)
+                : default_state_dir(c->state_dir, sizeof(c->state_dir)));
+    const char *pd = mm_config_str(cfg, "/mamori-suite:suite/pki-dir", NULL);
+    if (pd)
+        MM_GUARD(copy_str(c->pki_dir, sizeof(c->pki_dir), pd));
+    else
+        MM_GUARD(mm_pki_path(c->state_dir, "pki", c->pki_dir, sizeof(c->pki_dir)));
+    MM_GUARD(copy_str(c->log_level, sizeof(c->log_level),
+                      mm_config_str(cfg, "/mamori-suite:suite/log-level", "info")));
+    c->initial_backoff_ms =
+        mm_config_u32(cfg, "/mamori-suite:suite/restart/initial-backoff-ms", 500);
+    c->max_backoff_ms = mm_config_u32(cfg, "/mamori-suite:suite/restart/max-backoff-ms", 30000);
+    c->stable_after_s = mm_config_u32(cfg, "/mamori-suite:suite/restart/stable-after-s", 60);
+    struct lyd_node *suite = NULL;
+    if (cfg && cfg->tree && lyd_find_path(cfg->tree, "/mamori-suite:suite", 0, &suite) == 0) {
+        struct lyd_node *n;
+        LY_LIST_FOR(lyd_child(suite), n)
+        {
+            if (strcmp(n->schema->name, "daemon") != 0)
+                continue;
+            if (c->n_daemons == MM_SUPERVISOR_MAX_DAEMONS) {
+                mm_suite_config_clear(c);
+                return MM_ELIMIT;
+            }
+            int rc = daemon_from_node(n, c, &c->daemons[c->n_daemons++]);
+            if (rc < 0) {
+                mm_suite_config_clear(c);
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+void mm_suite_config_clear(mm_suite_config *c)
+{
+    for (size_t i = 0; i < c->n_daemons; i++)
+        for (size_t a = 0; c->daemons[i].argv[a]; a++)
+            free(c->daemons[i].argv[a]);
+    c->n_daemons = 0;
+}
+
+/* ------------------------------------------------------------ running */
+
+struct child {
+    const mm_daemon_spec *spec;
+    pid_t pid;
+    struct timespec started;
+    uint32_t backoff_ms;
+    unsigned restarts;
+    struct event *restart_timer;
+    struct supervisor *sv;
+};
+
+struct supervisor {
+    const mm_suite_config *cfg;
+    struct event_base *base;
+    struct event *sigchld;
+    struct event *kill_timer;
+    bool stopping;
+    size_t n;
+    struct child kids[MM_SUPERVISOR_MAX_DAEMONS];
+};
+
+static double seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Executable for a bare program name: beside our own binary first, then PATH. */
+static void resolve_program(const char *program, char *out, size_t len)
+{
+    snprintf(out, len, "%s", program);
+    if (strchr(program, '/'))
+        return;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    char cand[PATH_MAX];
+    int n2 = snprintf(cand, sizeof(cand), "%s/%s", self, program);
+    if (n2 > 0 && (size_t)n2 < sizeof(cand) && (size_t)n2 < len && access(cand, X_OK) == 0)
+        memcpy(out, cand, (size_t)n2 + 1);
+}
+
+static int spawn(struct child *k)
+{
+    const mm_suite_config *cfg = k->sv->cfg;
+    char exe[PATH_MAX];
+    resolve_program(k->spec->program, exe, sizeof(exe));
+    pid_t pid = fork();
+    if (pid < 0) {
+        mm_log_error("daemon-spawn", "name=%s err=\"%s\"", k->spec->name, strerror(errno));
+        return MM_ESYS;
+    }
+    if (pid == 0) {
+        /* Own process group: a terminal's Ctrl-C reaches the supervisor only,
+         * which then stops the daemons in order. */
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        setenv("MM_STATE_DIR", cfg->state_dir, 1);
+        setenv("MM_PKI_DIR", cfg->pki_dir, 1);
+        setenv("MM_LOG_LEVEL", cfg->log_level, 1);
+        execvp(exe, k->spec->argv);
+        fprintf(stderr, "mamori up: cannot execute %s: %s\n", exe, strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here, so a kill(-pid) right after fork finds the group */
+    k->pid = pid;
+    clock_gettime(CLOCK_MONOTONIC, &k->started);
+    mm_log_info("daemon-start", "name=%s pid=%ld program=%s restarts=%u", k->spec->name,
+                (long)pid, exe, k->restarts);
+    return 0;
+}
+
+static void on_restart(void *arg)
+{
+    struct child *k = arg;
+    if (!k->sv->stopping && k->pid == 0)
+        spawn(k);
+}
+
+static size_t running(const struct supervisor *sv)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sv->n; i++)
+        n += sv->kids[i].pid > 0;
+    return n;
+}
+
+static void describe_status(int status, char *out, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(out, len, "exit=%d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(out, len, "signal=%d", WTERMSIG(status));
+    else
+        snprintf(out, len, "status=%d", status);
+}
+
+static void child_exited(struct supervisor *sv, struct child *k, int status)
+{
+    char how[32];
+    describe_status(status, how, sizeof(how));
+    double ran = seconds_since(&k->started);
+    k->pid = 0;
+    if (sv->stopping) {
+        mm_log_info("daemon-stopped", "name=%s %s", k->spec->name, how);
+        return;
+    }
+    const mm_suite_config *cfg = sv->cfg;
+    if (ran >= cfg->stable_after_s || k->backoff_ms == 0)
+        k->backoff_ms = cfg->initial_backoff_ms;
+    else
+        k->backoff_ms = k->backoff_ms > cfg->max_backoff_ms / 2 ? cfg->max_backoff_ms
+                                                                 : k->backoff_ms * 2;
+    k->restarts++;
+    mm_log_warn("daemon-crashed", "name=%s %s ran_s=%.1f restart_in_ms=%u restarts=%u",
+                k->spec->name, how, ran, k->backoff_ms, k->restarts);
+    if (!k->restart_timer)
+        k->restart_timer = mm_timer_new(sv->base, k->backoff_ms, false, on_restart, k);
+    else
+        mm_timer_arm(k->restart_timer, k->backoff_ms);
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct supervisor *sv = arg;
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < sv->n; i++)
+            if (sv->kids[i].pid == pid)
+                child_exited(sv, &sv->kids[i], status);
+    }
+    if (sv->stopping && running(sv) == 0)
+        event_base_loopexit(sv->base, NULL);
+}
+
+static void on_kill_timer(void *arg)
+{
+    struct supervisor *sv = arg;
+    for (size_t i = 0; i < sv->n; i++) {
+        if (sv->kids[i].pid > 0) {
+            mm_log_warn("daemon-kill", "name=%s pid=%ld reason=grace-period-over",
+                        sv->kids[i].spec->name, (long)sv->kids[i].pid);
+            kill(-sv->kids[i].pid, SIGKILL); /* the whole process group */
+        }
+    }
+}
+
+static void on_shutdown(int signo, void *arg)
+{
+    (void)signo;
+    struct supervisor *sv = arg;
+    sv->stopping = true;
+    for (size_t i = 0; i < sv->n; i++)
+        if (sv->kids[i].pid > 0)
+            kill(-sv->kids[i].pid, SIGTERM);
+    if (running(sv) == 0) {
+        event_base_loopexit(sv->base, NULL);
+        return;
+    }
+    sv->kill_timer = mm_timer_new(sv->base, MM_SUPERVISOR_STOP_GRACE_MS, false, on_kill_timer, sv);
+}
+
+static int prepare_state(const mm_suite_config *cfg)
+{
+    if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+        mm_log_error("state-dir", "dir=%s err=\"%s\"", cfg->state_dir, strerror(errno));
+        return MM_ESYS;
+    }
+    if (mm_pki_exists(cfg->pki_dir))
+        return 0;
+    mm_log_info("pki-init", "dir=%s reason=first-run", cfg->pki_dir);
+    int rc = mm_pki_init(cfg->pki_dir, false);
+    if (rc < 0)
+        mm_log_error("pki-init", "dir=%s err=\"%s\"", cfg->pki_dir, mm_strerror(rc));
+    return rc;
+}
+
+static void print_banner(const struct supervisor *sv, FILE *out)
+{
+    const mm_suite_config *cfg = sv->cfg;
+    fprintf(out, "mamori %s up\n  state: %s\n  pki:   %s\n", MM_VERSION, cfg->state_dir,
+            cfg->pki_dir);
+    if (sv->n == 0) {
+        fprintf(out, "  no daemon is enabled; staying up until stopped (Ctrl-C or SIGTERM).\n");
+    }
+    for (size_t i = 0; i < sv->n; i++) {
+        const mm_daemon_spec *d = sv->kids[i].spec;
+        fprintf(out, "  %-10s %s\n", d->name, d->listen[0] ? d->listen : "(no listener given)");
+        if (d->hint[0])
+            fprintf(out, "  %-10s connect: %s\n", "", d->hint);
+    }
+    fprintf(out, "Press Ctrl-C to stop.\n");
+    fflush(out);
+}
+
+int mm_supervisor_run(const mm_suite_config *cfg, FILE *banner)
+{
+    MM_GUARD(prepare_state(cfg));
+    struct supervisor *sv = calloc(1, sizeof(*sv));
+    if (!sv)
+        return MM_ENOMEM;
+    sv->cfg = cfg;
+    sv->base = event_base_new();
+    mm_shutdown *sd = sv->base ? mm_shutdown_install(sv->base, on_shutdown, sv, false) : NULL;
+    sv->sigchld = sv->base ? evsignal_new(sv->base, SIGCHLD, on_sigchld, sv) : NULL;
+    int rc = (sd && sv->sigchld && evsignal_add(sv->sigchld, NULL) == 0) ? 0 : MM_ESYS;
+    for (size_t i = 0; rc == 0 && i < cfg->n_daemons; i++) {
+        if (!cfg->daemons[i].enabled)
+            continue;
+        struct child *k = &sv->kids[sv->n++];
+        k->spec = &cfg->daemons[i];
+        k->sv = sv;
+    }
+    if (rc == 0 && banner)
+        print_banner(sv, banner);
+    for (size_t i = 0; rc == 0 && i < sv->n; i++)
+        if (spawn(&sv->kids[i]) < 0)
+            child_exited(sv, &sv->kids[i], 127 << 8);
+    if (rc == 0) {
+        /* With no daemon the loop would have only signal events, which do
+         * not keep libevent running by themselves in every backend: keep the
+         * loop alive explicitly until a signal ends it. */
+        event_base_loop(sv->base, EVLOOP_NO_EXIT_ON_EMPTY);
+        mm_log_info("suite-stopped", "signal=%d", mm_shutdown_signal(sd));
+    }
+    for (size_t i = 0; i < sv->n; i++) {
+        /* Left running only if a second signal cut the grace period short. */
+        if (sv->kids[i].pid > 0) {
+            kill(-sv->kids[i].pid, SIGKILL); /* the whole process group */
+            waitpid(sv->kids[i].pid, NULL, 0);
+        }
+        mm_timer_free(sv->kids[i].restart_timer);
+    }
+    mm_timer_free(sv->kill_timer);
+    if (sv->sigchld)
+        event_free(sv->sigchld);
+    mm_shutdown_free(sd);
+    if (sv->base)
+        event_base_free(sv->base);
+    free(sv);
+    return rc;
+}

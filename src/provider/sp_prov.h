@@ -1,0 +1,116 @@
+/*
+ * sp_prov.h - internals of the scloudplus OpenSSL 3 provider.
+ *
+ * The provider offers, for every row of the group table (sp_groups.c), a
+ * KEYMGMT and a KEM algorithm of the same name plus a TLS-GROUP capability.
+ * Hybrid rows combine an ECDHE half (X25519 / P-256 / P-384, computed by
+ * whatever provider supplies it in the calling library context, normally
+ * "default") with a Scloud+ half (src/scloudplus).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MAMORI_SP_PROV_H
+#define MAMORI_SP_PROV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
+#include <openssl/evp.h>
+
+#include "mamori/mm_scloudplus.h"
+
+#define SP_PROVIDER_NAME "scloudplus"
+
+/* ------------------------------------------------------------ the ECDHE half */
+
+enum sp_ec {
+    SP_EC_NONE = 0, /* pure Scloud+ */
+    SP_EC_X25519,
+    SP_EC_P256,
+    SP_EC_P384,
+};
+
+/* Encoded public value length (RFC 8446 4.2.8.2): 32, 65 or 97; 0 for NONE. */
+size_t sp_ec_pub_len(enum sp_ec ec);
+/* Shared secret length (X25519 output or x-coordinate): 32, 32, 48; 0 for NONE. */
+size_t sp_ec_ss_len(enum sp_ec ec);
+/* Fresh key pair; its encoded public value (sp_ec_pub_len bytes) goes to pub. */
+int sp_ec_keygen(OSSL_LIB_CTX *libctx, enum sp_ec ec, EVP_PKEY **key, uint8_t *pub);
+/* Parse and validate a peer public value (length, uncompressed form, on curve). */
+int sp_ec_parse(OSSL_LIB_CTX *libctx, enum sp_ec ec, const uint8_t *pub, size_t len,
+                EVP_PKEY **key);
+/* ECDH: writes sp_ec_ss_len bytes to ss; fails on an all-zero X25519 result. */
+int sp_ec_derive(OSSL_LIB_CTX *libctx, enum sp_ec ec, EVP_PKEY *priv, EVP_PKEY *peer,
+                 uint8_t *ss);
+
+/* ------------------------------------------------------------ the group table */
+
+typedef struct sp_group {
+    const char *tls_name;     /* TLS group name (groups lists, $ssl_curve via id) */
+    const char *alg;          /* KEYMGMT + KEM algorithm name, = internal group name */
+    const char *cnf_key;      /* provider config key overriding the codepoint */
+    uint16_t default_id;      /* PROVISIONAL private-use NamedGroup, not IANA */
+    unsigned int secbits;     /* claimed classical security bits */
+    enum sp_ec ec;            /* ECDHE half, first on the wire (ASSUMPTION) */
+    enum mm_scloudplus_level level;
+} sp_group;
+
+#define SP_NGROUPS 6
+extern const sp_group sp_groups[SP_NGROUPS];
+
+/* Lengths of the concatenated values of a group. */
+size_t sp_group_pub_len(const sp_group *g); /* client share: ECDH pub || pk */
+size_t sp_group_ct_len(const sp_group *g);  /* server share: ECDH pub || ct */
+size_t sp_group_ss_len(const sp_group *g);  /* ECDH ss || KEM ss */
+const mm_scloudplus_info *sp_group_kem(const sp_group *g);
+/* Row by TLS name or algorithm name (case-insensitive); NULL if none. */
+const sp_group *sp_group_by_name(const char *name);
+
+/* ------------------------------------------------------------ provider context */
+
+#define SP_CAP_NPARAMS 11
+
+typedef struct sp_provctx {
+    const OSSL_CORE_HANDLE *handle;
+    OSSL_LIB_CTX *libctx; /* child of the caller's library context */
+    enum mm_scloudplus_variant variant;
+    unsigned int ids[SP_NGROUPS]; /* codepoints in use (defaults or config) */
+    /* TLS-GROUP capability records; they point into ids[] and the constants. */
+    OSSL_PARAM cap[SP_NGROUPS][SP_CAP_NPARAMS];
+} sp_provctx;
+
+/*
+ * Provider entry point; OSSL_provider_init of scloudplus.so calls it, and
+ * mamori registers it in-process with OSSL_PROVIDER_add_builtin().
+ */
+int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                                const OSSL_DISPATCH **out, void **provctx);
+
+/* Read the codepoint overrides and the variant from the core's config params. */
+int sp_config_load(sp_provctx *pc, const OSSL_DISPATCH *in);
+/* Build pc->cap from pc->ids. */
+void sp_capabilities_build(sp_provctx *pc);
+int sp_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb, void *arg);
+
+/* ------------------------------------------------------------ keys */
+
+typedef struct sp_key {
+    sp_provctx *pc;
+    const sp_group *grp;
+    EVP_PKEY *ec;     /* own ECDH key pair, or the peer's public ECDH key */
+    uint8_t *pub;     /* encoded public key: ECDH public || Scloud+ pk */
+    uint8_t *kem_sk;  /* Scloud+ secret key (secure heap), NULL if public only */
+    int has_pub;
+} sp_key;
+
+sp_key *sp_key_new(sp_provctx *pc, const sp_group *grp);
+void sp_key_free(sp_key *k);
+/* Replace the public part by a received encoded public key; validates it. */
+int sp_key_set_encoded_pub(sp_key *k, const uint8_t *in, size_t len);
+
+extern const OSSL_ALGORITHM sp_keymgmt_algs[SP_NGROUPS + 1];
+extern const OSSL_ALGORITHM sp_kem_algs[SP_NGROUPS + 1];
+
+#endif

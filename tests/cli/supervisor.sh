@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# mamori up: starts daemons, restarts a crashing one with growing backoff,
+# stops everything on SIGTERM; the default config stays up until stopped;
+# a malformed config starts nothing. SPDX-License-Identifier: Apache-2.0
+. "$(dirname "$0")/lib.sh"
+MAMORI=$(realpath "${1:?path of the mamori binary}")
+
+# --- 1. daemons, crash/restart with backoff, clean stop
+cat > "$TMP/suite.json" <<JSON
+{
+  "mamori-suite:suite": {
+    "state-dir": "$TMP/state",
+    "restart": { "initial-backoff-ms": 100, "max-backoff-ms": 400, "stable-after-s": 30 },
+    "daemon": [
+      { "name": "sleeper", "program": "sleep", "argument": ["300"],
+        "listen": "nowhere (test)", "connect-hint": "nothing to connect" },
+      { "name": "crasher", "program": "sh", "argument": ["-c", "echo {state-dir} > $TMP/arg; exit 3"] },
+      { "name": "off", "enabled": false, "program": "false" }
+    ]
+  }
+}
+JSON
+"$MAMORI" up --config "$TMP/suite.json" > "$TMP/out" 2> "$TMP/log" &
+SUP=$!; PIDS+=("$SUP")
+wait_for 10 grep -q 'restarts=4' "$TMP/log" || { cat "$TMP/log"; fail "crasher was not restarted 4 times"; }
+kill -0 "$SUP" || fail "supervisor exited"
+grep -q 'nowhere (test)' "$TMP/out" || fail "banner lacks the listen line"
+grep -q 'connect: nothing to connect' "$TMP/out" || fail "banner lacks the connect hint"
+grep -q 'daemon-crashed name=crasher exit=3 .*restart_in_ms=100 restarts=1' "$TMP/log" || fail "first backoff not 100 ms"
+grep -q 'restart_in_ms=200 restarts=2' "$TMP/log" || fail "backoff did not double"
+grep -q 'restart_in_ms=400 restarts=4' "$TMP/log" || fail "backoff not capped at 400 ms"
+grep -q 'name=off' "$TMP/log" && fail "a disabled daemon was started"
+[ "$(cat "$TMP/arg")" = "$TMP/state" ] || fail "{state-dir} not substituted"
+[ -f "$TMP/state/pki/ca.crt" ] || fail "PKI not created on first run"
+sleeper=$(pgrep -P "$SUP" -f '^sleep 300$' | head -n 1)
+[ -n "$sleeper" ] || fail "sleeper not running"
+ok "daemons run, crasher restarted with 100/200/400 ms backoff, PKI created"
+
+kill -TERM "$SUP"
+wait_for 10 bash -c "! kill -0 $SUP" || fail "supervisor did not stop within 10 s of SIGTERM"
+wait "$SUP"; rc=$?
+[ $rc -eq 0 ] || fail "supervisor exit status $rc after SIGTERM"
+kill -0 "$sleeper" 2>/dev/null && fail "sleeper still running after stop"
+grep -q 'daemon-stopped name=sleeper signal=15' "$TMP/log" || fail "sleeper stop not logged"
+ok "SIGTERM stops every daemon and exits 0"
+
+# --- 2. a daemon that ignores SIGTERM is killed after the grace period
+cat > "$TMP/stubborn.json" <<JSON
+{ "mamori-suite:suite": { "state-dir": "$TMP/state",
+  "daemon": [ { "name": "stubborn", "program": "sh", "argument": ["-c", "trap '' TERM; sleep 300 & wait; wait"] } ] } }
+JSON
+"$MAMORI" up --config "$TMP/stubborn.json" > /dev/null 2> "$TMP/log2" &
+SUP=$!; PIDS+=("$SUP")
+wait_for 10 grep -q 'daemon-start name=stubborn' "$TMP/log2" || fail "stubborn not started"
+sleep 0.3
+kill -INT "$SUP"
+wait_for 15 bash -c "! kill -0 $SUP" || fail "supervisor hung on a stubborn daemon"
+grep -q 'daemon-kill name=stubborn' "$TMP/log2" || fail "stubborn daemon not SIGKILLed after grace"
+wait_for 5 bash -c "! pgrep -f '^sleep 300$'" || fail "the stubborn daemon's own child survived"
+ok "a daemon ignoring SIGTERM is killed after the grace period"
+
+# --- 3. default config: no daemons, stays up until interrupted
+mkdir -p "$TMP/xdg"
+( cd "$TMP" && XDG_STATE_HOME="$TMP/xdg" exec "$MAMORI" up ) > "$TMP/out3" 2> "$TMP/log3" &
+SUP=$!; PIDS+=("$SUP")
+wait_for 10 grep -q 'no daemon is enabled' "$TMP/out3" || fail "default run did not say that no daemon is enabled"
+sleep 2
+kill -0 "$SUP" || fail "mamori up exited by itself"
+[ -f "$TMP/xdg/mamori/pki/server.crt" ] || fail "default state dir not under XDG_STATE_HOME"
+kill -INT "$SUP"
+wait_for 10 bash -c "! kill -0 $SUP" || fail "Ctrl-C did not stop mamori up"
+wait "$SUP" || fail "non-zero exit after Ctrl-C"
+ok "default config stays up until Ctrl-C"
+
+# --- 4. malformed config: error names file, line and path; nothing starts
+printf '{\n "mamori-suite:suite": {\n  "state-dir": "%s",\n  "log-level": "loud"\n }\n}\n' "$TMP/never" > "$TMP/bad.json"
+if "$MAMORI" up --config "$TMP/bad.json" > /dev/null 2> "$TMP/err4"; then fail "bad config accepted"; fi
+grep -q "$TMP/bad.json:4: /mamori-suite:suite/log-level: " "$TMP/err4" || { cat "$TMP/err4"; fail "error lacks file:line: path"; }
+grep -q 'nothing was started' "$TMP/err4" || fail "no 'nothing was started'"
+[ -e "$TMP/never" ] && fail "state dir created for a rejected config"
+ok "malformed config rejected with file:line: path, nothing started"

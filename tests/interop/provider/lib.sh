@@ -1,0 +1,105 @@
+# lib.sh - helpers shared by the provider interop tests (sourced, not run).
+#
+# SPDX-License-Identifier: Apache-2.0
+
+SKIP=77
+PIDS=""
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mm-interop.XXXXXX")
+
+cleanup() {
+    for p in $PIDS; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $PIDS; do
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+skip() {
+    echo "SKIP: $*" >&2
+    exit $SKIP
+}
+
+need_prog() {
+    command -v "$1" >/dev/null 2>&1 || skip "$1 not found in PATH"
+}
+
+# A loopback TCP port nobody listens on now.
+free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    else
+        echo $((20000 + $$ % 20000 + RANDOM % 1000))
+    fi
+}
+
+# wait_file FILE PATTERN: until FILE contains PATTERN (10 s); used to see a
+# server's "listening" line without connecting to it.
+wait_file() {
+    for _ in $(seq 1 100); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
+wait_port() {
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# A self-signed ECDSA P-256 server certificate for localhost in $TMP.
+make_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$TMP/server.key" -out "$TMP/server.crt" -days 2 \
+        -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+        >/dev/null 2>&1 || fail "openssl req could not make a certificate"
+}
+
+# write_cnf FILE PROVIDER_DIR [extra provider lines...]: an openssl.cnf that
+# activates default + scloudplus (and nothing from the system file).
+write_cnf() {
+    f=$1
+    dir=$2
+    shift 2
+    {
+        echo "openssl_conf = openssl_init"
+        echo "[openssl_init]"
+        echo "providers = provider_sect"
+        echo "ssl_conf = ssl_sect"
+        echo "[provider_sect]"
+        echo "default = default_sect"
+        echo "scloudplus = scloudplus_sect"
+        echo "[default_sect]"
+        echo "activate = 1"
+        echo "[scloudplus_sect]"
+        echo "module = $dir/scloudplus.so"
+        for line in "$@"; do
+            echo "$line"
+        done
+        echo "activate = 1"
+        echo "[ssl_sect]"
+        echo "system_default = system_default_sect"
+        echo "[system_default_sect]"
+        echo "MinProtocol = TLSv1.2"
+    } >"$f"
+}
+
+# server_hello_group TRACEFILE: the NamedGroup (decimal) of the ServerHello
+# key_share in `openssl s_client -trace` output.
+server_hello_group() {
+    awk '/ServerHello/ { sh = 1 } sh && /NamedGroup:/ { gsub(/.*\(|\).*/, ""); print; exit }' "$1"
+}
