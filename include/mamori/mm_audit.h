@@ -1,0 +1,52 @@
+/*
+ * mm_audit.h - tamper-evident audit log of authorization decisions
+ * (draft-li-zt-consideration / NIST SP 800-207: every decision recorded).
+ *
+ * One JSON object per line, each carrying the SHA-256 of the previous line
+ * ("prev") and of itself ("hash"), so editing, removing or reordering a
+ * record breaks the chain (mm_audit_verify).
+ * Every record is written with one write(2) and fsync'd before the call
+ * returns, so an acknowledged record survives a crash.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MAMORI_MM_AUDIT_H
+#define MAMORI_MM_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mm_audit mm_audit;
+
+/* Open (or create, mode 0600) the log at path and resume its chain. */
+int mm_audit_open(const char *path, mm_audit **out);
+void mm_audit_close(mm_audit *a);
+
+typedef struct mm_audit_record {
+    const char *module;   /* "netconf", "ddns", ... */
+    const char *subject;  /* authenticated identity (user name) */
+    const char *action;   /* "rpc", "write", "read", "notification", "connect", ... */
+    const char *object;   /* rpc name, data path, ... */
+    bool permit;          /* the decision */
+    const char *reason;   /* rule that decided, e.g. "rule-list=admin rule=permit-all" */
+    const char *session;  /* session id or peer, may be NULL */
+} mm_audit_record;
+
+/* Append one record (thread-safe). NULL a is allowed and does nothing. */
+int mm_audit_write(mm_audit *a, const mm_audit_record *r);
+
+/*
+ * Check the chain of the log at path: 0 if intact (records in *count),
+ * MM_EVERIFY with the 1-based line number of the first bad record in
+ * *bad_line otherwise.
+ */
+int mm_audit_verify(const char *path, size_t *count, size_t *bad_line);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

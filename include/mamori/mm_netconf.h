@@ -1,0 +1,203 @@
+/*
+ * mm_netconf.h - the NETCONF protocol engine, shared by every transport.
+ *
+ * Three layers, each usable alone:
+ *  - framing:  RFC 6242 end-of-message and chunked framing (mm_nc_framer);
+ *  - server:   datastores, locks, NACM, notifications, and one mm_nc_session
+ *              per connection, fed bytes by a transport (TLS, QUIC, tests);
+ *  - client:   mm_nc_client, the same in the other direction (mamori nc and
+ *              the tests use it).
+ *
+ * Like ngtcp2, the engine never touches a socket: a transport hands it bytes
+ * with mm_nc_session_input() and receives bytes through mm_nc_transport_ops.
+ * Time-driven work (confirmed-commit timeouts) runs on the event_base given
+ * to the server.
+ *
+ * All functions return 0 or a negative MM_E* code, or NULL on error.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MAMORI_MM_NETCONF_H
+#define MAMORI_MM_NETCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <libyang/libyang.h>
+
+#include "mamori/mm_buf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MM_NC_NS_BASE "urn:ietf:params:xml:ns:netconf:base:1.0"
+#define MM_NC_NS_NOTIF "urn:ietf:params:xml:ns:netconf:notification:1.0"
+#define MM_NC_DEFAULT_MAX_MESSAGE (16u << 20) /* 16 MiB */
+#define MM_NC_TLS_PORT 6513
+#define MM_NC_QUIC_PORT 831
+
+/* ---------------------------------------------------------------- framing */
+
+enum mm_nc_framing {
+    MM_NC_FRAMING_EOM = 0,     /* base:1.0, "]]>]]>" (always used for <hello>) */
+    MM_NC_FRAMING_CHUNKED = 1, /* base:1.1, RFC 6242 section 4.2 */
+};
+
+/*
+ * Incremental decoder: bytes go in with mm_nc_framer_push(); complete
+ * messages come out of mm_nc_framer_next(). Any framing error (bad chunk
+ * header, a chunk or message over max_message) is fatal: the session must
+ * end (RFC 6242 section 4.2; draft-ietf-netconf-over-quic section 4).
+ */
+typedef struct mm_nc_framer {
+    enum mm_nc_framing mode;
+    size_t max_message;
+    mm_buf in;   /* undecoded input */
+    mm_buf msg;  /* the message being assembled */
+    int err;     /* sticky MM_E* */
+    /* chunked-decoder state (private) */
+    int state;
+    uint64_t chunk_left;
+} mm_nc_framer;
+
+void mm_nc_framer_init(mm_nc_framer *f, size_t max_message);
+void mm_nc_framer_free(mm_nc_framer *f);
+/* Switch after the hellos; bytes already buffered are decoded in the new mode. */
+void mm_nc_framer_set_mode(mm_nc_framer *f, enum mm_nc_framing mode);
+int mm_nc_framer_push(mm_nc_framer *f, const uint8_t *data, size_t len);
+/*
+ * 1 and *msg/*len set (valid until the next call) if a whole message is
+ * ready, 0 if more input is needed, negative MM_E* on a framing error.
+ */
+int mm_nc_framer_next(mm_nc_framer *f, const char **msg, size_t *len);
+/* Append one framed message to out. */
+int mm_nc_frame(enum mm_nc_framing mode, const char *msg, size_t len, mm_buf *out);
+
+/* ---------------------------------------------------------------- server */
+
+typedef struct mm_nc_server mm_nc_server;
+typedef struct mm_nc_session mm_nc_session;
+
+typedef struct mm_nc_server_config {
+    /* Every YANG module (*.yang) in this directory is loaded and served. */
+    const char *module_dir;
+    /* Extra search directories for imports (NULL-terminated, may be NULL). */
+    const char *const *search_dirs;
+    /* running.xml and startup.xml live here (written atomically: write, fsync, rename). */
+    const char *state_dir;
+    /* Hash-chained audit log of every NACM decision (NULL: <state_dir>/audit.log). */
+    const char *audit_log;
+    size_t max_message;      /* 0: MM_NC_DEFAULT_MAX_MESSAGE */
+    uint32_t replay_log_max; /* notifications kept for replay; 0: 1024 */
+    /* Session with this user name bypasses NACM (RFC 8341 recovery session); NULL: none. */
+    const char *recovery_user;
+} mm_nc_server_config;
+
+int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,
+                     mm_nc_server **out);
+void mm_nc_server_free(mm_nc_server *srv);
+struct ly_ctx *mm_nc_server_ctx(mm_nc_server *srv);
+/* The running datastore (read-only view), e.g. for a transport's own config. */
+const struct lyd_node *mm_nc_server_running(mm_nc_server *srv);
+
+/*
+ * Called after every change of running (commit, edit-config on running,
+ * copy-config, confirmed-commit rollback), so a transport can re-read its
+ * listen endpoints and cert-to-name maps from ietf-netconf-server.
+ */
+typedef void (*mm_nc_running_changed_cb)(mm_nc_server *srv, void *arg);
+void mm_nc_server_on_running_changed(mm_nc_server *srv, mm_nc_running_changed_cb cb, void *arg);
+
+/* How a session's bytes reach the peer. */
+typedef struct mm_nc_transport_ops {
+    /* Queue bytes (already framed) for the peer. */
+    int (*send)(void *io, const uint8_t *data, size_t len);
+    /* Close the transport once queued bytes are sent; the engine frees the
+     * session right after this call returns. */
+    void (*close)(void *io, int app_error);
+    /*
+     * Optional (QUIC): open a separate channel for one subscription's
+     * notifications; NULL means notifications go inline through send().
+     */
+    void *(*notif_open)(void *io);
+    int (*notif_send)(void *io, void *chan, const uint8_t *data, size_t len);
+    void (*notif_close)(void *io, void *chan); /* subscription over: FIN */
+} mm_nc_transport_ops;
+
+typedef struct mm_nc_session_info {
+    const char *username;  /* from cert-to-name; never NULL */
+    const char *transport; /* "netconf-tls", "netconf-quic", "test", ... */
+    const char *peer;      /* printable peer address */
+    bool chunked_only;     /* QUIC: require base:1.1 (close the session otherwise) */
+} mm_nc_session_info;
+
+/* A session for an authenticated connection; sends the server <hello> at once. */
+mm_nc_session *mm_nc_session_new(mm_nc_server *srv, const mm_nc_session_info *info,
+                                 const mm_nc_transport_ops *ops, void *io);
+/*
+ * Bytes from the peer. Complete RPCs are processed in order and their
+ * replies sent in order. Returns 0, or negative when the session has ended
+ * (then it has been freed and ops->close called).
+ */
+int mm_nc_session_input(mm_nc_session *s, const uint8_t *data, size_t len);
+/* The transport is gone (abrupt loss): release locks and subscriptions,
+ * roll back a non-persistent confirmed commit, free the session. */
+void mm_nc_session_lost(mm_nc_session *s);
+/* Server-side end (certificate expired or revoked, kill): closes and frees. */
+void mm_nc_session_terminate(mm_nc_session *s, const char *reason);
+uint32_t mm_nc_session_id(const mm_nc_session *s);
+const char *mm_nc_session_username(const mm_nc_session *s);
+
+/* Visit every open session (for continuous verification by the transport). */
+typedef void (*mm_nc_session_visit_cb)(mm_nc_session *s, void *io, void *arg);
+void mm_nc_server_foreach_session(mm_nc_server *srv, mm_nc_session_visit_cb cb, void *arg);
+
+/* ---------------------------------------------------------------- client */
+
+typedef struct mm_nc_client mm_nc_client;
+
+/* Called for every <notification> the client receives (XML text). */
+typedef void (*mm_nc_notif_cb)(const char *xml, size_t len, void *arg);
+
+/*
+ * A client over a connected, authenticated byte stream. The client owns no
+ * socket either: it writes with ops->send and reads through
+ * mm_nc_client_input(); the blocking helpers below use the recv callback.
+ */
+typedef struct mm_nc_client_io {
+    int (*send)(void *io, const uint8_t *data, size_t len);
+    /* Blocking read of up to cap bytes; returns bytes read, 0 on EOF, <0 on error. */
+    long (*recv)(void *io, uint8_t *buf, size_t cap, int timeout_ms);
+    void *io;
+} mm_nc_client_io;
+
+/* Exchange hellos (blocking). */
+int mm_nc_client_new(const mm_nc_client_io *io, size_t max_message, mm_nc_client **out);
+void mm_nc_client_free(mm_nc_client *c);
+uint32_t mm_nc_client_session_id(const mm_nc_client *c);
+/* The server's capability URIs (NULL-terminated). */
+const char *const *mm_nc_client_capabilities(const mm_nc_client *c);
+void mm_nc_client_on_notification(mm_nc_client *c, mm_nc_notif_cb cb, void *arg);
+
+/*
+ * Send one RPC whose operation is the XML text op (e.g. "<get/>"); the client
+ * wraps it in <rpc message-id=..>. Blocks for the matching reply and returns
+ * it (malloc'd, NUL-terminated XML of the whole <rpc-reply>) in *reply.
+ * Notifications arriving meanwhile go to the callback.
+ */
+int mm_nc_client_rpc(mm_nc_client *c, const char *op, char **reply, int timeout_ms);
+/* Pipelining: send now, collect later in order. */
+int mm_nc_client_send_rpc(mm_nc_client *c, const char *op, uint64_t *message_id);
+int mm_nc_client_recv_reply(mm_nc_client *c, char **reply, int timeout_ms);
+/* Wait for notifications (callback) for up to timeout_ms; 0 on timeout. */
+int mm_nc_client_poll(mm_nc_client *c, int timeout_ms);
+/* <close-session/>, then free. */
+int mm_nc_client_close(mm_nc_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

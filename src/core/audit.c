@@ -1,0 +1,220 @@
+/*
+ * Hash-chained audit log: each line is a JSON object whose "hash" is
+ * SHA-256 over the line without its hash member, which includes "prev".
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "mamori/mm_audit.h"
+#include "mamori/mm_buf.h"
+#include "mamori/mm_core.h"
+
+#define HASH_HEX 64
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+#define LINE_MAX_BYTES 8192
+
+struct mm_audit {
+    int fd;
+    pthread_mutex_t lock;
+    char prev[HASH_HEX + 1];
+};
+
+static void sha256_hex(const char *data, size_t len, char out[HASH_HEX + 1])
+{
+    uint8_t md[32];
+    unsigned int n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    mm_hex_encode(md, 32, out);
+    for (int i = 0; i < HASH_HEX; i++)
+        out[i] = (char)(out[i] >= 'A' ? out[i] + 32 : out[i]); /* lower case */
+}
+
+/* JSON string escaping for the few fields we write. */
+static int put_str(mm_buf *b, const char *key, const char *v)
+{
+    MM_GUARD(mm_buf_printf(b, ",\"%s\":\"", key));
+    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            MM_GUARD(mm_buf_printf(b, "\\%c", *p));
+        else if (*p < 0x20)
+            MM_GUARD(mm_buf_printf(b, "\\u%04x", *p));
+        else
+            MM_GUARD(mm_buf_append(b, p, 1));
+    }
+    return mm_buf_append_str(b, "\"");
+}
+
+/*
+ * The body hashed is the record up to (not including) its final
+ * ",\"hash\":...}" member; the stored line is body + that member + "}\n".
+ */
+static const char *hash_member(const char *line, size_t len)
+{
+    static const char key[] = ",\"hash\":\"";
+    if (len < sizeof(key) - 1 + HASH_HEX + 2)
+        return NULL;
+    const char *m = line + len - (sizeof(key) - 1 + HASH_HEX + 2);
+    return strncmp(m, key, sizeof(key) - 1) == 0 ? m : NULL;
+}
+
+static int last_hash(int fd, char out[HASH_HEX + 1])
+{
+    memcpy(out, GENESIS, HASH_HEX + 1);
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end <= 0)
+        return 0;
+    char buf[LINE_MAX_BYTES + 1];
+    off_t start = end > LINE_MAX_BYTES ? end - LINE_MAX_BYTES : 0;
+    ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+    if (n <= 0)
+        return MM_EIO;
+    if (buf[n - 1] != '\n') {
+        /* A crash inside write(): the torn record was never acknowledged
+         * (records are acknowledged after fdatasync), so drop it. */
+        ssize_t keep = n;
+        while (keep > 0 && buf[keep - 1] != '\n')
+            keep--;
+        if (keep == 0 && start > 0)
+            return MM_EMALFORMED;
+        mm_log_warn("audit-open", "action=truncate-torn-record bytes=%ld", (long)(n - keep));
+        if (ftruncate(fd, start + keep) != 0)
+            return MM_EIO;
+        if (keep == 0)
+            return 0;
+        n = keep;
+    }
+    buf[n - 1] = '\0';
+    char *line = strrchr(buf, '\n');
+    line = line ? line + 1 : buf;
+    const char *h = hash_member(line, strlen(line));
+    if (!h)
+        return MM_EMALFORMED;
+    memcpy(out, h + 9, HASH_HEX);
+    out[HASH_HEX] = '\0';
+    return 0;
+}
+
+int mm_audit_open(const char *path, mm_audit **out)
+{
+    *out = NULL;
+    mm_audit *a = calloc(1, sizeof(*a));
+    if (!a)
+        return MM_ENOMEM;
+    a->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (a->fd < 0) {
+        mm_log_error("audit-open", "path=%s err=\"%s\"", path, strerror(errno));
+        free(a);
+        return MM_ESYS;
+    }
+    int rc = last_hash(a->fd, a->prev);
+    if (rc < 0) {
+        mm_log_error("audit-open", "path=%s err=\"last record is damaged\"", path);
+        close(a->fd);
+        free(a);
+        return rc;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    *out = a;
+    return 0;
+}
+
+void mm_audit_close(mm_audit *a)
+{
+    if (!a)
+        return;
+    close(a->fd);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+static int format_body(mm_buf *b, const mm_audit_record *r, const char *prev)
+{
+    char ts[40];
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, sizeof(ts) - n, ".%06ldZ", now.tv_nsec / 1000);
+    MM_GUARD(mm_buf_printf(b, "{\"time\":\"%s\"", ts));
+    MM_GUARD(put_str(b, "module", r->module));
+    MM_GUARD(put_str(b, "subject", r->subject));
+    MM_GUARD(put_str(b, "action", r->action));
+    MM_GUARD(put_str(b, "object", r->object));
+    MM_GUARD(put_str(b, "decision", r->permit ? "permit" : "deny"));
+    MM_GUARD(put_str(b, "reason", r->reason));
+    if (r->session)
+        MM_GUARD(put_str(b, "session", r->session));
+    return put_str(b, "prev", prev);
+}
+
+int mm_audit_write(mm_audit *a, const mm_audit_record *r)
+{
+    if (!a)
+        return 0;
+    mm_buf b;
+    mm_buf_init(&b, LINE_MAX_BYTES - 1);
+    pthread_mutex_lock(&a->lock);
+    int rc = format_body(&b, r, a->prev);
+    char h[HASH_HEX + 1];
+    if (rc == 0) {
+        sha256_hex((const char *)b.data, b.len, h);
+        rc = mm_buf_printf(&b, ",\"hash\":\"%s\"}\n", h);
+    }
+    if (rc == 0) {
+        ssize_t w = write(a->fd, b.data, b.len);
+        rc = (w == (ssize_t)b.len && fdatasync(a->fd) == 0) ? 0 : MM_EIO;
+    }
+    if (rc == 0)
+        memcpy(a->prev, h, sizeof(h));
+    pthread_mutex_unlock(&a->lock);
+    mm_buf_free(&b);
+    return rc;
+}
+
+int mm_audit_verify(const char *path, size_t *count, size_t *bad_line)
+{
+    *count = 0;
+    *bad_line = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? MM_ENOENT : MM_EIO;
+    char prev[HASH_HEX + 1] = GENESIS;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        size_t len = (size_t)n;
+        const char *h = len > 1 && line[len - 1] == '\n' ? hash_member(line, len - 1) : NULL;
+        char want_prev[80], calc[HASH_HEX + 1];
+        snprintf(want_prev, sizeof(want_prev), ",\"prev\":\"%s\"", prev);
+        if (h) {
+            sha256_hex(line, (size_t)(h - line), calc);
+            /* "prev" is the last member of the hashed body. */
+            size_t pl = strlen(want_prev);
+            bool prev_ok = (size_t)(h - line) >= pl && !strncmp(h - pl, want_prev, pl);
+            if (!prev_ok || strncmp(h + 9, calc, HASH_HEX) != 0)
+                h = NULL;
+        }
+        if (!h) {
+            *bad_line = *count + 1;
+            rc = MM_EVERIFY;
+            break;
+        }
+        memcpy(prev, calc, sizeof(prev));
+        (*count)++;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,154 @@
+/*
+ * Audit log: records chain, survive reopen, and any edit, deletion or
+ * reordering is detected. SPDX-License-Identifier: Apache-2.0
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mamori/mm_audit.h"
+#include "mamori/mm_core.h"
+
+static char path[128];
+
+static void write_n(int n, const char *subject)
+{
+    mm_audit *a = NULL;
+    assert_int_equal(mm_audit_open(path, &a), 0);
+    for (int i = 0; i < n; i++) {
+        char obj[32];
+        snprintf(obj, sizeof(obj), "/x:y[%d]", i);
+        mm_audit_record r = {.module = "netconf", .subject = subject, .action = "write",
+                             .object = obj, .permit = i % 2, .reason = "rule \"a\"\n",
+                             .session = "7"};
+        assert_int_equal(mm_audit_write(a, &r), 0);
+    }
+    mm_audit_close(a);
+}
+
+static void rewrite(const char *from, const char *to)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *hit = strstr(buf, from);
+    assert_non_null(hit);
+    char out[16384];
+    snprintf(out, sizeof(out), "%.*s%s%s", (int)(hit - buf), buf, to, hit + strlen(from));
+    f = fopen(path, "w");
+    fputs(out, f);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(path, sizeof(path), "/tmp/mm-test-audit-%ld.log", (long)getpid());
+    unlink(path);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    return 0;
+}
+
+static void test_chain_and_reopen(void **state)
+{
+    (void)state;
+    write_n(3, "alice");
+    write_n(2, "bob"); /* a reopened log continues the chain */
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), 0);
+    assert_int_equal(count, 5);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* Escaping keeps one record per line. */
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_non_null(strstr(line, "\"reason\":\"rule \\\"a\\\"\\u000a\""));
+    assert_non_null(strstr(line, "\"decision\":\"deny\""));
+}
+
+static void test_tamper_detected(void **state)
+{
+    (void)state;
+    write_n(4, "alice");
+    rewrite("\"object\":\"/x:y[2]\"", "\"object\":\"/x:y[9]\"");
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), MM_EVERIFY);
+    assert_int_equal(bad, 3);
+    assert_int_equal(count, 2);
+}
+
+static void test_flip_decision_detected(void **state)
+{
+    (void)state;
+    write_n(2, "mallory");
+    rewrite("\"decision\":\"deny\"", "\"decision\":\"permit\"");
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), MM_EVERIFY);
+    assert_int_equal(bad, 1);
+}
+
+static void test_deleted_record_detected(void **state)
+{
+    (void)state;
+    write_n(3, "alice");
+    FILE *f = fopen(path, "r");
+    char l1[4096], l2[4096], l3[4096];
+    assert_non_null(fgets(l1, sizeof(l1), f));
+    assert_non_null(fgets(l2, sizeof(l2), f));
+    assert_non_null(fgets(l3, sizeof(l3), f));
+    fclose(f);
+    f = fopen(path, "w");
+    fputs(l1, f);
+    fputs(l3, f); /* l2 removed */
+    fclose(f);
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), MM_EVERIFY);
+    assert_int_equal(bad, 2);
+}
+
+static void test_torn_tail_dropped(void **state)
+{
+    (void)state;
+    write_n(1, "alice");
+    FILE *f = fopen(path, "a");
+    fputs("{\"time\":\"partial", f);
+    fclose(f);
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), MM_EVERIFY);
+    /* Reopening drops the unacknowledged torn record and continues the chain. */
+    write_n(2, "bob");
+    assert_int_equal(mm_audit_verify(path, &count, &bad), 0);
+    assert_int_equal(count, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_chain_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flip_decision_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_record_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_dropped, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
