@@ -34,7 +34,8 @@ need_prog() {
 # A loopback TCP port nobody listens on now.
 free_port() {
     if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
     else
         echo $((20000 + $$ % 20000 + RANDOM % 1000))
     fi
@@ -102,4 +103,43 @@ write_cnf() {
 # key_share in `openssl s_client -trace` output.
 server_hello_group() {
     awk '/ServerHello/ { sh = 1 } sh && /NamedGroup:/ { gsub(/.*\(|\).*/, ""); print; exit }' "$1"
+}
+
+# make_pki DIR: ca.crt, server.crt/.key (localhost, 127.0.0.1) and client.crt/.key
+# (CN admin), all ECDSA P-256, like `mamori pki init` makes.
+make_pki() {
+    d=$1
+    mkdir -p "$d"
+    (
+        cd "$d" || exit 1
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+            -out ca.crt -days 2 -subj "/CN=test CA" \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign &&
+        for who in server client; do
+            cn=localhost
+            ext="subjectAltName=DNS:localhost,IP:127.0.0.1"
+            [ "$who" = client ] && cn=admin && ext="subjectAltName=DNS:admin"
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$who.key" \
+                -out "$who.csr" -subj "/CN=$cn" &&
+            printf '%s\n' "$ext" >"$who.ext" &&
+            openssl x509 -req -in "$who.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+                -days 2 -extfile "$who.ext" -out "$who.crt" || exit 1
+        done
+    ) >/dev/null 2>&1 || fail "could not make a test PKI in $d"
+}
+
+# need_loadable PROVIDER_DIR: the .so must load into Debian's openssl; a
+# sanitizer build (make asan) cannot be loaded by uninstrumented programs, so
+# that case is a skip, anything else a failure.
+need_loadable() {
+    [ -f "$1/scloudplus.so" ] || fail "no scloudplus.so in $1"
+    if ! out=$(openssl list -providers -provider-path "$1" -provider default \
+        -provider scloudplus 2>&1); then
+        case $out in
+        *AddressSanitizer* | *"ASan runtime"* | *libasan* | *libubsan*)
+            skip "scloudplus.so is a sanitizer build; Debian's programs cannot load it" ;;
+        esac
+        fail "openssl cannot load scloudplus.so: $out"
+    fi
+    echo "$out" | grep -q "mamori scloudplus provider" || fail "provider did not load: $out"
 }

@@ -9,7 +9,7 @@ set -u
 
 PROVDIR=${1:?usage: $0 PROVIDER_DIR}
 need_prog openssl
-[ -f "$PROVDIR/scloudplus.so" ] || fail "no scloudplus.so in $PROVDIR"
+need_loadable "$PROVDIR"
 make_cert
 
 PROV=(-provider-path "$PROVDIR" -provider default -provider scloudplus)
@@ -21,15 +21,20 @@ run_pair() {
     name=$1 want=$2
     shift 2
     sargs=() cargs=()
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do sargs+=("$1"); shift; done
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        sargs+=("$1")
+        shift
+    done
     shift
     cargs=("$@")
     port=$(free_port)
-    env ${S_CONF:+OPENSSL_CONF="$S_CONF"} openssl s_server "${sargs[@]}" -accept "127.0.0.1:$port" -cert "$TMP/server.crt" \
-        -key "$TMP/server.key" -tls1_3 -naccept 1 -www >"$TMP/$name.srv" 2>&1 &
+    env ${S_CONF:+OPENSSL_CONF="$S_CONF"} openssl s_server "${sargs[@]}" \
+        -accept "127.0.0.1:$port" -cert "$TMP/server.crt" -key "$TMP/server.key" \
+        -tls1_3 -naccept 1 -www >"$TMP/$name.srv" 2>&1 &
     spid=$!
     PIDS="$PIDS $spid"
-    wait_file "$TMP/$name.srv" ACCEPT || fail "$name: s_server did not start: $(cat "$TMP/$name.srv")"
+    wait_file "$TMP/$name.srv" ACCEPT ||
+        fail "$name: s_server did not start: $(cat "$TMP/$name.srv")"
     printf 'GET / HTTP/1.0\r\n\r\n' | env ${C_CONF:+OPENSSL_CONF="$C_CONF"} \
         timeout 20 openssl s_client "${cargs[@]}" \
         -connect "127.0.0.1:$port" -servername localhost -CAfile "$TMP/server.crt" \

@@ -50,7 +50,7 @@ static int teardown(void **state)
 
     EVP_PKEY_free(f->key);
     X509_free(f->cert);
-    OSSL_LIB_CTX_free(f->libctx);
+    tu_libctx_free(f->libctx);
     free(f);
     return 0;
 }

@@ -28,7 +28,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    OSSL_LIB_CTX_free(*state);
+    tu_libctx_free(*state);
     return 0;
 }
 

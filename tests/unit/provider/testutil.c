@@ -15,40 +15,52 @@
 
 #include "sp_prov.h"
 
+/* Providers loaded per library context, to unload before freeing it. */
+static struct {
+    OSSL_LIB_CTX *libctx;
+    OSSL_PROVIDER *prov[2];
+} loaded[8];
+
 OSSL_LIB_CTX *tu_libctx_new(void)
 {
     OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
+    OSSL_PROVIDER *def = NULL, *sp = NULL;
 
     if (libctx == NULL)
         return NULL;
-    if (OSSL_PROVIDER_load(libctx, "default") == NULL ||
-        !OSSL_PROVIDER_add_builtin(libctx, SP_PROVIDER_NAME, mm_scloudplus_provider_init) ||
-        OSSL_PROVIDER_load(libctx, SP_PROVIDER_NAME) == NULL) {
-        OSSL_LIB_CTX_free(libctx);
-        return NULL;
+    def = OSSL_PROVIDER_load(libctx, "default");
+    if (def != NULL &&
+        OSSL_PROVIDER_add_builtin(libctx, SP_PROVIDER_NAME, mm_scloudplus_provider_init))
+        sp = OSSL_PROVIDER_load(libctx, SP_PROVIDER_NAME);
+    for (size_t i = 0; sp != NULL && i < sizeof(loaded) / sizeof(loaded[0]); i++) {
+        if (loaded[i].libctx == NULL) {
+            loaded[i].libctx = libctx;
+            loaded[i].prov[0] = sp;
+            loaded[i].prov[1] = def;
+            return libctx;
+        }
     }
-    return libctx;
+    OSSL_PROVIDER_unload(sp);
+    OSSL_PROVIDER_unload(def);
+    OSSL_LIB_CTX_free(libctx);
+    return NULL;
 }
 
-int tu_self_signed(OSSL_LIB_CTX *libctx, EVP_PKEY **key, X509 **cert)
+void tu_libctx_free(OSSL_LIB_CTX *libctx)
 {
-    X509_NAME *name = NULL;
-
-    *key = EVP_PKEY_Q_keygen(libctx, NULL, "EC", "P-256");
-    *cert = X509_new_ex(libctx, NULL);
-    if (*key == NULL || *cert == NULL)
-        return 0;
-    name = X509_get_subject_name(*cert);
-    if (!X509_set_version(*cert, X509_VERSION_3) ||
-        !ASN1_INTEGER_set(X509_get_serialNumber(*cert), 1) ||
-        X509_gmtime_adj(X509_getm_notBefore(*cert), -3600) == NULL ||
-        X509_gmtime_adj(X509_getm_notAfter(*cert), 86400) == NULL ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-                                    -1, -1, 0) ||
-        !X509_set_issuer_name(*cert, name) || !X509_set_pubkey(*cert, *key) ||
-        X509_sign(*cert, *key, EVP_sha256()) <= 0)
-        return 0;
-    return 1;
+    /*
+     * Unload first: the provider's child library context holds references
+     * to the parent's providers, and OpenSSL 3.0's OSSL_LIB_CTX_free() alone
+     * leaves that cycle allocated.
+     */
+    for (size_t i = 0; libctx != NULL && i < sizeof(loaded) / sizeof(loaded[0]); i++) {
+        if (loaded[i].libctx == libctx) {
+            OSSL_PROVIDER_unload(loaded[i].prov[0]);
+            OSSL_PROVIDER_unload(loaded[i].prov[1]);
+            loaded[i].libctx = NULL;
+        }
+    }
+    OSSL_LIB_CTX_free(libctx);
 }
 
 int tu_issue(OSSL_LIB_CTX *libctx, EVP_PKEY *ca_key, X509 *ca_cert, const char *cn,
@@ -85,6 +97,11 @@ int tu_issue(OSSL_LIB_CTX *libctx, EVP_PKEY *ca_key, X509 *ca_cert, const char *
         X509_EXTENSION_free(ext);
     }
     return X509_sign(*cert, ca_key != NULL ? ca_key : *key, EVP_sha256()) > 0;
+}
+
+int tu_self_signed(OSSL_LIB_CTX *libctx, EVP_PKEY **key, X509 **cert)
+{
+    return tu_issue(libctx, NULL, NULL, "localhost", "DNS:localhost", key, cert);
 }
 
 static SSL_CTX *ctx_common(OSSL_LIB_CTX *libctx, const SSL_METHOD *m, const char *groups)

@@ -17,6 +17,8 @@
 
 /* A fresh library context with "default" and the built-in "scloudplus". */
 OSSL_LIB_CTX *tu_libctx_new(void);
+/* Unload its providers, then free it. */
+void tu_libctx_free(OSSL_LIB_CTX *libctx);
 
 /* Self-signed ECDSA P-256 certificate (CN=localhost); 1 on success. */
 int tu_self_signed(OSSL_LIB_CTX *libctx, EVP_PKEY **key, X509 **cert);

@@ -1,0 +1,323 @@
+/*
+ * mamori tls - TLS 1.3 with the hybrid post-quantum groups: probe a server,
+ * list the groups.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "cli.h"
+#include "mamori/mm_core.h"
+#include "mamori/mm_tls.h"
+#include "sp_prov.h"
+
+static int help(void)
+{
+    printf("usage: mamori tls probe HOST:PORT [--groups LIST] [--ca FILE]\n"
+           "                        [--cert FILE --key FILE] [--servername N]\n"
+           "                        [--timeout SEC] [--json]\n"
+           "       mamori tls groups [--json]\n\n"
+           "probe   connect with TLS 1.3 and report the protocol, the negotiated group,\n"
+           "        the cipher suite, the peer's certificate chain (subject, issuer,\n"
+           "        validity) and the handshake time in ms. Groups default to\n"
+           "        %s.\n"
+           "        With --ca the server is verified (name: --servername, else HOST);\n"
+           "        without it the chain is only reported. --cert/--key present a\n"
+           "        client certificate (mutual TLS, as mamori daemons require).\n"
+           "        HOST may be a name, an IPv4 address or [IPv6]. Exit 1 if the\n"
+           "        connection or the handshake fails.\n"
+           "groups  list the hybrid and pure Scloud+ groups with their provisional\n"
+           "        (private-use, not IANA-assigned) codepoints.\n",
+           MM_TLS_DEFAULT_GROUPS);
+    return MM_CLI_EXIT_OK;
+}
+
+struct opts {
+    const char *target, *groups, *ca, *cert, *key, *servername;
+    int timeout;
+    bool json;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    o->timeout = 10;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            o->json = true;
+        else if (!strcmp(a, "--groups") && i + 1 < argc)
+            o->groups = argv[++i];
+        else if (!strcmp(a, "--ca") && i + 1 < argc)
+            o->ca = argv[++i];
+        else if (!strcmp(a, "--cert") && i + 1 < argc)
+            o->cert = argv[++i];
+        else if (!strcmp(a, "--key") && i + 1 < argc)
+            o->key = argv[++i];
+        else if (!strcmp(a, "--servername") && i + 1 < argc)
+            o->servername = argv[++i];
+        else if (!strcmp(a, "--timeout") && i + 1 < argc)
+            o->timeout = atoi(argv[++i]);
+        else if (a[0] != '-' && o->target == NULL)
+            o->target = a;
+        else
+            return mm_cli_usage_error("tls", "unknown or incomplete option '%s'", a);
+    }
+    if (!strcmp(argv[1], "probe") && o->target == NULL)
+        return mm_cli_usage_error("tls", "probe needs HOST:PORT");
+    if ((o->cert == NULL) != (o->key == NULL))
+        return mm_cli_usage_error("tls", "--cert and --key go together");
+    if (o->timeout <= 0 || o->timeout > 3600)
+        return mm_cli_usage_error("tls", "--timeout must be 1..3600 seconds");
+    return 0;
+}
+
+/* "host:port", "[v6]:port" -> host, port (host copied into buf). */
+static int split_target(const char *t, char *host, size_t hlen, const char **port)
+{
+    const char *colon;
+    size_t n;
+
+    if (t[0] == '[') {
+        const char *end = strchr(t, ']');
+        if (end == NULL || end[1] != ':')
+            return MM_EINVAL;
+        n = (size_t)(end - t - 1);
+        t++;
+        colon = end + 1;
+    } else {
+        colon = strrchr(t, ':');
+        if (colon == NULL)
+            return MM_EINVAL;
+        n = (size_t)(colon - t);
+    }
+    if (n == 0 || n >= hlen || colon[1] == '\0')
+        return MM_EINVAL;
+    memcpy(host, t, n);
+    host[n] = '\0';
+    *port = colon + 1;
+    return 0;
+}
+
+static int tcp_connect(const char *host, const char *port, int timeout)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    struct timeval tv = {.tv_sec = timeout};
+    int fd = -1;
+
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return -1;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void name_text(const X509_NAME *name, char *out, size_t len)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int n = 0;
+
+    out[0] = '\0';
+    if (b == NULL)
+        return;
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0)
+        n = BIO_read(b, out, (int)len - 1);
+    out[n > 0 ? n : 0] = '\0';
+    BIO_free(b);
+}
+
+/* ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
+static void time_text(const ASN1_TIME *t, char *out, size_t len)
+{
+    struct tm tm;
+
+    if (ASN1_TIME_to_tm(t, &tm) != 1 || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, len, "?");
+}
+
+struct probe {
+    const char *protocol, *group, *cipher;
+    unsigned int group_id;
+    bool verified;
+    long verify_code;
+    double handshake_ms;
+};
+
+static void report(const struct opts *o, const struct probe *p, STACK_OF(X509) *chain)
+{
+    json_t *certs = json_array();
+
+    if (!o->json) {
+        printf("target:       %s\nprotocol:     %s\ngroup:        %s (0x%04x)\n"
+               "cipher:       %s\nverified:     %s\nhandshake_ms: %.2f\npeer chain:\n",
+               o->target, p->protocol, p->group ? p->group : "?", p->group_id, p->cipher,
+               p->verified ? "yes" : o->ca ? X509_verify_cert_error_string(p->verify_code)
+                                           : "no (no --ca given)",
+               p->handshake_ms);
+    }
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        X509 *x = sk_X509_value(chain, i);
+        char subj[512], iss[512], nb[32], na[32];
+
+        name_text(X509_get_subject_name(x), subj, sizeof(subj));
+        name_text(X509_get_issuer_name(x), iss, sizeof(iss));
+        time_text(X509_get0_notBefore(x), nb, sizeof(nb));
+        time_text(X509_get0_notAfter(x), na, sizeof(na));
+        if (o->json)
+            json_array_append_new(certs, json_pack("{s:s, s:s, s:s, s:s}", "subject", subj,
+                                                   "issuer", iss, "not_before", nb,
+                                                   "not_after", na));
+        else
+            printf("  %d subject: %s\n    issuer:  %s\n    valid:   %s .. %s\n", i, subj, iss,
+                   nb, na);
+    }
+    if (o->json) {
+        mm_cli_json_print(json_pack(
+            "{s:s, s:s, s:s?, s:i, s:s, s:b, s:s, s:f, s:o}", "target", o->target, "protocol",
+            p->protocol, "group", p->group, "group_id", (json_int_t)p->group_id, "cipher",
+            p->cipher, "verified", p->verified, "verify_result",
+            o->ca ? X509_verify_cert_error_string(p->verify_code) : "not verified (no --ca)",
+            "handshake_ms", p->handshake_ms, "peer_chain", certs));
+    } else {
+        json_decref(certs);
+    }
+}
+
+static int probe(const struct opts *o)
+{
+    mm_tls_config cfg = {.ca_file = o->ca, .cert_file = o->cert, .key_file = o->key,
+                         .groups = o->groups, .no_verify = o->ca == NULL};
+    char host[256];
+    const char *port = NULL;
+    SSL_CTX *ctx = NULL;
+    SSL *ssl = NULL;
+    struct probe p = {0};
+    int fd = -1, rc = MM_CLI_EXIT_FAIL;
+    double t0;
+
+    if (split_target(o->target, host, sizeof(host), &port) < 0)
+        return mm_cli_usage_error("tls", "target must be HOST:PORT or [IPv6]:PORT");
+    ctx = mm_tls_ctx_new_client(&cfg);
+    if (ctx == NULL)
+        return mm_cli_fail("tls", "cannot set up TLS (groups, files?): see the log above");
+    fd = tcp_connect(host, port, o->timeout);
+    if (fd < 0) {
+        rc = mm_cli_fail("tls", "cannot connect to %s", o->target);
+        goto done;
+    }
+    ssl = SSL_new(ctx);
+    if (ssl == NULL || !SSL_set_fd(ssl, fd) ||
+        mm_tls_set_peer_name(ssl, o->servername ? o->servername : host) < 0) {
+        rc = mm_cli_fail("tls", "cannot set up the connection to %s", o->target);
+        goto done;
+    }
+    t0 = now_ms();
+    if (SSL_connect(ssl) != 1) {
+        char err[256] = "";
+        long v = SSL_get_verify_result(ssl);
+
+        ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
+        rc = mm_cli_fail("tls", "handshake with %s failed: %s%s%s", o->target,
+                         err[0] ? err : "connection closed",
+                         v != X509_V_OK ? "; verify: " : "",
+                         v != X509_V_OK ? X509_verify_cert_error_string(v) : "");
+        goto done;
+    }
+    p.handshake_ms = now_ms() - t0;
+    p.protocol = SSL_get_version(ssl);
+    p.group = mm_tls_negotiated_group_name(ssl);
+    p.group_id = mm_tls_negotiated_group_id(ssl);
+    p.cipher = SSL_get_cipher_name(ssl);
+    p.verify_code = SSL_get_verify_result(ssl);
+    p.verified = o->ca != NULL && p.verify_code == X509_V_OK;
+    report(o, &p, SSL_get_peer_cert_chain(ssl));
+    SSL_shutdown(ssl);
+    rc = MM_CLI_EXIT_OK;
+done:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    if (fd >= 0)
+        close(fd);
+    ERR_clear_error();
+    return rc;
+}
+
+static int groups(const struct opts *o)
+{
+    json_t *arr = json_array();
+
+    if (!o->json)
+        printf("%-22s %-8s %-6s %-10s %-10s %s\n", "group", "id", "bits", "client", "server",
+               "components");
+    for (size_t i = 0; i < SP_NGROUPS; i++) {
+        const sp_group *g = &sp_groups[i];
+        const char *ec = g->ec == SP_EC_X25519 ? "X25519"
+                         : g->ec == SP_EC_P256 ? "secp256r1"
+                         : g->ec == SP_EC_P384 ? "secp384r1"
+                                               : NULL;
+
+        if (o->json) {
+            json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:i, s:i, s:s?, s:s}", "name",
+                                                 g->tls_name, "id", (json_int_t)g->default_id,
+                                                 "security_bits", (json_int_t)g->secbits,
+                                                 "client_share_bytes",
+                                                 (json_int_t)sp_group_pub_len(g),
+                                                 "server_share_bytes",
+                                                 (json_int_t)sp_group_ct_len(g), "ecdhe", ec,
+                                                 "kem", sp_group_kem(g)->name));
+            continue;
+        }
+        printf("%-22s 0x%04X   %-6u %-10zu %-10zu %s%s%s\n", g->tls_name, g->default_id,
+               g->secbits, sp_group_pub_len(g), sp_group_ct_len(g), ec ? ec : "",
+               ec ? " + " : "", sp_group_kem(g)->name);
+    }
+    if (o->json)
+        mm_cli_json_print(json_pack("{s:o, s:b}", "groups", arr, "iana_assigned", 0));
+    else {
+        json_decref(arr);
+        printf("\nCodepoints are provisional private-use values (RFC 8446 4.2.7), not\n"
+               "IANA-assigned; see docs/provider.md to override them.\n");
+    }
+    return MM_CLI_EXIT_OK;
+}
+
+int mm_cli_tls(int argc, char **argv)
+{
+    struct opts o = {0};
+    int rc;
+
+    if (argc < 2 || mm_cli_is_help(argv[1]))
+        return help();
+    if (strcmp(argv[1], "probe") != 0 && strcmp(argv[1], "groups") != 0)
+        return mm_cli_usage_error("tls", "unknown verb '%s'", argv[1]);
+    rc = parse(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    return !strcmp(argv[1], "probe") ? probe(&o) : groups(&o);
+}
