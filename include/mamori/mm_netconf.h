@@ -69,12 +69,18 @@ void mm_nc_framer_free(mm_nc_framer *f);
 void mm_nc_framer_set_mode(mm_nc_framer *f, enum mm_nc_framing mode);
 int mm_nc_framer_push(mm_nc_framer *f, const uint8_t *data, size_t len);
 /*
- * 1 and *msg/*len set (valid until the next call) if a whole message is
+ * 1 and *msg, *len set (valid until the next call) if a whole message is
  * ready, 0 if more input is needed, negative MM_E* on a framing error.
  */
 int mm_nc_framer_next(mm_nc_framer *f, const char **msg, size_t *len);
 /* Append one framed message to out. */
 int mm_nc_frame(enum mm_nc_framing mode, const char *msg, size_t len, mm_buf *out);
+/*
+ * Bytes mm_nc_framer_push() accepts now (0 after an error). A push larger
+ * than this fails with MM_ELIMIT without harm: drain messages with
+ * mm_nc_framer_next() and push the rest. This bounds a session's queued input.
+ */
+size_t mm_nc_framer_room(const mm_nc_framer *f);
 
 /* ---------------------------------------------------------------- server */
 
@@ -98,6 +104,11 @@ typedef struct mm_nc_server_config {
 
 int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,
                      mm_nc_server **out);
+/*
+ * The YANG context a server with cfg would use (same modules, same
+ * features), e.g. to prepare datastore files before the server starts.
+ */
+int mm_nc_server_ctx_new(const mm_nc_server_config *cfg, struct ly_ctx **out);
 void mm_nc_server_free(mm_nc_server *srv);
 struct ly_ctx *mm_nc_server_ctx(mm_nc_server *srv);
 /* The running datastore (read-only view), e.g. for a transport's own config. */
@@ -196,6 +207,93 @@ int mm_nc_client_recv_reply(mm_nc_client *c, char **reply, int timeout_ms);
 int mm_nc_client_poll(mm_nc_client *c, int timeout_ms);
 /* <close-session/>, then free. */
 int mm_nc_client_close(mm_nc_client *c);
+
+/*
+ * Client details (client.c). The recv callback returns MM_ETIMEOUT when
+ * nothing arrived within timeout_ms (negative timeout_ms: wait forever).
+ * A server hello without <session-id>, without a common base version, or
+ * not a <hello> at all ends the session (RFC 6241 section 8.1): no
+ * close-session is sent. Timeouts are not fatal: a late reply is returned
+ * by the next mm_nc_client_recv_reply().
+ */
+#define MM_NC_CLIENT_HELLO_TIMEOUT_MS 30000
+
+/* mm_nc_client_new() with a hello timeout and, on failure, the reason in why. */
+int mm_nc_client_new_ex(const mm_nc_client_io *io, size_t max_message, int hello_timeout_ms,
+                        mm_nc_client **out, char *why, size_t why_len);
+/* The framing in use after the hellos (chunked when both sides have base:1.1). */
+enum mm_nc_framing mm_nc_client_framing(const mm_nc_client *c);
+/* True if the server advertised capability uri (compared up to any '?'). */
+bool mm_nc_client_has_capability(const mm_nc_client *c, const char *uri);
+/* Replies sent for but not yet received. */
+size_t mm_nc_client_pending(const mm_nc_client *c);
+/* Why the last call on c failed (never NULL; "" if nothing failed). */
+const char *mm_nc_client_error(const mm_nc_client *c);
+
+/* A byte stream over file descriptors (socketpair, TCP, pipes): io->io = fds. */
+typedef struct mm_nc_fd_stream {
+    int rfd;
+    int wfd;
+} mm_nc_fd_stream;
+void mm_nc_client_io_fd(mm_nc_fd_stream *fds, mm_nc_client_io *io);
+
+/*
+ * A parsed <rpc-reply> (or any NETCONF message), for printing results:
+ * <ok/>, the content of <data>, and every <rpc-error>.
+ */
+typedef struct mm_nc_reply mm_nc_reply;
+typedef struct mm_nc_reply_error {
+    const char *type, *tag, *severity, *app_tag, *path, *message; /* NULL if absent */
+    const char *info; /* <error-info> children as XML, NULL if absent */
+} mm_nc_reply_error;
+
+/* MM_EMALFORMED (reason in why, if given) unless xml is an <rpc-reply>. */
+int mm_nc_reply_parse(const char *xml, size_t len, mm_nc_reply **out, char *why, size_t why_len);
+void mm_nc_reply_free(mm_nc_reply *r);
+const char *mm_nc_reply_message_id(const mm_nc_reply *r); /* NULL if absent */
+bool mm_nc_reply_ok(const mm_nc_reply *r);
+size_t mm_nc_reply_error_count(const mm_nc_reply *r);
+const mm_nc_reply_error *mm_nc_reply_error_at(const mm_nc_reply *r, size_t i);
+/* Whether the reply has <data>; its children as indented XML ("" when empty). */
+bool mm_nc_reply_has_data(const mm_nc_reply *r);
+const char *mm_nc_reply_data(const mm_nc_reply *r);
+
+/* ----------------------------------------------------- client transports */
+
+/*
+ * TCP connect to host:port (name or IP literal) within timeout_ms; the
+ * socket is returned blocking. why gets the reason on failure.
+ */
+int mm_nc_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd, char *why,
+                      size_t why_len);
+
+/*
+ * yuma123 netconfd's plaintext "tcp-direct" transport, for interop tests
+ * only: host must resolve to loopback addresses (MM_EPERM otherwise). After
+ * the TCP connect, sends the <ncx-connect> preamble naming user (what
+ * yangcli --tcp-direct-enable sends); then the stream is plain NETCONF.
+ */
+int mm_nc_tcp_direct_connect(const char *host, uint16_t port, const char *user, int timeout_ms,
+                             int *fd, char *why, size_t why_len);
+
+/* NETCONF over TLS (RFC 7589) client stream, blocking, over mm_tls (TLS 1.3). */
+typedef struct mm_nc_tls_stream mm_nc_tls_stream;
+typedef struct mm_nc_tls_client_config {
+    const char *host;        /* connect to this name or address */
+    uint16_t port;           /* 0: MM_NC_TLS_PORT */
+    const char *server_name; /* name the certificate must match (RFC 7589 s6); NULL: host */
+    const char *ca_file, *cert_file, *key_file;
+    const char *groups;      /* NULL: MM_TLS_DEFAULT_GROUPS */
+    int timeout_ms;          /* connect + handshake; <= 0: 30000 */
+} mm_nc_tls_client_config;
+
+int mm_nc_tls_connect(const mm_nc_tls_client_config *cfg, mm_nc_tls_stream **out, char *why,
+                      size_t why_len);
+void mm_nc_tls_stream_io(mm_nc_tls_stream *s, mm_nc_client_io *io);
+/* Negotiated key-exchange group name (e.g. "X25519SCloud+128"). */
+const char *mm_nc_tls_stream_group(mm_nc_tls_stream *s);
+/* close_notify, close the socket, free. */
+void mm_nc_tls_stream_close(mm_nc_tls_stream *s);
 
 #ifdef __cplusplus
 }

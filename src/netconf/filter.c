@@ -1,0 +1,281 @@
+/*
+ * filter.c - subtree filtering (RFC 6241 section 6) and XPath filtering
+ * (section 8.9) over libyang trees; the reply <data> printer with the
+ * with-defaults modes of RFC 6243.
+ *
+ * A filter arrives as an anyxml data tree whose nodes are typed where the
+ * schema knows them and opaque otherwise (an empty <enabled/> selection
+ * node of a boolean leaf, a list entry without keys), so every accessor
+ * here handles both.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nc_internal.h"
+
+enum f_kind { F_CONTAINMENT, F_SELECTION, F_CONTENT };
+
+static const char *f_name(const struct lyd_node *n)
+{
+    return n->schema ? n->schema->name : ((const struct lyd_node_opaq *)n)->name.name;
+}
+
+static const char *f_ns(const struct lyd_node *n)
+{
+    const char *ns = n->schema ? n->schema->module->ns
+                               : ((const struct lyd_node_opaq *)n)->name.module_ns;
+    return ns ? ns : "";
+}
+
+static const char *f_value(const struct lyd_node *n)
+{
+    if (!n->schema)
+        return ((const struct lyd_node_opaq *)n)->value;
+    return (n->schema->nodetype & LYD_NODE_TERM) ? lyd_get_value(n) : NULL;
+}
+
+static bool blank(const char *s)
+{
+    for (; s && *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+static enum f_kind f_kind(const struct lyd_node *f)
+{
+    if (lyd_child(f))
+        return F_CONTAINMENT;
+    return blank(f_value(f)) ? F_SELECTION : F_CONTENT;
+}
+
+/* Same name, and the filter's namespace (if it has one) is the node's. */
+static bool f_match(const struct lyd_node *f, const struct lyd_node *d)
+{
+    const char *ns = f_ns(f);
+    return !strcmp(f_name(f), d->schema->name) && (!*ns || !strcmp(ns, d->schema->module->ns));
+}
+
+static bool f_value_eq(const struct lyd_node *f, const struct lyd_node *d)
+{
+    const char *fv = f_value(f), *dv = (d->schema->nodetype & LYD_NODE_TERM) ? lyd_get_value(d)
+                                                                            : NULL;
+    return fv && dv && !strcmp(fv, dv);
+}
+
+/* Move piece under parent (or into *first), merging with an equal node. */
+static void graft(struct lyd_node *parent, struct lyd_node **first, struct lyd_node *piece)
+{
+    struct lyd_node *existing = NULL;
+    lyd_find_sibling_first(parent ? lyd_child(parent) : *first, piece, &existing);
+    if (!existing) {
+        LY_ERR r = parent ? lyd_insert_child(parent, piece)
+                          : lyd_insert_sibling(*first, piece, first);
+        if (r != LY_SUCCESS)
+            lyd_free_tree(piece);
+        return;
+    }
+    struct lyd_node *c = lyd_child_no_keys(piece);
+    while (c) {
+        struct lyd_node *next = c->next;
+        lyd_unlink_tree(c);
+        graft(existing, NULL, c);
+        c = next;
+    }
+    lyd_free_tree(piece);
+}
+
+static struct lyd_node *dup_node(const struct lyd_node *d, bool recursive)
+{
+    struct lyd_node *dup = NULL;
+    uint32_t opts = LYD_DUP_WITH_FLAGS | (recursive ? LYD_DUP_RECURSIVE : 0);
+    return lyd_dup_single(d, NULL, opts, &dup) == LY_SUCCESS ? dup : NULL;
+}
+
+/* Do all content-match children of f match children of d? */
+static bool content_matches(const struct lyd_node *f, const struct lyd_node *d)
+{
+    for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
+        if (f_kind(fc) != F_CONTENT)
+            continue;
+        bool hit = false;
+        for (const struct lyd_node *dc = lyd_child(d); dc && !hit; dc = dc->next)
+            hit = f_match(fc, dc) && f_value_eq(fc, dc);
+        if (!hit)
+            return false;
+    }
+    return true;
+}
+
+static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d);
+
+/* Children of a containment node f applied to d, into r. */
+static bool containment_children(const struct lyd_node *f, const struct lyd_node *d,
+                                 struct lyd_node *r)
+{
+    bool got = false;
+    for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
+        bool content = f_kind(fc) == F_CONTENT;
+        for (const struct lyd_node *dc = lyd_child(d); dc; dc = dc->next) {
+            if (!f_match(fc, dc) || lysc_is_key(dc->schema))
+                continue;
+            if (content && !f_value_eq(fc, dc))
+                continue;
+            struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(fc, dc);
+            if (piece) {
+                graft(r, NULL, piece);
+                got = got || !content;
+            }
+        }
+    }
+    return got;
+}
+
+static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d)
+{
+    enum f_kind k = f_kind(f);
+    if (k == F_SELECTION)
+        return dup_node(d, true);
+    if (k == F_CONTENT)
+        return f_value_eq(f, d) ? dup_node(d, true) : NULL;
+    if ((d->schema->nodetype & LYD_NODE_TERM) || !content_matches(f, d))
+        return NULL;
+    bool only_content = true, any_content = false;
+    for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
+        only_content = only_content && f_kind(fc) == F_CONTENT;
+        any_content = any_content || f_kind(fc) == F_CONTENT;
+    }
+    if (only_content) /* RFC 6241 6.2.5: the whole matching subtree */
+        return dup_node(d, true);
+    struct lyd_node *r = dup_node(d, false);
+    if (r && !containment_children(f, d, r) && !any_content) {
+        lyd_free_tree(r);
+        r = NULL;
+    }
+    return r;
+}
+
+int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node *data,
+                      struct lyd_node **out)
+{
+    *out = NULL;
+    for (const struct lyd_node *f = filter_first; f; f = f->next) {
+        for (const struct lyd_node *d = data; d; d = d->next) {
+            if (!d->schema || !f_match(f, d))
+                continue;
+            struct lyd_node *piece = filter_node(f, d);
+            if (piece)
+                graft(NULL, out, piece);
+        }
+    }
+    return 0;
+}
+
+int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_node **out)
+{
+    *out = NULL;
+    if (!data)
+        return 0;
+    struct ly_set *set = NULL;
+    MM_ENSURE(lyd_find_xpath(data, xpath, &set) == LY_SUCCESS, MM_EINVAL);
+    for (uint32_t i = 0; i < set->count; i++) {
+        struct lyd_node *dup = NULL;
+        if (lyd_dup_single(set->dnodes[i], NULL,
+                           LYD_DUP_RECURSIVE | LYD_DUP_WITH_PARENTS | LYD_DUP_WITH_FLAGS,
+                           &dup) != LY_SUCCESS)
+            continue;
+        while (dup->parent)
+            dup = lyd_parent(dup);
+        graft(NULL, out, dup);
+    }
+    ly_set_free(set, NULL);
+    return 0;
+}
+
+int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,
+                    struct lyd_node **data)
+{
+    struct lyd_node *out = NULL;
+    int rc = 0;
+    if (xpath) {
+        rc = nc_filter_xpath(*data, xpath, &out);
+    } else if (filter) {
+        const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
+        const struct lyd_node *f = any->value_type == LYD_ANYDATA_DATATREE ? any->value.tree
+                                                                          : NULL;
+        rc = nc_filter_subtree(f, *data, &out);
+    } else {
+        return 0;
+    }
+    if (rc < 0) {
+        nc_err e = {.type = "protocol", .tag = "invalid-value", .bad_elem = "filter",
+                    .message = ly_errmsg(rpc->s->srv->ctx)};
+        nc_rpc_error(rpc, &e);
+        return rc;
+    }
+    lyd_free_all(*data);
+    *data = out;
+    return 0;
+}
+
+uint32_t nc_wd_flags(nc_rpc *rpc, const struct lyd_node *op, bool *ok)
+{
+    static const struct {
+        const char *mode;
+        uint32_t flag;
+    } modes[] = {{"report-all", LYD_PRINT_WD_ALL}, {"trim", LYD_PRINT_WD_TRIM},
+                 {"explicit", LYD_PRINT_WD_EXPLICIT}, {"report-all-tagged", LYD_PRINT_WD_ALL_TAG}};
+    *ok = true;
+    struct lyd_node *n = NULL;
+    if (lyd_find_path(op, "ietf-netconf-with-defaults:with-defaults", 0, &n) != LY_SUCCESS)
+        lyd_find_path(op, "with-defaults", 0, &n);
+    if (!n)
+        return LYD_PRINT_WD_EXPLICIT; /* basic-mode=explicit */
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (!strcmp(lyd_get_value(n), modes[i].mode))
+            return modes[i].flag;
+    *ok = false;
+    nc_err e = {.type = "protocol", .tag = "invalid-value", .bad_elem = "with-defaults"};
+    nc_rpc_error(rpc, &e);
+    return 0;
+}
+
+/*
+ * libyang tags defaults with the module's namespace; RFC 6243 section 6
+ * defines the attribute in urn:ietf:params:xml:ns:netconf:default:1.0.
+ */
+static int append_wd_fixed(mm_buf *b, const char *xml)
+{
+    static const char from[] = "xmlns:ncwd=\"urn:ietf:params:xml:ns:yang:"
+                               "ietf-netconf-with-defaults\"";
+    static const char to[] = "xmlns:ncwd=\"" NC_NS_WD "\"";
+    const char *p = xml, *hit;
+    while ((hit = strstr(p, from)) != NULL) {
+        MM_GUARD(mm_buf_append(b, p, (size_t)(hit - p)));
+        MM_GUARD(mm_buf_append_str(b, to));
+        p = hit + sizeof(from) - 1;
+    }
+    return mm_buf_append_str(b, p);
+}
+
+int nc_print_data(nc_rpc *rpc, const char *elem, const char *ns, struct lyd_node *data,
+                  uint32_t wd_flags)
+{
+    char *xml = NULL;
+    if (data && lyd_print_mem(&xml, data, LYD_XML, LYD_PRINT_WITHSIBLINGS | LYD_PRINT_SHRINK | wd_flags)) {
+        nc_rpc_err(rpc, "application", "operation-failed", "cannot print the data");
+        return MM_ENOMEM;
+    }
+    int rc = mm_buf_printf(&rpc->body, "<%s xmlns=\"%s\">", elem, ns);
+    rc = rc ? rc : append_wd_fixed(&rpc->body, xml ? xml : "");
+    rc = rc ? rc : mm_buf_printf(&rpc->body, "</%s>", elem);
+    free(xml);
+    if (rc < 0) {
+        mm_buf_reset(&rpc->body);
+        nc_rpc_err(rpc, "application", "too-big", "the reply exceeds the maximum message size");
+    }
+    return rc;
+}

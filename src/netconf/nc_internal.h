@@ -1,0 +1,254 @@
+/*
+ * nc_internal.h - private structures of the NETCONF server engine.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MAMORI_NC_INTERNAL_H
+#define MAMORI_NC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <libyang/libyang.h>
+
+#include "mamori/mm_audit.h"
+#include "mamori/mm_buf.h"
+#include "mamori/mm_core.h"
+#include "mamori/mm_netconf.h"
+#include "nacm.h"
+
+#define NC_NS_BASE MM_NC_NS_BASE
+#define NC_NS_NOTIF MM_NC_NS_NOTIF
+#define NC_NS_NETMOD_NOTIF "urn:ietf:params:xml:ns:netmod:notification"
+#define NC_NS_MONITORING "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
+#define NC_NS_WD "urn:ietf:params:xml:ns:netconf:default:1.0"
+#define NC_BASE10 "urn:ietf:params:netconf:base:1.0"
+/* Copies of datastore trees keep the default-node flags (with-defaults). */
+#define NC_DUP (LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS)
+#define NC_BASE11 "urn:ietf:params:netconf:base:1.1"
+
+/* Conventional datastores (RFC 6241 section 5.1); NMDA adds operational. */
+enum nc_ds { NC_DS_RUNNING = 0, NC_DS_CANDIDATE, NC_DS_STARTUP, NC_DS_COUNT, NC_DS_OPERATIONAL };
+
+typedef struct nc_datastore {
+    struct lyd_node *tree; /* validated; default nodes included */
+    uint32_t lock_sid;     /* 0: unlocked */
+    time_t lock_time;
+    bool modified;         /* candidate: changed since last commit/discard */
+} nc_datastore;
+
+/* A pending confirmed commit (RFC 6241 section 8.4). */
+typedef struct nc_confirm {
+    bool pending;
+    struct lyd_node *backup; /* running before the first confirmed commit */
+    uint32_t owner;          /* issuing session */
+    char *persist;           /* persist token, NULL without persist */
+    struct event *timer;
+} nc_confirm;
+
+typedef struct nc_counters {
+    uint32_t in_rpcs, in_bad_rpcs, out_rpc_errors, out_notifications;
+} nc_counters;
+
+/* One event of the replay log. */
+typedef struct nc_event {
+    int64_t time_us;         /* eventTime, microseconds since the epoch */
+    struct lyd_node *notif;  /* the typed notification (own tree) */
+} nc_event;
+
+typedef struct nc_replay {
+    nc_event *ev;  /* ring of cap entries */
+    uint32_t cap, head, count;
+    int64_t created_us;
+} nc_replay;
+
+/* RFC 5277 subscription of one session. */
+typedef struct nc_sub {
+    bool active;
+    bool has_filter;         /* subtree filter given (an empty one selects nothing) */
+    struct lyd_node *filter; /* its content (dup of the anyxml tree), may be NULL */
+    char *xpath;             /* xpath filter, or NULL */
+    bool has_start, has_stop;
+    int64_t start_us, stop_us;
+    void *chan;              /* transport notification channel, or NULL */
+    struct event *stop_timer;
+} nc_sub;
+
+struct mm_nc_server {
+    struct ly_ctx *ctx;
+    struct event_base *base;
+    char *state_dir;
+    char *recovery_user;
+    size_t max_message;
+    nc_datastore ds[NC_DS_COUNT];
+    nc_confirm confirm;
+    mm_nc_session *sessions;
+    uint32_t next_sid;
+    mm_nc_running_changed_cb changed_cb;
+    void *changed_arg;
+    mm_audit *audit;
+    mm_nacm_counters nacm;
+    nc_replay replay;
+    mm_buf hello_caps; /* <capability> elements of the server hello */
+    time_t start_time;
+    nc_counters stats;
+    uint32_t in_sessions, in_bad_hellos, dropped_sessions;
+    uint32_t content_id;
+};
+
+enum nc_end_reason { NC_END_CLOSED, NC_END_KILLED, NC_END_DROPPED, NC_END_BAD_HELLO, NC_END_OTHER };
+
+struct mm_nc_session {
+    mm_nc_server *srv;
+    mm_nc_session *next;
+    uint32_t id;
+    char *username, *transport, *peer;
+    bool chunked_only, recovery;
+    const mm_nc_transport_ops *ops;
+    void *io;
+    mm_nc_framer framer;
+    bool hello_done, base11;
+    time_t login_time;
+    nc_counters cnt;
+    nc_sub sub;
+    int busy;       /* > 0 while mm_nc_session_input runs */
+    bool doomed;    /* end requested while busy */
+    bool lost;      /* transport gone: do not call ops->close */
+    enum nc_end_reason end_reason;
+    uint32_t killed_by;
+};
+
+/* One RPC being processed. */
+typedef struct nc_rpc {
+    mm_nc_session *s;
+    struct lyd_node *env; /* opaque <rpc> envelope (attributes) */
+    struct lyd_node *op;  /* the typed operation */
+    mm_buf body;          /* reply content (e.g. <data>..</data>); empty: <ok/> */
+    mm_buf errs;          /* <rpc-error> elements */
+    unsigned nerr;
+    bool close_after;     /* close-session: end after the reply */
+    bool after_sub;       /* create-subscription: start replay after the reply */
+} nc_rpc;
+
+/* rpc_error.c */
+typedef struct nc_err {
+    const char *type; /* transport | rpc | protocol | application */
+    const char *tag;
+    const char *app_tag;
+    const struct lyd_node *path_node; /* error-path from a data node */
+    const char *path;                 /* or a literal path */
+    const char *message;
+    const char *bad_attr, *bad_elem, *bad_ns;
+    uint32_t session_id;
+    bool has_session_id;
+} nc_err;
+int nc_xml_escape(mm_buf *b, const char *s);
+void nc_rpc_error(nc_rpc *rpc, const nc_err *e);
+void nc_rpc_err(nc_rpc *rpc, const char *type, const char *tag, const char *msg);
+/* Map the last libyang error of ctx to an rpc-error (type application/protocol). */
+void nc_rpc_err_ly(nc_rpc *rpc, const char *type, const char *fallback_tag);
+int nc_error_xml(const nc_err *e, mm_buf *out);
+
+/* server.c */
+void nc_server_running_changed(mm_nc_server *srv);
+mm_nc_session *nc_server_find_session(mm_nc_server *srv, uint32_t id);
+mm_nacm_req nc_nacm_req(const mm_nc_session *s);
+
+/* session.c */
+int nc_session_send(mm_nc_session *s, const char *xml, size_t len);
+void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by);
+
+/* rpc.c */
+int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len);
+
+/* datastore.c */
+int nc_ds_init(mm_nc_server *srv);
+void nc_ds_free(mm_nc_server *srv);
+int nc_ds_persist(mm_nc_server *srv, enum nc_ds ds);
+int nc_ds_parse_target(const struct lyd_node *op, const char *param, enum nc_ds *ds);
+const char *nc_ds_name(enum nc_ds ds);
+/* Replace a datastore's tree (takes ownership), persist, emit events; s may be NULL. */
+int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_node *tree);
+/* The same, reporting a failure as an rpc-error. */
+int nc_ds_replace(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *tree);
+int nc_ds_from_identity(const char *ident, enum nc_ds *ds);
+/* The user's writes of before->after allowed by NACM? Adds access-denied. */
+bool nc_ds_nacm_check(nc_rpc *rpc, const struct lyd_node *before, const struct lyd_node *after);
+bool nc_ds_writable_by(nc_rpc *rpc, enum nc_ds ds);
+void nc_ds_release_locks(mm_nc_server *srv, uint32_t sid);
+void nc_ds_release_locks_one(mm_nc_server *srv, enum nc_ds ds);
+int nc_ds_validate(nc_rpc *rpc, struct lyd_node **tree);
+
+/* edit.c */
+enum nc_edit_op { NC_OP_MERGE, NC_OP_REPLACE, NC_OP_CREATE, NC_OP_DELETE, NC_OP_REMOVE, NC_OP_NONE };
+typedef struct nc_edit {
+    nc_rpc *rpc;
+    enum nc_edit_op dflt;
+    bool continue_on_error;
+    unsigned errors;
+} nc_edit;
+/* Parse edit content (anydata) to a strict data tree with nc:operation metadata. */
+int nc_edit_parse(nc_rpc *rpc, const struct lyd_node *anydata, struct lyd_node **edit, bool config);
+int nc_edit_apply(nc_edit *e, const struct lyd_node *edit, struct lyd_node **target);
+
+/* filter.c */
+/* Select from data by the filter in op's child named param (anyxml filter). */
+int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,
+                    struct lyd_node **data);
+int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node *data,
+                      struct lyd_node **out);
+int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_node **out);
+int nc_print_data(nc_rpc *rpc, const char *elem, const char *ns, struct lyd_node *data,
+                  uint32_t wd_flags);
+uint32_t nc_wd_flags(nc_rpc *rpc, const struct lyd_node *op, bool *ok);
+
+/* op_*.c handlers: 0 done (errors already added to the rpc). */
+typedef int (*nc_op_fn)(nc_rpc *rpc);
+int nc_op_get(nc_rpc *rpc);
+int nc_op_get_config(nc_rpc *rpc);
+int nc_op_get_data(nc_rpc *rpc);
+int nc_op_edit_config(nc_rpc *rpc);
+int nc_op_edit_data(nc_rpc *rpc);
+int nc_op_copy_config(nc_rpc *rpc);
+int nc_op_delete_config(nc_rpc *rpc);
+int nc_op_validate(nc_rpc *rpc);
+int nc_op_lock(nc_rpc *rpc);
+int nc_op_unlock(nc_rpc *rpc);
+int nc_op_commit(nc_rpc *rpc);
+int nc_op_discard_changes(nc_rpc *rpc);
+int nc_op_cancel_commit(nc_rpc *rpc);
+int nc_op_close_session(nc_rpc *rpc);
+int nc_op_kill_session(nc_rpc *rpc);
+int nc_op_get_schema(nc_rpc *rpc);
+int nc_op_create_subscription(nc_rpc *rpc);
+
+/* op_commit.c */
+void nc_confirm_session_end(mm_nc_server *srv, uint32_t sid);
+void nc_confirm_free(mm_nc_server *srv);
+
+/* op_monitoring.c */
+int nc_monitoring_state(mm_nc_server *srv, struct lyd_node **tree);
+int nc_caps_build(mm_nc_server *srv);
+
+/* notif.c */
+int nc_notif_init(mm_nc_server *srv, uint32_t max);
+void nc_notif_free(mm_nc_server *srv);
+/* Log and deliver a notification (takes ownership of notif). */
+void nc_notif_emit(mm_nc_server *srv, struct lyd_node *notif);
+void nc_notif_session_start(mm_nc_session *s);
+void nc_notif_session_end(mm_nc_session *s);
+void nc_notif_config_change(mm_nc_server *srv, const mm_nc_session *s, enum nc_ds ds,
+                            const struct lyd_node *diff);
+void nc_notif_confirmed_commit(mm_nc_server *srv, const mm_nc_session *s, const char *event,
+                               uint32_t timeout);
+void nc_notif_after_reply(mm_nc_session *s);
+void nc_notif_sub_end(mm_nc_session *s, bool complete);
+int nc_notif_streams(mm_nc_server *srv, struct lyd_node **tree);
+
+/* util */
+int64_t nc_now_us(void);
+int nc_time_format(int64_t us, char *buf, size_t len);
+int nc_time_parse(const char *s, int64_t *us);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * notif.c - RFC 5277 event notifications on the NETCONF stream with a
+ * bounded replay log, and the RFC 6470 base events. Each subscription's
+ * notifications go on their own transport channel when the transport
+ * offers one (QUIC uni streams), else inline on the session.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "nc_internal.h"
+
+int nc_notif_init(mm_nc_server *srv, uint32_t max)
+{
+    srv->replay.ev = calloc(max, sizeof(nc_event));
+    MM_ENSURE(srv->replay.ev, MM_ENOMEM);
+    srv->replay.cap = max;
+    srv->replay.created_us = nc_now_us();
+    return 0;
+}
+
+void nc_notif_free(mm_nc_server *srv)
+{
+    nc_replay *r = &srv->replay;
+    for (uint32_t i = 0; r->ev && i < r->count; i++)
+        lyd_free_all(r->ev[(r->head + i) % r->cap].notif);
+    free(r->ev);
+    memset(r, 0, sizeof(*r));
+}
+
+static const nc_event *replay_at(const nc_replay *r, uint32_t i)
+{
+    return &r->ev[(r->head + i) % r->cap];
+}
+
+static void replay_push(nc_replay *r, int64_t t, struct lyd_node *notif)
+{
+    if (r->count == r->cap) { /* full: age out the oldest */
+        lyd_free_all(r->ev[r->head].notif);
+        r->head = (r->head + 1) % r->cap;
+        r->count--;
+    }
+    nc_event *e = &r->ev[(r->head + r->count) % r->cap];
+    e->time_us = t;
+    e->notif = notif;
+    r->count++;
+}
+
+/* ------------------------------------------------------------ delivery */
+
+static bool selected(const nc_sub *sub, const struct lyd_node *notif)
+{
+    if (sub->xpath) {
+        struct ly_set *set = NULL;
+        bool hit = lyd_find_xpath(notif, sub->xpath, &set) == LY_SUCCESS && set->count > 0;
+        ly_set_free(set, NULL);
+        return hit;
+    }
+    if (!sub->has_filter)
+        return true;
+    struct lyd_node *out = NULL;
+    nc_filter_subtree(sub->filter, notif, &out);
+    bool hit = out != NULL;
+    lyd_free_all(out);
+    return hit;
+}
+
+static void send_notif(mm_nc_session *s, int64_t t, const struct lyd_node *notif)
+{
+    char ts[64], *xml = NULL;
+    nc_time_format(t, ts, sizeof(ts));
+    if (lyd_print_mem(&xml, notif, LYD_XML, LYD_PRINT_SHRINK) != LY_SUCCESS)
+        return;
+    mm_buf b;
+    mm_buf_init(&b, s->srv->max_message);
+    int rc = mm_buf_printf(&b, "<notification xmlns=\"%s\"><eventTime>%s</eventTime>%s"
+                           "</notification>", NC_NS_NOTIF, ts, xml);
+    free(xml);
+    s->cnt.out_notifications++;
+    s->srv->stats.out_notifications++;
+    if (rc == 0 && !s->sub.chan) {
+        nc_session_send(s, (const char *)b.data, b.len);
+    } else if (rc == 0) {
+        mm_buf framed;
+        mm_buf_init(&framed, b.len + 64);
+        enum mm_nc_framing fr = s->base11 ? MM_NC_FRAMING_CHUNKED : MM_NC_FRAMING_EOM;
+        if (mm_nc_frame(fr, (const char *)b.data, b.len, &framed) == 0)
+            s->ops->notif_send(s->io, s->sub.chan, framed.data, framed.len);
+        mm_buf_free(&framed);
+    }
+    mm_buf_free(&b);
+}
+
+static void deliver(mm_nc_session *s, const nc_event *ev)
+{
+    if (s->sub.has_stop && ev->time_us > s->sub.stop_us)
+        return;
+    if (!selected(&s->sub, ev->notif))
+        return;
+    mm_nacm_req req = nc_nacm_req(s);
+    if (!mm_nacm_notification_allowed(&req, ev->notif))
+        return;
+    send_notif(s, ev->time_us, ev->notif);
+}
+
+/* replayComplete / notificationComplete: always delivered (RFC 8341 3.4.7). */
+static void send_marker(mm_nc_session *s, const char *name)
+{
+    struct lyd_node *n = NULL;
+    const struct lys_module *mod = ly_ctx_get_module_implemented(s->srv->ctx, "nc-notifications");
+    if (mod && lyd_new_inner(NULL, mod, name, 0, &n) == LY_SUCCESS)
+        send_notif(s, nc_now_us(), n);
+    lyd_free_all(n);
+}
+
+void nc_notif_emit(mm_nc_server *srv, struct lyd_node *notif)
+{
+    if (!notif)
+        return;
+    replay_push(&srv->replay, nc_now_us(), notif);
+    const nc_event *ev = replay_at(&srv->replay, srv->replay.count - 1);
+    mm_nc_session *s = srv->sessions;
+    while (s) {
+        mm_nc_session *next = s->next; /* a failed send may end s */
+        if (s->sub.active && !s->doomed)
+            deliver(s, ev);
+        s = next;
+    }
+}
+
+void nc_notif_sub_end(mm_nc_session *s, bool complete)
+{
+    nc_sub *sub = &s->sub;
+    if (!sub->active)
+        return;
+    if (complete)
+        send_marker(s, "notificationComplete");
+    if (sub->stop_timer)
+        event_free(sub->stop_timer);
+    lyd_free_all(sub->filter);
+    free(sub->xpath);
+    if (sub->chan && !s->lost)
+        s->ops->notif_close(s->io, sub->chan);
+    memset(sub, 0, sizeof(*sub));
+}
+
+/* After the <ok/> of create-subscription: replay, then the markers. */
+void nc_notif_after_reply(mm_nc_session *s)
+{
+    nc_sub *sub = &s->sub;
+    if (!sub->active || !sub->has_start)
+        return;
+    const nc_replay *r = &s->srv->replay;
+    for (uint32_t i = 0; i < r->count && !s->doomed; i++) {
+        const nc_event *ev = replay_at(r, i);
+        if (ev->time_us >= sub->start_us)
+            deliver(s, ev);
+    }
+    if (s->doomed)
+        return;
+    send_marker(s, "replayComplete");
+    if (sub->has_stop && sub->stop_us <= nc_now_us())
+        nc_notif_sub_end(s, true);
+}
+
+int nc_notif_streams(mm_nc_server *srv, struct lyd_node **tree)
+{
+    char ts[64];
+    nc_time_format(srv->replay.created_us, ts, sizeof(ts));
+    static const char *const base = "/nc-notifications:netconf/streams/stream[name='NETCONF']";
+    char p[160];
+    struct lyd_node *t = NULL;
+    snprintf(p, sizeof(p), "%s/description", base);
+    MM_ENSURE(lyd_new_path(NULL, srv->ctx, p, "default NETCONF event stream", 0, &t) ==
+                  LY_SUCCESS, MM_EINVAL);
+    snprintf(p, sizeof(p), "%s/replaySupport", base);
+    lyd_new_path(t, NULL, p, "true", 0, NULL);
+    snprintf(p, sizeof(p), "%s/replayLogCreationTime", base);
+    lyd_new_path(t, NULL, p, ts, 0, NULL);
+    *tree = t;
+    return 0;
+}

@@ -1,0 +1,317 @@
+/* Datastores: edit-config, copy/delete-config, validate, locks, filters. SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mamori/mm_core.h"
+#include "nc_test.h"
+
+#define NCOP "xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\""
+
+typedef struct fx {
+    nct_server t;
+    nct_conn c;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    if (nct_server_start(&f->t, NULL, "admin") != 0 || nct_open(&f->t, &f->c, "admin", true))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    nct_drop(&f->c);
+    nct_server_stop(&f->t, true);
+    free(f);
+    return 0;
+}
+
+/* Run op, expect substring want in the reply (and no rpc-error unless want is one). */
+static char *expect(nct_conn *c, const char *op, const char *want)
+{
+    char *r = nct_rpc(c, op);
+    if (!r || !strstr(r, want))
+        fail_msg("op %s\nwanted %s\ngot %s", op, want, r ? r : "(none)");
+    return r;
+}
+
+static void ok(nct_conn *c, const char *op) { free(expect(c, op, "<ok/>")); }
+
+static void edit(nct_conn *c, const char *params, const char *config, const char *want)
+{
+    char op[4096];
+    snprintf(op, sizeof(op), "<edit-config><target><running/></target>%s<config>%s</config>"
+             "</edit-config>", params, config);
+    free(expect(c, op, want));
+}
+
+static char *running(nct_conn *c)
+{
+    return nct_rpc(c, "<get-config><source><running/></source></get-config>");
+}
+
+static void test_edit_ops(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    edit(c, "", "<top " NCT_TNS "><name>a</name><item><id>1</id><value>10</value></item></top>",
+         "<ok/>");
+    char *r = running(c);
+    assert_non_null(strstr(r, "<name>a</name>"));
+    assert_non_null(strstr(r, "<value>10</value>"));
+    assert_null(strstr(r, "<mtu>")); /* explicit: defaults not reported */
+    free(r);
+    /* merge changes a leaf, keeps the rest */
+    edit(c, "", "<top " NCT_TNS "><item><id>1</id><note>n</note></item></top>", "<ok/>");
+    r = running(c);
+    assert_non_null(strstr(r, "<value>10</value>"));
+    assert_non_null(strstr(r, "<note>n</note>"));
+    free(r);
+    /* create on existing: data-exists with error-path */
+    edit(c, "", "<top " NCT_TNS " " NCOP "><item nc:operation=\"create\"><id>1</id></item></top>",
+         "<error-tag>data-exists</error-tag>");
+    edit(c, "", "<top " NCT_TNS " " NCOP "><item nc:operation=\"create\"><id>1</id></item></top>",
+         "<error-path xmlns:nc-test=\"urn:mamori:test:nc\">/nc-test:top/item[id='1']</error-path>");
+    /* delete of missing: data-missing; remove of missing: ok */
+    edit(c, "", "<top " NCT_TNS " " NCOP "><item nc:operation=\"delete\"><id>9</id></item></top>",
+         "<error-tag>data-missing</error-tag>");
+    edit(c, "", "<top " NCT_TNS " " NCOP "><item nc:operation=\"remove\"><id>9</id></item></top>",
+         "<ok/>");
+    /* replace an entry: its other leaves go */
+    edit(c, "", "<top " NCT_TNS " " NCOP "><item nc:operation=\"replace\"><id>1</id>"
+         "<value>5</value></item></top>", "<ok/>");
+    r = running(c);
+    assert_null(strstr(r, "<note>"));
+    assert_non_null(strstr(r, "<value>5</value>"));
+    free(r);
+    /* delete existing */
+    edit(c, "", "<top " NCT_TNS " " NCOP "><item nc:operation=\"delete\"><id>1</id></item></top>",
+         "<ok/>");
+    r = running(c);
+    assert_null(strstr(r, "<item>"));
+    free(r);
+}
+
+static void test_edit_options(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    edit(c, "", "<top " NCT_TNS "><name>x</name><tag>a</tag></top>", "<ok/>");
+    /* default-operation none: missing nodes are data-missing */
+    edit(c, "<default-operation>none</default-operation>",
+         "<top " NCT_TNS "><sub><x>1</x></sub></top>", "<error-tag>data-missing</error-tag>");
+    edit(c, "<default-operation>none</default-operation>",
+         "<top " NCT_TNS " " NCOP "><sub nc:operation=\"create\"><x>1</x></sub></top>", "<ok/>");
+    /* default-operation replace: the whole datastore is the config */
+    edit(c, "<default-operation>replace</default-operation>",
+         "<top " NCT_TNS "><name>y</name></top>", "<ok/>");
+    char *r = running(c);
+    assert_null(strstr(r, "<tag>"));
+    assert_null(strstr(r, "<sub>"));
+    free(r);
+    /* test-only: validated, not applied */
+    edit(c, "<test-option>test-only</test-option>", "<top " NCT_TNS "><name>z</name></top>",
+         "<ok/>");
+    r = running(c);
+    assert_non_null(strstr(r, "<name>y</name>"));
+    free(r);
+    /* validation failure (mandatory leaf) leaves running untouched */
+    edit(c, "", "<strict " NCT_TNS "><k>1</k></strict>", "<rpc-error>");
+    r = running(c);
+    assert_null(strstr(r, "<strict"));
+    free(r);
+    /* continue-on-error applies the good part and reports the bad one */
+    edit(c, "<error-option>continue-on-error</error-option>",
+         "<top " NCT_TNS " " NCOP "><item nc:operation=\"delete\"><id>7</id></item>"
+         "<name>w</name></top>", "<error-tag>data-missing</error-tag>");
+    r = running(c);
+    assert_non_null(strstr(r, "<name>w</name>"));
+    free(r);
+    /* rollback-on-error: nothing applied */
+    edit(c, "<error-option>rollback-on-error</error-option>",
+         "<top " NCT_TNS " " NCOP "><name>v</name><item nc:operation=\"delete\"><id>7</id>"
+         "</item></top>", "<error-tag>data-missing</error-tag>");
+    r = running(c);
+    assert_non_null(strstr(r, "<name>w</name>"));
+    free(r);
+    /* unknown element / namespace / state data / bad value */
+    edit(c, "", "<top " NCT_TNS "><bogus>1</bogus></top>", "<error-tag>unknown-element</error-tag>");
+    edit(c, "", "<zz xmlns=\"urn:nope\"/>", "<error-tag>unknown-namespace</error-tag>");
+    edit(c, "", "<top " NCT_TNS "><counter>1</counter></top>", "<error-tag>invalid-value</error-tag>");
+    edit(c, "", "<top " NCT_TNS "><mtu>99999</mtu></top>", "<rpc-error>");
+}
+
+static void test_copy_delete_validate(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    edit(c, "", "<top " NCT_TNS "><name>cp</name></top>", "<ok/>");
+    ok(c, "<copy-config><target><startup/></target><source><running/></source></copy-config>");
+    char *r = nct_rpc(c, "<get-config><source><startup/></source></get-config>");
+    assert_non_null(strstr(r, "<name>cp</name>"));
+    free(r);
+    free(expect(c, "<copy-config><target><running/></target><source><running/></source>"
+                   "</copy-config>", "<error-tag>invalid-value</error-tag>"));
+    ok(c, "<copy-config><target><candidate/></target><source><config><top " NCT_TNS
+          "><name>inline</name></top></config></source></copy-config>");
+    r = nct_rpc(c, "<get-config><source><candidate/></source></get-config>");
+    assert_non_null(strstr(r, "<name>inline</name>"));
+    free(r);
+    ok(c, "<delete-config><target><startup/></target></delete-config>");
+    r = nct_rpc(c, "<get-config><source><startup/></source></get-config>");
+    assert_null(strstr(r, "<name>"));
+    free(r);
+    free(expect(c, "<delete-config><target><running/></target></delete-config>", "<rpc-error>"));
+    ok(c, "<validate><source><running/></source></validate>");
+    free(expect(c, "<validate><source><config><strict " NCT_TNS "><k>1</k></strict></config>"
+                   "</source></validate>", "<rpc-error>"));
+    ok(c, "<discard-changes/>");
+}
+
+static void test_locks(void **state)
+{
+    fx *f = *state;
+    nct_conn *a = &f->c, b;
+    assert_int_equal(nct_open(&f->t, &b, "admin", true), 0);
+    ok(a, "<lock><target><running/></target></lock>");
+    free(expect(&b, "<lock><target><running/></target></lock>", "<error-tag>lock-denied</error-tag>"));
+    edit(&b, "", "<top " NCT_TNS "><name>blocked</name></top>", "<error-tag>in-use</error-tag>");
+    free(expect(&b, "<unlock><target><running/></target></unlock>",
+                "<error-tag>operation-failed</error-tag>"));
+    edit(a, "", "<top " NCT_TNS "><name>holder</name></top>", "<ok/>");
+    ok(a, "<unlock><target><running/></target></unlock>");
+    free(expect(a, "<unlock><target><running/></target></unlock>",
+                "<error-tag>operation-failed</error-tag>"));
+    /* candidate modified and not committed: lock-denied */
+    ok(&b, "<edit-config><target><candidate/></target><config><top " NCT_TNS "><name>cand</name>"
+           "</top></config></edit-config>");
+    free(expect(a, "<lock><target><candidate/></target></lock>", "<error-tag>lock-denied</error-tag>"));
+    ok(&b, "<discard-changes/>");
+    ok(a, "<lock><target><candidate/></target></lock>");
+    /* lost transport releases the lock */
+    nct_drop(a);
+    ok(&b, "<lock><target><candidate/></target></lock>");
+    assert_int_equal(nct_open(&f->t, a, "admin", true), 0);
+    nct_drop(&b);
+}
+
+static void test_subtree_filters(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    edit(c, "", "<top " NCT_TNS "><name>f</name><item><id>1</id><value>1</value><note>one</note>"
+         "</item><item><id>2</id><value>2</value><note>two</note></item><tag>a</tag><tag>b</tag>"
+         "</top>", "<ok/>");
+#define GC(filter) "<get-config><source><running/></source><filter type=\"subtree\">" filter \
+                   "</filter></get-config>"
+    /* selection node */
+    char *r = expect(c, GC("<top " NCT_TNS "><name/></top>"), "<name>f</name>");
+    assert_null(strstr(r, "<item>"));
+    free(r);
+    /* content match selects the whole entry when only content-match siblings */
+    r = expect(c, GC("<top " NCT_TNS "><item><id>2</id></item></top>"), "<note>two</note>");
+    assert_null(strstr(r, "<note>one</note>"));
+    free(r);
+    /* content match + selection */
+    r = expect(c, GC("<top " NCT_TNS "><item><id>1</id><note/></item></top>"), "<note>one</note>");
+    assert_null(strstr(r, "<value>"));
+    assert_null(strstr(r, "two"));
+    free(r);
+    /* no match */
+    r = expect(c, GC("<top " NCT_TNS "><item><id>3</id></item></top>"), "<data");
+    assert_null(strstr(r, "<item>"));
+    free(r);
+    /* wrong namespace selects nothing */
+    r = expect(c, GC("<top xmlns=\"urn:other\"/>"), "<data");
+    assert_null(strstr(r, "<top"));
+    free(r);
+    /* empty filter selects nothing; no filter everything */
+    r = expect(c, GC(""), "<data");
+    assert_null(strstr(r, "<top"));
+    free(r);
+    /* union of two subtrees for the same list */
+    r = expect(c, GC("<top " NCT_TNS "><item><id>1</id><value/></item></top>"
+                     "<top " NCT_TNS "><item><id>2</id><note/></item></top>"), "<note>two</note>");
+    assert_non_null(strstr(r, "<value>1</value>"));
+    assert_int_equal(nct_count(r, "<top"), 1);
+    free(r);
+    /* leaf-list content match */
+    r = expect(c, GC("<top " NCT_TNS "><tag>b</tag><name/></top>"), "<tag>b</tag>");
+    assert_null(strstr(r, "<tag>a</tag>"));
+    free(r);
+    /* xpath */
+    r = expect(c, "<get-config><source><running/></source><filter type=\"xpath\" "
+                  "xmlns:t=\"urn:mamori:test:nc\" select=\"/t:top/t:item[t:id='2']/t:note\"/>"
+                  "</get-config>", "<note>two</note>");
+    assert_null(strstr(r, "<value>"));
+    free(r);
+    r = expect(c, "<get><filter type=\"subtree\"><netconf-state xmlns=\"urn:ietf:params:xml:ns:"
+                  "yang:ietf-netconf-monitoring\"><sessions/></netconf-state></filter></get>",
+               "<session-id>");
+    assert_null(strstr(r, "<schemas>"));
+    free(r);
+}
+
+static void test_with_defaults(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    edit(c, "", "<top " NCT_TNS "><name>wd</name><mtu>1500</mtu></top>", "<ok/>");
+#define WD(mode) "<get-config><source><running/></source><filter type=\"subtree\"><top " NCT_TNS \
+                 "/></filter><with-defaults xmlns=\"urn:ietf:params:xml:ns:yang:" \
+                 "ietf-netconf-with-defaults\">" mode "</with-defaults></get-config>"
+    char *r = expect(c, WD("report-all"), "<enabled>true</enabled>");
+    free(r);
+    r = expect(c, WD("explicit"), "<mtu>1500</mtu>");
+    assert_null(strstr(r, "<enabled>"));
+    free(r);
+    r = expect(c, WD("trim"), "<name>wd</name>");
+    assert_null(strstr(r, "<mtu>"));
+    assert_null(strstr(r, "<enabled>"));
+    free(r);
+    r = expect(c, WD("report-all-tagged"), "default=\"true\"");
+    assert_non_null(strstr(r, "urn:ietf:params:xml:ns:netconf:default:1.0"));
+    free(r);
+}
+
+static void test_nacm_write_denied(void **state)
+{
+    fx *f = *state;
+    nct_conn g;
+    /* RFC 8341 write-default is deny: a non-recovery user cannot write */
+    assert_int_equal(nct_open(&f->t, &g, "guest", true), 0);
+    edit(&g, "", "<top " NCT_TNS "><name>guest</name></top>", "<error-tag>access-denied</error-tag>");
+    char *r = running(&f->c);
+    assert_null(strstr(r, "guest"));
+    free(r);
+    /* reads are permitted by read-default */
+    r = running(&g);
+    assert_non_null(strstr(r, "<data"));
+    free(r);
+    nct_drop(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_edit_ops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edit_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_delete_validate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subtree_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_with_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nacm_write_denied, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
