@@ -107,6 +107,11 @@ void mm_vlog(enum mm_log_level level, const char *event, const char *fmt, va_lis
 #define mm_log_info(ev, ...) mm_log(MM_LOG_INFO, ev, __VA_ARGS__)
 #define mm_log_debug(ev, ...) mm_log(MM_LOG_DEBUG, ev, __VA_ARGS__)
 
+/* ---------------------------------------------------------------- files */
+
+/* mkdir -p: create path and missing parents with mode (existing ones are kept). */
+int mm_mkdir_p(const char *path, unsigned int mode);
+
 /* ---------------------------------------------------------------- hex */
 
 /* Encode len bytes as upper-case hex into out (2*len+1 bytes, NUL-terminated). */

@@ -42,13 +42,25 @@ typedef struct mm_suite_config {
     mm_daemon_spec daemons[MM_SUPERVISOR_MAX_DAEMONS];
 } mm_suite_config;
 
-/* The configuration used when `mamori up` is given none (JSON, mamori-suite). */
-extern const char mm_suite_default_config[];
+/*
+ * The configuration used when `mamori up` is given none (JSON, module
+ * mamori-suite), malloc'd: every daemon of the suite whose program is
+ * installed (or built), on loopback, with state under the default state
+ * directory. Returns NULL only when out of memory.
+ */
+char *mm_suite_default_config(void);
+
+/*
+ * Where a daemon's program is: a path is used as is; a bare name is looked
+ * up beside the running binary, then in the build tree's daemon folders,
+ * then left to PATH. out receives the result.
+ */
+void mm_suite_resolve_program(const char *program, char *out, size_t len);
 
 /*
  * Fill out from a validated mamori-suite tree: defaults applied, the state
  * directory resolved (./var, or $XDG_STATE_HOME/mamori), {state-dir} and
- * {pki-dir} substituted in arguments.
+ * {pki-dir} substituted in arguments and connect hints.
  */
 int mm_suite_config_from_tree(const mm_config *cfg, mm_suite_config *out);
 void mm_suite_config_clear(mm_suite_config *c);

@@ -44,9 +44,13 @@ int mm_cli_up(int argc, char **argv)
     }
     char err[4096];
     mm_config *cfg = NULL;
+    char *dflt = path ? NULL : mm_suite_default_config();
+    if (!path && !dflt)
+        return mm_cli_fail("up", "%s", mm_strerror(MM_ENOMEM));
     int rc = path ? mm_config_load_file(path, suite_modules, &cfg, err, sizeof(err))
-                  : mm_config_load_string("<embedded default>", mm_suite_default_config,
-                                          suite_modules, &cfg, err, sizeof(err));
+                  : mm_config_load_string("<embedded default>", dflt, suite_modules, &cfg, err,
+                                          sizeof(err));
+    free(dflt);
     if (rc < 0) {
         fprintf(stderr, "%s\nmamori up: configuration rejected; nothing was started\n", err);
         return MM_CLI_EXIT_FAIL;

@@ -14,17 +14,53 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mamori/mm_buf.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_event.h"
 #include "mamori/mm_pki.h"
 #include "mamori/mm_supervisor.h"
 
-const char mm_suite_default_config[] =
-    "{\n"
-    "  \"mamori-suite:suite\": {\n"
-    "    \"log-level\": \"info\"\n"
-    "  }\n"
-    "}\n";
+/*
+ * The suite's daemons, in start order: adding a daemon to the default setup
+ * is adding a row. Listeners are loopback only (zero trust: nothing is
+ * exposed until an operator decides to).
+ */
+static const struct known_daemon {
+    const char *name, *program, *args, *listen, *hint;
+} known_daemons[] = {
+    {"netconfd", "mamori-netconfd",
+     "\"--state-dir\", \"{state-dir}/netconf\", \"--pki-dir\", \"{pki-dir}\"",
+     "tls://[::1]:6513  NETCONF over TLS 1.3 (RFC 7589), X25519SCloud+128 first",
+     "MM_PKI_DIR={pki-dir} mamori nc --host ::1 --server-name localhost get-config"},
+};
+
+char *mm_suite_default_config(void)
+{
+    mm_buf b;
+    mm_buf_init(&b, 1 << 16);
+    int rc = mm_buf_append_str(&b, "{\n  \"mamori-suite:suite\": {\n    \"log-level\": \"info\"");
+    bool any = false;
+    for (size_t i = 0; rc == 0 && i < sizeof(known_daemons) / sizeof(known_daemons[0]); i++) {
+        const struct known_daemon *d = &known_daemons[i];
+        char exe[PATH_MAX];
+        mm_suite_resolve_program(d->program, exe, sizeof(exe));
+        if (access(exe, X_OK) != 0)
+            continue; /* not built or not installed: not part of this suite */
+        rc = mm_buf_printf(&b,
+                           "%s      {\"name\": \"%s\", \"program\": \"%s\", \"argument\": [%s],\n"
+                           "       \"listen\": \"%s\", \"connect-hint\": \"%s\"}",
+                           any ? ",\n" : ",\n    \"daemon\": [\n", d->name, d->program, d->args,
+                           d->listen, d->hint);
+        any = true;
+    }
+    if (rc == 0 && any)
+        rc = mm_buf_append_str(&b, "\n    ]");
+    if (rc == 0)
+        rc = mm_buf_append_str(&b, "\n  }\n}\n");
+    char *out = rc == 0 ? strdup(mm_buf_cstr(&b)) : NULL;
+    mm_buf_free(&b);
+    return out;
+}
 
 /* ------------------------------------------------------------ config */
 
@@ -94,8 +130,12 @@ static int daemon_from_node(const struct lyd_node *list, mm_suite_config *c, mm_
             MM_GUARD(copy_str(d->program, sizeof(d->program), val));
         else if (!strcmp(name, "listen"))
             MM_GUARD(copy_str(d->listen, sizeof(d->listen), val));
-        else if (!strcmp(name, "connect-hint"))
-            MM_GUARD(copy_str(d->hint, sizeof(d->hint), val));
+        else if (!strcmp(name, "connect-hint")) {
+            char *h = expand_arg(val, c);
+            int rc = h ? copy_str(d->hint, sizeof(d->hint), h) : MM_ELIMIT;
+            free(h);
+            MM_GUARD(rc);
+        }
         else if (!strcmp(name, "argument")) {
             MM_ENSURE(argc <= MM_SUPERVISOR_MAX_ARGS, MM_ELIMIT);
             d->argv[argc] = expand_arg(val, c);
@@ -184,32 +224,45 @@ static double seconds_since(const struct timespec *t)
     return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-/* Executable for a bare program name: beside our own binary first, then PATH. */
-static void resolve_program(const char *program, char *out, size_t len)
+#ifndef MM_BUILD_DAEMON_DIRS
+#define MM_BUILD_DAEMON_DIRS ""
+#endif
+
+/* dir/program into out if it is executable. */
+static bool try_dir(const char *dir, size_t dlen, const char *program, char *out, size_t len)
+{
+    char cand[PATH_MAX];
+    int n = snprintf(cand, sizeof(cand), "%.*s/%s", (int)dlen, dir, program);
+    if (n <= 0 || (size_t)n >= sizeof(cand) || (size_t)n >= len || access(cand, X_OK) != 0)
+        return false;
+    memcpy(out, cand, (size_t)n + 1);
+    return true;
+}
+
+void mm_suite_resolve_program(const char *program, char *out, size_t len)
 {
     snprintf(out, len, "%s", program);
     if (strchr(program, '/'))
         return;
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
+    char *slash = n > 0 ? (self[n] = '\0', strrchr(self, '/')) : NULL;
+    if (slash && try_dir(self, (size_t)(slash - self), program, out, len))
         return;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return;
-    *slash = '\0';
-    char cand[PATH_MAX];
-    int n2 = snprintf(cand, sizeof(cand), "%s/%s", self, program);
-    if (n2 > 0 && (size_t)n2 < sizeof(cand) && (size_t)n2 < len && access(cand, X_OK) == 0)
-        memcpy(out, cand, (size_t)n2 + 1);
+    /* Running from the build tree: each daemon is in its module's folder. */
+    for (const char *p = MM_BUILD_DAEMON_DIRS; *p;) {
+        size_t l = strcspn(p, ":");
+        if (l && try_dir(p, l, program, out, len))
+            return;
+        p += l + (p[l] == ':');
+    }
 }
 
 static int spawn(struct child *k)
 {
     const mm_suite_config *cfg = k->sv->cfg;
     char exe[PATH_MAX];
-    resolve_program(k->spec->program, exe, sizeof(exe));
+    mm_suite_resolve_program(k->spec->program, exe, sizeof(exe));
     pid_t pid = fork();
     if (pid < 0) {
         mm_log_error("daemon-spawn", "name=%s err=\"%s\"", k->spec->name, strerror(errno));
@@ -333,7 +386,7 @@ static void on_shutdown(int signo, void *arg)
 
 static int prepare_state(const mm_suite_config *cfg)
 {
-    if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+    if (mm_mkdir_p(cfg->state_dir, 0700) < 0) {
         mm_log_error("state-dir", "dir=%s err=\"%s\"", cfg->state_dir, strerror(errno));
         return MM_ESYS;
     }

@@ -59,18 +59,43 @@ grep -q 'daemon-kill name=stubborn' "$TMP/log2" || fail "stubborn daemon not SIG
 wait_for 5 bash -c "! pgrep -f '^sleep 300$'" || fail "the stubborn daemon's own child survived"
 ok "a daemon ignoring SIGTERM is killed after the grace period"
 
-# --- 3. default config: no daemons, stays up until interrupted
-mkdir -p "$TMP/xdg"
-( cd "$TMP" && XDG_STATE_HOME="$TMP/xdg" exec "$MAMORI" up ) > "$TMP/out3" 2> "$TMP/log3" &
+# --- 3. no daemon enabled: says so and stays up until interrupted
+printf '{ "mamori-suite:suite": { "state-dir": "%s" } }\n' "$TMP/empty-state" > "$TMP/empty.json"
+"$MAMORI" up --config "$TMP/empty.json" > "$TMP/out3" 2> "$TMP/log3" &
 SUP=$!; PIDS+=("$SUP")
-wait_for 10 grep -q 'no daemon is enabled' "$TMP/out3" || fail "default run did not say that no daemon is enabled"
+wait_for 10 grep -q 'no daemon is enabled' "$TMP/out3" || fail "did not say that no daemon is enabled"
 sleep 2
 kill -0 "$SUP" || fail "mamori up exited by itself"
-[ -f "$TMP/xdg/mamori/pki/server.crt" ] || fail "default state dir not under XDG_STATE_HOME"
 kill -INT "$SUP"
 wait_for 10 bash -c "! kill -0 $SUP" || fail "Ctrl-C did not stop mamori up"
 wait "$SUP" || fail "non-zero exit after Ctrl-C"
-ok "default config stays up until Ctrl-C"
+ok "with no daemon, mamori up stays up until Ctrl-C"
+
+# --- 3b. the embedded default (`make run`): every built daemon starts, and the
+# printed connect hint works as typed
+mkdir -p "$TMP/run"
+( cd "$TMP/run" && XDG_STATE_HOME="$TMP/xdg" exec "$MAMORI" up ) > "$TMP/out3b" 2> "$TMP/log3b" &
+SUP=$!; PIDS+=("$SUP")
+wait_for 10 grep -q 'Press Ctrl-C' "$TMP/out3b" || fail "default run printed no banner"
+[ -f "$TMP/xdg/mamori/pki/server.crt" ] || fail "default state dir not under XDG_STATE_HOME"
+if grep -q '^  netconfd ' "$TMP/out3b"; then
+  wait_for 20 grep -q 'netconfd-ready' "$TMP/log3b" || { cat "$TMP/log3b"; fail "netconfd did not come up"; }
+  hint=$(sed -n 's/.*connect: //p' "$TMP/out3b" | head -n 1)
+  [ -n "$hint" ] || fail "no connect hint printed"
+  ( cd "$TMP/run" && PATH="$(dirname "$MAMORI"):$PATH" && eval "$hint" ) > "$TMP/hint-out" 2>&1 \
+    || { cat "$TMP/hint-out"; fail "the printed connect hint failed: $hint"; }
+  grep -q 'ietf-netconf-acm' "$TMP/hint-out" || fail "connect hint returned no configuration"
+  ok "default run: netconfd up, connect hint works"
+else
+  grep -q 'no daemon is enabled' "$TMP/out3b" || fail "default run lists no daemon and does not say so"
+fi
+sleep 1
+kill -0 "$SUP" || fail "mamori up exited by itself"
+kill -INT "$SUP"
+wait_for 15 bash -c "! kill -0 $SUP" || fail "Ctrl-C did not stop mamori up"
+wait "$SUP" || fail "non-zero exit after Ctrl-C"
+pgrep -f 'mamori-netconfd --state-dir '"$TMP" > /dev/null && fail "netconfd survived the stop"
+ok "default config stays up until Ctrl-C and stops its daemons"
 
 # --- 4. malformed config: error names file, line and path; nothing starts
 printf '{\n "mamori-suite:suite": {\n  "state-dir": "%s",\n  "log-level": "loud"\n }\n}\n' "$TMP/never" > "$TMP/bad.json"

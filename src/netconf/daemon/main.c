@@ -8,19 +8,15 @@
  * the cert-to-name map at once.
  * SPDX-License-Identifier: Apache-2.0
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_event.h"
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_netconf_tls.h"
-#include "mamori/mm_pki.h"
 #include "netconfd.h"
 
 struct opts {
@@ -31,12 +27,6 @@ struct opts {
     size_t max_message;
 };
 
-struct daemon {
-    struct opts o;
-    struct event_base *base;
-    mm_nc_server *engine;
-    mm_nc_tls_server *tls;
-};
 
 static void usage(FILE *f)
 {
@@ -118,139 +108,46 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-static int mkdir_p(const char *dir)
+static mm_netconfd_options to_options(const struct opts *o)
 {
-    char tmp[1024];
-    snprintf(tmp, sizeof(tmp), "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-            return MM_ESYS;
-        *p = '/';
-    }
-    return (mkdir(tmp, 0700) == 0 || errno == EEXIST) ? 0 : MM_ESYS;
-}
-
-/*
- * First start: write the seed configuration as running.xml and startup.xml
- * (the engine's datastore files) so the engine starts from it.
- */
-static int seed_if_new(const struct opts *o)
-{
-    char path[1100];
-    snprintf(path, sizeof(path), "%s/running.xml", o->state_dir);
-    if (access(path, F_OK) == 0)
-        return 0;
-    char *json = NULL;
-    MM_GUARD(mm_netconfd_seed_json(o->pki_dir, o->address, o->port, &json));
-    struct ly_ctx *ctx = NULL;
-    struct lyd_node *tree = NULL;
-    mm_nc_server_config cfg = {.module_dir = o->module_dir[0] ? o->module_dir : NULL,
-                               .state_dir = o->state_dir};
-    int rc = mm_nc_server_ctx_new(&cfg, &ctx);
-    if (rc == 0 && lyd_parse_data_mem(ctx, json, LYD_JSON, LYD_PARSE_STRICT | LYD_PARSE_NO_STATE,
-                                      LYD_VALIDATE_PRESENT | LYD_VALIDATE_NO_STATE,
-                                      &tree) != LY_SUCCESS) {
-        mm_log_error("netconfd-seed", "err=\"%s\"", ly_errmsg(ctx));
-        rc = MM_ECONFIG;
-    }
-    static const char *const files[] = {"running.xml", "startup.xml"};
-    for (size_t i = 0; rc == 0 && i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s", o->state_dir, files[i]);
-        if (lyd_print_path(path, tree, LYD_XML, LYD_PRINT_WITHSIBLINGS) != LY_SUCCESS)
-            rc = MM_EIO;
-        chmod(path, 0600);
-    }
-    if (rc == 0)
-        mm_log_info("netconfd-seed", "state=%s listen=[%s]:%u user=%s", o->state_dir, o->address,
-                    o->port, MM_PKI_DEFAULT_CLIENT);
-    lyd_free_all(tree);
-    ly_ctx_destroy(ctx);
-    free(json);
-    return rc;
-}
-
-/* ietf-netconf-server changed in running: re-read and apply it. */
-static void on_running_changed(mm_nc_server *srv, void *arg)
-{
-    struct daemon *d = arg;
-    mm_nc_tls_settings *s = calloc(1, sizeof(*s));
-    if (!s)
-        return;
-    int rc = mm_netconfd_settings_from_running(mm_nc_server_running(srv), d->o.pki_dir,
-                                               d->o.state_dir, s);
-    if (rc == 0) {
-        snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
-        s->verify_interval_ms = d->o.verify_ms;
-        rc = d->tls ? mm_nc_tls_server_apply(d->tls, s) : 0;
-    }
-    if (rc < 0)
-        mm_log_error("netconfd-reconfigure", "err=\"%s\"", mm_strerror(rc));
-    free(s);
-}
-
-static int start(struct daemon *d)
-{
-    struct opts *o = &d->o;
-    if (!mm_pki_exists(o->pki_dir)) {
-        mm_log_info("netconfd-pki", "dir=%s action=init", o->pki_dir);
-        MM_GUARD(mm_pki_init(o->pki_dir, false));
-    }
-    MM_GUARD(mkdir_p(o->state_dir));
-    MM_GUARD(seed_if_new(o));
-    mm_nc_server_config cfg = {.module_dir = o->module_dir[0] ? o->module_dir : NULL,
-                               .state_dir = o->state_dir, .max_message = o->max_message,
-                               .recovery_user = o->recovery_user};
-    MM_GUARD(mm_nc_server_new(&cfg, d->base, &d->engine));
-    mm_nc_tls_settings *s = calloc(1, sizeof(*s));
-    if (!s)
-        return MM_ENOMEM;
-    int rc = mm_netconfd_settings_from_running(mm_nc_server_running(d->engine), o->pki_dir,
-                                               o->state_dir, s);
-    if (rc == MM_ENOENT)
-        mm_log_error("netconfd-listen", "err=\"running has no TLS endpoint in %s\"",
-                     MM_NETCONFD_ENDPOINTS);
-    if (rc == 0) {
-        snprintf(s->crl_file, sizeof(s->crl_file), "%s", o->crl_file ? o->crl_file : "");
-        s->verify_interval_ms = o->verify_ms;
-        rc = mm_nc_tls_server_new(d->engine, d->base, s, &d->tls);
-    }
-    free(s);
-    if (rc == 0)
-        mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
-    return rc;
+    mm_netconfd_options d = {.state_dir = o->state_dir, .pki_dir = o->pki_dir,
+                             .module_dir = o->module_dir, .address = o->address,
+                             .port = o->port, .crl_file = o->crl_file,
+                             .verify_ms = o->verify_ms, .recovery_user = o->recovery_user,
+                             .max_message = o->max_message};
+    return d;
 }
 
 int main(int argc, char **argv)
 {
-    struct daemon d;
-    memset(&d, 0, sizeof(d));
-    int prc = parse(argc, argv, &d.o);
+    struct opts o;
+    memset(&o, 0, sizeof(o));
+    int prc = parse(argc, argv, &o);
     if (prc)
         return prc == 1 ? 0 : 2;
     enum mm_log_level lvl = MM_LOG_INFO;
-    if (mm_log_level_parse(d.o.log_level, &lvl) < 0) {
-        fprintf(stderr, "mamori-netconfd: bad log level '%s'\n", d.o.log_level);
+    if (mm_log_level_parse(o.log_level, &lvl) < 0) {
+        fprintf(stderr, "mamori-netconfd: bad log level '%s'\n", o.log_level);
         return 2;
     }
     mm_log_setup("mamori-netconfd", MM_LOG_STDERR, lvl);
     ly_log_level(lvl >= MM_LOG_DEBUG ? LY_LLWRN : LY_LLERR); /* yuma modules warn harmlessly */
-    d.base = event_base_new();
-    mm_shutdown *sd = d.base ? mm_shutdown_install(d.base, NULL, NULL, true) : NULL;
-    int rc = sd ? start(&d) : MM_ESYS;
+    struct event_base *base = event_base_new();
+    mm_shutdown *sd = base ? mm_shutdown_install(base, NULL, NULL, true) : NULL;
+    mm_netconfd *d = NULL;
+    mm_netconfd_options opts = to_options(&o);
+    int rc = sd ? mm_netconfd_start(&opts, base, &d) : MM_ESYS;
     if (rc == 0) {
-        for (size_t i = 0; mm_nc_tls_server_port(d.tls, i); i++)
-            mm_log_info("netconfd-ready", "port=%u", mm_nc_tls_server_port(d.tls, i));
-        event_base_dispatch(d.base);
+        mm_nc_tls_server *tls = mm_netconfd_tls(d);
+        for (size_t i = 0; mm_nc_tls_server_port(tls, i); i++)
+            mm_log_info("netconfd-ready", "port=%u", mm_nc_tls_server_port(tls, i));
+        event_base_dispatch(base);
     } else {
         mm_log_error("netconfd-start", "err=\"%s\"", mm_strerror(rc));
     }
-    mm_nc_tls_server_free(d.tls);
-    mm_nc_server_free(d.engine);
+    mm_netconfd_free(d);
     mm_shutdown_free(sd);
-    if (d.base)
-        event_base_free(d.base);
+    if (base)
+        event_base_free(base);
     return rc == 0 ? 0 : 1;
 }

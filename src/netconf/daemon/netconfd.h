@@ -6,7 +6,10 @@
 #ifndef MAMORI_NETCONFD_H
 #define MAMORI_NETCONFD_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <event2/event.h>
 
 #include <libyang/libyang.h>
 
@@ -36,5 +39,32 @@ int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t por
  */
 int mm_netconfd_settings_from_running(const struct lyd_node *running, const char *pki_dir,
                                       const char *state_dir, mm_nc_tls_settings *out);
+
+/* ------------------------------------------------------------ the daemon */
+
+typedef struct mm_netconfd_options {
+    const char *state_dir;     /* required */
+    const char *pki_dir;       /* required; a PKI is created there if missing */
+    const char *module_dir;    /* NULL: only the NETCONF modules */
+    const char *address;       /* first-start listen address; NULL: "::1" */
+    uint16_t port;             /* first-start listen port (0: any free port) */
+    const char *crl_file;      /* NULL: no CRL */
+    uint32_t verify_ms;        /* 0: MM_NC_TLS_DEFAULT_VERIFY_MS */
+    const char *recovery_user; /* NULL: none */
+    size_t max_message;        /* 0: engine default */
+} mm_netconfd_options;
+
+typedef struct mm_netconfd mm_netconfd;
+
+/*
+ * Everything mamori-netconfd does before its loop: make sure the PKI
+ * exists, seed a new state directory, start the engine, bind the TLS
+ * endpoints of running, and re-apply ietf-netconf-server whenever running
+ * changes. The options' strings must outlive the daemon.
+ */
+int mm_netconfd_start(const mm_netconfd_options *o, struct event_base *base, mm_netconfd **out);
+mm_nc_server *mm_netconfd_engine(mm_netconfd *d);
+mm_nc_tls_server *mm_netconfd_tls(mm_netconfd *d);
+void mm_netconfd_free(mm_netconfd *d);
 
 #endif

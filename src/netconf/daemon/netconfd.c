@@ -1,0 +1,155 @@
+/*
+ * netconfd.c - mamori-netconfd's start-up and reconfiguration, as a library
+ * so that tests run the daemon's logic in-process: PKI on first start,
+ * seed configuration, engine, TLS endpoints from ietf-netconf-server, and
+ * re-application of that configuration whenever running changes.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mamori/mm_core.h"
+#include "mamori/mm_netconf.h"
+#include "mamori/mm_netconf_tls.h"
+#include "mamori/mm_pki.h"
+#include "netconfd.h"
+
+struct mm_netconfd {
+    mm_netconfd_options o;
+    struct event_base *base;
+    mm_nc_server *engine;
+    mm_nc_tls_server *tls;
+};
+
+static mm_nc_server_config engine_config(const mm_netconfd_options *o)
+{
+    mm_nc_server_config cfg = {.module_dir = o->module_dir, .state_dir = o->state_dir,
+                               .max_message = o->max_message,
+                               .recovery_user = o->recovery_user};
+    return cfg;
+}
+
+/*
+ * First start: write the seed configuration as running.xml and startup.xml
+ * (the engine's datastore files) so the engine starts from it.
+ */
+static int seed_if_new(const mm_netconfd_options *o)
+{
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/running.xml", o->state_dir);
+    if (access(path, F_OK) == 0)
+        return 0;
+    char *json = NULL;
+    MM_GUARD(mm_netconfd_seed_json(o->pki_dir, o->address, o->port, &json));
+    struct ly_ctx *ctx = NULL;
+    struct lyd_node *tree = NULL;
+    mm_nc_server_config cfg = engine_config(o);
+    int rc = mm_nc_server_ctx_new(&cfg, &ctx);
+    if (rc == 0 && lyd_parse_data_mem(ctx, json, LYD_JSON, LYD_PARSE_STRICT | LYD_PARSE_NO_STATE,
+                                      LYD_VALIDATE_PRESENT | LYD_VALIDATE_NO_STATE,
+                                      &tree) != LY_SUCCESS) {
+        mm_log_error("netconfd-seed", "err=\"%s\"", ly_errmsg(ctx));
+        rc = MM_ECONFIG;
+    }
+    static const char *const files[] = {"startup.xml", "running.xml"};
+    for (size_t i = 0; rc == 0 && i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", o->state_dir, files[i]);
+        if (lyd_print_path(path, tree, LYD_XML, LYD_PRINT_WITHSIBLINGS) != LY_SUCCESS)
+            rc = MM_EIO;
+        chmod(path, 0600);
+    }
+    if (rc == 0)
+        mm_log_info("netconfd-seed", "state=%s listen=[%s]:%u user=%s", o->state_dir, o->address,
+                    o->port, MM_PKI_DEFAULT_CLIENT);
+    lyd_free_all(tree);
+    ly_ctx_destroy(ctx);
+    free(json);
+    return rc;
+}
+
+/* The TLS settings running asks for, plus the daemon's own options. */
+static int settings_now(struct mm_netconfd *d, mm_nc_tls_settings *s)
+{
+    MM_GUARD(mm_netconfd_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir,
+                                               d->o.state_dir, s));
+    snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
+    s->verify_interval_ms = d->o.verify_ms;
+    return 0;
+}
+
+/* running changed: re-read ietf-netconf-server and apply it. */
+static void on_running_changed(mm_nc_server *srv, void *arg)
+{
+    (void)srv;
+    struct mm_netconfd *d = arg;
+    mm_nc_tls_settings *s = calloc(1, sizeof(*s));
+    int rc = s ? settings_now(d, s) : MM_ENOMEM;
+    if (rc == 0 && d->tls)
+        rc = mm_nc_tls_server_apply(d->tls, s);
+    if (rc < 0)
+        mm_log_error("netconfd-reconfigure", "err=\"%s\"", mm_strerror(rc));
+    free(s);
+}
+
+static int start(struct mm_netconfd *d)
+{
+    const mm_netconfd_options *o = &d->o;
+    if (!mm_pki_exists(o->pki_dir)) {
+        mm_log_info("netconfd-pki", "dir=%s action=init", o->pki_dir);
+        MM_GUARD(mm_pki_init(o->pki_dir, false));
+    }
+    MM_GUARD(mm_mkdir_p(o->state_dir, 0700));
+    MM_GUARD(seed_if_new(o));
+    mm_nc_server_config cfg = engine_config(o);
+    MM_GUARD(mm_nc_server_new(&cfg, d->base, &d->engine));
+    mm_nc_tls_settings *s = calloc(1, sizeof(*s));
+    MM_ENSURE(s, MM_ENOMEM);
+    int rc = settings_now(d, s);
+    if (rc == MM_ENOENT)
+        mm_log_error("netconfd-listen", "err=\"running has no TLS endpoint in %s\"",
+                     MM_NETCONFD_ENDPOINTS);
+    if (rc == 0)
+        rc = mm_nc_tls_server_new(d->engine, d->base, s, &d->tls);
+    free(s);
+    if (rc == 0)
+        mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
+    return rc;
+}
+
+int mm_netconfd_start(const mm_netconfd_options *o, struct event_base *base, mm_netconfd **out)
+{
+    *out = NULL;
+    MM_ENSURE(o && o->state_dir && o->pki_dir && base, MM_EINVAL);
+    struct mm_netconfd *d = calloc(1, sizeof(*d));
+    MM_ENSURE(d, MM_ENOMEM);
+    d->o = *o;
+    if (!d->o.address)
+        d->o.address = "::1";
+    if (d->o.module_dir && !d->o.module_dir[0])
+        d->o.module_dir = NULL;
+    d->base = base;
+    int rc = start(d);
+    if (rc < 0) {
+        mm_netconfd_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+mm_nc_server *mm_netconfd_engine(mm_netconfd *d) { return d->engine; }
+mm_nc_tls_server *mm_netconfd_tls(mm_netconfd *d) { return d->tls; }
+
+void mm_netconfd_free(mm_netconfd *d)
+{
+    if (!d)
+        return;
+    if (d->engine)
+        mm_nc_server_on_running_changed(d->engine, NULL, NULL);
+    mm_nc_tls_server_free(d->tls);
+    mm_nc_server_free(d->engine);
+    free(d);
+}
