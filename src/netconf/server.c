@@ -62,6 +62,7 @@ static const struct {
     {"ietf-x509-cert-to-name", NULL},
     {"ietf-netconf-server", netconf_server_features},
     {"ietf-netconf-quic", netconf_quic_features},
+    {"mamori-netconf-quic", NULL}, /* cert-to-name etc. for the quic case */
 };
 
 static int add_search_dirs(struct ly_ctx *ctx, const mm_nc_server_config *cfg)
@@ -76,7 +77,8 @@ static int add_search_dirs(struct ly_ctx *ctx, const mm_nc_server_config *cfg)
     }
     if (cfg->module_dir)
         MM_ENSURE(ly_ctx_set_searchdir(ctx, cfg->module_dir) == LY_SUCCESS, MM_ECONFIG);
-    /* mamori's copies of standard modules Debian lacks (ietf-netconf-server, ...). */
+    /* mamori's own modules, and its copies of standard modules Debian lacks. */
+    ly_ctx_set_searchdir(ctx, mm_config_yang_dir());
     snprintf(p, sizeof(p), "%s/ietf", mm_config_yang_dir());
     ly_ctx_set_searchdir(ctx, p);
     for (size_t i = 0; cfg->search_dirs && cfg->search_dirs[i]; i++)

@@ -1,0 +1,455 @@
+/*
+ * bench-netconf-quic-vs-tls - NETCONF over QUIC against NETCONF over TLS
+ * (RFC 7589, the mamori TLS transport), same engine, same PKI, same link.
+ *
+ * Topology (tests/netns/topo.sh): client namespace -- delay line -- server
+ * namespace, 25 ms each way (50 ms RTT), the delay made by the userspace
+ * AF_PACKET delay line of tests/netns/delayline.c (no netem here).
+ *
+ *  1. session set-up: connect + handshake + <hello> exchange, median of N;
+ *  2. notification latency under 1% loss (nftables numgen drop both ways in
+ *     the server namespace) while bulk <get> replies are in flight on the
+ *     same session: a writer session edits every 100 ms, the subscriber
+ *     session keeps large <get>s pipelined; latency = edit sent ->
+ *     <notification> received; p99 over the run.
+ *
+ * Prints ratios QUIC/TLS (targets: set-up <= 0.6, notification p99 <= 0.5).
+ * Skips (exit 0) when not root or without network namespaces.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "delayline.h"
+#include "mamori/mm_core.h"
+#include "mamori/mm_netconf.h"
+#include "mamori/mm_netconf_tls.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_quic.h"
+#include "mamori/mm_tls.h"
+
+#define SERVER_ADDR "10.77.0.2"
+#define QUIC_PORT 8831
+#define TLS_PORT 16513
+#define ONE_WAY_MS 25
+#define SETUP_RUNS 15
+#define EDITS 100
+#define BULK_ITEMS 3000
+
+static char g_dir[64], g_pki[96];
+static volatile bool g_stop;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int sh(const char *cmd)
+{
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int enter_ns(const char *name)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "/var/run/netns/%s", name);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = setns(fd, CLONE_NEWNET);
+    close(fd);
+    return rc;
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    g_stop = true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+/* ---------------------------------------------------------------- topology */
+
+static void topo_down(void)
+{
+    sh("ip netns del mmq-c 2>/dev/null; ip netns del mmq-s 2>/dev/null; "
+       "ip netns del mmq-d 2>/dev/null");
+}
+
+static int topo_up(void)
+{
+    topo_down();
+    const char *cmds[] = {
+        "ip netns add mmq-c", "ip netns add mmq-s", "ip netns add mmq-d",
+        "ip link add c0 netns mmq-c type veth peer name c1 netns mmq-d",
+        "ip link add s0 netns mmq-s type veth peer name s1 netns mmq-d",
+        "ip -n mmq-c addr add 10.77.0.1/24 dev c0", "ip -n mmq-s addr add 10.77.0.2/24 dev s0",
+        "ip -n mmq-c link set lo up", "ip -n mmq-s link set lo up",
+        "ip -n mmq-c link set c0 up", "ip -n mmq-s link set s0 up",
+        "ip -n mmq-d link set c1 up", "ip -n mmq-d link set s1 up",
+    };
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (sh(cmds[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int loss(int pct)
+{
+    char cmd[512];
+    if (pct == 0)
+        return sh("ip netns exec mmq-s nft delete table inet mmqloss 2>/dev/null");
+    snprintf(cmd, sizeof(cmd),
+             "ip netns exec mmq-s nft 'add table inet mmqloss; "
+             "add chain inet mmqloss in { type filter hook input priority 0; }; "
+             "add chain inet mmqloss out { type filter hook output priority 0; }; "
+             "add rule inet mmqloss in numgen random mod 100 < %d drop; "
+             "add rule inet mmqloss out numgen random mod 100 < %d drop'",
+             pct, pct);
+    return sh(cmd);
+}
+
+/* ---------------------------------------------------------------- children */
+
+static pid_t spawn_delayline(void)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    signal(SIGTERM, on_term);
+    if (enter_ns("mmq-d") < 0)
+        _exit(1);
+    _exit(mm_delayline_run("c1", "s1", ONE_WAY_MS, &g_stop) == 0 ? 0 : 1);
+}
+
+static void ca_fp(uint8_t *fp, size_t cap, size_t *len)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s/ca.crt", g_pki);
+    FILE *f = fopen(p, "r");
+    X509 *ca = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f != NULL)
+        fclose(f);
+    if (ca == NULL || mm_ctn_fingerprint_of(ca, MM_CTN_SHA256, fp, cap, len) < 0)
+        _exit(1);
+    X509_free(ca);
+}
+
+static void tick(evutil_socket_t fd, short w, void *arg)
+{
+    (void)fd;
+    (void)w;
+    if (g_stop)
+        event_base_loopbreak(arg);
+}
+
+static void serve(void)
+{
+    struct event_base *base = event_base_new();
+    char state[128];
+    snprintf(state, sizeof(state), "%s/state", g_dir);
+    mkdir(state, 0700);
+    mm_nc_server_config cfg = {.module_dir = MM_BENCH_YANG_DIR, .state_dir = state,
+                               .recovery_user = MM_PKI_DEFAULT_CLIENT,
+                               .max_message = 8u << 20};
+    mm_nc_server *srv = NULL;
+    if (mm_nc_server_new(&cfg, base, &srv) < 0)
+        _exit(1);
+    mm_nc_quic_settings q;
+    memset(&q, 0, sizeof(q));
+    mm_pki_path(g_pki, MM_PKI_CA_CERT, q.ca_file, sizeof(q.ca_file));
+    mm_pki_path(g_pki, MM_PKI_SERVER_CERT, q.cert_file, sizeof(q.cert_file));
+    mm_pki_path(g_pki, MM_PKI_SERVER_KEY, q.key_file, sizeof(q.key_file));
+    q.n_endpoints = 1;
+    snprintf(q.endpoints[0].address, sizeof(q.endpoints[0].address), SERVER_ADDR);
+    q.endpoints[0].port = QUIC_PORT;
+    q.n_ctn = 1;
+    q.ctn[0].id = 1;
+    q.ctn[0].map_type = MM_CTN_COMMON_NAME;
+    ca_fp(q.ctn[0].fingerprint, sizeof(q.ctn[0].fingerprint), &q.ctn[0].fingerprint_len);
+    mm_nc_tls_settings *t = calloc(1, sizeof(*t));
+    snprintf(t->ca_file, sizeof(t->ca_file), "%s", q.ca_file);
+    snprintf(t->cert_file, sizeof(t->cert_file), "%s", q.cert_file);
+    snprintf(t->key_file, sizeof(t->key_file), "%s", q.key_file);
+    t->n_endpoints = 1;
+    snprintf(t->endpoints[0].address, sizeof(t->endpoints[0].address), SERVER_ADDR);
+    t->endpoints[0].port = TLS_PORT;
+    t->n_ctn = 1;
+    t->ctn[0].id = 1;
+    t->ctn[0].map_type = MM_CTN_COMMON_NAME;
+    memcpy(t->ctn[0].fingerprint, q.ctn[0].fingerprint, sizeof(q.ctn[0].fingerprint));
+    t->ctn[0].fingerprint_len = q.ctn[0].fingerprint_len;
+    mm_nc_quic_server *qs = NULL;
+    mm_nc_tls_server *ts = NULL;
+    if (mm_nc_quic_server_new(srv, base, &q, &qs) < 0 ||
+        mm_nc_tls_server_new(srv, base, t, &ts) < 0)
+        _exit(1);
+    struct event *ev = event_new(base, -1, EV_PERSIST, tick, base);
+    struct timeval tv = {0, 50000};
+    event_add(ev, &tv);
+    event_base_dispatch(base);
+    _exit(0);
+}
+
+static pid_t spawn_server(void)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    signal(SIGTERM, on_term);
+    if (enter_ns("mmq-s") < 0 || mm_delayline_no_offload("s0") < 0)
+        _exit(1);
+    mm_log_set_level(MM_LOG_ERROR);
+    serve();
+    _exit(0);
+}
+
+/* ---------------------------------------------------------------- clients */
+
+typedef struct sess {
+    bool quic;
+    mm_nc_client_io io;
+    mm_nc_tls_stream *tls;
+    mm_nc_client *c;
+    int notifs;
+    double *recv_at;
+} sess;
+
+static void on_notif(const char *xml, size_t len, void *arg)
+{
+    sess *s = arg;
+    if (s->recv_at != NULL && s->notifs < EDITS && memmem(xml, len, "config-change", 13))
+        s->recv_at[s->notifs++] = now_ms();
+}
+
+static int sess_open(sess *s, bool quic)
+{
+    memset(s, 0, sizeof(*s));
+    s->quic = quic;
+    char ca[160], crt[160], key[160];
+    mm_pki_path(g_pki, MM_PKI_CA_CERT, ca, sizeof(ca));
+    mm_pki_path(g_pki, MM_PKI_CLIENT_CERT, crt, sizeof(crt));
+    mm_pki_path(g_pki, MM_PKI_CLIENT_KEY, key, sizeof(key));
+    if (quic) {
+        mm_quic_config c = {.ca_file = ca, .cert_file = crt, .key_file = key,
+                            /* The PKI server certificate names localhost. */
+                            .server_name = "localhost", .keep_alive_ms = 1000};
+        MM_GUARD(mm_nc_quic_client_io(SERVER_ADDR, QUIC_PORT, &c, 10000, &s->io));
+    } else {
+        mm_nc_tls_client_config c = {.host = SERVER_ADDR, .port = TLS_PORT,
+                                     .server_name = "localhost", .ca_file = ca,
+                                     .cert_file = crt, .key_file = key, .timeout_ms = 10000};
+        char why[256];
+        MM_GUARD(mm_nc_tls_connect(&c, &s->tls, why, sizeof(why)));
+        mm_nc_tls_stream_io(s->tls, &s->io);
+    }
+    MM_GUARD(mm_nc_client_new(&s->io, 16u << 20, &s->c));
+    mm_nc_client_on_notification(s->c, on_notif, s);
+    return 0;
+}
+
+static void sess_close(sess *s)
+{
+    if (s->c != NULL)
+        mm_nc_client_close(s->c);
+    if (s->quic)
+        mm_nc_quic_client_io_free(&s->io);
+    else if (s->tls != NULL)
+        mm_nc_tls_stream_close(s->tls);
+}
+
+static double setup_median(bool quic)
+{
+    double v[SETUP_RUNS];
+    size_t n = 0;
+    for (int i = 0; i < SETUP_RUNS; i++) {
+        sess s;
+        double t0 = now_ms();
+        if (sess_open(&s, quic) == 0)
+            v[n++] = now_ms() - t0;
+        sess_close(&s);
+    }
+    return n > 0 ? percentile(v, n, 0.5) : -1;
+}
+
+static int seed_bulk(bool quic)
+{
+    sess s;
+    MM_GUARD(sess_open(&s, quic));
+    mm_buf b;
+    mm_buf_init(&b, 8u << 20);
+    mm_buf_printf(&b, "<edit-config><target><running/></target><config>"
+                      "<top xmlns=\"urn:mamori:test:nc\">");
+    for (int i = 0; i < BULK_ITEMS; i++)
+        mm_buf_printf(&b, "<item><id>item-%05d</id><value>%d</value><note>bulk payload row %d "
+                          "padding padding padding padding padding</note></item>",
+                      i, i, i);
+    mm_buf_printf(&b, "</top></config></edit-config>");
+    char *reply = NULL;
+    int rc = mm_nc_client_rpc(s.c, mm_buf_cstr(&b), &reply, 60000);
+    free(reply);
+    mm_buf_free(&b);
+    sess_close(&s);
+    return rc;
+}
+
+typedef struct writer {
+    bool quic;
+    double sent_at[EDITS];
+    int rc;
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    sess s;
+    w->rc = sess_open(&s, w->quic);
+    for (int i = 0; i < EDITS && w->rc == 0; i++) {
+        char op[256];
+        snprintf(op, sizeof(op),
+                 "<edit-config><target><running/></target><config><top "
+                 "xmlns=\"urn:mamori:test:nc\"><name>edit-%d</name></top></config>"
+                 "</edit-config>",
+                 i);
+        uint64_t id;
+        w->sent_at[i] = now_ms();
+        if ((w->rc = mm_nc_client_send_rpc(s.c, op, &id)) < 0)
+            break;
+        char *reply = NULL;
+        w->rc = mm_nc_client_recv_reply(s.c, &reply, 30000);
+        free(reply);
+        double next = w->sent_at[i] + 100;
+        while (now_ms() < next)
+            usleep(1000);
+    }
+    sess_close(&s);
+    return NULL;
+}
+
+static double notif_p99(bool quic)
+{
+    sess sub;
+    double recv_at[EDITS];
+    if (sess_open(&sub, quic) < 0)
+        return -1;
+    sub.recv_at = recv_at;
+    char *reply = NULL;
+    if (mm_nc_client_rpc(sub.c, "<create-subscription xmlns=\"" MM_NC_NS_NOTIF "\"/>", &reply,
+                         10000) < 0)
+        return -1;
+    free(reply);
+    writer w = {.quic = quic};
+    pthread_t th;
+    pthread_create(&th, NULL, writer_main, &w);
+    /* Keep two bulk <get>s in flight on the subscriber's session throughout. */
+    const char *get = "<get-config><source><running/></source></get-config>";
+    uint64_t id;
+    mm_nc_client_send_rpc(sub.c, get, &id);
+    mm_nc_client_send_rpc(sub.c, get, &id);
+    double deadline = now_ms() + 60000;
+    while (sub.notifs < EDITS && now_ms() < deadline) {
+        if (mm_nc_client_recv_reply(sub.c, &reply, 30000) < 0)
+            break;
+        free(reply);
+        mm_nc_client_send_rpc(sub.c, get, &id);
+    }
+    pthread_join(th, NULL);
+    int n = sub.notifs;
+    double lat[EDITS];
+    for (int i = 0; i < n; i++)
+        lat[i] = recv_at[i] - w.sent_at[i];
+    sub.recv_at = NULL;
+    sess_close(&sub);
+    if (n < EDITS / 2)
+        return -1;
+    return percentile(lat, (size_t)n, 0.99);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void ratio_line(const char *what, double quic, double tls, double target)
+{
+    if (quic < 0 || tls < 0) {
+        printf("%-34s quic=%s tls=%s\n", what, quic < 0 ? "failed" : "ok",
+               tls < 0 ? "failed" : "ok");
+        return;
+    }
+    double r = quic / tls;
+    printf("%-34s quic=%8.1f ms  tls=%8.1f ms  ratio=%.2f (target <= %.1f: %s)\n", what, quic,
+           tls, r, target, r <= target ? "met" : "NOT met");
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (geteuid() != 0) {
+        printf("bench-netconf-quic-vs-tls: skipped: needs root (network namespaces)\n");
+        return 0;
+    }
+    if (sh("ip netns add mmq-probe 2>/dev/null && ip netns del mmq-probe") != 0) {
+        printf("bench-netconf-quic-vs-tls: skipped: network namespaces unavailable\n");
+        return 0;
+    }
+    mm_log_set_level(MM_LOG_ERROR);
+    snprintf(g_dir, sizeof(g_dir), "/tmp/mm-bench-ncq-XXXXXX");
+    if (mkdtemp(g_dir) == NULL)
+        return 1;
+    snprintf(g_pki, sizeof(g_pki), "%s/pki", g_dir);
+    if (mm_pki_init(g_pki, false) < 0 || topo_up() < 0) {
+        printf("bench-netconf-quic-vs-tls: skipped: topology set-up failed\n");
+        topo_down();
+        return 0;
+    }
+    if (enter_ns("mmq-c") < 0 || mm_delayline_no_offload("c0") < 0)
+        return 1;
+    pid_t dl = spawn_delayline(), srv = spawn_server();
+    usleep(500000);
+    printf("link: %d ms one way (RTT %d ms), userspace delay line; TLS = mamori NETCONF over "
+           "TLS 1.3/TCP (RFC 7589), same engine\n",
+           ONE_WAY_MS, 2 * ONE_WAY_MS);
+    int rc = seed_bulk(true);
+    if (rc < 0)
+        printf("seeding bulk data failed: %s\n", mm_strerror(rc));
+    double sq = setup_median(true), st = setup_median(false);
+    ratio_line("session set-up (median)", sq, st, 0.6);
+    loss(1);
+    double nq = notif_p99(true), nt = notif_p99(false);
+    loss(0);
+    ratio_line("notification p99, 1% loss + bulk", nq, nt, 0.5);
+    kill(srv, SIGTERM);
+    kill(dl, SIGTERM);
+    waitpid(srv, NULL, 0);
+    waitpid(dl, NULL, 0);
+    topo_down();
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+    sh(cmd);
+    return 0;
+}
