@@ -5,8 +5,12 @@
  * One JSON object per line, each carrying the SHA-256 of the previous line
  * ("prev") and of itself ("hash"), so editing, removing or reordering a
  * record breaks the chain (mm_audit_verify).
- * Every record is written with one write(2) and fsync'd before the call
- * returns, so an acknowledged record survives a crash.
+ * Every record is written with one write(2) before the call returns, so it
+ * survives a crash of the process (kill -9). Denials and data changes
+ * (actions write, create, update, delete) are also fdatasync'd before
+ * returning, so they survive power loss too; permitted reads and RPCs (the
+ * high-volume records: every <get> makes two) are left to the kernel's
+ * write-back, which keeps the audit off the hot path.
  *
  * SPDX-License-Identifier: Apache-2.0
  */

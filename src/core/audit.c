@@ -157,6 +157,16 @@ static int format_body(mm_buf *b, const mm_audit_record *r, const char *prev)
     return put_str(b, "prev", prev);
 }
 
+/* Actions that change configuration: their records are synced like denials. */
+static bool changes_data(const char *action)
+{
+    static const char *const acts[] = {"write", "create", "update", "delete"};
+    for (size_t i = 0; action && i < sizeof(acts) / sizeof(acts[0]); i++)
+        if (!strcmp(action, acts[i]))
+            return true;
+    return false;
+}
+
 int mm_audit_write(mm_audit *a, const mm_audit_record *r)
 {
     if (!a)
@@ -172,7 +182,8 @@ int mm_audit_write(mm_audit *a, const mm_audit_record *r)
     }
     if (rc == 0) {
         ssize_t w = write(a->fd, b.data, b.len);
-        rc = (w == (ssize_t)b.len && fdatasync(a->fd) == 0) ? 0 : MM_EIO;
+        bool sync = !r->permit || changes_data(r->action);
+        rc = (w == (ssize_t)b.len && (!sync || fdatasync(a->fd) == 0)) ? 0 : MM_EIO;
     }
     if (rc == 0)
         memcpy(a->prev, h, sizeof(h));

@@ -73,7 +73,10 @@ __attribute__((format(printf, 3, 4))) static int client_fatal(mm_nc_client *c, i
     return rc;
 }
 
-const char *mm_nc_client_error(const mm_nc_client *c) { return c ? c->error : ""; }
+const char *mm_nc_client_error(const mm_nc_client *c)
+{
+    return c ? c->error : "";
+}
 
 /* ---------------------------------------------------------------- time */
 
@@ -93,7 +96,10 @@ static int remaining_ms(int64_t deadline)
     return left <= 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
 }
 
-static int64_t deadline_of(int timeout_ms) { return timeout_ms < 0 ? -1 : now_ms() + timeout_ms; }
+static int64_t deadline_of(int timeout_ms)
+{
+    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
 
 /* ---------------------------------------------------------------- opaque XML */
 
@@ -234,13 +240,15 @@ static char *ready_pop(mm_nc_client *c)
     return r;
 }
 
-size_t mm_nc_client_pending(const mm_nc_client *c) { return c->npending + c->nready; }
+size_t mm_nc_client_pending(const mm_nc_client *c)
+{
+    return c->npending + c->nready;
+}
 
 /* ---------------------------------------------------------------- dispatch */
 
 /* An <rpc-reply>: it answers the oldest outstanding request (section 4.5). */
-static int dispatch_reply(mm_nc_client *c, const struct lyd_node *root, const char *msg,
-                          size_t len)
+static int dispatch_reply(mm_nc_client *c, const struct lyd_node *root, const char *msg, size_t len)
 {
     if (c->npending == 0)
         return client_fatal(c, MM_EPROTO, "unsolicited <rpc-reply>");
@@ -364,8 +372,9 @@ static int hello_process(mm_nc_client *c, const char *msg)
     MM_GUARD(rc);
     bool b11 = mm_nc_client_has_capability(c, CAP_BASE11);
     if (!b11 && !mm_nc_client_has_capability(c, CAP_BASE10))
-        return client_fatal(c, MM_EPROTO, "no common base version (server has neither "
-                                          "base:1.0 nor base:1.1)");
+        return client_fatal(c, MM_EPROTO,
+                            "no common base version (server has neither "
+                            "base:1.0 nor base:1.1)");
     /* Highest common version wins; bytes already buffered decode in the new mode. */
     if (b11)
         mm_nc_framer_set_mode(&c->fr, MM_NC_FRAMING_CHUNKED);
@@ -411,8 +420,8 @@ int mm_nc_client_new_ex(const mm_nc_client_io *io, size_t max_message, int hello
 int mm_nc_client_new(const mm_nc_client_io *io, size_t max_message, mm_nc_client **out)
 {
     char why[256];
-    int rc = mm_nc_client_new_ex(io, max_message, MM_NC_CLIENT_HELLO_TIMEOUT_MS, out, why,
-                                 sizeof(why));
+    int rc =
+        mm_nc_client_new_ex(io, max_message, MM_NC_CLIENT_HELLO_TIMEOUT_MS, out, why, sizeof(why));
     if (rc < 0)
         mm_log_error("nc_client_hello", "error=\"%s\"", why);
     return rc;
@@ -435,14 +444,20 @@ void mm_nc_client_free(mm_nc_client *c)
     free(c);
 }
 
-uint32_t mm_nc_client_session_id(const mm_nc_client *c) { return c->session_id; }
+uint32_t mm_nc_client_session_id(const mm_nc_client *c)
+{
+    return c->session_id;
+}
 
 const char *const *mm_nc_client_capabilities(const mm_nc_client *c)
 {
     return (const char *const *)c->caps;
 }
 
-enum mm_nc_framing mm_nc_client_framing(const mm_nc_client *c) { return c->fr.mode; }
+enum mm_nc_framing mm_nc_client_framing(const mm_nc_client *c)
+{
+    return c->fr.mode;
+}
 
 bool mm_nc_client_has_capability(const mm_nc_client *c, const char *uri)
 {
@@ -713,14 +728,29 @@ void mm_nc_reply_free(mm_nc_reply *r)
     free(r);
 }
 
-const char *mm_nc_reply_message_id(const mm_nc_reply *r) { return attr_of(r->tree, "message-id"); }
-bool mm_nc_reply_ok(const mm_nc_reply *r) { return r->ok && r->nerrors == 0; }
-size_t mm_nc_reply_error_count(const mm_nc_reply *r) { return r->nerrors; }
+const char *mm_nc_reply_message_id(const mm_nc_reply *r)
+{
+    return attr_of(r->tree, "message-id");
+}
+bool mm_nc_reply_ok(const mm_nc_reply *r)
+{
+    return r->ok && r->nerrors == 0;
+}
+size_t mm_nc_reply_error_count(const mm_nc_reply *r)
+{
+    return r->nerrors;
+}
 
 const mm_nc_reply_error *mm_nc_reply_error_at(const mm_nc_reply *r, size_t i)
 {
     return i < r->nerrors ? &r->errors[i] : NULL;
 }
 
-bool mm_nc_reply_has_data(const mm_nc_reply *r) { return r->has_data; }
-const char *mm_nc_reply_data(const mm_nc_reply *r) { return r->data ? r->data : ""; }
+bool mm_nc_reply_has_data(const mm_nc_reply *r)
+{
+    return r->has_data;
+}
+const char *mm_nc_reply_data(const mm_nc_reply *r)
+{
+    return r->data ? r->data : "";
+}

@@ -293,8 +293,7 @@ static int handshake(mm_nc_tls_stream *s, int64_t deadline, char *why, size_t wh
     }
     long vr = SSL_get_verify_result(s->ssl);
     if (vr != X509_V_OK) {
-        why_set(why, why_len, "server certificate rejected: %s",
-                X509_verify_cert_error_string(vr));
+        why_set(why, why_len, "server certificate rejected: %s", X509_verify_cert_error_string(vr));
         return MM_EVERIFY;
     }
     char buf[256];

@@ -163,13 +163,27 @@ static int do_merge(nc_edit *e, const struct lyd_node *en, struct lyd_node *pare
     return 0;
 }
 
+/*
+ * The target node an edit node refers to. A leaf is one instance whatever its
+ * value, so it is found by schema alone (a merge changes its value, a delete
+ * removes it); list entries by keys and leaf-list entries by value.
+ */
+static struct lyd_node *find_target(struct lyd_node *siblings, const struct lyd_node *en)
+{
+    struct lyd_node *match = NULL;
+    if (en->schema->nodetype == LYS_LEAF)
+        lyd_find_sibling_val(siblings, en->schema, NULL, 0, &match);
+    else
+        lyd_find_sibling_first(siblings, en, &match);
+    return match;
+}
+
 static int apply_node(nc_edit *e, const struct lyd_node *en, struct lyd_node *parent,
                       struct lyd_node **first, enum nc_edit_op inherited)
 {
     enum nc_edit_op op = node_op(en, inherited);
-    struct lyd_node *match = NULL;
     struct lyd_node *siblings = parent ? lyd_child(parent) : *first;
-    lyd_find_sibling_first(siblings, en, &match);
+    struct lyd_node *match = find_target(siblings, en);
     bool exists = match && !(match->flags & LYD_DEFAULT);
     switch (op) {
     case NC_OP_CREATE:

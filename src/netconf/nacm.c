@@ -23,7 +23,8 @@
 
 #define NACM_MODULE "ietf-netconf-acm"
 #define NACM_REASON_MAX 320
-#define NACM_ALL_OPS (MM_NACM_CREATE | MM_NACM_READ | MM_NACM_UPDATE | MM_NACM_DELETE | MM_NACM_EXEC)
+#define NACM_ALL_OPS                                                                               \
+    (MM_NACM_CREATE | MM_NACM_READ | MM_NACM_UPDATE | MM_NACM_DELETE | MM_NACM_EXEC)
 
 /* One rule of a rule-list that applies to the user, in configuration order. */
 typedef struct nacm_rule {
@@ -83,7 +84,10 @@ static const char *child_value(const struct lyd_node *parent, const char *name)
     return c ? lyd_get_value(c) : NULL;
 }
 
-static bool value_is(const char *v, const char *want) { return v && strcmp(v, want) == 0; }
+static bool value_is(const char *v, const char *want)
+{
+    return v && strcmp(v, want) == 0;
+}
 
 static const struct lyd_node *nacm_root(const struct lyd_node *running)
 {
@@ -104,7 +108,7 @@ static unsigned parse_ops(const char *v)
         const char *name;
         unsigned bit;
     } bits[] = {
-        {"create", MM_NACM_CREATE}, {"read", MM_NACM_READ},  {"update", MM_NACM_UPDATE},
+        {"create", MM_NACM_CREATE}, {"read", MM_NACM_READ}, {"update", MM_NACM_UPDATE},
         {"delete", MM_NACM_DELETE}, {"exec", MM_NACM_EXEC},
     };
     if (!v || strcmp(v, "*") == 0)
@@ -240,8 +244,7 @@ static void policy_load(const mm_nacm_req *req, nacm_policy *pol)
     const struct lyd_node *list;
     LY_LIST_FOR(lyd_child(nacm), list)
     {
-        if (strcmp(LYD_NAME(list), "rule-list") != 0 ||
-            !rule_list_applies(list, groups, req->user))
+        if (strcmp(LYD_NAME(list), "rule-list") != 0 || !rule_list_applies(list, groups, req->user))
             continue;
         if (policy_add_rules(pol, list) < 0) {
             policy_free(pol);

@@ -130,7 +130,8 @@ static void scp_bdd(const int32_t *tr, const int32_t *ti, unsigned len, int32_t 
         return;
     }
     unsigned h = len / 2;
-    int32_t y1r[8], y1i[8], y2r[8], y2i[8], ur[8], ui[8], z1r[8], z1i[8], z2r[8], z2i[8];
+    int32_t y1r[8], y1i[8], y2r[8], y2i[8], z1r[8], z1i[8], z2r[8], z2i[8];
+    int32_t ur[8] = {0}, ui[8] = {0};
     int32_t xr[16], xi[16], x2r[16], x2i[16];
     scp_bdd(tr, ti, h, y1r, y1i);
     scp_bdd(tr + h, ti + h, h, y2r, y2i);

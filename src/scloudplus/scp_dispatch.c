@@ -1,9 +1,11 @@
 /*
  * scp_dispatch.c - choose the kernel at run time.
  *
- * Order of preference: avx512 (AVX-512F/BW + VAES), avx2 (AVX2 + AES-NI),
+ * Order of preference: avx512 (AVX-512F/BW/VL/VNNI + VAES), avx2 (AVX2 + AES-NI;
+ * both also use BMI1/2, which every such CPU has),
  * portable. MM_SCLOUDPLUS_KERNEL or mm_scloudplus_kernel_set() force one.
- * This file is compiled for the baseline ISA: it only asks CPUID.
+ * This file is compiled for the baseline ISA: it only asks CPUID (and XGETBV:
+ * the OS must save the YMM/ZMM state).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -19,21 +21,46 @@ static int scp_cpu_portable(void)
     return 1;
 }
 
+#if defined(MM_SCP_HAVE_AVX2) || defined(MM_SCP_HAVE_AVX512)
+#include <cpuid.h>
+
+/* CPUID/XGETBV directly: the compilers disagree on __builtin_cpu_supports names. */
+enum {
+    SCP_CPU_AVX2 = 1 << 0,   /* AVX2 + AES-NI + BMI1/2, OS saves YMM */
+    SCP_CPU_AVX512 = 1 << 1, /* + AVX-512 F/BW/VL/VNNI + VAES, OS saves ZMM */
+};
+
+static unsigned scp_cpu_flags(void)
+{
+    unsigned a, b, c, d, flags = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AES))
+        return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 0x6) != 0x6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    if ((b & bit_AVX2) && (b & bit_BMI) && (b & bit_BMI2))
+        flags |= SCP_CPU_AVX2;
+    const unsigned zmm_state = 0xE0, f = bit_AVX512F | bit_AVX512BW | bit_AVX512VL;
+    if ((flags & SCP_CPU_AVX2) && (lo & zmm_state) == zmm_state && (b & f) == f &&
+        (c & bit_VAES) && (c & bit_AVX512VNNI))
+        flags |= SCP_CPU_AVX512;
+    return flags;
+}
+#endif
+
 #ifdef MM_SCP_HAVE_AVX2
 static int scp_cpu_avx2(void)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes");
+    return (scp_cpu_flags() & SCP_CPU_AVX2) != 0;
 }
 #endif
 
 #ifdef MM_SCP_HAVE_AVX512
 static int scp_cpu_avx512(void)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("vaes") &&
-           __builtin_cpu_supports("aes") && __builtin_cpu_supports("avx2");
+    return (scp_cpu_flags() & SCP_CPU_AVX512) != 0;
 }
 #endif
 

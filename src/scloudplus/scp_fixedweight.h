@@ -2,18 +2,23 @@
  * scp_fixedweight.h - constant-time fixed-weight sampler (§5.1).
  *
  * Included by each kernel file (compiled with that kernel's instruction set,
- * so the word loops below vectorise); SCP_K(name) gives the function names.
+ * so the word loops below vectorise); SCP_K(name) gives the function names,
+ * and a kernel may bring its own SCP_FW_ONEHOT / SCP_FW_ANY primitives.
  *
  * The reference walks a candidate list and branches on "position already
- * used in this row"; both the branch and the V[row][p] index leak positions.
- * Here every candidate slot of a fixed number of SHAKE chunks is processed
- * identically: the current row is a bitmap, a position becomes a one-hot
- * word vector built by comparing every word index (never indexing by p), and
- * all updates are masked. The row number is secret, so a finished row is
- * parked in a "save" bitmap and merged into the output rows once per block
- * of 2h slots, with a mask over every row; a block can finish at most one
- * row because each row needs 2h accepted slots. Only the "enough chunks"
- * flag is declassified (docs/scloudplus.md).
+ * used in this row"; both the branch and the V[row][p] index leak positions
+ * (the published timing attack on Scloud+ targets this step). Here:
+ *  - a fixed number of SHAKE chunks is parsed (table: 2^-64 to run out) and
+ *    every candidate slot, valid or not, is processed the same way;
+ *  - a row is a bitmap in vector registers; a position becomes a one-hot
+ *    bitmap by comparing every word index (never indexing memory by p);
+ *    "already used" is a vector test; every update is masked;
+ *  - the current row number is secret, so slots are processed in blocks of
+ *    2h, in which at most one row can complete (each row needs 2h accepted
+ *    slots): inside a block, the current row and the next one are tracked
+ *    side by side, and at the end of the block the finished row is merged
+ *    into its output row with a mask over all rows.
+ * Only the "all rows filled" flag is declassified (docs/scloudplus.md).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -26,12 +31,53 @@
 #include "scp_ct.h"
 #include "scp_internal.h"
 
+/* Row bitmaps as vectors of SCP_VW_LANES words (GCC/Clang vector extension)
+ * of the kernel's native width: SSE2 (2), AVX2 (4) or AVX-512 (8). */
+#ifndef SCP_VW_LANES
+#define SCP_VW_LANES 2
+#endif
+typedef uint64_t scp_vw __attribute__((vector_size(8 * SCP_VW_LANES)));
+#define SCP_FW_VECS (24 / SCP_VW_LANES) /* 24 words >= SCP_BM_WORDS */
+
 typedef struct scp_fw_state {
-    uint64_t used[SCP_BM_WORDS], neg[SCP_BM_WORDS];
-    uint64_t save_u[SCP_BM_WORDS], save_n[SCP_BM_WORDS];
-    uint64_t out_u[SCP_MAX_ROWS][SCP_BM_WORDS], out_n[SCP_MAX_ROWS][SCP_BM_WORDS];
-    uint64_t row, cnt, comp, comp_row;
+    scp_vw out_u[SCP_MAX_ROWS][SCP_FW_VECS], out_n[SCP_MAX_ROWS][SCP_FW_VECS];
+    scp_vw used[SCP_FW_VECS], neg[SCP_FW_VECS]; /* the row being filled */
+    uint64_t row, cnt;
 } scp_fw_state;
+
+/* A slot is packed in 32 bits: position (bits 0..11) and valid flag (bit 31). */
+#define SCP_FW_POS_MASK 0xFFFu
+
+/* broadcast (a macro: a function returning a 64-byte vector changes the ABI) */
+#define scp_fw_splat(x) ((scp_vw){0} + (uint64_t)(x))
+
+#ifndef SCP_FW_ONEHOT
+/* oh[z] = bitmap with only bit p set, built by comparing every word index */
+static inline void scp_fw_onehot(scp_vw *oh, const unsigned NV, uint64_t p)
+{
+    const scp_vw wi = scp_fw_splat(p >> 6), bit = scp_fw_splat((uint64_t)1 << (p & 63));
+    for (unsigned z = 0; z < NV; z++) {
+        scp_vw iota;
+        for (unsigned l = 0; l < SCP_VW_LANES; l++)
+            iota[l] = (uint64_t)z * SCP_VW_LANES + l;
+        oh[z] = (scp_vw)(wi == iota) & bit;
+    }
+}
+
+/* nonzero if any bit of oh is set in u */
+static inline uint64_t scp_fw_any(const scp_vw *u, const scp_vw *oh, const unsigned NV)
+{
+    scp_vw h = u[0] & oh[0];
+    uint64_t r = 0;
+    for (unsigned z = 1; z < NV; z++)
+        h |= u[z] & oh[z];
+    for (unsigned l = 0; l < SCP_VW_LANES; l++)
+        r |= h[l];
+    return r;
+}
+#define SCP_FW_ONEHOT(oh, NV, p) scp_fw_onehot(oh, NV, p)
+#define SCP_FW_ANY(u, oh, NV) scp_fw_any(u, oh, NV)
+#endif
 
 /* x / b for the public bases of §5.1; constant divisors compile to multiplies. */
 static inline uint64_t SCP_K(fw_div)(uint64_t x, unsigned b)
@@ -46,113 +92,140 @@ static inline uint64_t SCP_K(fw_div)(uint64_t x, unsigned b)
     }
 }
 
-/* One candidate slot: position p, valid mask v (all-ones or 0). */
+/*
+ * One block of slots (at most one row completes in it, see the top). Two
+ * hypotheses run side by side: "a" continues the current row, "b" is the
+ * next row, fed only by slots after the completion. Both bitmaps only ever
+ * grow (adding a duplicate is a no-op) and the take counters keep counting,
+ * so every loop-carried chain is one OR or one add; the hit tests, the
+ * completion flags and the signs hang off them. At the end of the block the
+ * finished row (snapshot su/sn, taken at the completing slot) is merged into
+ * its output row and "b" becomes the current row - all with masks.
+ */
 static inline __attribute__((always_inline)) void
-SCP_K(fw_step)(scp_fw_state *s, const unsigned W, uint64_t p, uint64_t v, uint64_t rows,
-               uint64_t two_h)
+SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned nslots,
+                uint64_t rows, uint64_t two_h)
 {
-    uint64_t oh[SCP_BM_WORDS], hit = 0, wi = p >> 6, bit = (uint64_t)1 << (p & 63);
-    for (unsigned w = 0; w < W; w++) {
-        oh[w] = bit & scp_ct_eq64(w, wi);
-        hit |= s->used[w] & oh[w];
+    scp_vw ua[SCP_FW_VECS], na[SCP_FW_VECS], ub[SCP_FW_VECS], nb[SCP_FW_VECS];
+    scp_vw su[SCP_FW_VECS], sn[SCP_FW_VECS], oh[SCP_FW_VECS];
+    uint64_t cnt = s->cnt, cntb = 0;
+    const uint64_t act = scp_ct_lt64(s->row, rows), actb = scp_ct_lt64(s->row + 1, rows);
+    for (unsigned z = 0; z < NV; z++) {
+        ua[z] = s->used[z];
+        na[z] = s->neg[z];
+        ub[z] = nb[z] = su[z] = sn[z] = scp_fw_splat(0);
     }
-    uint64_t take = v & scp_ct_lt64(s->row, rows) & ~scp_ct_nz64(hit);
-    uint64_t odd = (uint64_t)0 - (s->cnt & 1);
-    s->cnt += take & 1;
-    uint64_t full = scp_ct_eq64(s->cnt, two_h);
-    for (unsigned w = 0; w < W; w++) {
-        uint64_t u = s->used[w] | (oh[w] & take), n = s->neg[w] | (oh[w] & take & odd);
-        s->save_u[w] |= u & full;
-        s->save_n[w] |= n & full;
-        s->used[w] = u & ~full;
-        s->neg[w] = n & ~full;
-    }
-    s->comp |= full;
-    s->comp_row |= s->row & full; /* comp_row is 0 at block start */
-    s->row += full & 1;
-    s->cnt &= ~full;
-}
-
-/* End of a block: merge the row finished in it (if any) into its output row. */
-static inline __attribute__((always_inline)) void SCP_K(fw_flush)(scp_fw_state *s,
-                                                                  const unsigned W,
-                                                                  unsigned rows)
-{
-    for (unsigned r = 0; r < rows; r++) {
-        uint64_t m = s->comp & scp_ct_eq64(r, s->comp_row);
-        for (unsigned w = 0; w < W; w++) {
-            s->out_u[r][w] |= s->save_u[w] & m;
-            s->out_n[r][w] |= s->save_n[w] & m;
+    for (unsigned k = 0; k < nslots; k++) {
+        const uint64_t v = (uint64_t)0 - (e[k] >> 31);
+        SCP_FW_ONEHOT(oh, NV, (uint64_t)(e[k] & SCP_FW_POS_MASK));
+        const uint64_t hit_a = SCP_FW_ANY(ua, oh, NV), hit_b = SCP_FW_ANY(ub, oh, NV);
+        const uint64_t aft = scp_ct_lt64(two_h - 1, cnt); /* row finished before k */
+        const uint64_t take_a = v & act & ~scp_ct_nz64(hit_a);
+        const uint64_t sgn_a = take_a & ~aft & ((uint64_t)0 - (cnt & 1)); /* odd: -1 */
+        cnt += take_a & 1;
+        const uint64_t fin = ~aft & scp_ct_lt64(two_h - 1, cnt); /* finishes at k */
+        const uint64_t take_b = v & aft & actb & ~scp_ct_nz64(hit_b);
+        const uint64_t sgn_b = take_b & ((uint64_t)0 - (cntb & 1));
+        cntb += take_b & 1;
+        const scp_vw mv = scp_fw_splat(v), ma = scp_fw_splat(sgn_a), mf = scp_fw_splat(fin);
+        const scp_vw mb = scp_fw_splat(v & aft), mn = scp_fw_splat(sgn_b);
+        for (unsigned z = 0; z < NV; z++) {
+            ua[z] |= oh[z] & mv;
+            na[z] |= oh[z] & ma;
+            ub[z] |= oh[z] & mb;
+            nb[z] |= oh[z] & mn;
+            su[z] |= ua[z] & mf;
+            sn[z] |= na[z] & mf;
         }
     }
-    memset(s->save_u, 0, sizeof s->save_u);
-    memset(s->save_n, 0, sizeof s->save_n);
-    s->comp = 0;
-    s->comp_row = 0;
+    const uint64_t done = scp_ct_lt64(two_h - 1, cnt);
+    const scp_vw f = scp_fw_splat(done);
+    for (unsigned r = 0; r < rows; r++) {
+        const scp_vw m = f & scp_fw_splat(scp_ct_eq64(r, s->row));
+        for (unsigned z = 0; z < NV; z++) {
+            s->out_u[r][z] |= su[z] & m;
+            s->out_n[r][z] |= sn[z] & m;
+        }
+    }
+    for (unsigned z = 0; z < NV; z++) {
+        s->used[z] = (ub[z] & f) | (ua[z] & ~f);
+        s->neg[z] = (nb[z] & f) | (na[z] & ~f);
+    }
+    s->cnt = (cntb & done) | (cnt & ~done);
+    s->row += done & 1;
 }
 
-static inline uint64_t scp_fw_load_le64(const uint8_t *b)
+/* All candidate slots of the chunks (§5.1 Positions), in stream order. */
+static unsigned SCP_K(fw_parse)(const scp_fw_spec *fw, const scp_params *p, const uint8_t *buf,
+                                unsigned chunks, uint32_t *e)
 {
-    uint64_t x = 0;
-    for (unsigned i = 0; i < 8; i++)
-        x |= (uint64_t)b[i] << (8 * i);
-    return x;
-}
-
-/* Process `chunks` chunks of buf; returns all-ones if every row got filled. */
-static inline __attribute__((always_inline)) uint64_t
-SCP_K(fw_run)(scp_fw_state *s, const unsigned W, const scp_fw_spec *fw, const scp_params *p,
-              const uint8_t *buf, unsigned chunks)
-{
-    uint64_t bound_d = 1, two_h = 2u * fw->h, wmask = ((uint64_t)1 << p->w) - 1;
+    uint64_t bound_d = 1, wmask = ((uint64_t)1 << p->w) - 1;
+    unsigned n = 0;
     for (unsigned k = 0; k < p->d; k++)
         bound_d *= fw->bound;
-    memset(s, 0, sizeof *s);
-    unsigned slot = 0;
     for (unsigned c = 0; c < chunks; c++) {
         for (unsigned i = 0; i < p->nc; i++) {
-            size_t pos = (size_t)c * SCP_CHUNK_BYTES * 8 + (size_t)i * p->w;
-            uint64_t x = (scp_fw_load_le64(buf + (pos >> 3)) >> (pos & 7)) & wmask;
-            uint64_t v = scp_ct_lt64(x, bound_d);
-            for (unsigned k = 0; k < p->d; k++) {
+            size_t bit = (size_t)c * SCP_CHUNK_BYTES * 8 + (size_t)i * p->w;
+            uint64_t x;
+            memcpy(&x, buf + (bit >> 3), sizeof x); /* little-endian host (x86) */
+            x = (x >> (bit & 7)) & wmask;
+            uint32_t v = (uint32_t)(scp_ct_lt64(x, bound_d) & 1) << 31;
+            if (p->d == 1) { /* x is the position when valid; junk otherwise (masked) */
+                e[n++] = ((uint32_t)x & SCP_FW_POS_MASK) | v;
+                continue;
+            }
+            for (unsigned k = 0; k < p->d; k++, n++) {
                 uint64_t q = SCP_K(fw_div)(x, fw->bound);
-                SCP_K(fw_step)(s, W, x - q * fw->bound, v, fw->rows, two_h);
+                e[n] = ((uint32_t)(x - q * fw->bound) & SCP_FW_POS_MASK) | v;
                 x = q;
-                if (++slot == two_h) {
-                    SCP_K(fw_flush)(s, W, fw->rows);
-                    slot = 0;
-                }
             }
         }
     }
-    SCP_K(fw_flush)(s, W, fw->rows);
+    return n;
+}
+
+/* Process nslots slots; returns all-ones if every row got filled. */
+static inline __attribute__((always_inline)) uint64_t
+SCP_K(fw_run)(scp_fw_state *s, const unsigned NV, const scp_fw_spec *fw, const uint32_t *e,
+              unsigned nslots)
+{
+    const unsigned block = 2u * fw->h; /* at most one row completes per block */
+    memset(s, 0, sizeof *s);
+    for (unsigned b = 0; b < nslots; b += block) {
+        unsigned len = nslots - b < block ? nslots - b : block;
+        SCP_K(fw_block)(s, NV, e + b, len, fw->rows, 2u * fw->h);
+    }
     return scp_ct_eq64(s->row, fw->rows);
 }
 
-static uint64_t SCP_K(fw_run_10)(scp_fw_state *s, const scp_fw_spec *fw, const scp_params *p,
-                                 const uint8_t *buf, unsigned chunks)
+#define SCP_FW_NV(words) (((words) + SCP_VW_LANES - 1) / SCP_VW_LANES)
+
+/* One instance per bitmap size, so every word loop has a constant trip count. */
+static uint64_t SCP_K(fw_run_640)(scp_fw_state *s, const scp_fw_spec *fw, const uint32_t *e,
+                                  unsigned nslots)
 {
-    return SCP_K(fw_run)(s, 10, fw, p, buf, chunks);
+    return SCP_K(fw_run)(s, SCP_FW_NV(10), fw, e, nslots);
 }
 
-static uint64_t SCP_K(fw_run_16)(scp_fw_state *s, const scp_fw_spec *fw, const scp_params *p,
-                                 const uint8_t *buf, unsigned chunks)
+static uint64_t SCP_K(fw_run_1024)(scp_fw_state *s, const scp_fw_spec *fw, const uint32_t *e,
+                                   unsigned nslots)
 {
-    return SCP_K(fw_run)(s, 16, fw, p, buf, chunks);
+    return SCP_K(fw_run)(s, SCP_FW_NV(16), fw, e, nslots);
 }
 
-static uint64_t SCP_K(fw_run_18)(scp_fw_state *s, const scp_fw_spec *fw, const scp_params *p,
-                                 const uint8_t *buf, unsigned chunks)
+static uint64_t SCP_K(fw_run_1152)(scp_fw_state *s, const scp_fw_spec *fw, const uint32_t *e,
+                                   unsigned nslots)
 {
-    return SCP_K(fw_run)(s, 18, fw, p, buf, chunks);
+    return SCP_K(fw_run)(s, SCP_FW_NV(18), fw, e, nslots);
 }
 
 static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_t *out)
 {
     for (unsigned r = 0; r < fw->rows; r++) {
         for (unsigned j = 0; j < fw->len; j++) {
-            unsigned u = (unsigned)(s->out_u[r][j >> 6] >> (j & 63)) & 1;
-            unsigned n = (unsigned)(s->out_n[r][j >> 6] >> (j & 63)) & 1;
+            unsigned wv = (j >> 6) / SCP_VW_LANES, wl = (j >> 6) % SCP_VW_LANES;
+            unsigned u = (unsigned)(s->out_u[r][wv][wl] >> (j & 63)) & 1;
+            unsigned n = (unsigned)(s->out_n[r][wv][wl] >> (j & 63)) & 1;
             out[(size_t)r * fw->len + j] = (int16_t)(u - 2 * (u & n));
         }
     }
@@ -161,20 +234,26 @@ static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_
 static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
                                const uint8_t seed[32], int16_t *out)
 {
-    scp_fw_state *s = malloc(sizeof *s);
+    /* vectors need their alignment; aligned_alloc needs a multiple of it */
+    const size_t ssize = (sizeof(scp_fw_state) + 63) & ~(size_t)63;
+    scp_fw_state *s = aligned_alloc(64, ssize);
     uint8_t *buf = NULL;
     size_t blen = 0;
     int rc = s ? 0 : MM_ENOMEM;
     for (unsigned chunks = fw->chunks; rc == 0; chunks *= 2) {
         OPENSSL_clear_free(buf, blen);
-        blen = (size_t)chunks * SCP_CHUNK_BYTES + 8; /* +8: slack for 64-bit loads */
+        const size_t sbytes = (size_t)chunks * SCP_CHUNK_BYTES;
+        const size_t slots = (size_t)chunks * p->nc * p->d;
+        blen = sbytes + 8 + 4 * slots; /* SHAKE output, +8 for 64-bit loads, slots */
         buf = malloc(blen);
-        rc = buf ? scp_shake256(buf, blen, seed, 32) : MM_ENOMEM;
+        rc = buf ? scp_shake256(buf, sbytes + 8, seed, 32) : MM_ENOMEM;
         if (rc)
             break;
-        uint64_t done = fw->len <= 640    ? SCP_K(fw_run_10)(s, fw, p, buf, chunks)
-                        : fw->len <= 1024 ? SCP_K(fw_run_16)(s, fw, p, buf, chunks)
-                                          : SCP_K(fw_run_18)(s, fw, p, buf, chunks);
+        uint32_t *e = (uint32_t *)(void *)(buf + sbytes + 8);
+        unsigned n = SCP_K(fw_parse)(fw, p, buf, chunks, e);
+        uint64_t done = fw->len <= 640    ? SCP_K(fw_run_640)(s, fw, e, n)
+                        : fw->len <= 1024 ? SCP_K(fw_run_1024)(s, fw, e, n)
+                                          : SCP_K(fw_run_1152)(s, fw, e, n);
         /* Public with overwhelming probability (1 - 2^-64): see docs. */
         SCP_DECLASSIFY(&done, sizeof done);
         if (done) {
@@ -184,6 +263,6 @@ static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
     }
     OPENSSL_clear_free(buf, blen);
     if (s)
-        OPENSSL_clear_free(s, sizeof *s);
+        OPENSSL_clear_free(s, ssize);
     return rc;
 }

@@ -55,8 +55,8 @@ static void SCP_K(sa_rows)(const scp_params *p, const uint16_t *a, unsigned i0, 
     }
 }
 
-static int SCP_K(mul_as)(const scp_params *p, const uint8_t seed_a[16], const int16_t *st,
-                         uint16_t *b)
+static __attribute__((unused)) int SCP_K(mul_as)(const scp_params *p, const uint8_t seed_a[16],
+                                                 const int16_t *st, uint16_t *b)
 {
     scp_aes_ctx ctx;
     const unsigned bpr = p->n / 8; /* AES blocks per row */
@@ -73,8 +73,8 @@ static int SCP_K(mul_as)(const scp_params *p, const uint8_t seed_a[16], const in
     return rc;
 }
 
-static int SCP_K(mul_sa)(const scp_params *p, const uint8_t seed_a[16], const int16_t *sp,
-                         uint16_t *c1)
+static __attribute__((unused)) int SCP_K(mul_sa)(const scp_params *p, const uint8_t seed_a[16],
+                                                 const int16_t *sp, uint16_t *c1)
 {
     scp_aes_ctx ctx;
     const unsigned bpr = p->n / 8;

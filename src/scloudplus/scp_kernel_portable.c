@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "mamori/mm_core.h"
 #include "scp_internal.h"
 
 #define SCP_K(name) scp_portable_##name

@@ -3,8 +3,9 @@
  *
  * Adding a level is adding a row. The fixed-weight chunk counts are the
  * constant-time sampler's budget: the smallest count for which running out
- * has probability below 2^-64 (computed with a Chernoff bound over the
- * geometric collision counts; see docs/scloudplus.md).
+ * has probability below 2^-64 (Chernoff bound over the geometric collision
+ * counts against the binomial supply of valid candidates; see
+ * docs/scloudplus.md).
  *
  * SPDX-License-Identifier: Apache-2.0
  */

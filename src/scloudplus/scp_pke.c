@@ -15,7 +15,7 @@
 #include "mamori/mm_core.h"
 #include "scp_internal.h"
 
-#define SCP_NOISE_MAX 9600 /* largest CBD input: keygen 256, 1136*11*6/8 = 9372 */
+#define SCP_NOISE_MAX 9600 /* largest CBD input (keygen 256: 9372) + read slack */
 
 typedef struct scp_ws {
     int16_t s[SCP_MAX_ROWS * SCP_MAX_LEN]; /* S^T or S' */
@@ -28,13 +28,19 @@ typedef struct scp_ws {
 
 static scp_ws *scp_ws_new(void)
 {
-    return calloc(1, sizeof(scp_ws));
+    return malloc(sizeof(scp_ws)); /* every part is written before it is read */
 }
 
-static void scp_ws_free(scp_ws *ws)
+/* Wipe what held secrets for this level (S/S', noise, seeds, C1, C2/D), then free. */
+static void scp_ws_free(scp_ws *ws, const scp_params *p)
 {
-    if (ws)
-        OPENSSL_clear_free(ws, sizeof *ws);
+    size_t rows = p->mbar > p->nbar ? p->mbar : p->nbar, len = p->m > p->n ? p->m : p->n;
+    OPENSSL_cleanse(ws->s, sizeof(int16_t) * rows * len);
+    OPENSSL_cleanse(ws->c1, sizeof(uint16_t) * p->mbar * p->n);
+    OPENSSL_cleanse(ws->c2, sizeof ws->c2);
+    OPENSSL_cleanse(ws->noise, sizeof ws->noise);
+    OPENSSL_cleanse(ws->seeds, sizeof ws->seeds);
+    free(ws);
 }
 
 int scp_pke_keygen(const scp_params *p, uint8_t *pk, uint8_t *pke_sk, const uint8_t alpha[32])
@@ -58,7 +64,7 @@ int scp_pke_keygen(const scp_params *p, uint8_t *pk, uint8_t *pke_sk, const uint
         memcpy(pk + mn * 12 / 8, seed_a, SCP_SEEDA_BYTES);
         scp_pack_sk(pke_sk, ws->s, (size_t)p->n * p->nbar);
     }
-    scp_ws_free(ws);
+    scp_ws_free(ws, p);
     return rc;
 }
 
@@ -92,7 +98,7 @@ int scp_pke_enc(const scp_params *p, enum mm_scloudplus_variant v, uint8_t *ct,
         scp_compress_pack_ct(p, v, ct, ws->c1, ws->c2);
     }
     OPENSSL_cleanse(mu, sizeof mu);
-    scp_ws_free(ws);
+    scp_ws_free(ws, p);
     return rc;
 }
 
@@ -104,6 +110,6 @@ int scp_pke_dec(const scp_params *p, uint8_t *msg, const uint8_t *pke_sk, const 
     scp_unpack_sk(ws->s, pke_sk, (size_t)p->n * p->nbar);
     scp_kernel_current()->mul_cs(p, ws->c1, ws->s, ws->c2); /* D = C2 - C1 S */
     scp_bw32_decode(p, msg, ws->c2);
-    scp_ws_free(ws);
+    scp_ws_free(ws, p);
     return 0;
 }

@@ -11,6 +11,11 @@ command -v netconfd >/dev/null 2>&1 || {
   exit 77
 }
 
+"$MAMORI" nc help >/dev/null 2>&1 || {
+  echo "SKIP: this mamori has no 'nc' noun (src/cli/nc.c not linked)" >&2
+  exit 77
+}
+
 TMP=$(mktemp -d /tmp/mm-nc-interop.XXXXXX)
 NCD_PID=
 cleanup() {
