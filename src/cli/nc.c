@@ -21,8 +21,18 @@
 #include "mamori/mm_quic.h"
 
 /* The QUIC client lives in the QUIC module; absent from builds without it. */
+/*
+ * The QUIC transport is optional. A weak reference alone would not pull it out
+ * of its static library, so builds with QUIC (MM_HAVE_QUIC) reference it
+ * strongly; others see the symbols as absent.
+ */
+#ifdef MM_HAVE_QUIC
+#define QUIC_LINKED true
+#else
 #pragma weak mm_nc_quic_client_io
 #pragma weak mm_nc_quic_client_io_free
+#define QUIC_LINKED (mm_nc_quic_client_io != NULL && mm_nc_quic_client_io_free != NULL)
+#endif
 
 #define NOUN "nc"
 #define NS_NOTIF "urn:ietf:params:xml:ns:netconf:notification:1.0"
@@ -551,7 +561,7 @@ static int connect_tcp_direct(const nc_opts *o, conn *c, char *why, size_t len)
 
 static int connect_quic(const nc_opts *o, conn *c, char *why, size_t len)
 {
-    if (!mm_nc_quic_client_io) {
+    if (!QUIC_LINKED) {
         snprintf(why, len, "the QUIC transport is not available in this build");
         return MM_EUNSUPPORTED;
     }
@@ -593,7 +603,7 @@ static void conn_close(conn *c)
     c->client = NULL;
     if (c->tls)
         mm_nc_tls_stream_close(c->tls);
-    if (c->quic_io && mm_nc_quic_client_io_free)
+    if (c->quic_io && QUIC_LINKED)
         mm_nc_quic_client_io_free(&c->io);
     if (c->fds.rfd >= 0)
         close(c->fds.rfd);

@@ -29,8 +29,10 @@ static const struct known_daemon {
     const char *name, *program, *args, *listen, *hint;
 } known_daemons[] = {
     {"netconfd", "mamori-netconfd",
-     "\"--state-dir\", \"{state-dir}/netconf\", \"--pki-dir\", \"{pki-dir}\"",
-     "tls://[::1]:6513  NETCONF over TLS 1.3 (RFC 7589), X25519SCloud+128 first",
+     "\"--state-dir\", \"{state-dir}/netconf\", \"--pki-dir\", \"{pki-dir}\", "
+     "\"--quic-port\", \"8831\"",
+     "tls://[::1]:6513  NETCONF over TLS 1.3 (RFC 7589), X25519SCloud+128 first; "
+     "quic://[::1]:8831  NETCONF over QUIC (ALPN noq)",
      "MM_PKI_DIR={pki-dir} mamori nc --host ::1 --server-name localhost get-config"},
 };
 

@@ -186,7 +186,7 @@ static inline void SCP_K(row_sums)(const __m512i *acc, unsigned nbar, uint16_t *
         b[k] = (uint16_t)(b[k] + (uint16_t)sums[k]);
 }
 
-/* B rows i .. i + R - 1 += A rows * S, for compile-time R and nbar (R * nbar <= 24). */
+/* B rows i .. i + R - 1 += A rows * S, for compile-time R <= 3 and nbar. */
 static inline __attribute__((always_inline)) void
 SCP_K(as_block)(const scp_params *p, const scp_aes_ctx *ctx, const int16_t *st, uint16_t *b,
                unsigned i, const unsigned R, const unsigned nbar)
@@ -216,9 +216,9 @@ static int SCP_K(mul_as_fused)(const scp_params *p, const uint8_t seed_a[16], co
     scp_aes_ctx ctx;
     SCP_K(aes_init)(&ctx, seed_a);
     unsigned i = 0;
-    if (p->nbar == 8) { /* 3 rows x 8 accumulators fit the 32 registers */
-        for (; i + 3 <= p->m; i += 3)
-            SCP_K(as_block)(p, &ctx, st, b, i, 3, 8);
+    if (p->nbar == 8) { /* two rows share each load of S (three rows spill) */
+        for (; i + 2 <= p->m; i += 2)
+            SCP_K(as_block)(p, &ctx, st, b, i, 2, 8);
         for (; i < p->m; i++)
             SCP_K(as_block)(p, &ctx, st, b, i, 1, 8);
     } else {

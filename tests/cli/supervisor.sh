@@ -86,6 +86,15 @@ if grep -q '^  netconfd ' "$TMP/out3b"; then
     || { cat "$TMP/hint-out"; fail "the printed connect hint failed: $hint"; }
   grep -q 'ietf-netconf-acm' "$TMP/hint-out" || fail "connect hint returned no configuration"
   ok "default run: netconfd up, connect hint works"
+  # The same server over QUIC, when this build has the QUIC transport.
+  P="$TMP/xdg/mamori/pki"
+  if "$MAMORI" nc --transport quic --host ::1 --port 8831 --server-name localhost \
+       --ca "$P/ca.crt" --cert "$P/client.crt" --key "$P/client.key" hello > "$TMP/quic-out" 2>&1; then
+    grep -q 'session-id' "$TMP/quic-out" || fail "QUIC hello printed no session-id"
+    ok "default run: NETCONF over QUIC on [::1]:8831"
+  else
+    grep -q 'not available in this build' "$TMP/quic-out" || { cat "$TMP/quic-out"; fail "NETCONF over QUIC failed"; }
+  fi
 else
   grep -q 'no daemon is enabled' "$TMP/out3b" || fail "default run lists no daemon and does not say so"
 fi

@@ -22,7 +22,7 @@
 struct opts {
     char state_dir[1024], pki_dir[1024], module_dir[1024];
     const char *address, *crl_file, *recovery_user, *log_level;
-    uint16_t port;
+    uint16_t port, quic_port;
     uint32_t verify_ms;
     size_t max_message;
 };
@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "  --module-dir D     serve every YANG module in D, besides the NETCONF ones\n"
             "  --address A        first-start listen address (default ::1)\n"
             "  --port P           first-start listen port (default %d)\n"
+            "  --quic-port P      first-start NETCONF-over-QUIC UDP port (default: no QUIC\n"
+            "                     endpoint; the draft's port is 831)\n"
             "  --crl FILE         PEM CRL checked for every client, re-read when it changes\n"
             "  --verify-ms N      continuous verification period (default %d)\n"
             "  --recovery-user U  user that bypasses NACM (RFC 8341 recovery session)\n"
@@ -69,7 +71,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"port", required_argument, 0, 'P'},      {"crl", required_argument, 0, 'c'},
         {"verify-ms", required_argument, 0, 'v'}, {"recovery-user", required_argument, 0, 'r'},
         {"max-message", required_argument, 0, 'M'}, {"log-level", required_argument, 0, 'l'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        {"quic-port", required_argument, 0, 'Q'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
     o->address = "::1";
@@ -86,13 +89,15 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'c': o->crl_file = optarg; break;
         case 'r': o->recovery_user = optarg; break;
         case 'l': o->log_level = optarg; break;
-        case 'P': {
+        case 'P':
+        case 'Q': {
             unsigned long v = strtoul(optarg, &end, 10);
             if (!*optarg || *end || v > 65535) {
-                fprintf(stderr, "mamori-netconfd: bad --port '%s'\n", optarg);
+                fprintf(stderr, "mamori-netconfd: bad --%s '%s'\n", c == 'P' ? "port" : "quic-port",
+                        optarg);
                 return 2;
             }
-            o->port = (uint16_t)v;
+            *(c == 'P' ? &o->port : &o->quic_port) = (uint16_t)v;
             break;
         }
         case 'v': o->verify_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
@@ -112,7 +117,8 @@ static mm_netconfd_options to_options(const struct opts *o)
 {
     mm_netconfd_options d = {.state_dir = o->state_dir, .pki_dir = o->pki_dir,
                              .module_dir = o->module_dir, .address = o->address,
-                             .port = o->port, .crl_file = o->crl_file,
+                             .port = o->port, .quic_port = o->quic_port,
+                             .crl_file = o->crl_file,
                              .verify_ms = o->verify_ms, .recovery_user = o->recovery_user,
                              .max_message = o->max_message};
     return d;

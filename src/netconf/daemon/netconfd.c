@@ -16,13 +16,67 @@
 #include "mamori/mm_netconf_tls.h"
 #include "mamori/mm_pki.h"
 #include "netconfd.h"
+#ifdef MM_NETCONFD_QUIC
+#include "mamori/mm_quic.h"
+#endif
 
 struct mm_netconfd {
     mm_netconfd_options o;
     struct event_base *base;
     mm_nc_server *engine;
     mm_nc_tls_server *tls;
+#ifdef MM_NETCONFD_QUIC
+    mm_nc_quic_server *quic;
+    mm_nc_quic_settings *quic_set; /* what quic was started with */
+#endif
 };
+
+#ifdef MM_NETCONFD_QUIC
+/*
+ * NETCONF over QUIC endpoints from running (ietf-netconf-quic). The QUIC
+ * server has no in-place reconfiguration, so when its settings change it is
+ * restarted (its sessions end; TLS sessions are not affected).
+ */
+static int quic_apply(struct mm_netconfd *d)
+{
+    mm_nc_quic_settings *s = calloc(1, sizeof(*s));
+    MM_ENSURE(s, MM_ENOMEM);
+    int rc = mm_nc_quic_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir, s);
+    if (rc == 0) {
+        snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
+        if (d->o.verify_ms)
+            s->verify_interval_ms = d->o.verify_ms;
+    }
+    bool none = rc == MM_ENOENT;
+    if ((rc < 0 && !none) || (d->quic_set && !none && !memcmp(s, d->quic_set, sizeof(*s)))) {
+        free(s);
+        return rc < 0 && !none ? rc : 0;
+    }
+    mm_nc_quic_server_free(d->quic);
+    d->quic = NULL;
+    free(d->quic_set);
+    d->quic_set = NULL;
+    if (none) {
+        free(s);
+        return 0;
+    }
+    rc = mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    d->quic_set = s;
+    for (size_t i = 0; mm_nc_quic_server_port(d->quic, i); i++)
+        mm_log_info("netconfd-quic-listen", "port=%u alpn=noq", mm_nc_quic_server_port(d->quic, i));
+    return 0;
+}
+#else
+static int quic_apply(struct mm_netconfd *d)
+{
+    (void)d;
+    return 0;
+}
+#endif
 
 static mm_nc_server_config engine_config(const mm_netconfd_options *o)
 {
@@ -43,7 +97,7 @@ static int seed_if_new(const mm_netconfd_options *o)
     if (access(path, F_OK) == 0)
         return 0;
     char *json = NULL;
-    MM_GUARD(mm_netconfd_seed_json(o->pki_dir, o->address, o->port, &json));
+    MM_GUARD(mm_netconfd_seed_json(o->pki_dir, o->address, o->port, o->quic_port, &json));
     struct ly_ctx *ctx = NULL;
     struct lyd_node *tree = NULL;
     mm_nc_server_config cfg = engine_config(o);
@@ -89,6 +143,8 @@ static void on_running_changed(mm_nc_server *srv, void *arg)
     int rc = s ? settings_now(d, s) : MM_ENOMEM;
     if (rc == 0 && d->tls)
         rc = mm_nc_tls_server_apply(d->tls, s);
+    if (rc == 0)
+        rc = quic_apply(d);
     if (rc < 0)
         mm_log_error("netconfd-reconfigure", "err=\"%s\"", mm_strerror(rc));
     free(s);
@@ -114,6 +170,8 @@ static int start(struct mm_netconfd *d)
     if (rc == 0)
         rc = mm_nc_tls_server_new(d->engine, d->base, s, &d->tls);
     free(s);
+    if (rc == 0)
+        rc = quic_apply(d);
     if (rc == 0)
         mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
     return rc;
@@ -150,6 +208,10 @@ void mm_netconfd_free(mm_netconfd *d)
     if (d->engine)
         mm_nc_server_on_running_changed(d->engine, NULL, NULL);
     mm_nc_tls_server_free(d->tls);
+#ifdef MM_NETCONFD_QUIC
+    mm_nc_quic_server_free(d->quic);
+    free(d->quic_set);
+#endif
     mm_nc_server_free(d->engine);
     free(d);
 }

@@ -28,7 +28,8 @@
  * cert-to-name entry mapping certificates issued by that CA to their common
  * name, and NACM rules that give the PKI's first client ("admin") all rights.
  */
-int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t port, char **json);
+int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t port,
+                          uint16_t quic_port, char **json);
 
 /*
  * Read every TLS endpoint of ietf-netconf-server from running into out:
@@ -48,6 +49,7 @@ typedef struct mm_netconfd_options {
     const char *module_dir;    /* NULL: only the NETCONF modules */
     const char *address;       /* first-start listen address; NULL: "::1" */
     uint16_t port;             /* first-start listen port (0: any free port) */
+    uint16_t quic_port;        /* first-start NETCONF-over-QUIC port (0: no QUIC endpoint) */
     const char *crl_file;      /* NULL: no CRL */
     uint32_t verify_ms;        /* 0: MM_NC_TLS_DEFAULT_VERIFY_MS */
     const char *recovery_user; /* NULL: none */

@@ -108,54 +108,107 @@ static int fingerprint_text(X509 *cert, char *out, size_t outlen)
 
 /* ------------------------------------------------------------ seed */
 
-static int seed_body(mm_buf *b, X509 *ca, X509 *srv, const char *address, uint16_t port)
+/* The parts both transports share: server identity, trust anchor, cert-to-name. */
+struct seed_parts {
+    char *pub, *srv_cms, *ca_cms;
+    char fp[200];
+};
+
+static int identity_json(mm_buf *b, const struct seed_parts *p)
 {
+    return mm_buf_printf(
+        b,
+        "    \"server-identity\": {\"certificate\": {\"inline-definition\": {\n"
+        "     \"public-key-format\": \"ietf-crypto-types:subject-public-key-info-format\",\n"
+        "     \"public-key\": \"%s\",\n     \"hidden-private-key\": [null],\n"
+        "     \"cert-data\": \"%s\"}}},\n"
+        "    \"client-authentication\": {\"ca-certs\": {\"inline-definition\": "
+        "{\"certificate\": [{\"name\": \"mamori-local-ca\", \"cert-data\": \"%s\"}]}}}",
+        p->pub, p->srv_cms, p->ca_cms);
+}
+
+static int ctn_json(mm_buf *b, const struct seed_parts *p)
+{
+    return mm_buf_printf(b,
+                         "{\"client-identity-mappings\": {\"cert-to-name\": "
+                         "[{\"id\": 1, \"fingerprint\": \"%s\", "
+                         "\"map-type\": \"ietf-x509-cert-to-name:common-name\"}]}}",
+                         p->fp);
+}
+
+static int endpoints_json(mm_buf *b, const struct seed_parts *p, const char *address,
+                          uint16_t port, uint16_t quic_port)
+{
+    MM_GUARD(mm_buf_printf(b,
+                           "{\n \"ietf-netconf-server:netconf-server\": {\"listen\": "
+                           "{\"endpoints\": {\"endpoint\": [{\n  \"name\": \"default\",\n"
+                           "  \"tls\": {\n   \"tcp-server-parameters\": {\"local-bind\": "
+                           "[{\"local-address\": \"%s\", \"local-port\": %u}]},\n"
+                           "   \"tls-server-parameters\": {\n",
+                           address, (unsigned)port));
+    MM_GUARD(identity_json(b, p));
+    MM_GUARD(mm_buf_append_str(b, "},\n   \"netconf-server-parameters\": "));
+    MM_GUARD(ctn_json(b, p));
+    MM_GUARD(mm_buf_append_str(b, "\n  }}"));
+    if (quic_port) {
+        /* NETCONF over QUIC: the same identity; cert-to-name as mamori-netconf-quic adds it. */
+        MM_GUARD(mm_buf_printf(b,
+                               ",\n  {\"name\": \"quic\", \"ietf-netconf-quic:quic\": {\n"
+                               "   \"local-bind\": [{\"local-address\": \"%s\", "
+                               "\"local-port\": %u}],\n",
+                               address, (unsigned)quic_port));
+        MM_GUARD(identity_json(b, p));
+        MM_GUARD(mm_buf_append_str(b, ",\n   \"mamori-netconf-quic:netconf-server-parameters\": "));
+        MM_GUARD(ctn_json(b, p));
+        MM_GUARD(mm_buf_append_str(b, "\n  }}"));
+    }
+    return mm_buf_append_str(b, "]}}},\n");
+}
+
+static int nacm_json(mm_buf *b)
+{
+    return mm_buf_printf(
+        b,
+        " \"ietf-netconf-acm:nacm\": {\n"
+        "  \"groups\": {\"group\": [{\"name\": \"admin\", \"user-name\": [\"%s\"]}]},\n"
+        "  \"rule-list\": [{\"name\": \"admin\", \"group\": [\"admin\"], \"rule\": [{\n"
+        "   \"name\": \"permit-all\", \"module-name\": \"*\", \"access-operations\": \"*\",\n"
+        "   \"action\": \"permit\", \"comment\": \"the PKI's first client administers "
+        "the server\"}]}]\n }\n}\n",
+        MM_PKI_DEFAULT_CLIENT);
+}
+
+static int seed_body(mm_buf *b, X509 *ca, X509 *srv, const char *address, uint16_t port,
+                     uint16_t quic_port)
+{
+    struct seed_parts p = {0};
     unsigned char *spki = NULL;
     int spki_len = i2d_PUBKEY(X509_get0_pubkey(srv), &spki);
-    char *pub = spki_len > 0 ? b64(spki, (size_t)spki_len) : NULL;
-    char *srv_cms = cert_cms_b64(srv), *ca_cms = cert_cms_b64(ca);
-    char fp[200];
-    int rc = (pub && srv_cms && ca_cms && fingerprint_text(ca, fp, sizeof(fp)) == 0) ? 0
-                                                                                    : MM_ECRYPTO;
+    p.pub = spki_len > 0 ? b64(spki, (size_t)spki_len) : NULL;
+    p.srv_cms = cert_cms_b64(srv);
+    p.ca_cms = cert_cms_b64(ca);
+    int rc = (p.pub && p.srv_cms && p.ca_cms && fingerprint_text(ca, p.fp, sizeof(p.fp)) == 0)
+                 ? 0
+                 : MM_ECRYPTO;
     if (rc == 0)
-        rc = mm_buf_printf(
-            b,
-            "{\n \"ietf-netconf-server:netconf-server\": {\"listen\": {\"endpoints\": "
-            "{\"endpoint\": [{\n  \"name\": \"default\",\n  \"tls\": {\n"
-            "   \"tcp-server-parameters\": {\"local-bind\": [{\"local-address\": \"%s\", "
-            "\"local-port\": %u}]},\n"
-            "   \"tls-server-parameters\": {\n"
-            "    \"server-identity\": {\"certificate\": {\"inline-definition\": {\n"
-            "     \"public-key-format\": \"ietf-crypto-types:subject-public-key-info-format\",\n"
-            "     \"public-key\": \"%s\",\n     \"hidden-private-key\": [null],\n"
-            "     \"cert-data\": \"%s\"}}},\n"
-            "    \"client-authentication\": {\"ca-certs\": {\"inline-definition\": "
-            "{\"certificate\": [{\"name\": \"mamori-local-ca\", \"cert-data\": \"%s\"}]}}}},\n"
-            "   \"netconf-server-parameters\": {\"client-identity-mappings\": {\"cert-to-name\": "
-            "[{\"id\": 1, \"fingerprint\": \"%s\", "
-            "\"map-type\": \"ietf-x509-cert-to-name:common-name\"}]}}\n"
-            "  }}]}}},\n"
-            " \"ietf-netconf-acm:nacm\": {\n"
-            "  \"groups\": {\"group\": [{\"name\": \"admin\", \"user-name\": [\"%s\"]}]},\n"
-            "  \"rule-list\": [{\"name\": \"admin\", \"group\": [\"admin\"], \"rule\": [{\n"
-            "   \"name\": \"permit-all\", \"module-name\": \"*\", \"access-operations\": \"*\",\n"
-            "   \"action\": \"permit\", \"comment\": \"the PKI's first client administers "
-            "the server\"}]}]\n }\n}\n",
-            address, (unsigned)port, pub, srv_cms, ca_cms, fp, MM_PKI_DEFAULT_CLIENT);
+        rc = endpoints_json(b, &p, address, port, quic_port);
+    if (rc == 0)
+        rc = nacm_json(b);
     OPENSSL_free(spki);
-    free(pub);
-    free(srv_cms);
-    free(ca_cms);
+    free(p.pub);
+    free(p.srv_cms);
+    free(p.ca_cms);
     return rc;
 }
 
-int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t port, char **json)
+int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t port,
+                          uint16_t quic_port, char **json)
 {
     *json = NULL;
     X509 *ca = read_cert(pki_dir, MM_PKI_CA_CERT), *srv = read_cert(pki_dir, MM_PKI_SERVER_CERT);
     mm_buf b;
     mm_buf_init(&b, 1 << 20);
-    int rc = (ca && srv) ? seed_body(&b, ca, srv, address, port) : MM_ENOENT;
+    int rc = (ca && srv) ? seed_body(&b, ca, srv, address, port, quic_port) : MM_ENOENT;
     X509_free(ca);
     X509_free(srv);
     if (rc == 0)
