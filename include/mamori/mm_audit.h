@@ -6,11 +6,12 @@
  * ("prev") and of itself ("hash"), so editing, removing or reordering a
  * record breaks the chain (mm_audit_verify).
  * Every record is written with one write(2) before the call returns, so it
- * survives a crash of the process (kill -9). Denials and data changes
- * (actions write, create, update, delete) are also fdatasync'd before
- * returning, so they survive power loss too; permitted reads and RPCs (the
- * high-volume records: every <get> makes two) are left to the kernel's
- * write-back, which keeps the audit off the hot path.
+ * survives a crash of the process (kill -9). Data changes (actions write,
+ * create, update, delete) and denied operations are also fdatasync'd before
+ * returning, so they survive power loss too; reads and notifications
+ * (permitted or pruned) and permitted RPCs -- the high-volume records, every
+ * <get> makes several -- are left to the kernel's write-back, which keeps the
+ * audit off the hot path.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -42,6 +43,21 @@ typedef struct mm_audit_record {
 
 /* Append one record (thread-safe). NULL a is allowed and does nothing. */
 int mm_audit_write(mm_audit *a, const mm_audit_record *r);
+
+/*
+ * Batching: between begin and end, records are chained and kept in memory;
+ * end writes them with one write(2) (and one fdatasync if any of them needs
+ * it). A daemon wraps the handling of one input burst (pipelined RPCs) in a
+ * batch, and calls mm_audit_flush_critical() before sending each reply, so
+ * records of data changes and denials are durable before the reply that
+ * acknowledges them; read and permitted-RPC records are written at the end
+ * of the burst, microseconds later. Batches nest; only the outermost end
+ * writes.
+ */
+void mm_audit_batch_begin(mm_audit *a);
+int mm_audit_batch_end(mm_audit *a);
+/* Inside a batch: write (and sync) now if a pending record needs to be durable. */
+int mm_audit_flush_critical(mm_audit *a);
 
 /*
  * Check the chain of the log at path: 0 if intact (records in *count),

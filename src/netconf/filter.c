@@ -112,6 +112,48 @@ static bool content_matches(const struct lyd_node *f, const struct lyd_node *d)
 
 static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d);
 
+/*
+ * A list filter node whose content-match children give every key names at
+ * most one entry: build its key predicate ("[k1='v1'][k2='v2']") so the entry
+ * is found by a hashed lookup instead of a scan of the whole list.
+ */
+static bool key_predicate(const struct lyd_node *fc, char *out, size_t len)
+{
+    if (!fc->schema || fc->schema->nodetype != LYS_LIST)
+        return false;
+    size_t used = 0;
+    for (const struct lysc_node *k = lysc_node_child(fc->schema); k && lysc_is_key(k);
+         k = k->next) {
+        const char *v = NULL;
+        for (const struct lyd_node *c = lyd_child(fc); c && !v; c = c->next)
+            if (f_kind(c) == F_CONTENT && !strcmp(f_name(c), k->name))
+                v = f_value(c);
+        if (!v || (strchr(v, '\'') && strchr(v, '"')))
+            return false;
+        char q = strchr(v, '\'') ? '"' : '\'';
+        int n = snprintf(out + used, len - used, "[%s=%c%s%c]", k->name, q, v, q);
+        if (n < 0 || (size_t)n >= len - used)
+            return false;
+        used += (size_t)n;
+    }
+    return used > 0;
+}
+
+/* One filter child fc applied to one data child dc, grafted into r. */
+static bool containment_one(const struct lyd_node *fc, const struct lyd_node *dc,
+                            struct lyd_node *r, bool content)
+{
+    if (!f_match(fc, dc) || lysc_is_key(dc->schema))
+        return false;
+    if (content && !f_value_eq(fc, dc))
+        return false;
+    struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(fc, dc);
+    if (!piece)
+        return false;
+    graft(r, NULL, piece);
+    return !content;
+}
+
 /* Children of a containment node f applied to d, into r. */
 static bool containment_children(const struct lyd_node *f, const struct lyd_node *d,
                                  struct lyd_node *r)
@@ -119,16 +161,15 @@ static bool containment_children(const struct lyd_node *f, const struct lyd_node
     bool got = false;
     for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
         bool content = f_kind(fc) == F_CONTENT;
+        char pred[512];
+        if (!content && key_predicate(fc, pred, sizeof(pred))) {
+            struct lyd_node *match = NULL;
+            if (lyd_find_sibling_val(lyd_child(d), fc->schema, pred, 0, &match) == LY_SUCCESS)
+                got = containment_one(fc, match, r, false) || got;
+            continue;
+        }
         for (const struct lyd_node *dc = lyd_child(d); dc; dc = dc->next) {
-            if (!f_match(fc, dc) || lysc_is_key(dc->schema))
-                continue;
-            if (content && !f_value_eq(fc, dc))
-                continue;
-            struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(fc, dc);
-            if (piece) {
-                graft(r, NULL, piece);
-                got = got || !content;
-            }
+            got = containment_one(fc, dc, r, content) || got;
         }
     }
     return got;

@@ -25,37 +25,98 @@ static const char *meta_value(const struct lyd_node *n, const char *name)
     return NULL;
 }
 
-/* Running config plus state: monitoring, streams, yang-library. */
-static int operational(mm_nc_server *srv, struct lyd_node **out)
+/*
+ * The data a filter selects from src (src is not modified): a filtered copy,
+ * or a full copy when there is no filter. Filtering the source directly,
+ * instead of a copy of it, keeps a small <get> on a large datastore cheap.
+ */
+static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd_node *filter,
+                       const char *xpath, struct lyd_node **out)
 {
-    struct lyd_node *t = NULL, *part = NULL;
-    MM_ENSURE(!lyd_dup_siblings(srv->ds[NC_DS_RUNNING].tree, NULL, NC_DUP, &t), MM_ENOMEM);
-    int (*const parts[])(mm_nc_server *, struct lyd_node **) = {nc_monitoring_state,
-                                                                nc_notif_streams};
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        part = NULL;
-        if (parts[i](srv, &part) == 0 && part)
-            lyd_merge_siblings(&t, part, LYD_MERGE_DESTRUCT);
+    *out = NULL;
+    if (!src)
+        return 0;
+    int rc;
+    if (xpath) {
+        rc = nc_filter_xpath(src, xpath, out);
+    } else if (filter) {
+        const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
+        rc = nc_filter_subtree(any->value_type == LYD_ANYDATA_DATATREE ? any->value.tree : NULL,
+                               src, out);
+    } else {
+        rc = lyd_dup_siblings(src, NULL, NC_DUP, out) == LY_SUCCESS ? 0 : MM_ENOMEM;
     }
-    part = NULL;
-    if (ly_ctx_get_yanglib_data(srv->ctx, &part, "%u", srv->content_id) == LY_SUCCESS && part)
-        lyd_merge_siblings(&t, part, LYD_MERGE_DESTRUCT);
-    *out = t;
-    return 0;
+    if (rc < 0) {
+        nc_err e = {.type = "protocol", .tag = "invalid-value", .bad_elem = "filter",
+                    .message = ly_errmsg(rpc->s->srv->ctx)};
+        nc_rpc_error(rpc, &e);
+    }
+    return rc;
 }
 
-/* Filter (subtree or xpath from the ietf-netconf filter), NACM, print. */
-static void reply_data(nc_rpc *rpc, struct lyd_node *data, const struct lyd_node *filter,
-                       const char *xpath, const char *elem, const char *ns)
+/* NACM read check, then print as <elem xmlns=ns>. Frees data. */
+static void reply_selected(nc_rpc *rpc, struct lyd_node *data, const char *elem, const char *ns)
 {
     bool ok;
     uint32_t wd = nc_wd_flags(rpc, rpc->op, &ok);
-    if (ok && nc_filter_apply(rpc, filter, xpath, &data) == 0) {
+    if (ok) {
         mm_nacm_req req = nc_nacm_req(rpc->s);
         mm_nacm_filter_read(&req, &data);
         nc_print_data(rpc, elem, ns, data, wd);
     }
     lyd_free_all(data);
+}
+
+/* State data that is not stored in running, built only when asked for. */
+static int yanglib_state(mm_nc_server *srv, struct lyd_node **out)
+{
+    *out = NULL;
+    return ly_ctx_get_yanglib_data(srv->ctx, out, "%u", srv->content_id) == LY_SUCCESS ? 0
+                                                                                      : MM_ENOMEM;
+}
+
+static const struct state_part {
+    const char *module, *ns;
+    int (*build)(mm_nc_server *srv, struct lyd_node **out);
+} state_parts[] = {
+    {"ietf-netconf-monitoring", "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring",
+     nc_monitoring_state},
+    {"nc-notifications", "urn:ietf:params:xml:ns:netmod:notification", nc_notif_streams},
+    {"ietf-yang-library", "urn:ietf:params:xml:ns:yang:ietf-yang-library", yanglib_state},
+};
+
+/* Could the filter select anything of this part? (No filter: yes.) */
+static bool filter_wants(const struct lyd_node *filter, const char *xpath,
+                         const struct state_part *part)
+{
+    if (xpath)
+        return strstr(xpath, part->module) || strchr(xpath, '*') || strstr(xpath, "//");
+    if (!filter)
+        return true;
+    const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
+    if (any->value_type != LYD_ANYDATA_DATATREE)
+        return false;
+    for (const struct lyd_node *f = any->value.tree; f; f = f->next) {
+        const char *ns = f->schema ? f->schema->module->ns
+                                   : ((const struct lyd_node_opaq *)f)->name.module_ns;
+        if (!ns || !*ns || !strcmp(ns, part->ns))
+            return true;
+    }
+    return false;
+}
+
+/* The whole operational view: a copy of running plus every state part. */
+static int operational(mm_nc_server *srv, struct lyd_node **out)
+{
+    struct lyd_node *t = NULL;
+    MM_ENSURE(!lyd_dup_siblings(srv->ds[NC_DS_RUNNING].tree, NULL, NC_DUP, &t), MM_ENOMEM);
+    for (size_t i = 0; i < sizeof(state_parts) / sizeof(state_parts[0]); i++) {
+        struct lyd_node *part = NULL;
+        if (state_parts[i].build(srv, &part) == 0 && part)
+            lyd_merge_siblings(&t, part, LYD_MERGE_DESTRUCT);
+    }
+    *out = t;
+    return 0;
 }
 
 static void nc_filter_param(const struct lyd_node *op, const struct lyd_node **filter,
@@ -70,17 +131,32 @@ static void nc_filter_param(const struct lyd_node *op, const struct lyd_node **f
     }
 }
 
+/* <get>: running config plus state (monitoring, streams, yang-library). */
 int nc_op_get(nc_rpc *rpc)
 {
-    struct lyd_node *data = NULL;
-    if (operational(rpc->s->srv, &data) < 0) {
-        nc_rpc_err(rpc, "application", "operation-failed", "out of memory");
-        return 0;
-    }
+    mm_nc_server *srv = rpc->s->srv;
     const struct lyd_node *filter;
     const char *xpath;
     nc_filter_param(rpc->op, &filter, &xpath);
-    reply_data(rpc, data, filter, xpath, "data", NC_NS_BASE);
+    struct lyd_node *data = NULL;
+    if (select_from(rpc, srv->ds[NC_DS_RUNNING].tree, filter, xpath, &data) < 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(state_parts) / sizeof(state_parts[0]); i++) {
+        if (!filter_wants(filter, xpath, &state_parts[i]))
+            continue;
+        struct lyd_node *part = NULL, *sel = NULL;
+        int rc = state_parts[i].build(srv, &part);
+        if (rc == 0)
+            rc = select_from(rpc, part, filter, xpath, &sel);
+        lyd_free_all(part);
+        if (rc < 0) {
+            lyd_free_all(data);
+            return 0;
+        }
+        if (sel)
+            lyd_merge_siblings(&data, sel, LYD_MERGE_DESTRUCT);
+    }
+    reply_selected(rpc, data, "data", NC_NS_BASE);
     return 0;
 }
 
@@ -93,15 +169,12 @@ int nc_op_get_config(nc_rpc *rpc)
         nc_rpc_error(rpc, &e);
         return 0;
     }
-    struct lyd_node *data = NULL;
-    if (lyd_dup_siblings(rpc->s->srv->ds[ds].tree, NULL, NC_DUP, &data)) {
-        nc_rpc_err(rpc, "application", "operation-failed", "out of memory");
-        return 0;
-    }
     const struct lyd_node *filter;
     const char *xpath;
     nc_filter_param(rpc->op, &filter, &xpath);
-    reply_data(rpc, data, filter, xpath, "data", NC_NS_BASE);
+    struct lyd_node *data = NULL;
+    if (select_from(rpc, rpc->s->srv->ds[ds].tree, filter, xpath, &data) == 0)
+        reply_selected(rpc, data, "data", NC_NS_BASE);
     return 0;
 }
 
@@ -180,6 +253,6 @@ int nc_op_get_data(nc_rpc *rpc)
     struct lyd_node *md = find(rpc->op, "max-depth");
     if (md && data && strcmp(lyd_get_value(md), "unbounded"))
         depth_prune(data, 1, (uint32_t)strtoul(lyd_get_value(md), NULL, 10));
-    reply_data(rpc, data, NULL, NULL, "data", NC_NS_NMDA);
+    reply_selected(rpc, data, "data", NC_NS_NMDA);
     return 0;
 }

@@ -16,6 +16,8 @@ static enum mm_nc_framing out_framing(const mm_nc_session *s)
 
 int nc_session_send(mm_nc_session *s, const char *xml, size_t len)
 {
+    /* Records that must be durable (changes, denials) go out before the reply. */
+    mm_audit_flush_critical(s->srv->audit);
     mm_buf out;
     mm_buf_init(&out, len + 64);
     int rc = mm_nc_frame(out_framing(s), xml, len, &out);
@@ -204,7 +206,19 @@ void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by
         session_teardown(s, !s->lost);
 }
 
+static int session_input(mm_nc_session *s, const uint8_t *data, size_t len);
+
 int mm_nc_session_input(mm_nc_session *s, const uint8_t *data, size_t len)
+{
+    /* One audit write for the whole burst of pipelined RPCs (see mm_audit.h). */
+    mm_audit *audit = s->srv->audit;
+    mm_audit_batch_begin(audit);
+    int rc = session_input(s, data, len);
+    mm_audit_batch_end(audit);
+    return rc;
+}
+
+static int session_input(mm_nc_session *s, const uint8_t *data, size_t len)
 {
     s->busy++;
     while (!s->doomed) {

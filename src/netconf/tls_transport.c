@@ -20,6 +20,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "mamori/mm_buf.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf_tls.h"
 
@@ -29,6 +30,8 @@ struct conn {
     SSL *ssl;
     mm_nc_session *session;
     bool closing, released;
+    bool in_read;     /* replies are gathered while a burst of input is handled */
+    mm_buf out;       /* ...here, and written with one SSL_write afterwards */
     struct event *free_ev; /* frees the connection outside any callback chain */
     char peer[96];
     char user[MM_NC_TLS_NAME_MAX];
@@ -111,6 +114,7 @@ static void conn_free(struct conn *c)
         bufferevent_free(c->bev); /* frees the SSL and closes the socket */
     if (c->free_ev)
         event_free(c->free_ev);
+    mm_buf_free(&c->out);
     free(c);
 }
 
@@ -132,11 +136,24 @@ static void conn_release(struct conn *c)
     evtimer_add(c->free_ev, &now);
 }
 
+/* Hand gathered replies to TLS in one go (one record batch, one syscall). */
+static int flush_out(struct conn *c)
+{
+    if (c->out.len == 0)
+        return 0;
+    int rc = bufferevent_write(c->bev, c->out.data, c->out.len) == 0 ? 0 : MM_EIO;
+    mm_buf_reset(&c->out);
+    return rc;
+}
+
 static int op_send(void *io, const uint8_t *data, size_t len)
 {
     struct conn *c = io;
     if (c->closing)
         return MM_ECLOSED;
+    if (c->in_read && mm_buf_append(&c->out, data, len) == 0)
+        return 0;
+    MM_GUARD(flush_out(c)); /* keep the order if the gather buffer is full */
     return bufferevent_write(c->bev, data, len) == 0 ? 0 : MM_EIO;
 }
 
@@ -164,6 +181,7 @@ static void op_close(void *io, int app_error)
     c->session = NULL;
     if (c->closing)
         return;
+    flush_out(c);
     bufferevent_disable(c->bev, EV_READ);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         conn_release(c);
@@ -179,6 +197,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    c->in_read = true;
     while (c->session && !c->closing && evbuffer_get_length(in) > 0) {
         uint8_t buf[16384];
         int n = evbuffer_remove(in, buf, sizeof(buf));
@@ -188,6 +207,9 @@ static void on_read(struct bufferevent *bev, void *arg)
         if (mm_nc_session_input(c->session, buf, (size_t)n) < 0)
             break;
     }
+    c->in_read = false;
+    if (!c->closing)
+        flush_out(c);
 }
 
 static void refuse(struct conn *c, const char *why)
@@ -278,6 +300,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     }
     c->ts = ts;
     c->ssl = ssl;
+    mm_buf_init(&c->out, 4u << 20);
     format_peer(sa, c->peer, sizeof(c->peer));
     c->bev = bufferevent_openssl_socket_new(ts->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                             BEV_OPT_CLOSE_ON_FREE);
