@@ -141,6 +141,48 @@ static void test_torn_tail_dropped(void **state)
     assert_int_equal(count, 3);
 }
 
+static size_t lines_in(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    size_t n = 0;
+    int ch;
+    while (f && (ch = fgetc(f)) != EOF)
+        n += ch == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void test_batch(void **state)
+{
+    (void)state;
+    mm_audit *a = NULL;
+    assert_int_equal(mm_audit_open(path, &a), 0);
+    mm_audit_record read_ok = {.module = "netconf", .subject = "u", .action = "read",
+                               .object = "/a", .permit = true, .reason = "r"};
+    mm_audit_record write_ok = read_ok;
+    write_ok.action = "update";
+    mm_audit_batch_begin(a);
+    mm_audit_batch_begin(a); /* nested */
+    assert_int_equal(mm_audit_write(a, &read_ok), 0);
+    assert_int_equal(mm_audit_write(a, &read_ok), 0);
+    assert_int_equal(lines_in(path), 0); /* held in the batch */
+    assert_int_equal(mm_audit_flush_critical(a), 0);
+    assert_int_equal(lines_in(path), 0); /* nothing critical yet */
+    assert_int_equal(mm_audit_write(a, &write_ok), 0);
+    assert_int_equal(mm_audit_flush_critical(a), 0);
+    assert_int_equal(lines_in(path), 3); /* a change is written before its reply */
+    assert_int_equal(mm_audit_write(a, &read_ok), 0);
+    assert_int_equal(mm_audit_batch_end(a), 0);
+    assert_int_equal(lines_in(path), 3); /* inner end: still batched */
+    assert_int_equal(mm_audit_batch_end(a), 0);
+    assert_int_equal(lines_in(path), 4);
+    mm_audit_close(a);
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), 0);
+    assert_int_equal(count, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +191,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flip_decision_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_record_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
