@@ -50,6 +50,9 @@ int mm_pki_exists(const char *dir);
  */
 int mm_pki_issue_client(const char *dir, const char *name, bool force);
 
+/* The first certificate of the PEM file dir/file, or NULL. Free with X509_free. */
+struct x509_st *mm_pki_read_cert(const char *dir, const char *file);
+
 /*
  * Paths of a PKI file: writes "dir/file" into out (size outlen).
  * MM_ESPACE if it does not fit.

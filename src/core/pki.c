@@ -87,29 +87,28 @@ static int write_pem(const char *dir, const char *file, mode_t mode, EVP_PKEY *k
     return 0;
 }
 
-static EVP_PKEY *read_key(const char *dir, const char *file)
+/* Open dir/file for reading; NULL if it cannot be. */
+static FILE *open_in(const char *dir, const char *file)
 {
     char path[4096];
-    if (mm_pki_path(dir, file, path, sizeof(path)) < 0)
-        return NULL;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
+    return mm_pki_path(dir, file, path, sizeof(path)) == 0 ? fopen(path, "r") : NULL;
+}
+
+static EVP_PKEY *read_key(const char *dir, const char *file)
+{
+    FILE *f = open_in(dir, file);
+    EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
     return k;
 }
 
-static X509 *read_cert(const char *dir, const char *file)
+X509 *mm_pki_read_cert(const char *dir, const char *file)
 {
-    char path[4096];
-    if (mm_pki_path(dir, file, path, sizeof(path)) < 0)
-        return NULL;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    X509 *c = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
+    FILE *f = open_in(dir, file);
+    X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
     return c;
 }
 
@@ -260,7 +259,7 @@ int mm_pki_issue_client(const char *dir, const char *name, bool force)
     snprintf(key_file, sizeof(key_file), "%s/%s.key", MM_PKI_CLIENTS_DIR, name);
     if (!force && (file_exists(dir, cert_file) || file_exists(dir, key_file)))
         return MM_EEXIST;
-    X509 *ca = read_cert(dir, MM_PKI_CA_CERT);
+    X509 *ca = mm_pki_read_cert(dir, MM_PKI_CA_CERT);
     EVP_PKEY *ca_key = read_key(dir, MM_PKI_CA_KEY);
     int rc = (ca && ca_key) ? 0 : MM_ENOENT;
     char sub[4096];

@@ -155,114 +155,139 @@ SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned 
     s->row += done & 1;
 }
 
-/* All candidate slots of the chunks (§5.1 Positions), in stream order. */
+/* The slots of candidates [c0, c0 + count) of the stream (§5.1 Positions), in order. */
 static unsigned SCP_K(fw_parse)(const scp_fw_spec *fw, const scp_params *p, const uint8_t *buf,
-                                unsigned chunks, uint32_t *e)
+                                unsigned c0, unsigned count, uint32_t *e)
 {
     uint64_t bound_d = 1, wmask = ((uint64_t)1 << p->w) - 1;
     unsigned n = 0;
     for (unsigned k = 0; k < p->d; k++)
         bound_d *= fw->bound;
-    for (unsigned c = 0; c < chunks; c++) {
-        for (unsigned i = 0; i < p->nc; i++) {
-            size_t bit = (size_t)c * SCP_CHUNK_BYTES * 8 + (size_t)i * p->w;
-            uint64_t x;
-            memcpy(&x, buf + (bit >> 3), sizeof x); /* little-endian host (x86) */
-            x = (x >> (bit & 7)) & wmask;
-            uint32_t v = (uint32_t)(scp_ct_lt64(x, bound_d) & 1) << 31;
-            if (p->d == 1) { /* x is the position when valid; junk otherwise (masked) */
-                e[n++] = ((uint32_t)x & SCP_FW_POS_MASK) | v;
-                continue;
-            }
-            for (unsigned k = 0; k < p->d; k++, n++) {
-                uint64_t q = SCP_K(fw_div)(x, fw->bound);
-                e[n] = ((uint32_t)(x - q * fw->bound) & SCP_FW_POS_MASK) | v;
-                x = q;
-            }
+    for (unsigned t = c0; t < c0 + count; t++) {
+        const unsigned c = t / p->nc, i = t % p->nc; /* public */
+        size_t bit = (size_t)c * SCP_CHUNK_BYTES * 8 + (size_t)i * p->w;
+        uint64_t x;
+        memcpy(&x, buf + (bit >> 3), sizeof x); /* little-endian host (x86) */
+        x = (x >> (bit & 7)) & wmask;
+        uint32_t v = (uint32_t)(scp_ct_lt64(x, bound_d) & 1) << 31;
+        if (p->d == 1) { /* x is the position when valid; junk otherwise (masked) */
+            e[n++] = ((uint32_t)x & SCP_FW_POS_MASK) | v;
+            continue;
+        }
+        for (unsigned k = 0; k < p->d; k++, n++) {
+            uint64_t q = SCP_K(fw_div)(x, fw->bound);
+            e[n] = ((uint32_t)(x - q * fw->bound) & SCP_FW_POS_MASK) | v;
+            x = q;
         }
     }
     return n;
 }
 
-/* Process nslots slots; returns all-ones if every row got filled. */
+/* Largest block: 2h slots (h <= 284). */
+#define SCP_FW_MAX_BLOCK 576
+
+/*
+ * Process every slot of the chunks in buf; returns all-ones if every row got
+ * filled. Slots are parsed a block at a time into a small buffer (whole
+ * candidates, at most 2h slots: at most one row completes per block).
+ */
 static inline __attribute__((always_inline)) uint64_t
-SCP_K(fw_run)(scp_fw_state *s, const unsigned NV, const scp_fw_spec *fw, const uint32_t *e,
-              unsigned nslots)
+SCP_K(fw_run)(scp_fw_state *s, const unsigned NV, const scp_fw_spec *fw, const scp_params *p,
+              const uint8_t *buf, unsigned chunks)
 {
-    const unsigned block = 2u * fw->h; /* at most one row completes per block */
+    uint32_t e[SCP_FW_MAX_BLOCK];
+    const unsigned per = 2u * fw->h / p->d, total = chunks * p->nc; /* candidates */
     memset(s, 0, sizeof *s);
-    for (unsigned b = 0; b < nslots; b += block) {
-        unsigned len = nslots - b < block ? nslots - b : block;
-        SCP_K(fw_block)(s, NV, e + b, len, fw->rows, 2u * fw->h);
+    for (unsigned c0 = 0; c0 < total; c0 += per) {
+        unsigned cnt = total - c0 < per ? total - c0 : per;
+        unsigned len = SCP_K(fw_parse)(fw, p, buf, c0, cnt, e);
+        SCP_K(fw_block)(s, NV, e, len, fw->rows, 2u * fw->h);
     }
+    OPENSSL_cleanse(e, sizeof e);
     return scp_ct_eq64(s->row, fw->rows);
 }
 
 #define SCP_FW_NV(words) (((words) + SCP_VW_LANES - 1) / SCP_VW_LANES)
 
 /* One instance per bitmap size, so every word loop has a constant trip count. */
-static uint64_t SCP_K(fw_run_640)(scp_fw_state *s, const scp_fw_spec *fw, const uint32_t *e,
-                                  unsigned nslots)
+static uint64_t SCP_K(fw_run_640)(scp_fw_state *s, const scp_fw_spec *fw, const scp_params *p,
+                                  const uint8_t *buf, unsigned chunks)
 {
-    return SCP_K(fw_run)(s, SCP_FW_NV(10), fw, e, nslots);
+    return SCP_K(fw_run)(s, SCP_FW_NV(10), fw, p, buf, chunks);
 }
 
-static uint64_t SCP_K(fw_run_1024)(scp_fw_state *s, const scp_fw_spec *fw, const uint32_t *e,
-                                   unsigned nslots)
+static uint64_t SCP_K(fw_run_1024)(scp_fw_state *s, const scp_fw_spec *fw, const scp_params *p,
+                                   const uint8_t *buf, unsigned chunks)
 {
-    return SCP_K(fw_run)(s, SCP_FW_NV(16), fw, e, nslots);
+    return SCP_K(fw_run)(s, SCP_FW_NV(16), fw, p, buf, chunks);
 }
 
-static uint64_t SCP_K(fw_run_1152)(scp_fw_state *s, const scp_fw_spec *fw, const uint32_t *e,
-                                   unsigned nslots)
+static uint64_t SCP_K(fw_run_1152)(scp_fw_state *s, const scp_fw_spec *fw, const scp_params *p,
+                                   const uint8_t *buf, unsigned chunks)
 {
-    return SCP_K(fw_run)(s, SCP_FW_NV(18), fw, e, nslots);
+    return SCP_K(fw_run)(s, SCP_FW_NV(18), fw, p, buf, chunks);
 }
 
+/* Bitmaps to dense {-1, 0, 1} rows; public indices, one word at a time. */
 static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_t *out)
 {
     for (unsigned r = 0; r < fw->rows; r++) {
-        for (unsigned j = 0; j < fw->len; j++) {
-            unsigned wv = (j >> 6) / SCP_VW_LANES, wl = (j >> 6) % SCP_VW_LANES;
-            unsigned u = (unsigned)(s->out_u[r][wv][wl] >> (j & 63)) & 1;
-            unsigned n = (unsigned)(s->out_n[r][wv][wl] >> (j & 63)) & 1;
-            out[(size_t)r * fw->len + j] = (int16_t)(u - 2 * (u & n));
+        int16_t *row = out + (size_t)r * fw->len;
+        for (unsigned w = 0; w < (fw->len + 63u) / 64; w++) {
+            const uint64_t u = s->out_u[r][w / SCP_VW_LANES][w % SCP_VW_LANES];
+            const uint64_t ng = u & s->out_n[r][w / SCP_VW_LANES][w % SCP_VW_LANES];
+            int16_t tmp[64];
+            for (unsigned b = 0; b < 64; b++)
+                tmp[b] = (int16_t)(((u >> b) & 1) - 2 * ((ng >> b) & 1));
+            unsigned left = fw->len - 64 * w;
+            memcpy(row + 64 * w, tmp, sizeof(int16_t) * (left < 64 ? left : 64));
         }
     }
 }
+
+/* Largest first-try SHAKE output: 28 chunks (+8 bytes for the 64-bit loads). */
+#define SCP_FW_STACK_BYTES (28 * SCP_CHUNK_BYTES + 8)
 
 static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
                                const uint8_t seed[32], int16_t *out)
 {
-    /* vectors need their alignment; aligned_alloc needs a multiple of it */
-    const size_t ssize = (sizeof(scp_fw_state) + 63) & ~(size_t)63;
-    scp_fw_state *s = aligned_alloc(64, ssize);
-    uint8_t *buf = NULL;
-    size_t blen = 0;
-    int rc = s ? 0 : MM_ENOMEM;
+    /* Everything on the stack: heap buffers of this size were trimmed and
+     * faulted in again on every call. Only the 2^-64 retry allocates. */
+    scp_fw_state s __attribute__((aligned(64)));
+    uint8_t sbuf[SCP_FW_STACK_BYTES];
+    uint8_t *buf = sbuf, *hbuf = NULL;
+    size_t hlen = 0;
+    int rc = 0;
     for (unsigned chunks = fw->chunks; rc == 0; chunks *= 2) {
-        OPENSSL_clear_free(buf, blen);
+        if (chunks > 8u * fw->chunks) { /* three misses of 2^-64 each: give up */
+            rc = MM_ELIMIT;
+            break;
+        }
         const size_t sbytes = (size_t)chunks * SCP_CHUNK_BYTES;
-        const size_t slots = (size_t)chunks * p->nc * p->d;
-        blen = sbytes + 8 + 4 * slots; /* SHAKE output, +8 for 64-bit loads, slots */
-        buf = malloc(blen);
-        rc = buf ? scp_shake256(buf, sbytes + 8, seed, 32) : MM_ENOMEM;
+        if (sbytes + 8 > sizeof sbuf) {
+            OPENSSL_clear_free(hbuf, hlen);
+            hlen = sbytes + 8;
+            buf = hbuf = malloc(hlen);
+            if (!hbuf) {
+                rc = MM_ENOMEM;
+                break;
+            }
+        }
+        rc = scp_shake256(buf, sbytes + 8, seed, 32);
         if (rc)
             break;
-        uint32_t *e = (uint32_t *)(void *)(buf + sbytes + 8);
-        unsigned n = SCP_K(fw_parse)(fw, p, buf, chunks, e);
-        uint64_t done = fw->len <= 640    ? SCP_K(fw_run_640)(s, fw, e, n)
-                        : fw->len <= 1024 ? SCP_K(fw_run_1024)(s, fw, e, n)
-                                          : SCP_K(fw_run_1152)(s, fw, e, n);
+        uint64_t done = fw->len <= 640    ? SCP_K(fw_run_640)(&s, fw, p, buf, chunks)
+                        : fw->len <= 1024 ? SCP_K(fw_run_1024)(&s, fw, p, buf, chunks)
+                                          : SCP_K(fw_run_1152)(&s, fw, p, buf, chunks);
         /* Public with overwhelming probability (1 - 2^-64): see docs. */
         SCP_DECLASSIFY(&done, sizeof done);
         if (done) {
-            scp_fw_to_dense(s, fw, out);
+            scp_fw_to_dense(&s, fw, out);
             break;
         }
     }
-    OPENSSL_clear_free(buf, blen);
-    if (s)
-        OPENSSL_clear_free(s, ssize);
+    OPENSSL_clear_free(hbuf, hlen);
+    OPENSSL_cleanse(sbuf, sizeof sbuf);
+    OPENSSL_cleanse(&s, sizeof s);
     return rc;
 }

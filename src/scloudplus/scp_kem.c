@@ -40,8 +40,9 @@ int mm_scloudplus_keypair(enum mm_scloudplus_level level, uint8_t *pk, uint8_t *
     uint8_t z[32], alpha[32];
     MM_ENSURE(scp_level_check(level) && pk && sk, MM_EINVAL);
     /* two separate draws, z first (§10): keeps KAT-style RNGs reproducible */
-    MM_ENSURE(RAND_bytes(z, 32) == 1 && RAND_bytes(alpha, 32) == 1, MM_ECRYPTO);
-    int rc = mm_scloudplus_keypair_derand(level, pk, sk, z, alpha);
+    int rc = RAND_bytes(z, 32) == 1 && RAND_bytes(alpha, 32) == 1 ? 0 : MM_ECRYPTO;
+    if (rc == 0)
+        rc = mm_scloudplus_keypair_derand(level, pk, sk, z, alpha);
     OPENSSL_cleanse(z, sizeof z);
     OPENSSL_cleanse(alpha, sizeof alpha);
     return rc;
@@ -78,8 +79,9 @@ int mm_scloudplus_encaps(enum mm_scloudplus_level level, enum mm_scloudplus_vari
     const scp_params *p = scp_level_check(level);
     MM_ENSURE(p && ct && ss && pk && (unsigned)variant < 2, MM_EINVAL);
     uint8_t m[MM_SCLOUDPLUS_MAX_SS_BYTES];
-    MM_ENSURE(RAND_bytes(m, (int)p->info.ss_bytes) == 1, MM_ECRYPTO);
-    int rc = mm_scloudplus_encaps_derand(level, variant, ct, ss, pk, m);
+    int rc = RAND_bytes(m, (int)p->info.ss_bytes) == 1 ? 0 : MM_ECRYPTO;
+    if (rc == 0)
+        rc = mm_scloudplus_encaps_derand(level, variant, ct, ss, pk, m);
     OPENSSL_cleanse(m, sizeof m);
     return rc;
 }
@@ -89,8 +91,7 @@ int mm_scloudplus_decaps(enum mm_scloudplus_level level, enum mm_scloudplus_vari
 {
     const scp_params *p = scp_level_check(level);
     MM_ENSURE(p && ss && ct && sk && (unsigned)variant < 2, MM_EINVAL);
-    uint8_t *ct2 = OPENSSL_malloc(p->info.ct_bytes);
-    MM_ENSURE(ct2, MM_ENOMEM);
+    uint8_t ct2[MM_SCLOUDPLUS_MAX_CT_BYTES];
     uint8_t m[MM_SCLOUDPLUS_MAX_SS_BYTES], rk[64], kbar[32];
     int rc = scp_pke_dec(p, m, sk, ct);
     if (rc == 0)
@@ -107,7 +108,7 @@ int mm_scloudplus_decaps(enum mm_scloudplus_level level, enum mm_scloudplus_vari
     OPENSSL_cleanse(m, sizeof m);
     OPENSSL_cleanse(rk, sizeof rk);
     OPENSSL_cleanse(kbar, sizeof kbar);
-    OPENSSL_clear_free(ct2, p->info.ct_bytes);
+    OPENSSL_cleanse(ct2, p->info.ct_bytes);
     return rc;
 }
 

@@ -1,9 +1,11 @@
 /*
- * scp_kernel_avx512.c - AVX-512 + VAES kernel. Compiled with the AVX-512
- * flags; only called after scp_dispatch.c saw them in CPUID.
+ * scp_kernel_avx512.c - AVX-512 (F/BW/VL/VNNI) + VAES kernel. Compiled with
+ * those flags; only called after scp_dispatch.c saw them in CPUID.
  *
- * ExpandA (§4.1) encrypts four counter blocks per VAES instruction, eight
- * registers in flight.
+ * The products fuse ExpandA (§4.1) into VPDPWSSD: one VAES register (four
+ * counter blocks) is 32 columns of a row of A, consumed straight from the
+ * register, so A is never stored. The buffered expand() below (eight VAES
+ * registers in flight) serves the shared code of scp_kernel_impl.h.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -221,9 +223,7 @@ static int SCP_K(mul_as_fused)(const scp_params *p, const uint8_t seed_a[16], co
             SCP_K(as_block)(p, &ctx, st, b, i, 2, 8);
         for (; i < p->m; i++)
             SCP_K(as_block)(p, &ctx, st, b, i, 1, 8);
-    } else {
-        for (; i + 2 <= p->m; i += 2)
-            SCP_K(as_block)(p, &ctx, st, b, i, 2, SCP_MAX_NBAR);
+    } else { /* nbar = 11: two rows need 22 accumulators and spill; one row per pass */
         for (; i < p->m; i++)
             SCP_K(as_block)(p, &ctx, st, b, i, 1, SCP_MAX_NBAR);
     }

@@ -5,6 +5,10 @@
 # Exit 77 (meson: SKIP) when valgrind is not installed.
 prog="$1"
 vg="${2:-$(command -v valgrind)}"
+if [ -z "$prog" ]; then
+    echo "SKIP: valgrind/memcheck.h was not found at build time (apt install valgrind)"
+    exit 77
+fi
 if [ -z "$vg" ] || [ ! -x "$vg" ]; then
     echo "SKIP: valgrind not found; the constant-time test needs valgrind (apt install valgrind)"
     exit 77

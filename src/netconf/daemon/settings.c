@@ -82,18 +82,6 @@ static STACK_OF(X509) *cms_certs(const char *b64text, PKCS7 **keep)
     return (*keep)->d.sign->cert;
 }
 
-static X509 *read_cert(const char *dir, const char *file)
-{
-    char path[2048];
-    if (mm_pki_path(dir, file, path, sizeof(path)) < 0)
-        return NULL;
-    FILE *f = fopen(path, "r");
-    X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-    if (f)
-        fclose(f);
-    return c;
-}
-
 static int fingerprint_text(X509 *cert, char *out, size_t outlen)
 {
     uint8_t md[EVP_MAX_MD_SIZE];
@@ -205,7 +193,8 @@ int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t por
                           uint16_t quic_port, char **json)
 {
     *json = NULL;
-    X509 *ca = read_cert(pki_dir, MM_PKI_CA_CERT), *srv = read_cert(pki_dir, MM_PKI_SERVER_CERT);
+    X509 *ca = mm_pki_read_cert(pki_dir, MM_PKI_CA_CERT);
+    X509 *srv = mm_pki_read_cert(pki_dir, MM_PKI_SERVER_CERT);
     mm_buf b;
     mm_buf_init(&b, 1 << 20);
     int rc = (ca && srv) ? seed_body(&b, ca, srv, address, port, quic_port) : MM_ENOENT;
