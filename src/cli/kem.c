@@ -11,6 +11,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,9 +138,27 @@ static int kem_read_obj(const char *path, int field, uint8_t **out, size_t *len,
     return mm_cli_fail(NOUN, "%s: not a Scloud+ %s (%zu bytes)", path, what[field], *len);
 }
 
-static int kem_write(const char *path, const char *name, const uint8_t *v, size_t n, int hex)
+/* Secret keys and shared secrets go to files only the owner can read. */
+static FILE *open_out(const char *path, const char *name)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+    if (!strcmp(path, "-"))
+        return stdout;
+    bool secret = name && (!strcmp(name, "sk") || !strcmp(name, "ss"));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
+    if (fd >= 0 && secret && fchmod(fd, 0600) != 0) { /* an existing file keeps its mode */
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
+    return f;
+}
+
+static int kem_write(const char *path, const char *name, const char *kind, const uint8_t *v,
+                     size_t n, int hex)
+{
+    FILE *f = open_out(path, kind);
     if (!f)
         return mm_cli_fail(NOUN, "cannot write %s: %s", path, strerror(errno));
     int ok = 1;
@@ -226,10 +248,10 @@ static int kem_keygen(const kem_opts *o)
         rc = mm_cli_fail(NOUN, "keygen: %s", mm_strerror(rc));
     } else {
         int lines = !o->pk && !o->sk; /* nothing named: two hex lines on stdout */
-        rc = kem_write(o->pk ? o->pk : "-", lines ? "pk" : NULL, pk, i->pk_bytes,
+        rc = kem_write(o->pk ? o->pk : "-", lines ? "pk" : NULL, "pk", pk, i->pk_bytes,
                        o->hex || lines);
         if (!rc && (o->sk || lines))
-            rc = kem_write(o->sk ? o->sk : "-", lines ? "sk" : NULL, sk, i->sk_bytes,
+            rc = kem_write(o->sk ? o->sk : "-", lines ? "sk" : NULL, "sk", sk, i->sk_bytes,
                            o->hex || lines);
     }
     if (sk)
@@ -253,9 +275,9 @@ static int kem_encaps(const kem_opts *o)
     if (rc)
         return mm_cli_fail(NOUN, "encaps: %s", mm_strerror(rc));
     int lines = !o->ct && !o->ss;
-    rc = kem_write(o->ct ? o->ct : "-", lines ? "ct" : NULL, ct, i->ct_bytes, o->hex || lines);
+    rc = kem_write(o->ct ? o->ct : "-", lines ? "ct" : NULL, "ct", ct, i->ct_bytes, o->hex || lines);
     if (!rc && (o->ss || lines))
-        rc = kem_write(o->ss ? o->ss : "-", lines ? "ss" : NULL, ss, i->ss_bytes,
+        rc = kem_write(o->ss ? o->ss : "-", lines ? "ss" : NULL, "ss", ss, i->ss_bytes,
                        o->hex || lines);
     OPENSSL_cleanse(ss, sizeof ss);
     return rc;
@@ -281,7 +303,7 @@ static int kem_decaps(const kem_opts *o)
         return mm_cli_fail(NOUN, "decaps: %s", lv == lv2 ? mm_strerror(rc)
                                                          : "key and ciphertext levels differ");
     const mm_scloudplus_info *i = mm_scloudplus_info_get(lv);
-    rc = kem_write(o->ss ? o->ss : "-", NULL, ss, i->ss_bytes, o->hex || !o->ss);
+    rc = kem_write(o->ss ? o->ss : "-", NULL, "ss", ss, i->ss_bytes, o->hex || !o->ss);
     OPENSSL_cleanse(ss, sizeof ss);
     return rc;
 }

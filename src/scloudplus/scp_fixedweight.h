@@ -99,21 +99,22 @@ static inline uint64_t SCP_K(fw_div)(uint64_t x, unsigned b)
  * grow (adding a duplicate is a no-op) and the take counters keep counting,
  * so every loop-carried chain is one OR or one add; the hit tests, the
  * completion flags and the signs hang off them. At the end of the block the
- * finished row (snapshot su/sn, taken at the completing slot) is merged into
- * its output row and "b" becomes the current row - all with masks.
+ * finished row (snapshot su, taken at the completing slot, and na, which
+ * stops growing there: a sign is only taken before the row is full) is
+ * merged into its output row and "b" becomes the current row - all with masks.
  */
 static inline __attribute__((always_inline)) void
 SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned nslots,
                 uint64_t rows, uint64_t two_h)
 {
     scp_vw ua[SCP_FW_VECS], na[SCP_FW_VECS], ub[SCP_FW_VECS], nb[SCP_FW_VECS];
-    scp_vw su[SCP_FW_VECS], sn[SCP_FW_VECS], oh[SCP_FW_VECS];
+    scp_vw su[SCP_FW_VECS], oh[SCP_FW_VECS];
     uint64_t cnt = s->cnt, cntb = 0;
     const uint64_t act = scp_ct_lt64(s->row, rows), actb = scp_ct_lt64(s->row + 1, rows);
     for (unsigned z = 0; z < NV; z++) {
         ua[z] = s->used[z];
         na[z] = s->neg[z];
-        ub[z] = nb[z] = su[z] = sn[z] = scp_fw_splat(0);
+        ub[z] = nb[z] = su[z] = scp_fw_splat(0);
     }
     for (unsigned k = 0; k < nslots; k++) {
         const uint64_t v = (uint64_t)0 - (e[k] >> 31);
@@ -135,7 +136,6 @@ SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned 
             ub[z] |= oh[z] & mb;
             nb[z] |= oh[z] & mn;
             su[z] |= ua[z] & mf;
-            sn[z] |= na[z] & mf;
         }
     }
     const uint64_t done = scp_ct_lt64(two_h - 1, cnt);
@@ -144,7 +144,7 @@ SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned 
         const scp_vw m = f & scp_fw_splat(scp_ct_eq64(r, s->row));
         for (unsigned z = 0; z < NV; z++) {
             s->out_u[r][z] |= su[z] & m;
-            s->out_n[r][z] |= sn[z] & m;
+            s->out_n[r][z] |= na[z] & m; /* na stops growing at fin */
         }
     }
     for (unsigned z = 0; z < NV; z++) {
@@ -155,32 +155,53 @@ SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned 
     s->row += done & 1;
 }
 
-/* The slots of candidates [c0, c0 + count) of the stream (§5.1 Positions), in order. */
-static unsigned SCP_K(fw_parse)(const scp_fw_spec *fw, const scp_params *p, const uint8_t *buf,
-                                unsigned c0, unsigned count, uint32_t *e)
+/* The slots of candidates [c0, c0 + count) of the stream (§5.1 Positions), in order.
+ * The chunk/candidate pair is stepped, not divided out (p->nc is not a
+ * compile-time constant, so t / nc was a DIV per candidate). */
+static inline __attribute__((always_inline)) unsigned
+SCP_K(fw_parse_d)(const scp_fw_spec *fw, const scp_params *p, const uint8_t *buf, unsigned c0,
+                  unsigned count, uint32_t *e, const unsigned D)
 {
-    uint64_t bound_d = 1, wmask = ((uint64_t)1 << p->w) - 1;
-    unsigned n = 0;
-    for (unsigned k = 0; k < p->d; k++)
+    uint64_t bound_d = 1;
+    const uint64_t wmask = ((uint64_t)1 << p->w) - 1;
+    const unsigned nc = p->nc, w = p->w;
+    unsigned n = 0, c = c0 / nc, i = c0 % nc; /* public */
+    for (unsigned k = 0; k < D; k++)
         bound_d *= fw->bound;
-    for (unsigned t = c0; t < c0 + count; t++) {
-        const unsigned c = t / p->nc, i = t % p->nc; /* public */
-        size_t bit = (size_t)c * SCP_CHUNK_BYTES * 8 + (size_t)i * p->w;
+    size_t bit = (size_t)c * SCP_CHUNK_BYTES * 8 + (size_t)i * w;
+    for (unsigned t = 0; t < count; t++) {
         uint64_t x;
         memcpy(&x, buf + (bit >> 3), sizeof x); /* little-endian host (x86) */
         x = (x >> (bit & 7)) & wmask;
-        uint32_t v = (uint32_t)(scp_ct_lt64(x, bound_d) & 1) << 31;
-        if (p->d == 1) { /* x is the position when valid; junk otherwise (masked) */
+        const uint32_t v = (uint32_t)(scp_ct_lt64(x, bound_d) & 1) << 31;
+        if (++i == nc) { /* next chunk */
+            i = 0;
+            c++;
+            bit = (size_t)c * SCP_CHUNK_BYTES * 8;
+        } else {
+            bit += w;
+        }
+        if (D == 1) { /* x is the position when valid; junk otherwise (masked) */
             e[n++] = ((uint32_t)x & SCP_FW_POS_MASK) | v;
             continue;
         }
-        for (unsigned k = 0; k < p->d; k++, n++) {
+        for (unsigned k = 0; k < D; k++, n++) {
             uint64_t q = SCP_K(fw_div)(x, fw->bound);
             e[n] = ((uint32_t)(x - q * fw->bound) & SCP_FW_POS_MASK) | v;
             x = q;
         }
     }
     return n;
+}
+
+static unsigned SCP_K(fw_parse)(const scp_fw_spec *fw, const scp_params *p, const uint8_t *buf,
+                                unsigned c0, unsigned count, uint32_t *e)
+{
+    switch (p->d) { /* the table has d in {1, 3, 5} */
+    case 1: return SCP_K(fw_parse_d)(fw, p, buf, c0, count, e, 1);
+    case 3: return SCP_K(fw_parse_d)(fw, p, buf, c0, count, e, 3);
+    default: return SCP_K(fw_parse_d)(fw, p, buf, c0, count, e, 5);
+    }
 }
 
 /* Largest block: 2h slots (h <= 284). */
@@ -245,11 +266,8 @@ static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_
     }
 }
 
-/* Largest first-try SHAKE output: 28 chunks (+8 bytes for the 64-bit loads). */
-#define SCP_FW_STACK_BYTES (28 * SCP_CHUNK_BYTES + 8)
-
 static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
-                               const uint8_t seed[32], int16_t *out)
+                               const uint8_t seed[32], const uint8_t *pre, int16_t *out)
 {
     /* Everything on the stack: heap buffers of this size were trimmed and
      * faulted in again on every call. Only the 2^-64 retry allocates. */
@@ -273,12 +291,14 @@ static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
                 break;
             }
         }
-        rc = scp_shake256(buf, sbytes + 8, seed, 32);
-        if (rc)
+        const uint8_t *src = buf;
+        if (pre && chunks == fw->chunks) /* the caller's first-try stream */
+            src = pre;
+        else if ((rc = scp_shake256(buf, sbytes + 8, seed, 32)) != 0)
             break;
-        uint64_t done = fw->len <= 640    ? SCP_K(fw_run_640)(&s, fw, p, buf, chunks)
-                        : fw->len <= 1024 ? SCP_K(fw_run_1024)(&s, fw, p, buf, chunks)
-                                          : SCP_K(fw_run_1152)(&s, fw, p, buf, chunks);
+        uint64_t done = fw->len <= 640    ? SCP_K(fw_run_640)(&s, fw, p, src, chunks)
+                        : fw->len <= 1024 ? SCP_K(fw_run_1024)(&s, fw, p, src, chunks)
+                                          : SCP_K(fw_run_1152)(&s, fw, p, src, chunks);
         /* Public with overwhelming probability (1 - 2^-64): see docs. */
         SCP_DECLASSIFY(&done, sizeof done);
         if (done) {

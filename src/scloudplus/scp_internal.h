@@ -89,10 +89,25 @@ typedef struct scp_kernel {
     void (*mul_sb)(const scp_params *p, const int16_t *sp, const uint16_t *b, uint16_t *c2);
     /* d (mbar x nbar) -= C1 * S. */
     void (*mul_cs)(const scp_params *p, const uint16_t *c1, const int16_t *st, uint16_t *d);
-    /* Constant-time fixed-weight sampler (§5.1) into dense rows x len. */
+    /* Constant-time fixed-weight sampler (§5.1) into dense rows x len. pre is
+     * NULL or the first SCP_FW_PRE_BYTES(fw) bytes of SHAKE256(seed), already
+     * computed by the caller (side by side with another stream). */
     int (*fixed_weight)(const scp_fw_spec *fw, const scp_params *p, const uint8_t seed[32],
-                        int16_t *out);
+                        const uint8_t *pre, int16_t *out);
+    /* NULL, or o0 = SHAKE256(s0, l0) and o1 = SHAKE256(s1, l1) side by side. */
+    int (*shake256_x2)(uint8_t *o0, size_t l0, const uint8_t s0[32], uint8_t *o1, size_t l1,
+                       const uint8_t s1[32]);
 } scp_kernel;
+
+/* The sampler's first-try SHAKE output: its chunk budget plus 8 bytes of
+ * slack for the 64-bit loads; at most 28 chunks (the table). */
+#define SCP_FW_PRE_BYTES(fw) ((size_t)(fw)->chunks * SCP_CHUNK_BYTES + 8)
+#define SCP_FW_STACK_BYTES (28 * SCP_CHUNK_BYTES + 8)
+
+/* Four SHAKE256 streams side by side (AVX-512VL; only when that kernel is
+ * built and the CPU has it): out[j] = SHAKE256(in[j], outlen[j]). */
+void scp_avx512_shake256_x4(uint8_t *const out[4], const size_t outlen[4],
+                            const uint8_t *const in[4], size_t inlen);
 
 extern const scp_kernel scp_kernel_portable;
 extern const scp_kernel scp_kernel_avx2;

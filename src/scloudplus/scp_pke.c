@@ -25,6 +25,7 @@ typedef struct __attribute__((aligned(64))) scp_ws {
     uint16_t c1[SCP_MAX_MBAR * SCP_MAX_N];
     uint16_t c2[SCP_MAX_MBAR * SCP_MAX_NBAR];
     uint8_t noise[SCP_NOISE_MAX];
+    uint8_t fw[SCP_FW_STACK_BYTES]; /* the sampler's SHAKE stream, when precomputed */
     uint8_t seeds[80];
 } scp_ws;
 
@@ -38,6 +39,8 @@ static void scp_ws_wipe(scp_ws *ws, const scp_params *p)
     OPENSSL_cleanse(ws->c1, sizeof(uint16_t) * p->mbar * p->n);
     OPENSSL_cleanse(ws->c2, sizeof ws->c2);
     OPENSSL_cleanse(ws->noise, sizeof ws->noise);
+    if (scp_kernel_current()->shake256_x2)
+        OPENSSL_cleanse(ws->fw, sizeof ws->fw);
     OPENSSL_cleanse(ws->seeds, sizeof ws->seeds);
 }
 
@@ -47,11 +50,16 @@ int scp_pke_keygen(const scp_params *p, uint8_t *pk, uint8_t *pke_sk, const uint
     scp_ws wsb, *ws = &wsb;
     const size_t mn = (size_t)p->m * p->nbar, elen = mn * 2 * p->eta1 / 8;
     const uint8_t *seed_a = ws->seeds, *r1 = ws->seeds + 16, *r2 = ws->seeds + 48;
+    const uint8_t *pre = NULL;
     int rc = scp_shake256(ws->seeds, 80, alpha, 32);
-    if (rc == 0)
-        rc = k->fixed_weight(&p->fw_s, p, r1, ws->s);
-    if (rc == 0)
+    if (rc == 0 && k->shake256_x2) { /* the sampler's stream and the noise side by side */
+        rc = k->shake256_x2(ws->fw, SCP_FW_PRE_BYTES(&p->fw_s), r1, ws->noise, elen, r2);
+        pre = ws->fw;
+    } else if (rc == 0) {
         rc = scp_shake256(ws->noise, elen, r2, 32);
+    }
+    if (rc == 0)
+        rc = k->fixed_weight(&p->fw_s, p, r1, pre, ws->s);
     if (rc == 0) {
         scp_cbd(ws->b, mn, p->eta1, ws->noise); /* B starts as E */
         rc = k->mul_as(p, seed_a, ws->s, ws->b);
@@ -75,11 +83,17 @@ int scp_pke_enc(const scp_params *p, enum mm_scloudplus_variant v, uint8_t *ct,
     const size_t l1 = n1 * 2 * p->eta2 / 8, l2 = (n2 * 2 * p->eta2 + 7) / 8;
     const uint8_t *seed_a = pk + mn * 12 / 8;
     uint16_t mu[SCP_MAX_MBAR * SCP_MAX_NBAR];
+    const uint8_t *pre = NULL;
     int rc = scp_shake256(ws->seeds, 64, r, 32);
-    if (rc == 0)
-        rc = k->fixed_weight(&p->fw_sp[v], p, ws->seeds, ws->s);
-    if (rc == 0)
+    if (rc == 0 && k->shake256_x2) { /* the sampler's stream and the noise side by side */
+        rc = k->shake256_x2(ws->fw, SCP_FW_PRE_BYTES(&p->fw_sp[v]), ws->seeds, ws->noise,
+                            l1 + l2, ws->seeds + 32);
+        pre = ws->fw;
+    } else if (rc == 0) {
         rc = scp_shake256(ws->noise, l1 + l2, ws->seeds + 32, 32);
+    }
+    if (rc == 0)
+        rc = k->fixed_weight(&p->fw_sp[v], p, ws->seeds, pre, ws->s);
     if (rc == 0) {
         scp_cbd(ws->c1, n1, p->eta2, ws->noise);      /* C1 starts as E1 */
         scp_cbd(ws->c2, n2, p->eta2, ws->noise + l1); /* C2 starts as E2 */
