@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef MM_SCP_HAVE_VALGRIND
 #include <valgrind/memcheck.h>
@@ -23,6 +24,17 @@
 #else
 #define SCP_DECLASSIFY(ptr, len) ((void)(ptr), (void)(len))
 #endif
+
+/*
+ * Wipe a secret buffer: memset (the C library's vector version; OpenSSL's
+ * OPENSSL_cleanse stores 8 bytes at a time) followed by a compiler barrier
+ * that makes the stores observable, so they cannot be dropped as dead.
+ */
+static inline void scp_wipe(void *p, size_t n)
+{
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
 
 /* all-ones if x != 0 */
 static inline uint64_t scp_ct_nz64(uint64_t x)

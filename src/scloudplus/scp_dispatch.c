@@ -1,7 +1,7 @@
 /*
  * scp_dispatch.c - choose the kernel at run time.
  *
- * Order of preference: avx512 (AVX-512F/BW/VL/VNNI + VAES), avx2 (AVX2 + AES-NI;
+ * Order of preference: avx512 (AVX-512F/BW/VL/CD/VBMI/VNNI/VPOPCNTDQ + VAES), avx2 (AVX2 + AES-NI;
  * both also use BMI1/2, which every such CPU has),
  * portable. MM_SCLOUDPLUS_KERNEL or mm_scloudplus_kernel_set() force one.
  * This file is compiled for the baseline ISA: it only asks CPUID (and XGETBV:
@@ -27,7 +27,7 @@ static int scp_cpu_portable(void)
 /* CPUID/XGETBV directly: the compilers disagree on __builtin_cpu_supports names. */
 enum {
     SCP_CPU_AVX2 = 1 << 0,   /* AVX2 + AES-NI + BMI1/2, OS saves YMM */
-    SCP_CPU_AVX512 = 1 << 1, /* + AVX-512 F/BW/VL/VNNI + VAES, OS saves ZMM */
+    SCP_CPU_AVX512 = 1 << 1, /* + AVX-512 F/BW/VL/CD/VBMI/VNNI/VPOPCNTDQ, VAES, POPCNT; ZMM */
 };
 
 static unsigned scp_cpu_flags(void)
@@ -35,6 +35,7 @@ static unsigned scp_cpu_flags(void)
     unsigned a, b, c, d, flags = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AES))
         return 0;
+    const unsigned popcnt = c & bit_POPCNT; /* leaf 1; c is reused below */
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     (void)hi;
@@ -43,8 +44,9 @@ static unsigned scp_cpu_flags(void)
     if ((b & bit_AVX2) && (b & bit_BMI) && (b & bit_BMI2))
         flags |= SCP_CPU_AVX2;
     const unsigned zmm_state = 0xE0, f = bit_AVX512F | bit_AVX512BW | bit_AVX512VL;
-    if ((flags & SCP_CPU_AVX2) && (lo & zmm_state) == zmm_state && (b & f) == f &&
-        (c & bit_VAES) && (c & bit_AVX512VNNI))
+    if ((flags & SCP_CPU_AVX2) && popcnt && (lo & zmm_state) == zmm_state && (b & f) == f &&
+        (b & bit_AVX512CD) && (c & bit_VAES) && (c & bit_AVX512VNNI) &&
+        (c & bit_AVX512VPOPCNTDQ) && (c & bit_AVX512VBMI))
         flags |= SCP_CPU_AVX512;
     return flags;
 }

@@ -51,6 +51,20 @@ typedef struct scp_fw_state {
 /* broadcast (a macro: a function returning a 64-byte vector changes the ABI) */
 #define scp_fw_splat(x) ((scp_vw){0} + (uint64_t)(x))
 
+/* x / b for the public bases of §5.1; constant divisors compile to multiplies. */
+static inline uint64_t SCP_K(fw_div)(uint64_t x, unsigned b)
+{
+    switch (b) {
+    case 600: return x / 600;
+    case 896: return x / 896;
+    case 928: return x / 928;
+    case 1120: return x / 1120;
+    case 1136: return x / 1136;
+    default: return x / b; /* not reached: every base of the table is above */
+    }
+}
+
+#ifndef SCP_FW_BLOCK /* a kernel may bring its own block (same contract, e.g. batched) */
 #ifndef SCP_FW_ONEHOT
 /* oh[z] = bitmap with only bit p set, built by comparing every word index */
 static inline void scp_fw_onehot(scp_vw *oh, const unsigned NV, uint64_t p)
@@ -78,19 +92,6 @@ static inline uint64_t scp_fw_any(const scp_vw *u, const scp_vw *oh, const unsig
 #define SCP_FW_ONEHOT(oh, NV, p) scp_fw_onehot(oh, NV, p)
 #define SCP_FW_ANY(u, oh, NV) scp_fw_any(u, oh, NV)
 #endif
-
-/* x / b for the public bases of §5.1; constant divisors compile to multiplies. */
-static inline uint64_t SCP_K(fw_div)(uint64_t x, unsigned b)
-{
-    switch (b) {
-    case 600: return x / 600;
-    case 896: return x / 896;
-    case 928: return x / 928;
-    case 1120: return x / 1120;
-    case 1136: return x / 1136;
-    default: return x / b; /* not reached: every base of the table is above */
-    }
-}
 
 /*
  * One block of slots (at most one row completes in it, see the top). Two
@@ -154,6 +155,8 @@ SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned 
     s->cnt = (cntb & done) | (cnt & ~done);
     s->row += done & 1;
 }
+#define SCP_FW_BLOCK(s, NV, e, n, rows, two_h) SCP_K(fw_block)(s, NV, e, n, rows, two_h)
+#endif /* SCP_FW_BLOCK */
 
 /* The slots of candidates [c0, c0 + count) of the stream (§5.1 Positions), in order.
  * The chunk/candidate pair is stepped, not divided out (p->nc is not a
@@ -222,9 +225,9 @@ SCP_K(fw_run)(scp_fw_state *s, const unsigned NV, const scp_fw_spec *fw, const s
     for (unsigned c0 = 0; c0 < total; c0 += per) {
         unsigned cnt = total - c0 < per ? total - c0 : per;
         unsigned len = SCP_K(fw_parse)(fw, p, buf, c0, cnt, e);
-        SCP_K(fw_block)(s, NV, e, len, fw->rows, 2u * fw->h);
+        SCP_FW_BLOCK(s, NV, e, len, fw->rows, 2u * fw->h);
     }
-    OPENSSL_cleanse(e, sizeof e);
+    scp_wipe(e, sizeof e);
     return scp_ct_eq64(s->row, fw->rows);
 }
 
@@ -249,6 +252,7 @@ static uint64_t SCP_K(fw_run_1152)(scp_fw_state *s, const scp_fw_spec *fw, const
     return SCP_K(fw_run)(s, SCP_FW_NV(18), fw, p, buf, chunks);
 }
 
+#ifndef SCP_FW_DENSE
 /* Bitmaps to dense {-1, 0, 1} rows; public indices, one word at a time. */
 static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_t *out)
 {
@@ -265,6 +269,8 @@ static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_
         }
     }
 }
+#define SCP_FW_DENSE(s, fw, out) scp_fw_to_dense(s, fw, out)
+#endif
 
 static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
                                const uint8_t seed[32], const uint8_t *pre, int16_t *out)
@@ -274,7 +280,7 @@ static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
     scp_fw_state s __attribute__((aligned(64)));
     uint8_t sbuf[SCP_FW_STACK_BYTES];
     uint8_t *buf = sbuf, *hbuf = NULL;
-    size_t hlen = 0;
+    size_t hlen = 0, sused = 0; /* bytes of sbuf written */
     int rc = 0;
     for (unsigned chunks = fw->chunks; rc == 0; chunks *= 2) {
         if (chunks > 8u * fw->chunks) { /* three misses of 2^-64 each: give up */
@@ -292,22 +298,27 @@ static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
             }
         }
         const uint8_t *src = buf;
-        if (pre && chunks == fw->chunks) /* the caller's first-try stream */
+        if (pre && chunks == fw->chunks) { /* the caller's first-try stream */
             src = pre;
-        else if ((rc = scp_shake256(buf, sbytes + 8, seed, 32)) != 0)
-            break;
+        } else {
+            if (buf == sbuf && sbytes + 8 > sused)
+                sused = sbytes + 8;
+            if ((rc = scp_shake256(buf, sbytes + 8, seed, 32)) != 0)
+                break;
+        }
         uint64_t done = fw->len <= 640    ? SCP_K(fw_run_640)(&s, fw, p, src, chunks)
                         : fw->len <= 1024 ? SCP_K(fw_run_1024)(&s, fw, p, src, chunks)
                                           : SCP_K(fw_run_1152)(&s, fw, p, src, chunks);
         /* Public with overwhelming probability (1 - 2^-64): see docs. */
         SCP_DECLASSIFY(&done, sizeof done);
         if (done) {
-            scp_fw_to_dense(&s, fw, out);
+            SCP_FW_DENSE(&s, fw, out);
             break;
         }
     }
     OPENSSL_clear_free(hbuf, hlen);
-    OPENSSL_cleanse(sbuf, sizeof sbuf);
-    OPENSSL_cleanse(&s, sizeof s);
+    if (sused)
+        scp_wipe(sbuf, sused);
+    scp_wipe(&s, sizeof s);
     return rc;
 }

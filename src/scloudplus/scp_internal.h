@@ -94,6 +94,8 @@ typedef struct scp_kernel {
      * computed by the caller (side by side with another stream). */
     int (*fixed_weight)(const scp_fw_spec *fw, const scp_params *p, const uint8_t seed[32],
                         const uint8_t *pre, int16_t *out);
+    /* CBD noise (§5.2), same contract and output as scp_cbd. */
+    void (*cbd)(uint16_t *out, size_t count, unsigned eta, const uint8_t *buf);
     /* NULL, or o0 = SHAKE256(s0, l0) and o1 = SHAKE256(s1, l1) side by side. */
     int (*shake256_x2)(uint8_t *o0, size_t l0, const uint8_t s0[32], uint8_t *o1, size_t l1,
                        const uint8_t s1[32]);

@@ -251,4 +251,5 @@ const scp_kernel scp_kernel_avx2 = {
     .mul_sb = scp_avx2_mul_sb,
     .mul_cs = scp_avx2_mul_cs,
     .fixed_weight = scp_avx2_fixed_weight,
+    .cbd = scp_cbd,
 };

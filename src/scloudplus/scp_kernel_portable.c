@@ -62,4 +62,5 @@ const scp_kernel scp_kernel_portable = {
     .mul_sb = scp_portable_mul_sb,
     .mul_cs = scp_portable_mul_cs,
     .fixed_weight = scp_portable_fixed_weight,
+    .cbd = scp_cbd,
 };

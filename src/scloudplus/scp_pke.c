@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "mamori/mm_core.h"
+#include "scp_ct.h"
 #include "scp_internal.h"
 
 #define SCP_NOISE_MAX 9600 /* largest CBD input (keygen 256: 9372) + read slack */
@@ -35,13 +36,17 @@ typedef struct __attribute__((aligned(64))) scp_ws {
 static void scp_ws_wipe(scp_ws *ws, const scp_params *p)
 {
     size_t rows = p->mbar > p->nbar ? p->mbar : p->nbar, len = p->m > p->n ? p->m : p->n;
-    OPENSSL_cleanse(ws->s, sizeof(int16_t) * rows * len);
-    OPENSSL_cleanse(ws->c1, sizeof(uint16_t) * p->mbar * p->n);
-    OPENSSL_cleanse(ws->c2, sizeof ws->c2);
-    OPENSSL_cleanse(ws->noise, sizeof ws->noise);
-    if (scp_kernel_current()->shake256_x2)
-        OPENSSL_cleanse(ws->fw, sizeof ws->fw);
-    OPENSSL_cleanse(ws->seeds, sizeof ws->seeds);
+    scp_wipe(ws->s, sizeof(int16_t) * rows * len);
+    scp_wipe(ws->c1, sizeof(uint16_t) * p->mbar * p->n);
+    scp_wipe(ws->c2, sizeof ws->c2);
+    scp_wipe(ws->noise, sizeof ws->noise);
+    if (scp_kernel_current()->shake256_x2) { /* the longest stream of this level */
+        size_t fw = SCP_FW_PRE_BYTES(&p->fw_s);
+        for (unsigned v = 0; v < 2; v++)
+            fw = SCP_FW_PRE_BYTES(&p->fw_sp[v]) > fw ? SCP_FW_PRE_BYTES(&p->fw_sp[v]) : fw;
+        scp_wipe(ws->fw, fw);
+    }
+    scp_wipe(ws->seeds, sizeof ws->seeds);
 }
 
 int scp_pke_keygen(const scp_params *p, uint8_t *pk, uint8_t *pke_sk, const uint8_t alpha[32])
@@ -61,7 +66,7 @@ int scp_pke_keygen(const scp_params *p, uint8_t *pk, uint8_t *pke_sk, const uint
     if (rc == 0)
         rc = k->fixed_weight(&p->fw_s, p, r1, pre, ws->s);
     if (rc == 0) {
-        scp_cbd(ws->b, mn, p->eta1, ws->noise); /* B starts as E */
+        k->cbd(ws->b, mn, p->eta1, ws->noise); /* B starts as E */
         rc = k->mul_as(p, seed_a, ws->s, ws->b);
     }
     if (rc == 0) {
@@ -95,8 +100,8 @@ int scp_pke_enc(const scp_params *p, enum mm_scloudplus_variant v, uint8_t *ct,
     if (rc == 0)
         rc = k->fixed_weight(&p->fw_sp[v], p, ws->seeds, pre, ws->s);
     if (rc == 0) {
-        scp_cbd(ws->c1, n1, p->eta2, ws->noise);      /* C1 starts as E1 */
-        scp_cbd(ws->c2, n2, p->eta2, ws->noise + l1); /* C2 starts as E2 */
+        k->cbd(ws->c1, n1, p->eta2, ws->noise);      /* C1 starts as E1 */
+        k->cbd(ws->c2, n2, p->eta2, ws->noise + l1); /* C2 starts as E2 */
         scp_bw32_encode(p, mu, msg);
         for (size_t i = 0; i < n2; i++)
             ws->c2[i] = (uint16_t)(ws->c2[i] + mu[i]);
