@@ -365,6 +365,23 @@ static bool schema_has_ext(const struct lysc_node *snode, const char *ext)
     return false;
 }
 
+/*
+ * RFC 6241's ietf-netconf marks <kill-session> and <delete-config> with
+ * nacm:default-deny-all, and RFC 8341's default policy relies on it; the
+ * copy of ietf-netconf@2011-06-01 that Debian ships (yuma123) lacks the
+ * marks, so they are applied here as well.
+ */
+static bool rfc6241_deny_all(const struct lysc_node *snode)
+{
+    static const char *const ops[] = {"kill-session", "delete-config"};
+    if (!snode || snode->nodetype != LYS_RPC || strcmp(snode->module->name, "ietf-netconf"))
+        return false;
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (!strcmp(snode->name, ops[i]))
+            return true;
+    return false;
+}
+
 static bool default_permit(const nacm_policy *pol, unsigned op)
 {
     if (op == MM_NACM_READ)
@@ -397,7 +414,7 @@ static void decide(nacm_policy *pol, const nacm_target *t, nacm_decision *d)
         }
     }
     const struct lysc_node *snode = t->node ? t->node->schema : NULL;
-    if (schema_has_ext(snode, "default-deny-all")) {
+    if (schema_has_ext(snode, "default-deny-all") || rfc6241_deny_all(snode)) {
         d->permit = false;
         snprintf(d->reason, sizeof(d->reason), "default-deny-all");
         return;

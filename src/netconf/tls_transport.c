@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -300,6 +301,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     }
     c->ts = ts;
     c->ssl = ssl;
+    /* Replies and notifications are small and latency-bound: no Nagle. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     mm_buf_init(&c->out, 4u << 20);
     format_peer(sa, c->peer, sizeof(c->peer));
     c->bev = bufferevent_openssl_socket_new(ts->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,

@@ -309,6 +309,19 @@ static void fill_callbacks(ngtcp2_callbacks *cb, bool server)
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
+/*
+ * Loss-related settings (docs/quic.md, "Settings under loss"):
+ *  - initial_rtt stays at ngtcp2's 333 ms (RFC 9002 section 6.2.2 SHOULD);
+ *    it only governs the first PTO, before any RTT sample.
+ *  - cc_algo stays CUBIC; pacing is ngtcp2's, honoured by conn_write()
+ *    (send quantum per burst, ngtcp2_conn_update_pkt_tx_time, and the pacing
+ *    deadline is part of ngtcp2_conn_get_expiry()).
+ *  - max_ack_delay (transport parameter, below) is lowered from 25 ms: a lone
+ *    notification packet is what a NETCONF peer most often receives, and the
+ *    sender's PTO for it is srtt + 4 rttvar + the peer's max_ack_delay.
+ */
+#define MM_QUIC_MAX_ACK_DELAY (10 * NGTCP2_MILLISECONDS)
+
 static void fill_settings(mm_quic_endpoint *ep, ngtcp2_settings *st)
 {
     ngtcp2_settings_default(st);
@@ -330,6 +343,7 @@ static void fill_params(mm_quic_endpoint *ep, ngtcp2_transport_params *p)
     p->initial_max_streams_uni = ep->cfg.max_streams_uni;
     p->max_idle_timeout = (ngtcp2_duration)ep->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
     p->active_connection_id_limit = MM_QUIC_MAX_SCIDS - 1;
+    p->max_ack_delay = MM_QUIC_MAX_ACK_DELAY;
 }
 
 static mm_quic_conn *conn_alloc(mm_quic_endpoint *ep, const struct sockaddr *remote,

@@ -286,8 +286,12 @@ static void test_group_matching(void **state)
     assert_true(rpc_ok(run, "admin", "/ietf-netconf:kill-session"));
     assert_true(rpc_ok(run, "root", "/mamori-nacm-test:wipe"));
     assert_true(write_ok(run, "root", "/mamori-nacm-test:settings/hostname", MM_NACM_UPDATE));
-    /* mon is only in monitor */
-    assert_true(rpc_ok(run, "mon", "/ietf-netconf:kill-session"));
+    /* mon is only in monitor, which has no rule for kill-session: RFC 6241
+     * marks it default-deny-all, so only an explicit permit allows it. */
+    assert_false(rpc_ok(run, "mon", "/ietf-netconf:kill-session"));
+    assert_false(rpc_ok(run, "mon", "/ietf-netconf:delete-config"));
+    assert_false(rpc_ok(run, "nobody", "/ietf-netconf:kill-session"));
+    assert_true(rpc_ok(run, "nobody", "/ietf-netconf:get"));
     assert_false(rpc_ok(run, "mon", "/ietf-netconf:edit-config"));
     /* a user in no group: even the '*' rule-list does not apply (step 5) */
     struct lyd_node *r = read_as(run, "nobody");

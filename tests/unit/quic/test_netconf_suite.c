@@ -126,8 +126,9 @@ static void ok(peer *p, const char *op)
 
 static void lacks(const char *r, const char *needle)
 {
-    if (strstr(r, needle) != NULL)
-        fail_msg("unexpected %s in %s", needle, r);
+    const char *hit = strstr(r, needle);
+    if (hit != NULL)
+        fail_msg("unexpected %.200s at offset %zu", hit, (size_t)(hit - r));
 }
 
 static void edit(peer *p, const char *target, const char *params, const char *config,

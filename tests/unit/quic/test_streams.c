@@ -1,7 +1,8 @@
 /*
  * test_streams.c - QUIC streams as NETCONF uses them: the bidirectional
  * stream 0, a refused second bidirectional stream (0x02), server-initiated
- * unidirectional streams with FIN, large transfers under flow control,
+ * unidirectional streams with FIN, large transfers under flow control, a
+ * notification stream overtaking a large reply queued before it,
  * graceful close, abrupt loss, and continuous certificate verification.
  *
  * SPDX-License-Identifier: Apache-2.0
@@ -149,6 +150,67 @@ static void test_large_transfer_then_graceful_close(void **state)
     free(big);
 }
 
+/* The client side of test_notification_overtakes_bulk: where stream 0 stood
+ * when the first byte of the unidirectional (notification) stream arrived. */
+static size_t g_bulk_rx, g_bulk_at_uni, g_uni_rx;
+
+static int order_on_data(mm_quic_conn *c, int64_t sid, const uint8_t *data, size_t len,
+                         bool fin, void *arg)
+{
+    if ((sid & 0x3) == 0x3) {
+        if (g_uni_rx == 0 && len > 0)
+            g_bulk_at_uni = g_bulk_rx;
+        g_uni_rx += len;
+    } else {
+        g_bulk_rx += len;
+    }
+    return qt_callbacks.on_stream_data(c, sid, data, len, fin, arg);
+}
+
+/*
+ * A notification queued after a large reply still goes first: unidirectional
+ * (notification) streams are written before stream 0 (conn.c pick_stream),
+ * so a notification waits for at most the burst already on the wire, not
+ * for the reply.
+ */
+static void test_notification_overtakes_bulk(void **state)
+{
+    fixture *f = *state;
+    mm_quic_config s = qt_server_config(&f->pki), c = qt_client_config(&f->pki);
+    c.max_streams_uni = 1;
+    assert_int_equal(mm_quic_server_new(f->base, &s, "::1", 0, &qt_callbacks, &f->srec, &f->srv),
+                     0);
+    mm_quic_callbacks cb = qt_callbacks;
+    cb.on_stream_data = order_on_data;
+    g_bulk_rx = g_bulk_at_uni = g_uni_rx = 0;
+    assert_int_equal(mm_quic_connect(f->base, &c, "::1", mm_quic_endpoint_port(f->srv), &cb,
+                                     &f->crec, &f->client), 0);
+    for (int i = 0; i < 300 && (f->crec.connected == 0 || f->srec.connected == 0); i++)
+        qt_run_for(f->base, 10);
+    assert_int_equal(f->srec.connected, 1);
+    int64_t sid;
+    assert_int_equal(mm_quic_conn_open_bidi(f->client, &sid), 0);
+    assert_int_equal(mm_quic_conn_send(f->client, sid, (const uint8_t *)"<get/>", 6, false), 0);
+    for (int i = 0; i < 300 && f->srec.total < 6; i++)
+        qt_run_for(f->base, 10);
+    mm_quic_conn *sc = f->srec.conn;
+    size_t n = 4u << 20;
+    uint8_t *big = calloc(1, n);
+    assert_int_equal(mm_quic_conn_send(sc, 0, big, n, false), 0);
+    int64_t uni;
+    assert_int_equal(mm_quic_conn_open_uni(sc, &uni), 0);
+    assert_int_equal(mm_quic_conn_send(sc, uni, (const uint8_t *)"<notification/>", 15, false),
+                     0);
+    for (int i = 0; i < 1000 && (g_uni_rx < 15 || g_bulk_rx < n); i++)
+        qt_run_for(f->base, 10);
+    assert_int_equal(g_uni_rx, 15);
+    assert_int_equal(g_bulk_rx, n);
+    /* Only what the first send burst carried may precede it (a few packets). */
+    if (g_bulk_at_uni > n / 16)
+        fail_msg("notification arrived after %zu of %zu reply bytes", g_bulk_at_uni, n);
+    free(big);
+}
+
 static void test_abrupt_loss_idle_timeout(void **state)
 {
     fixture *f = *state;
@@ -211,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_bidi_refused_0x02, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_uni_stream_fin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_transfer_then_graceful_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notification_overtakes_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abrupt_loss_idle_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive_keeps_idle_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_client_closed, setup, teardown),
