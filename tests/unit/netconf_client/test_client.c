@@ -69,16 +69,19 @@ static char *fake_read(fake *f, mm_nc_framer *fr)
         const char *msg;
         size_t len;
         int rc = mm_nc_framer_next(fr, &msg, &len);
-        if (rc == 1)
+        if (rc == 1) {
+            /* Decoded by a chunked framer: it was chunk-framed (the bytes may
+             * have arrived in the same read as the hello). */
+            if (fr->mode == MM_NC_FRAMING_CHUNKED)
+                f->saw_chunked_rpc = true;
             return strndup(msg, len);
+        }
         if (rc < 0)
             return NULL;
         uint8_t buf[4096];
         ssize_t n = read(f->fd, buf, sizeof(buf));
         if (n <= 0)
             return NULL;
-        if (fr->mode == MM_NC_FRAMING_CHUNKED && buf[0] == '\n')
-            f->saw_chunked_rpc = true;
         if (mm_nc_framer_push(fr, buf, (size_t)n) < 0)
             return NULL;
     }
