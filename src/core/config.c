@@ -43,7 +43,7 @@ int mm_config_ctx_new(const char *const *modules, struct ly_ctx **out, char *err
     struct ly_ctx *ctx = NULL;
     /* Keep libyang's messages for our own reports instead of its stderr lines. */
     ly_log_options(LY_LOSTORE);
-    if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY, &ctx) != LY_SUCCESS) {
+    if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, &ctx) != LY_SUCCESS) {
         snprintf(err, errlen, "cannot create a YANG context over %s", dir);
         return MM_ECONFIG;
     }

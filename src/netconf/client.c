@@ -154,7 +154,9 @@ static int parse_xml(struct ly_ctx *ly, const char *xml, struct lyd_node **tree,
 
 static int ly_quiet_ctx(struct ly_ctx **ly)
 {
-    return ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY, ly) == LY_SUCCESS ? 0 : MM_ENOMEM;
+    return ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD, ly) == LY_SUCCESS
+               ? 0
+               : MM_ENOMEM;
 }
 
 /* ---------------------------------------------------------------- I/O */

@@ -133,7 +133,8 @@ int mm_nc_server_ctx_new(const mm_nc_server_config *cfg, struct ly_ctx **out)
 {
     *out = NULL;
     struct ly_ctx *ctx = NULL;
-    MM_ENSURE(ly_ctx_new(NULL, 0, &ctx) == LY_SUCCESS, MM_ENOMEM);
+    /* Never load YANG from the working directory: only the configured dirs. */
+    MM_ENSURE(ly_ctx_new(NULL, LY_CTX_DISABLE_SEARCHDIR_CWD, &ctx) == LY_SUCCESS, MM_ENOMEM);
     int rc = add_search_dirs(ctx, cfg);
     if (rc == 0)
         rc = load_modules(ctx, cfg->module_dir);
