@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "mamori/mm_core.h"
+#include "scp_aesni.h"
 #include "scp_internal.h"
 
 #define SCP_K(name) scp_avx2_##name
@@ -22,32 +23,9 @@ typedef struct scp_aes_ctx {
     __m128i rk[11];
 } scp_aes_ctx;
 
-/* One AES-128 key-schedule step (FIPS 197 §5.2) with AESKEYGENASSIST. */
-static __m128i scp_aes128_next(__m128i key, __m128i assist)
-{
-    assist = _mm_shuffle_epi32(assist, 0xFF);
-    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
-    return _mm_xor_si128(key, assist);
-}
-
-#define SCP_KEYSTEP(i, rcon)                                                                 \
-    ctx->rk[i] = scp_aes128_next(ctx->rk[i - 1], _mm_aeskeygenassist_si128(ctx->rk[i - 1], rcon))
-
 static int SCP_K(aes_init)(scp_aes_ctx *ctx, const uint8_t key[16])
 {
-    ctx->rk[0] = _mm_loadu_si128((const __m128i *)key);
-    SCP_KEYSTEP(1, 0x01);
-    SCP_KEYSTEP(2, 0x02);
-    SCP_KEYSTEP(3, 0x04);
-    SCP_KEYSTEP(4, 0x08);
-    SCP_KEYSTEP(5, 0x10);
-    SCP_KEYSTEP(6, 0x20);
-    SCP_KEYSTEP(7, 0x40);
-    SCP_KEYSTEP(8, 0x80);
-    SCP_KEYSTEP(9, 0x1B);
-    SCP_KEYSTEP(10, 0x36);
+    scp_aes128_expand(ctx->rk, key);
     return 0;
 }
 
