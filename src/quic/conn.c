@@ -383,6 +383,17 @@ static int conn_finish_setup(mm_quic_conn *c, const char *server_name)
     return 0;
 }
 
+/* Undo a half-built connection (set-up failed before anyone saw it). */
+static void conn_discard(mm_quic_conn *c)
+{
+    if (c->conn != NULL)
+        ngtcp2_conn_del(c->conn);
+    if (c->tls != NULL)
+        c->ep->tls->session_free(c->tls);
+    event_free(c->timer);
+    free(c);
+}
+
 int mm_quic_conn_new_server(mm_quic_endpoint *ep, const ngtcp2_pkt_hd *hd,
                             const ngtcp2_cid *odcid, const ngtcp2_cid *retry_scid,
                             const struct sockaddr *remote, socklen_t remotelen,
@@ -424,12 +435,7 @@ int mm_quic_conn_new_server(mm_quic_endpoint *ep, const ngtcp2_pkt_hd *hd,
     *out = c;
     return 0;
 fail:
-    if (c->conn != NULL)
-        ngtcp2_conn_del(c->conn);
-    if (c->tls != NULL)
-        ep->tls->session_free(c->tls);
-    event_free(c->timer);
-    free(c);
+    conn_discard(c);
     return rc;
 }
 
@@ -463,12 +469,7 @@ int mm_quic_conn_new_client(mm_quic_endpoint *ep, const struct sockaddr *remote,
     conn_settle(c); /* sends the first Initial */
     return 0;
 fail:
-    if (c->conn != NULL)
-        ngtcp2_conn_del(c->conn);
-    if (c->tls != NULL)
-        ep->tls->session_free(c->tls);
-    event_free(c->timer);
-    free(c);
+    conn_discard(c);
     return rc;
 }
 
