@@ -107,6 +107,15 @@ void mm_vlog(enum mm_log_level level, const char *event, const char *fmt, va_lis
 #define mm_log_info(ev, ...) mm_log(MM_LOG_INFO, ev, __VA_ARGS__)
 #define mm_log_debug(ev, ...) mm_log(MM_LOG_DEBUG, ev, __VA_ARGS__)
 
+/* ---------------------------------------------------------------- time */
+
+/* Monotonic clock in microseconds (for timeouts and measurements). */
+int64_t mm_monotonic_us(void);
+/* Monotonic clock in milliseconds. */
+static inline int64_t mm_monotonic_ms(void) { return mm_monotonic_us() / 1000; }
+/* Milliseconds left until a monotonic deadline (ms); -1 if deadline < 0 (none). */
+int mm_deadline_left_ms(int64_t deadline_ms);
+
 /* ---------------------------------------------------------------- files */
 
 /* mkdir -p: create path and missing parents with mode (existing ones are kept). */

@@ -349,13 +349,6 @@ int mm_cli_kem(int argc, char **argv)
 
 /* ------------------------------------------------------------------ bench */
 
-static double kem_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 static int kem_cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -371,11 +364,11 @@ static int kem_bench_level(enum mm_scloudplus_level lv, int iters)
     int rc = pk && sk && ct && us ? 0 : MM_ENOMEM;
     for (int op = 0; rc == 0 && op < 3; op++) {
         for (int i = 0; rc == 0 && i < iters; i++) {
-            double t0 = kem_now_us();
+            double t0 = (double)mm_monotonic_us();
             rc = op == 0   ? mm_scloudplus_keypair(lv, pk, sk)
                  : op == 1 ? mm_scloudplus_encaps(lv, 0, ct, ss, pk)
                            : mm_scloudplus_decaps(lv, 0, ss2, ct, sk);
-            us[i] = kem_now_us() - t0;
+            us[i] = (double)mm_monotonic_us() - t0;
         }
         qsort(us, (size_t)iters, sizeof *us, kem_cmp_dbl);
         if (rc == 0)

@@ -755,13 +755,6 @@ static void on_notification(const char *xml, size_t len, void *arg)
     fflush(stdout);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int do_subscribe(const nc_opts *o, mm_nc_client *c, const char *op)
 {
     sub_state s = {.o = o, .list = o->json ? json_array() : NULL};
@@ -785,10 +778,10 @@ static int do_subscribe(const nc_opts *o, mm_nc_client *c, const char *op)
     }
     mm_nc_reply_free(r);
     free(reply);
-    int64_t end = o->duration ? mono_ms() + o->duration * 1000 : -1;
+    int64_t end = o->duration ? mm_monotonic_ms() + o->duration * 1000 : -1;
     rc = 0;
     while (rc >= 0 && !s.complete && (!o->count || s.seen < o->count)) {
-        int wait = end < 0 ? 1000 : (int)(end - mono_ms());
+        int wait = end < 0 ? 1000 : (int)(end - mm_monotonic_ms());
         if (end >= 0 && wait <= 0)
             break;
         rc = mm_nc_client_poll(c, wait > 1000 ? 1000 : wait);

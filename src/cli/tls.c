@@ -130,14 +130,6 @@ static int tcp_connect(const char *host, const char *port, int timeout)
     return fd;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void name_text(const X509_NAME *name, char *out, size_t len)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -237,7 +229,7 @@ static int probe(const struct opts *o)
         rc = mm_cli_fail("tls", "cannot set up the connection to %s", o->target);
         goto done;
     }
-    t0 = now_ms();
+    t0 = (double)mm_monotonic_us() / 1e3;
     if (SSL_connect(ssl) != 1) {
         char err[256] = "";
         long v = SSL_get_verify_result(ssl);
@@ -249,7 +241,7 @@ static int probe(const struct opts *o)
                          v != X509_V_OK ? X509_verify_cert_error_string(v) : "");
         goto done;
     }
-    p.handshake_ms = now_ms() - t0;
+    p.handshake_ms = (double)mm_monotonic_us() / 1e3 - t0;
     p.protocol = SSL_get_version(ssl);
     p.group = mm_tls_negotiated_group_name(ssl);
     p.group_id = mm_tls_negotiated_group_id(ssl);

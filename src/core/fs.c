@@ -1,8 +1,10 @@
-/* File-system helpers. SPDX-License-Identifier: Apache-2.0 */
+/* File-system and clock helpers. SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mamori/mm_core.h"
 
@@ -22,4 +24,19 @@ int mm_mkdir_p(const char *path, unsigned int mode)
     if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
         return MM_ESYS;
     return 0;
+}
+
+int64_t mm_monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int mm_deadline_left_ms(int64_t deadline_ms)
+{
+    if (deadline_ms < 0)
+        return -1;
+    int64_t left = deadline_ms - mm_monotonic_ms();
+    return left <= 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
 }

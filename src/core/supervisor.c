@@ -202,7 +202,7 @@ void mm_suite_config_clear(mm_suite_config *c)
 struct child {
     const mm_daemon_spec *spec;
     pid_t pid;
-    struct timespec started;
+    int64_t started_us;
     uint32_t backoff_ms;
     unsigned restarts;
     struct event *restart_timer;
@@ -218,13 +218,6 @@ struct supervisor {
     size_t n;
     struct child kids[MM_SUPERVISOR_MAX_DAEMONS];
 };
-
-static double seconds_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
 
 #ifndef MM_BUILD_DAEMON_DIRS
 #define MM_BUILD_DAEMON_DIRS ""
@@ -287,7 +280,7 @@ static int spawn(struct child *k)
     }
     setpgid(pid, pid); /* also here, so a kill(-pid) right after fork finds the group */
     k->pid = pid;
-    clock_gettime(CLOCK_MONOTONIC, &k->started);
+    k->started_us = mm_monotonic_us();
     mm_log_info("daemon-start", "name=%s pid=%ld program=%s restarts=%u", k->spec->name,
                 (long)pid, exe, k->restarts);
     return 0;
@@ -322,7 +315,7 @@ static void child_exited(struct supervisor *sv, struct child *k, int status)
 {
     char how[32];
     describe_status(status, how, sizeof(how));
-    double ran = seconds_since(&k->started);
+    double ran = (double)(mm_monotonic_us() - k->started_us) / 1e6;
     k->pid = 0;
     if (sv->stopping) {
         mm_log_info("daemon-stopped", "name=%s %s", k->spec->name, how);

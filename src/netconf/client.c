@@ -80,25 +80,9 @@ const char *mm_nc_client_error(const mm_nc_client *c)
 
 /* ---------------------------------------------------------------- time */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Remaining time to deadline (-1: no deadline). */
-static int remaining_ms(int64_t deadline)
-{
-    if (deadline < 0)
-        return -1;
-    int64_t left = deadline - now_ms();
-    return left <= 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
-}
-
 static int64_t deadline_of(int timeout_ms)
 {
-    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return timeout_ms < 0 ? -1 : mm_monotonic_ms() + timeout_ms;
 }
 
 /* ---------------------------------------------------------------- opaque XML */
@@ -191,7 +175,7 @@ static int read_message(mm_nc_client *c, int64_t deadline, const char **msg, siz
         if (room == 0)
             return client_fatal(c, MM_ELIMIT, "message exceeds the maximum size");
         long n = c->io.recv(c->io.io, buf, room < sizeof(buf) ? room : sizeof(buf),
-                            remaining_ms(deadline));
+                            mm_deadline_left_ms(deadline));
         if (n == MM_ETIMEOUT)
             return client_err(c, MM_ETIMEOUT, "timed out waiting for the server");
         if (n == 0)
@@ -542,7 +526,7 @@ int mm_nc_client_poll(mm_nc_client *c, int timeout_ms)
         if (c->fatal)
             return c->fatal;
         /* After one notification, only drain what is already buffered. */
-        int rc = pump(c, delivered ? now_ms() : deadline);
+        int rc = pump(c, delivered ? mm_monotonic_ms() : deadline);
         if (rc == MM_ETIMEOUT)
             return delivered ? 1 : 0;
         if (rc < 0)
@@ -602,7 +586,7 @@ static long fd_recv(void *io, uint8_t *buf, size_t cap, int timeout_ms)
     struct pollfd p = {.fd = s->rfd, .events = POLLIN};
     int64_t deadline = deadline_of(timeout_ms);
     for (;;) {
-        int r = poll(&p, 1, remaining_ms(deadline));
+        int r = poll(&p, 1, mm_deadline_left_ms(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)

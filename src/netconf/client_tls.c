@@ -53,21 +53,6 @@ __attribute__((format(printf, 3, 4))) static int why_set(char *why, size_t len, 
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int left_ms(int64_t deadline)
-{
-    if (deadline < 0)
-        return -1;
-    int64_t left = deadline - now_ms();
-    return left <= 0 ? 0 : (left > INT32_MAX ? INT32_MAX : (int)left);
-}
-
 static int set_nonblocking(int fd, bool on)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -82,7 +67,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 {
     struct pollfd p = {.fd = fd, .events = events};
     for (;;) {
-        int r = poll(&p, 1, left_ms(deadline));
+        int r = poll(&p, 1, mm_deadline_left_ms(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         return r < 0 ? MM_ESYS : r;
@@ -136,7 +121,7 @@ int mm_nc_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fd, 
         why_set(why, why_len, "cannot resolve %s: %s", host, gai_strerror(gai));
         return MM_ENOENT;
     }
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
+    int64_t deadline = mm_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
     int last = ECONNREFUSED;
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         int rc = connect_one(ai, deadline, fd);
@@ -244,7 +229,8 @@ int mm_nc_tcp_direct_connect(const char *host, uint16_t port, const char *user, 
      * drops the rest: wait until it answers (its <hello>) before our hello
      * goes out. The data stays queued for the client.
      */
-    int r = wait_fd(*fd, POLLIN, now_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS));
+    int64_t deadline = mm_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
+    int r = wait_fd(*fd, POLLIN, deadline);
     if (r <= 0) {
         why_set(why, why_len, "no answer to the ncx-connect preamble");
         close(*fd);
@@ -338,7 +324,7 @@ int mm_nc_tls_connect(const mm_nc_tls_client_config *cfg, mm_nc_tls_stream **out
         return MM_EINVAL;
     }
     int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    int64_t deadline = now_ms() + timeout;
+    int64_t deadline = mm_monotonic_ms() + timeout;
     mm_nc_tls_stream *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
     uint16_t port = cfg->port ? cfg->port : MM_NC_TLS_PORT;
@@ -385,7 +371,7 @@ static int tls_send(void *io, const uint8_t *data, size_t len)
 static long tls_recv(void *io, uint8_t *buf, size_t cap, int timeout_ms)
 {
     mm_nc_tls_stream *s = io;
-    int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : mm_monotonic_ms() + timeout_ms;
     for (;;) {
         size_t n = 0;
         ERR_clear_error();
