@@ -14,18 +14,17 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_scloudplus.h"
+#include "scloudplus_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
+    enum mm_scloudplus_level lv;
+    enum mm_scloudplus_variant var;
+    const mm_scloudplus_info *i = scp_fuzz_pick(&data, &size, &lv, &var);
+    if (i == NULL)
         return 0;
-    enum mm_scloudplus_level lv = (enum mm_scloudplus_level)(data[0] % 3);
-    enum mm_scloudplus_variant var = (enum mm_scloudplus_variant)((data[0] >> 2) & 1);
-    const mm_scloudplus_info *i = mm_scloudplus_info_get(lv);
-    data++;
-    size--;
     uint8_t *sk = calloc(1, i->sk_bytes), *ct = calloc(1, i->ct_bytes), ss[32];
     if (!sk || !ct)
         abort();

@@ -56,6 +56,12 @@ void nct_drop(nct_conn *c);
 /* Count occurrences of needle in hay. */
 int nct_count(const char *hay, const char *needle);
 
+/* In nc_test_cmocka.c (cmocka tests only): nct_rpc(c, op), failing the test
+ * unless the reply contains want; the caller frees the reply. */
+char *nct_expect(nct_conn *c, const char *op, const char *want);
+/* nct_expect(c, op, "<ok/>"), the reply freed. */
+void nct_ok(nct_conn *c, const char *op);
+
 #define NCT_NS "xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\""
 #define NCT_TNS "xmlns=\"urn:mamori:test:nc\""
 

@@ -45,16 +45,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *expect(nct_conn *c, const char *op, const char *want)
-{
-    char *r = nct_rpc(c, op);
-    if (!r || !strstr(r, want))
-        fail_msg("op %s\nwanted %s\ngot %s", op, want, r ? r : "(none)");
-    return r;
-}
-
-static void ok(nct_conn *c, const char *op) { free(expect(c, op, "<ok/>")); }
-
 #define CAND(x) "<edit-config><target><candidate/></target><config><top " NCT_TNS "><name>" x \
                 "</name></top></config></edit-config>"
 #define GET_RUN "<get-config><source><running/></source></get-config>"
@@ -77,36 +67,36 @@ static void run_loop(nct_server *t, int ms)
 static void test_commit_discard(void **state)
 {
     fx *f = *state;
-    ok(&f->a, CAND("c1"));
+    nct_ok(&f->a, CAND("c1"));
     assert_false(running_has(&f->a, "c1"));
-    ok(&f->a, "<commit/>");
+    nct_ok(&f->a, "<commit/>");
     assert_true(running_has(&f->a, "c1"));
     assert_true(f->changed > 0);
-    ok(&f->a, CAND("c2"));
-    ok(&f->a, "<discard-changes/>");
-    ok(&f->a, "<commit/>");
+    nct_ok(&f->a, CAND("c2"));
+    nct_ok(&f->a, "<discard-changes/>");
+    nct_ok(&f->a, "<commit/>");
     assert_true(running_has(&f->a, "c1"));
 }
 
 static void test_confirmed_timeout(void **state)
 {
     fx *f = *state;
-    ok(&f->a, CAND("base"));
-    ok(&f->a, "<commit/>");
-    ok(&f->a, CAND("trial"));
-    ok(&f->a, "<commit><confirmed/><confirm-timeout>1</confirm-timeout></commit>");
+    nct_ok(&f->a, CAND("base"));
+    nct_ok(&f->a, "<commit/>");
+    nct_ok(&f->a, CAND("trial"));
+    nct_ok(&f->a, "<commit><confirmed/><confirm-timeout>1</confirm-timeout></commit>");
     assert_true(running_has(&f->a, "trial"));
     run_loop(&f->t, 1500);
     assert_true(running_has(&f->a, "base"));
     /* confirming in time keeps it; follow-up resets the timer */
-    ok(&f->a, CAND("kept"));
-    ok(&f->a, "<commit><confirmed/><confirm-timeout>1</confirm-timeout></commit>");
-    ok(&f->a, "<commit><confirmed/><confirm-timeout>3</confirm-timeout></commit>");
+    nct_ok(&f->a, CAND("kept"));
+    nct_ok(&f->a, "<commit><confirmed/><confirm-timeout>1</confirm-timeout></commit>");
+    nct_ok(&f->a, "<commit><confirmed/><confirm-timeout>3</confirm-timeout></commit>");
     run_loop(&f->t, 1200);
     assert_true(running_has(&f->a, "kept"));
     /* another session cannot confirm a non-persistent one */
-    free(expect(&f->b, "<commit/>", "<rpc-error>"));
-    ok(&f->a, "<commit/>");
+    free(nct_expect(&f->b, "<commit/>", "<rpc-error>"));
+    nct_ok(&f->a, "<commit/>");
     run_loop(&f->t, 100);
     assert_true(running_has(&f->a, "kept"));
 }
@@ -114,23 +104,23 @@ static void test_confirmed_timeout(void **state)
 static void test_confirmed_persist_and_cancel(void **state)
 {
     fx *f = *state;
-    ok(&f->a, CAND("p0"));
-    ok(&f->a, "<commit/>");
-    ok(&f->a, CAND("p1"));
-    ok(&f->a, "<commit><confirmed/><persist>tok</persist></commit>");
+    nct_ok(&f->a, CAND("p0"));
+    nct_ok(&f->a, "<commit/>");
+    nct_ok(&f->a, CAND("p1"));
+    nct_ok(&f->a, "<commit><confirmed/><persist>tok</persist></commit>");
     /* survives its session */
     nct_drop(&f->a);
     assert_true(running_has(&f->b, "p1"));
-    free(expect(&f->b, "<commit><persist-id>bad</persist-id></commit>",
-                "<error-tag>invalid-value</error-tag>"));
-    free(expect(&f->b, "<cancel-commit><persist-id>bad</persist-id></cancel-commit>",
-                "<error-tag>invalid-value</error-tag>"));
-    ok(&f->b, "<cancel-commit><persist-id>tok</persist-id></cancel-commit>");
+    free(nct_expect(&f->b, "<commit><persist-id>bad</persist-id></commit>",
+                    "<error-tag>invalid-value</error-tag>"));
+    free(nct_expect(&f->b, "<cancel-commit><persist-id>bad</persist-id></cancel-commit>",
+                    "<error-tag>invalid-value</error-tag>"));
+    nct_ok(&f->b, "<cancel-commit><persist-id>tok</persist-id></cancel-commit>");
     assert_true(running_has(&f->b, "p0"));
-    free(expect(&f->b, "<cancel-commit/>", "<error-tag>operation-failed</error-tag>"));
-    ok(&f->b, CAND("p2"));
-    ok(&f->b, "<commit><confirmed/><persist>t2</persist></commit>");
-    ok(&f->b, "<commit><persist-id>t2</persist-id></commit>");
+    free(nct_expect(&f->b, "<cancel-commit/>", "<error-tag>operation-failed</error-tag>"));
+    nct_ok(&f->b, CAND("p2"));
+    nct_ok(&f->b, "<commit><confirmed/><persist>t2</persist></commit>");
+    nct_ok(&f->b, "<commit><persist-id>t2</persist-id></commit>");
     assert_true(nct_open(&f->t, &f->a, "admin", true) == 0);
     assert_true(running_has(&f->a, "p2"));
 }
@@ -139,26 +129,26 @@ static void test_rollback_on_session_end(void **state)
 {
     fx *f = *state;
     char x[128];
-    ok(&f->a, CAND("r0"));
-    ok(&f->a, "<commit/>");
+    nct_ok(&f->a, CAND("r0"));
+    nct_ok(&f->a, "<commit/>");
     /* lost transport */
-    ok(&f->a, CAND("r1"));
-    ok(&f->a, "<commit><confirmed/></commit>");
+    nct_ok(&f->a, CAND("r1"));
+    nct_ok(&f->a, "<commit><confirmed/></commit>");
     nct_drop(&f->a);
     assert_true(running_has(&f->b, "r0"));
     /* killed session */
     assert_int_equal(nct_open(&f->t, &f->a, "admin", true), 0);
-    ok(&f->a, CAND("r2"));
-    ok(&f->a, "<commit><confirmed/></commit>");
+    nct_ok(&f->a, CAND("r2"));
+    nct_ok(&f->a, "<commit><confirmed/></commit>");
     snprintf(x, sizeof(x), "<kill-session><session-id>%u</session-id></kill-session>",
              mm_nc_session_id(f->a.s));
-    ok(&f->b, x);
+    nct_ok(&f->b, x);
     assert_true(running_has(&f->b, "r0"));
     nct_drop(&f->a);
     /* server-side terminate */
     assert_int_equal(nct_open(&f->t, &f->a, "admin", true), 0);
-    ok(&f->a, CAND("r3"));
-    ok(&f->a, "<commit><confirmed/></commit>");
+    nct_ok(&f->a, CAND("r3"));
+    nct_ok(&f->a, "<commit><confirmed/></commit>");
     mm_nc_session_terminate(f->a.s, "test");
     assert_true(running_has(&f->b, "r0"));
     nct_drop(&f->a);
@@ -170,10 +160,10 @@ static void test_rollback_on_session_end(void **state)
 static void test_notifications(void **state)
 {
     fx *f = *state;
-    ok(&f->a, SUB "</create-subscription>");
-    free(expect(&f->a, SUB "</create-subscription>", "<error-tag>in-use</error-tag>"));
-    ok(&f->b, "<edit-config><target><running/></target><config><top " NCT_TNS "><name>n</name>"
-              "</top></config></edit-config>");
+    nct_ok(&f->a, SUB "</create-subscription>");
+    free(nct_expect(&f->a, SUB "</create-subscription>", "<error-tag>in-use</error-tag>"));
+    nct_ok(&f->b, "<edit-config><target><running/></target><config><top " NCT_TNS "><name>n</name>"
+                  "</top></config></edit-config>");
     char *n = nct_recv(&f->a);
     assert_non_null(n);
     assert_non_null(strstr(n, "<netconf-config-change"));
@@ -191,19 +181,23 @@ static void test_notifications(void **state)
     assert_non_null(strstr(n, "<netconf-session-start"));
     free(n);
     /* errors */
-    free(expect(&f->b, SUB "<stopTime>2020-01-01T00:00:00Z</stopTime></create-subscription>",
-                "<error-tag>missing-element</error-tag>"));
-    free(expect(&f->b, SUB "<startTime>2999-01-01T00:00:00Z</startTime></create-subscription>",
-                "<error-tag>bad-element</error-tag>"));
-    free(expect(&f->b, SUB "<startTime>2020-01-02T00:00:00Z</startTime><stopTime>"
-                "2020-01-01T00:00:00Z</stopTime></create-subscription>",
-                "<error-tag>bad-element</error-tag>"));
-    free(expect(&f->b, SUB "<stream>nope</stream></create-subscription>", "<rpc-error>"));
+    free(nct_expect(&f->b, SUB "<stopTime>2020-01-01T00:00:00Z</stopTime></create-subscription>",
+                    "<error-tag>missing-element</error-tag>"));
+    free(nct_expect(&f->b, SUB "<startTime>2999-01-01T00:00:00Z</startTime></create-subscription>",
+                    "<error-tag>bad-element</error-tag>"));
+    free(nct_expect(&f->b,
+                    SUB "<startTime>2020-01-02T00:00:00Z</startTime><stopTime>"
+                        "2020-01-01T00:00:00Z</stopTime></create-subscription>",
+                    "<error-tag>bad-element</error-tag>"));
+    free(nct_expect(&f->b, SUB "<stream>nope</stream></create-subscription>", "<rpc-error>"));
     /* replay with a filter, then replayComplete and notificationComplete */
-    char *r = expect(&f->b, SUB "<filter type=\"subtree\"><netconf-config-change xmlns=\"urn:"
-                     "ietf:params:xml:ns:yang:ietf-netconf-notifications\"/></filter><startTime>"
-                     "2000-01-01T00:00:00Z</startTime><stopTime>2999-01-01T00:00:00Z</stopTime>"
-                     "</create-subscription>", "<ok/>");
+    char *r =
+        nct_expect(&f->b,
+                   SUB "<filter type=\"subtree\"><netconf-config-change xmlns=\"urn:"
+                       "ietf:params:xml:ns:yang:ietf-netconf-notifications\"/></filter><startTime>"
+                       "2000-01-01T00:00:00Z</startTime><stopTime>2999-01-01T00:00:00Z</stopTime>"
+                       "</create-subscription>",
+                   "<ok/>");
     free(r);
     n = nct_recv(&f->b);
     assert_non_null(strstr(n, "<netconf-config-change"));
@@ -213,8 +207,10 @@ static void test_notifications(void **state)
     free(n);
     assert_null(nct_recv(&f->b));
     /* streams */
-    r = expect(&f->b, "<get><filter type=\"subtree\"><netconf xmlns=\"urn:ietf:params:xml:ns:"
-               "netmod:notification\"/></filter></get>", "<name>NETCONF</name>");
+    r = nct_expect(&f->b,
+                   "<get><filter type=\"subtree\"><netconf xmlns=\"urn:ietf:params:xml:ns:"
+                   "netmod:notification\"/></filter></get>",
+                   "<name>NETCONF</name>");
     assert_non_null(strstr(r, "<replaySupport>true</replaySupport>"));
     free(r);
 }
@@ -223,16 +219,16 @@ static void test_replay_stop_and_channel(void **state)
 {
     fx *f = *state;
     nct_conn q;
-    ok(&f->a, CAND("x"));
-    ok(&f->a, "<commit><confirmed/><confirm-timeout>30</confirm-timeout></commit>");
-    ok(&f->a, "<commit/>");
+    nct_ok(&f->a, CAND("x"));
+    nct_ok(&f->a, "<commit><confirmed/><confirm-timeout>30</confirm-timeout></commit>");
+    nct_ok(&f->a, "<commit/>");
     assert_int_equal(nct_open_ex(&f->t, &q, "admin", true, true), 0);
     assert_int_equal(nct_hello(&q, "<hello " NCT_NS "><capabilities><capability>urn:ietf:params:"
                                    "netconf:base:1.1</capability></capabilities></hello>"), 0);
-    ok(&q, SUB "<filter type=\"xpath\" xmlns:nn=\"urn:ietf:params:xml:ns:yang:ietf-netconf-"
-           "notifications\" select=\"/nn:netconf-confirmed-commit\"/><startTime>"
-           "2000-01-01T00:00:00Z</startTime><stopTime>2001-01-01T00:00:00Z</stopTime>"
-           "</create-subscription>");
+    nct_ok(&q, SUB "<filter type=\"xpath\" xmlns:nn=\"urn:ietf:params:xml:ns:yang:ietf-netconf-"
+                   "notifications\" select=\"/nn:netconf-confirmed-commit\"/><startTime>"
+                   "2000-01-01T00:00:00Z</startTime><stopTime>2001-01-01T00:00:00Z</stopTime>"
+                   "</create-subscription>");
     /* stopTime in the past: nothing matches, then both markers, channel closed */
     assert_int_equal(q.chan_opened, 1);
     assert_int_equal(q.chan_closed, 1);
@@ -250,9 +246,9 @@ static void test_replay_stop_and_channel(void **state)
     mm_nc_framer_free(&rx);
     /* a new subscription on the channel sees the confirmed-commit events */
     mm_buf_reset(&q.chan_out);
-    ok(&q, SUB "<filter type=\"xpath\" xmlns:nn=\"urn:ietf:params:xml:ns:yang:ietf-netconf-"
-           "notifications\" select=\"/nn:netconf-confirmed-commit\"/><startTime>"
-           "2000-01-01T00:00:00Z</startTime></create-subscription>");
+    nct_ok(&q, SUB "<filter type=\"xpath\" xmlns:nn=\"urn:ietf:params:xml:ns:yang:ietf-netconf-"
+                   "notifications\" select=\"/nn:netconf-confirmed-commit\"/><startTime>"
+                   "2000-01-01T00:00:00Z</startTime></create-subscription>");
     const char *out = mm_buf_cstr(&q.chan_out);
     assert_non_null(strstr(out, "<confirm-event>start</confirm-event>"));
     assert_non_null(strstr(out, "<confirm-event>complete</confirm-event>"));
@@ -264,41 +260,57 @@ static void test_replay_stop_and_channel(void **state)
 static void test_monitoring_nmda(void **state)
 {
     fx *f = *state;
-    char *r = expect(&f->a, "<get><filter type=\"subtree\"><netconf-state xmlns=\"urn:ietf:params"
-                     ":xml:ns:yang:ietf-netconf-monitoring\"/></filter></get>", "<username>admin");
+    char *r = nct_expect(&f->a,
+                         "<get><filter type=\"subtree\"><netconf-state xmlns=\"urn:ietf:params"
+                         ":xml:ns:yang:ietf-netconf-monitoring\"/></filter></get>",
+                         "<username>admin");
     assert_non_null(strstr(r, "<capability>urn:ietf:params:netconf:base:1.1</capability>"));
     assert_non_null(strstr(r, "<identifier>nc-test</identifier>"));
     assert_non_null(strstr(r, "<in-sessions>"));
     assert_non_null(strstr(r, "<name>candidate</name>"));
     free(r);
-    r = expect(&f->a, "<get-schema xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring\">"
-               "<identifier>nc-test</identifier></get-schema>", "module nc-test {");
+    r = nct_expect(&f->a,
+                   "<get-schema xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring\">"
+                   "<identifier>nc-test</identifier></get-schema>",
+                   "module nc-test {");
     free(r);
-    free(expect(&f->a, "<get-schema xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring\">"
-                "<identifier>nope</identifier></get-schema>", "<error-tag>invalid-value</error-tag>"));
+    free(nct_expect(&f->a,
+                    "<get-schema xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring\">"
+                    "<identifier>nope</identifier></get-schema>",
+                    "<error-tag>invalid-value</error-tag>"));
 #define NMDA "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-nmda\" " \
              "xmlns:ds=\"urn:ietf:params:xml:ns:yang:ietf-datastores\""
-    ok(&f->a, "<edit-data " NMDA "><datastore>ds:candidate</datastore><config><top " NCT_TNS
-              "><name>nm</name><item><id>1</id><value>3</value></item></top></config></edit-data>");
-    r = expect(&f->a, "<get-data " NMDA "><datastore>ds:candidate</datastore></get-data>",
-               "<name>nm</name>");
+    nct_ok(&f->a,
+           "<edit-data " NMDA "><datastore>ds:candidate</datastore><config><top " NCT_TNS
+           "><name>nm</name><item><id>1</id><value>3</value></item></top></config></edit-data>");
+    r = nct_expect(&f->a, "<get-data " NMDA "><datastore>ds:candidate</datastore></get-data>",
+                   "<name>nm</name>");
     free(r);
-    r = expect(&f->a, "<get-data " NMDA "><datastore>ds:candidate</datastore><max-depth>2"
-               "</max-depth></get-data>", "<name>nm</name>");
+    r = nct_expect(&f->a,
+                   "<get-data " NMDA "><datastore>ds:candidate</datastore><max-depth>2"
+                   "</max-depth></get-data>",
+                   "<name>nm</name>");
     assert_null(strstr(r, "<value>"));
     free(r);
-    r = expect(&f->a, "<get-data " NMDA "><datastore>ds:operational</datastore><config-filter>"
-               "false</config-filter><subtree-filter><netconf-state xmlns=\"urn:ietf:params:xml:"
-               "ns:yang:ietf-netconf-monitoring\"><statistics/></netconf-state></subtree-filter>"
-               "</get-data>", "<in-rpcs>");
+    r = nct_expect(
+        &f->a,
+        "<get-data " NMDA "><datastore>ds:operational</datastore><config-filter>"
+        "false</config-filter><subtree-filter><netconf-state xmlns=\"urn:ietf:params:xml:"
+        "ns:yang:ietf-netconf-monitoring\"><statistics/></netconf-state></subtree-filter>"
+        "</get-data>",
+        "<in-rpcs>");
     free(r);
-    r = expect(&f->a, "<get-data " NMDA "><datastore>ds:candidate</datastore><with-defaults>"
-               "report-all</with-defaults></get-data>", "<mtu>1500</mtu>");
+    r = nct_expect(&f->a,
+                   "<get-data " NMDA "><datastore>ds:candidate</datastore><with-defaults>"
+                   "report-all</with-defaults></get-data>",
+                   "<mtu>1500</mtu>");
     free(r);
-    free(expect(&f->a, "<get-data " NMDA "><datastore>ds:intended</datastore></get-data>",
-                "<error-tag>invalid-value</error-tag>"));
-    free(expect(&f->a, "<edit-data " NMDA "><datastore>ds:operational</datastore><config/>"
-                "</edit-data>", "<error-tag>invalid-value</error-tag>"));
+    free(nct_expect(&f->a, "<get-data " NMDA "><datastore>ds:intended</datastore></get-data>",
+                    "<error-tag>invalid-value</error-tag>"));
+    free(nct_expect(&f->a,
+                    "<edit-data " NMDA "><datastore>ds:operational</datastore><config/>"
+                    "</edit-data>",
+                    "<error-tag>invalid-value</error-tag>"));
 }
 
 int main(void)

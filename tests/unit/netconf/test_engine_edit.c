@@ -37,23 +37,12 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Run op, expect substring want in the reply (and no rpc-error unless want is one). */
-static char *expect(nct_conn *c, const char *op, const char *want)
-{
-    char *r = nct_rpc(c, op);
-    if (!r || !strstr(r, want))
-        fail_msg("op %s\nwanted %s\ngot %s", op, want, r ? r : "(none)");
-    return r;
-}
-
-static void ok(nct_conn *c, const char *op) { free(expect(c, op, "<ok/>")); }
-
 static void edit(nct_conn *c, const char *params, const char *config, const char *want)
 {
     char op[4096];
     snprintf(op, sizeof(op), "<edit-config><target><running/></target>%s<config>%s</config>"
              "</edit-config>", params, config);
-    free(expect(c, op, want));
+    free(nct_expect(c, op, want));
 }
 
 static char *running(nct_conn *c)
@@ -157,26 +146,31 @@ static void test_copy_delete_validate(void **state)
     fx *f = *state;
     nct_conn *c = &f->c;
     edit(c, "", "<top " NCT_TNS "><name>cp</name></top>", "<ok/>");
-    ok(c, "<copy-config><target><startup/></target><source><running/></source></copy-config>");
+    nct_ok(c, "<copy-config><target><startup/></target><source><running/></source></copy-config>");
     char *r = nct_rpc(c, "<get-config><source><startup/></source></get-config>");
     assert_non_null(strstr(r, "<name>cp</name>"));
     free(r);
-    free(expect(c, "<copy-config><target><running/></target><source><running/></source>"
-                   "</copy-config>", "<error-tag>invalid-value</error-tag>"));
-    ok(c, "<copy-config><target><candidate/></target><source><config><top " NCT_TNS
-          "><name>inline</name></top></config></source></copy-config>");
+    free(nct_expect(c,
+                    "<copy-config><target><running/></target><source><running/></source>"
+                    "</copy-config>",
+                    "<error-tag>invalid-value</error-tag>"));
+    nct_ok(c, "<copy-config><target><candidate/></target><source><config><top " NCT_TNS
+              "><name>inline</name></top></config></source></copy-config>");
     r = nct_rpc(c, "<get-config><source><candidate/></source></get-config>");
     assert_non_null(strstr(r, "<name>inline</name>"));
     free(r);
-    ok(c, "<delete-config><target><startup/></target></delete-config>");
+    nct_ok(c, "<delete-config><target><startup/></target></delete-config>");
     r = nct_rpc(c, "<get-config><source><startup/></source></get-config>");
     assert_null(strstr(r, "<name>"));
     free(r);
-    free(expect(c, "<delete-config><target><running/></target></delete-config>", "<rpc-error>"));
-    ok(c, "<validate><source><running/></source></validate>");
-    free(expect(c, "<validate><source><config><strict " NCT_TNS "><k>1</k></strict></config>"
-                   "</source></validate>", "<rpc-error>"));
-    ok(c, "<discard-changes/>");
+    free(
+        nct_expect(c, "<delete-config><target><running/></target></delete-config>", "<rpc-error>"));
+    nct_ok(c, "<validate><source><running/></source></validate>");
+    free(nct_expect(c,
+                    "<validate><source><config><strict " NCT_TNS "><k>1</k></strict></config>"
+                    "</source></validate>",
+                    "<rpc-error>"));
+    nct_ok(c, "<discard-changes/>");
 }
 
 static void test_locks(void **state)
@@ -184,24 +178,27 @@ static void test_locks(void **state)
     fx *f = *state;
     nct_conn *a = &f->c, b;
     assert_int_equal(nct_open(&f->t, &b, "admin", true), 0);
-    ok(a, "<lock><target><running/></target></lock>");
-    free(expect(&b, "<lock><target><running/></target></lock>", "<error-tag>lock-denied</error-tag>"));
+    nct_ok(a, "<lock><target><running/></target></lock>");
+    free(nct_expect(&b, "<lock><target><running/></target></lock>",
+                    "<error-tag>lock-denied</error-tag>"));
     edit(&b, "", "<top " NCT_TNS "><name>blocked</name></top>", "<error-tag>in-use</error-tag>");
-    free(expect(&b, "<unlock><target><running/></target></unlock>",
-                "<error-tag>operation-failed</error-tag>"));
+    free(nct_expect(&b, "<unlock><target><running/></target></unlock>",
+                    "<error-tag>operation-failed</error-tag>"));
     edit(a, "", "<top " NCT_TNS "><name>holder</name></top>", "<ok/>");
-    ok(a, "<unlock><target><running/></target></unlock>");
-    free(expect(a, "<unlock><target><running/></target></unlock>",
-                "<error-tag>operation-failed</error-tag>"));
+    nct_ok(a, "<unlock><target><running/></target></unlock>");
+    free(nct_expect(a, "<unlock><target><running/></target></unlock>",
+                    "<error-tag>operation-failed</error-tag>"));
     /* candidate modified and not committed: lock-denied */
-    ok(&b, "<edit-config><target><candidate/></target><config><top " NCT_TNS "><name>cand</name>"
+    nct_ok(&b,
+           "<edit-config><target><candidate/></target><config><top " NCT_TNS "><name>cand</name>"
            "</top></config></edit-config>");
-    free(expect(a, "<lock><target><candidate/></target></lock>", "<error-tag>lock-denied</error-tag>"));
-    ok(&b, "<discard-changes/>");
-    ok(a, "<lock><target><candidate/></target></lock>");
+    free(nct_expect(a, "<lock><target><candidate/></target></lock>",
+                    "<error-tag>lock-denied</error-tag>"));
+    nct_ok(&b, "<discard-changes/>");
+    nct_ok(a, "<lock><target><candidate/></target></lock>");
     /* lost transport releases the lock */
     nct_drop(a);
-    ok(&b, "<lock><target><candidate/></target></lock>");
+    nct_ok(&b, "<lock><target><candidate/></target></lock>");
     assert_int_equal(nct_open(&f->t, a, "admin", true), 0);
     nct_drop(&b);
 }
@@ -216,49 +213,55 @@ static void test_subtree_filters(void **state)
 #define GC(filter) "<get-config><source><running/></source><filter type=\"subtree\">" filter \
                    "</filter></get-config>"
     /* selection node */
-    char *r = expect(c, GC("<top " NCT_TNS "><name/></top>"), "<name>f</name>");
+    char *r = nct_expect(c, GC("<top " NCT_TNS "><name/></top>"), "<name>f</name>");
     assert_null(strstr(r, "<item>"));
     free(r);
     /* content match selects the whole entry when only content-match siblings */
-    r = expect(c, GC("<top " NCT_TNS "><item><id>2</id></item></top>"), "<note>two</note>");
+    r = nct_expect(c, GC("<top " NCT_TNS "><item><id>2</id></item></top>"), "<note>two</note>");
     assert_null(strstr(r, "<note>one</note>"));
     free(r);
     /* content match + selection */
-    r = expect(c, GC("<top " NCT_TNS "><item><id>1</id><note/></item></top>"), "<note>one</note>");
+    r = nct_expect(c, GC("<top " NCT_TNS "><item><id>1</id><note/></item></top>"),
+                   "<note>one</note>");
     assert_null(strstr(r, "<value>"));
     assert_null(strstr(r, "two"));
     free(r);
     /* no match */
-    r = expect(c, GC("<top " NCT_TNS "><item><id>3</id></item></top>"), "<data");
+    r = nct_expect(c, GC("<top " NCT_TNS "><item><id>3</id></item></top>"), "<data");
     assert_null(strstr(r, "<item>"));
     free(r);
     /* wrong namespace selects nothing */
-    r = expect(c, GC("<top xmlns=\"urn:other\"/>"), "<data");
+    r = nct_expect(c, GC("<top xmlns=\"urn:other\"/>"), "<data");
     assert_null(strstr(r, "<top"));
     free(r);
     /* empty filter selects nothing; no filter everything */
-    r = expect(c, GC(""), "<data");
+    r = nct_expect(c, GC(""), "<data");
     assert_null(strstr(r, "<top"));
     free(r);
     /* union of two subtrees for the same list */
-    r = expect(c, GC("<top " NCT_TNS "><item><id>1</id><value/></item></top>"
-                     "<top " NCT_TNS "><item><id>2</id><note/></item></top>"), "<note>two</note>");
+    r = nct_expect(c,
+                   GC("<top " NCT_TNS "><item><id>1</id><value/></item></top>"
+                      "<top " NCT_TNS "><item><id>2</id><note/></item></top>"),
+                   "<note>two</note>");
     assert_non_null(strstr(r, "<value>1</value>"));
     assert_int_equal(nct_count(r, "<top"), 1);
     free(r);
     /* leaf-list content match */
-    r = expect(c, GC("<top " NCT_TNS "><tag>b</tag><name/></top>"), "<tag>b</tag>");
+    r = nct_expect(c, GC("<top " NCT_TNS "><tag>b</tag><name/></top>"), "<tag>b</tag>");
     assert_null(strstr(r, "<tag>a</tag>"));
     free(r);
     /* xpath */
-    r = expect(c, "<get-config><source><running/></source><filter type=\"xpath\" "
-                  "xmlns:t=\"urn:mamori:test:nc\" select=\"/t:top/t:item[t:id='2']/t:note\"/>"
-                  "</get-config>", "<note>two</note>");
+    r = nct_expect(c,
+                   "<get-config><source><running/></source><filter type=\"xpath\" "
+                   "xmlns:t=\"urn:mamori:test:nc\" select=\"/t:top/t:item[t:id='2']/t:note\"/>"
+                   "</get-config>",
+                   "<note>two</note>");
     assert_null(strstr(r, "<value>"));
     free(r);
-    r = expect(c, "<get><filter type=\"subtree\"><netconf-state xmlns=\"urn:ietf:params:xml:ns:"
-                  "yang:ietf-netconf-monitoring\"><sessions/></netconf-state></filter></get>",
-               "<session-id>");
+    r = nct_expect(c,
+                   "<get><filter type=\"subtree\"><netconf-state xmlns=\"urn:ietf:params:xml:ns:"
+                   "yang:ietf-netconf-monitoring\"><sessions/></netconf-state></filter></get>",
+                   "<session-id>");
     assert_null(strstr(r, "<schemas>"));
     free(r);
 }
@@ -271,16 +274,16 @@ static void test_with_defaults(void **state)
 #define WD(mode) "<get-config><source><running/></source><filter type=\"subtree\"><top " NCT_TNS \
                  "/></filter><with-defaults xmlns=\"urn:ietf:params:xml:ns:yang:" \
                  "ietf-netconf-with-defaults\">" mode "</with-defaults></get-config>"
-    char *r = expect(c, WD("report-all"), "<enabled>true</enabled>");
+    char *r = nct_expect(c, WD("report-all"), "<enabled>true</enabled>");
     free(r);
-    r = expect(c, WD("explicit"), "<mtu>1500</mtu>");
+    r = nct_expect(c, WD("explicit"), "<mtu>1500</mtu>");
     assert_null(strstr(r, "<enabled>"));
     free(r);
-    r = expect(c, WD("trim"), "<name>wd</name>");
+    r = nct_expect(c, WD("trim"), "<name>wd</name>");
     assert_null(strstr(r, "<mtu>"));
     assert_null(strstr(r, "<enabled>"));
     free(r);
-    r = expect(c, WD("report-all-tagged"), "default=\"true\"");
+    r = nct_expect(c, WD("report-all-tagged"), "default=\"true\"");
     assert_non_null(strstr(r, "urn:ietf:params:xml:ns:netconf:default:1.0"));
     free(r);
 }

@@ -25,6 +25,7 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
+#include "client_testutil.h"
 
 #define NS "urn:ietf:params:xml:ns:netconf:base:1.0"
 #define HELLO_11                                                                                   \
@@ -207,33 +208,20 @@ typedef struct harness {
 static void start(harness *h, const char *hello, bool chunked)
 {
     memset(h, 0, sizeof(*h));
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    h->f.fd = sv[0];
+    h->f.fd = ct_socketpair(&h->fds, &h->io, &h->cfd);
     h->f.hello = hello;
     h->f.chunked = chunked;
-    h->cfd = sv[1];
-    h->fds.rfd = h->fds.wfd = sv[1];
-    mm_nc_client_io_fd(&h->fds, &h->io);
     assert_int_equal(pthread_create(&h->f.thread, NULL, fake_main, &h->f), 0);
 }
 
 static void finish(harness *h)
 {
-    shutdown(h->cfd, SHUT_RDWR);
-    pthread_join(h->f.thread, NULL);
-    close(h->cfd);
-    close(h->f.fd);
+    ct_finish(h->cfd, h->f.thread, h->f.fd);
 }
 
 static mm_nc_client *connect_ok(harness *h)
 {
-    mm_nc_client *c = NULL;
-    char why[256];
-    int rc = mm_nc_client_new_ex(&h->io, 0, 2000, &c, why, sizeof(why));
-    if (rc < 0)
-        fail_msg("hello failed: %s", why);
-    return c;
+    return ct_hello(&h->io, 2000);
 }
 
 /* ---------------------------------------------------------------- hello */

@@ -24,6 +24,7 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
+#include "client_testutil.h"
 #include "nc_test.h"
 
 #define TNS "urn:mamori:test:nc"
@@ -87,32 +88,20 @@ static void start(harness *h, const char *user)
 {
     memset(h, 0, sizeof(*h));
     assert_int_equal(nct_server_start(&h->e.t, NULL, "root"), 0);
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    h->e.fd = sv[0];
+    h->e.fd = ct_socketpair(&h->fds, &h->io, &h->cfd);
     h->e.user = user;
-    h->cfd = sv[1];
-    h->fds.rfd = h->fds.wfd = sv[1];
-    mm_nc_client_io_fd(&h->fds, &h->io);
     assert_int_equal(pthread_create(&h->e.thread, NULL, engine_main, &h->e), 0);
 }
 
 static void finish(harness *h)
 {
-    shutdown(h->cfd, SHUT_RDWR);
-    pthread_join(h->e.thread, NULL);
-    close(h->cfd);
-    close(h->e.fd);
+    ct_finish(h->cfd, h->e.thread, h->e.fd);
     nct_server_stop(&h->e.t, true);
 }
 
 static mm_nc_client *hello(harness *h)
 {
-    mm_nc_client *c = NULL;
-    char why[256];
-    if (mm_nc_client_new_ex(&h->io, 0, 5000, &c, why, sizeof(why)) < 0)
-        fail_msg("hello: %s", why);
-    return c;
+    return ct_hello(&h->io, 5000);
 }
 
 /* Send op, parse the reply; the caller frees it. */

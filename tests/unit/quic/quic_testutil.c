@@ -196,6 +196,44 @@ const mm_quic_callbacks qt_callbacks = {
     .on_closed = on_closed,
 };
 
+/* ---------------------------------------------------------------- fixture */
+
+static int fixture_setup(void **state, bool two_pkis)
+{
+    qt_fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    qt_pki_make(&f->pki);
+    if (two_pkis)
+        qt_pki_make(&f->other);
+    f->base = event_base_new();
+    *state = f;
+    return 0;
+}
+
+int qt_setup(void **state)
+{
+    return fixture_setup(state, false);
+}
+
+int qt_setup_two_pkis(void **state)
+{
+    return fixture_setup(state, true);
+}
+
+int qt_teardown(void **state)
+{
+    qt_fixture *f = *state;
+    if (f->client != NULL)
+        mm_quic_endpoint_free(mm_quic_conn_endpoint(f->client));
+    mm_quic_endpoint_free(f->srv);
+    event_base_free(f->base);
+    qt_pki_remove(&f->pki);
+    if (f->other.dir[0] != '\0')
+        qt_pki_remove(&f->other);
+    free(f);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- loop */
 
 static void tick(evutil_socket_t fd, short what, void *arg)

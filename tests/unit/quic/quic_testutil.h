@@ -55,6 +55,22 @@ typedef struct qt_rec {
 
 extern const mm_quic_callbacks qt_callbacks;
 
+/* The fixture of the handshake and stream tests: a PKI (and, from
+ * qt_setup_two_pkis, a second unrelated one), an event base, a server and a
+ * client with their recorders. */
+typedef struct qt_fixture {
+    qt_pki pki, other;
+    struct event_base *base;
+    mm_quic_endpoint *srv;
+    qt_rec srec, crec;
+    mm_quic_conn *client;
+} qt_fixture;
+
+/* cmocka setup/teardown for a qt_fixture in *state. */
+int qt_setup(void **state);
+int qt_setup_two_pkis(void **state);
+int qt_teardown(void **state);
+
 /* Run base until *flag becomes nonzero or timeout_ms passes; returns *flag. */
 int qt_run_until(struct event_base *base, const int *flag, int timeout_ms);
 /* Run base for ms milliseconds. */

@@ -17,36 +17,7 @@
 #include "mamori/mm_core.h"
 #include "quic_testutil.h"
 
-typedef struct fixture {
-    qt_pki pki, other;
-    struct event_base *base;
-    mm_quic_endpoint *srv;
-    qt_rec srec, crec;
-    mm_quic_conn *client;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    qt_pki_make(&f->pki);
-    qt_pki_make(&f->other);
-    f->base = event_base_new();
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f->client != NULL)
-        mm_quic_endpoint_free(mm_quic_conn_endpoint(f->client));
-    mm_quic_endpoint_free(f->srv);
-    event_base_free(f->base);
-    qt_pki_remove(&f->pki);
-    qt_pki_remove(&f->other);
-    free(f);
-    return 0;
-}
+typedef qt_fixture fixture;
 
 static void start_server(fixture *f, const mm_quic_config *cfg)
 {
@@ -249,15 +220,15 @@ int main(void)
 {
     mm_log_set_level(MM_LOG_WARN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_handshake_alpn_noq, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alpn_mismatch_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_client_cert_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_ca_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_server_ca_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_name_mismatch_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_resumption_no_early_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stateless_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handshake_alpn_noq, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_alpn_mismatch_refused, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_client_cert_refused, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_ca_refused, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_server_ca_refused, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_server_name_mismatch_refused, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_no_resumption_no_early_data, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_retry, qt_setup_two_pkis, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_stateless_reset, qt_setup_two_pkis, qt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

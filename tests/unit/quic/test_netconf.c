@@ -21,7 +21,7 @@
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_pki.h"
 #include "mamori/mm_tls.h"
-#include "nc_quic_testsrv.h"
+#include "nc_quic_testutil.h"
 
 #define T 5000
 
@@ -49,40 +49,12 @@ static void peer_open(ncq_testsrv *t, peer *p)
 
 static void peer_free(peer *p)
 {
-    if (p->c != NULL)
-        mm_nc_client_free(p->c);
-    mm_nc_quic_client_io_free(&p->io);
-}
-
-static char *rpc(peer *p, const char *op)
-{
-    char *reply = NULL;
-    assert_int_equal(mm_nc_client_rpc(p->c, op, &reply, T), 0);
-    assert_non_null(reply);
-    return reply;
+    ncq_client_free(&p->c, &p->io);
 }
 
 static void expect(peer *p, const char *op, const char *needle)
 {
-    char *r = rpc(p, op);
-    if (strstr(r, needle) == NULL)
-        fail_msg("reply to %s lacks %s: %s", op, needle, r);
-    free(r);
-}
-
-static int setup(void **state)
-{
-    ncq_testsrv *t = calloc(1, sizeof(*t));
-    ncq_testsrv_start(t, NULL);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    ncq_testsrv_stop(*state);
-    free(*state);
-    return 0;
+    free(ncq_expect(p->c, op, needle));
 }
 
 static void test_hello_get_config(void **state)
@@ -156,39 +128,19 @@ static void test_second_stream_refused(void **state)
     peer_free(&a);
 }
 
-/* Wait for the server's session count; keep p's connection alive meanwhile
- * (its private loop only runs inside a client call). */
-static bool wait_sessions_polling(ncq_testsrv *t, size_t n, peer *p)
-{
-    for (int i = 0; i < 300; i++) {
-        if (atomic_load(&t->sessions) == n)
-            return true;
-        if (p != NULL)
-            mm_nc_client_poll(p->c, 10);
-        else
-            usleep(10000);
-    }
-    return false;
-}
-
-static bool wait_sessions(ncq_testsrv *t, size_t n)
-{
-    return wait_sessions_polling(t, n, NULL);
-}
-
 static void test_close_session_closes_connection(void **state)
 {
     ncq_testsrv *t = *state;
     peer a;
     peer_open(t, &a);
-    assert_true(wait_sessions(t, 1));
+    assert_true(ncq_wait_sessions(t, 1, NULL));
     assert_int_equal(mm_nc_client_close(a.c), 0);
     a.c = NULL;
     /* The server closed the QUIC connection: the client reads EOF. */
     uint8_t buf[16];
     assert_int_equal(a.io.recv(a.io.io, buf, sizeof(buf), T), 0);
     assert_false(mm_quic_conn_established(mm_nc_quic_client_conn(&a.io)));
-    assert_true(wait_sessions(t, 0));
+    assert_true(ncq_wait_sessions(t, 0, NULL));
     peer_free(&a);
 }
 
@@ -204,7 +156,7 @@ static void test_kill_session_closes_connection(void **state)
     expect(&b, op, "<ok/>");
     uint8_t buf[16];
     assert_int_equal(a.io.recv(a.io.io, buf, sizeof(buf), T), 0);
-    assert_true(wait_sessions(t, 1));
+    assert_true(ncq_wait_sessions(t, 1, NULL));
     peer_free(&a);
     peer_free(&b);
 }
@@ -234,13 +186,13 @@ static void test_abrupt_loss_releases_lock(void **state)
     expect(&a, "<lock><target><running/></target></lock>", "<ok/>");
     expect(&b, "<lock><target><running/></target></lock>", "lock-denied");
     /* The server-side count is sampled by the server thread: see both first. */
-    assert_true(wait_sessions_polling(t, 2, &b));
+    assert_true(ncq_wait_sessions(t, 2, b.c));
     /* Client a vanishes: no CONNECTION_CLOSE, no close-session. */
     mm_quic_conn_abandon(mm_nc_quic_client_conn(&a.io));
     mm_nc_client_free(a.c);
     a.c = NULL;
     /* The server notices by idle timeout (1 s here) and ends the session. */
-    assert_true(wait_sessions_polling(t, 1, &b));
+    assert_true(ncq_wait_sessions(t, 1, b.c));
     expect(&b, "<lock><target><running/></target></lock>", "<ok/>");
     peer_free(&a);
     peer_free(&b);
@@ -261,13 +213,13 @@ static void test_abrupt_loss_confirmed_commit(void **state)
            "<ok/>");
     expect(&a, "<commit><confirmed/><confirm-timeout>600</confirm-timeout></commit>", "<ok/>");
     expect(&b, "<get-config><source><running/></source></get-config>", "tentative");
-    assert_true(wait_sessions_polling(&t, 2, &b));
+    assert_true(ncq_wait_sessions(&t, 2, b.c));
     mm_quic_conn_abandon(mm_nc_quic_client_conn(&a.io));
     mm_nc_client_free(a.c);
     a.c = NULL;
-    assert_true(wait_sessions_polling(&t, 1, &b));
+    assert_true(ncq_wait_sessions(&t, 1, b.c));
     /* RFC 6241 section 8.4: the session ended, the confirmed commit is rolled back. */
-    char *r = rpc(&b, "<get-config><source><running/></source></get-config>");
+    char *r = ncq_rpc(b.c, "<get-config><source><running/></source></get-config>");
     assert_null(strstr(r, "tentative"));
     free(r);
     peer_free(&a);
@@ -303,14 +255,9 @@ static void test_unmapped_certificate_refused(void **state)
 static void test_issued_client_maps_to_its_name(void **state)
 {
     ncq_testsrv *t = *state;
-    char pki[96], crt[160], key[160];
-    snprintf(pki, sizeof(pki), "%s/pki", t->pki.dir);
-    assert_int_equal(mm_pki_issue_client(pki, "bob", false), 0);
-    snprintf(crt, sizeof(crt), "%s/clients/bob.crt", pki);
-    snprintf(key, sizeof(key), "%s/clients/bob.key", pki);
     peer p;
     memset(&p, 0, sizeof(p));
-    assert_int_equal(ncq_testsrv_client(t, crt, key, &p.io), 0);
+    assert_int_equal(ncq_client_as(t, "bob", &p.io), 0);
     assert_int_equal(mm_nc_client_new(&p.io, 0, &p.c), 0);
     /* ietf-netconf-monitoring shows the user name the server derived. */
     expect(&p,
@@ -325,16 +272,16 @@ int main(void)
 {
     mm_log_set_level(getenv("QDBG") ? MM_LOG_DEBUG : MM_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_hello_get_config, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_edit_lock_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_notification_on_uni_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_second_stream_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_session_closes_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill_session_closes_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_get_config, ncq_setup, ncq_teardown),
+        cmocka_unit_test_setup_teardown(test_edit_lock_commit, ncq_setup, ncq_teardown),
+        cmocka_unit_test_setup_teardown(test_notification_on_uni_stream, ncq_setup, ncq_teardown),
+        cmocka_unit_test_setup_teardown(test_second_stream_refused, ncq_setup, ncq_teardown),
+        cmocka_unit_test_setup_teardown(test_close_session_closes_connection, ncq_setup, ncq_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_session_closes_connection, ncq_setup, ncq_teardown),
         cmocka_unit_test(test_abrupt_loss_releases_lock),
         cmocka_unit_test(test_abrupt_loss_confirmed_commit),
         cmocka_unit_test(test_unmapped_certificate_refused),
-        cmocka_unit_test_setup_teardown(test_issued_client_maps_to_its_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issued_client_maps_to_its_name, ncq_setup, ncq_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

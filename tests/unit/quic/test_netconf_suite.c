@@ -36,7 +36,7 @@
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_pki.h"
 #include "mamori/mm_tls.h"
-#include "nc_quic_testsrv.h"
+#include "nc_quic_testutil.h"
 
 #define T 5000
 #define NCOP "xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\""
@@ -82,41 +82,20 @@ static void peer_open(ncq_testsrv *t, peer *p)
 /* A session as user name (a client certificate issued by the test PKI). */
 static void peer_open_as(ncq_testsrv *t, peer *p, const char *name)
 {
-    char pki[96], crt[160], key[160];
-    snprintf(pki, sizeof(pki), "%s/pki", t->pki.dir);
-    snprintf(crt, sizeof(crt), "%s/clients/%s.crt", pki, name);
-    snprintf(key, sizeof(key), "%s/clients/%s.key", pki, name);
-    if (access(crt, R_OK) != 0)
-        assert_int_equal(mm_pki_issue_client(pki, name, false), 0);
     memset(p, 0, sizeof(*p));
-    assert_int_equal(ncq_testsrv_client(t, crt, key, &p->io), 0);
+    assert_int_equal(ncq_client_as(t, name, &p->io), 0);
     peer_start(p);
 }
 
 /* Free without <close-session/>: the QUIC connection closes (CONNECTION_CLOSE). */
 static void peer_free(peer *p)
 {
-    if (p->c != NULL)
-        mm_nc_client_free(p->c);
-    p->c = NULL;
-    mm_nc_quic_client_io_free(&p->io);
-}
-
-static char *rpc(peer *p, const char *op)
-{
-    char *reply = NULL;
-    if (mm_nc_client_rpc(p->c, op, &reply, T) < 0)
-        fail_msg("%s: %s", op, mm_nc_client_error(p->c));
-    assert_non_null(reply);
-    return reply;
+    ncq_client_free(&p->c, &p->io);
 }
 
 static char *expect(peer *p, const char *op, const char *needle)
 {
-    char *r = rpc(p, op);
-    if (strstr(r, needle) == NULL)
-        fail_msg("op %s\nwanted %s\ngot %s", op, needle, r);
-    return r;
+    return ncq_expect(p->c, op, needle);
 }
 
 static void ok(peer *p, const char *op)
@@ -169,40 +148,12 @@ static void expect_eof(peer *p)
     fail_msg("the connection stayed open");
 }
 
-static bool wait_sessions(ncq_testsrv *t, size_t n, peer *keep)
-{
-    for (int i = 0; i < 300; i++) {
-        if (atomic_load(&t->sessions) == n)
-            return true;
-        if (keep != NULL)
-            mm_nc_client_poll(keep->c, 10);
-        else
-            usleep(10000);
-    }
-    return false;
-}
-
 static void wait_notifs(peer *p, int n)
 {
     for (int i = 0; i < 50 && p->notifs < n; i++)
         mm_nc_client_poll(p->c, 100);
     if (p->notifs < n)
         fail_msg("%d notifications, wanted %d", p->notifs, n);
-}
-
-static int setup(void **state)
-{
-    ncq_testsrv *t = calloc(1, sizeof(*t));
-    ncq_testsrv_start(t, NULL);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    ncq_testsrv_stop(*state);
-    free(*state);
-    return 0;
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -401,9 +352,9 @@ static void test_locks_between_sessions(void **state)
     free(expect(&b, "<lock><target><startup/></target></lock>",
                 "<error-tag>lock-denied</error-tag>"));
     /* The connection goes (CONNECTION_CLOSE, no close-session): locks released. */
-    assert_true(wait_sessions(t, 2, &b));
+    assert_true(ncq_wait_sessions(t, 2, b.c));
     peer_free(&a);
-    assert_true(wait_sessions(t, 1, &b));
+    assert_true(ncq_wait_sessions(t, 1, b.c));
     ok(&b, "<lock><target><candidate/></target></lock>");
     ok(&b, "<lock><target><startup/></target></lock>");
     peer_free(&b);
@@ -472,9 +423,9 @@ static void test_confirmed_persist_cancel(void **state)
     ok(&a, CAND("p1"));
     ok(&a, "<commit><confirmed/><persist>tok</persist></commit>");
     /* survives the end of its QUIC connection */
-    assert_true(wait_sessions(t, 2, &b));
+    assert_true(ncq_wait_sessions(t, 2, b.c));
     peer_free(&a);
-    assert_true(wait_sessions(t, 1, &b));
+    assert_true(ncq_wait_sessions(t, 1, b.c));
     assert_true(running_has(&b, "p1"));
     free(expect(&b, "<commit><persist-id>bad</persist-id></commit>",
                 "<error-tag>invalid-value</error-tag>"));
@@ -515,7 +466,7 @@ static void test_kill_session_releases_lock(void **state)
     free(expect(&a, op, "<error-tag>invalid-value</error-tag>")); /* not its own */
     ok(&b, op);
     expect_eof(&a);
-    assert_true(wait_sessions(t, 1, &b));
+    assert_true(ncq_wait_sessions(t, 1, b.c));
     ok(&b, "<lock><target><running/></target></lock>");
     peer_free(&a);
     peer_free(&b);
@@ -677,7 +628,7 @@ static void test_malformed_ends_only_that_session(void **state)
     peer_open(t, &bad);
     ok(&good, "<lock><target><candidate/></target></lock>");
     ok(&bad, "<lock><target><startup/></target></lock>");
-    assert_true(wait_sessions(t, 2, &good));
+    assert_true(ncq_wait_sessions(t, 2, good.c));
     /* Well-framed, badly formed XML on stream 0. */
     const char *x = "<rpc " NCT_NS " message-id=\"1\"><get></rpc>";
     mm_buf b;
@@ -686,7 +637,7 @@ static void test_malformed_ends_only_that_session(void **state)
     assert_int_equal(bad.io.send(bad.io.io, b.data, b.len), 0);
     mm_buf_free(&b);
     expect_eof(&bad);
-    assert_true(wait_sessions(t, 1, &good));
+    assert_true(ncq_wait_sessions(t, 1, good.c));
     /* The other session keeps its lock and works; the bad one's lock is gone. */
     char *r = get_config(&good, "running");
     free(r);
@@ -745,7 +696,7 @@ static void test_pipelined_in_order(void **state)
 int main(void)
 {
     mm_log_set_level(getenv("QDBG") ? MM_LOG_DEBUG : MM_LOG_ERROR);
-#define TC(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TC(f) cmocka_unit_test_setup_teardown(f, ncq_setup, ncq_teardown)
     const struct CMUnitTest tests[] = {
         TC(test_hello_capabilities),
         TC(test_get_filters),

@@ -18,34 +18,7 @@
 #include "mamori/mm_core.h"
 #include "quic_testutil.h"
 
-typedef struct fixture {
-    qt_pki pki;
-    struct event_base *base;
-    mm_quic_endpoint *srv;
-    qt_rec srec, crec;
-    mm_quic_conn *client;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    qt_pki_make(&f->pki);
-    f->base = event_base_new();
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f->client != NULL)
-        mm_quic_endpoint_free(mm_quic_conn_endpoint(f->client));
-    mm_quic_endpoint_free(f->srv);
-    event_base_free(f->base);
-    qt_pki_remove(&f->pki);
-    free(f);
-    return 0;
-}
+typedef qt_fixture fixture;
 
 static void connect_pair(fixture *f, mm_quic_config *s, mm_quic_config *c)
 {
@@ -269,14 +242,14 @@ int main(void)
 {
     mm_log_set_level(MM_LOG_WARN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_echo_on_stream0, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_second_bidi_refused_0x02, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_uni_stream_fin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_transfer_then_graceful_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_notification_overtakes_bulk, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abrupt_loss_idle_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keep_alive_keeps_idle_session, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoked_client_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_echo_on_stream0, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_second_bidi_refused_0x02, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_server_uni_stream_fin, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_large_transfer_then_graceful_close, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_notification_overtakes_bulk, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_abrupt_loss_idle_timeout, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive_keeps_idle_session, qt_setup, qt_teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_client_closed, qt_setup, qt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
