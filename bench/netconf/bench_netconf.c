@@ -305,17 +305,7 @@ typedef struct plain {
 
 static int plain_send(void *io, const uint8_t *data, size_t len)
 {
-    plain *p = io;
-    while (len > 0) {
-        ssize_t n = write(p->fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return MM_EIO;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return mm_write_all(((plain *)io)->fd, data, len);
 }
 
 static void plain_close(void *io, int app_error)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,11 @@ int mm_buf_append(mm_buf *b, const void *p, size_t n);
 int mm_buf_append_str(mm_buf *b, const char *s);
 int mm_buf_printf(mm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mm_buf_vprintf(mm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/*
+ * Append everything f yields until EOF (the buffer's limit applies:
+ * MM_ELIMIT if the stream is longer; MM_EIO on a read error).
+ */
+int mm_buf_read_stream(mm_buf *b, FILE *f);
 /* Drop the first n bytes (n > len drops everything). */
 void mm_buf_consume(mm_buf *b, size_t n);
 /* Ensure a NUL after the data (not counted in len) and return it as a string. */

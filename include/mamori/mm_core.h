@@ -118,6 +118,8 @@ int mm_deadline_left_ms(int64_t deadline_ms);
 
 /* ---------------------------------------------------------------- files */
 
+/* write(2) all of len bytes, retrying on EINTR and short writes; MM_EIO on error. */
+int mm_write_all(int fd, const void *data, size_t len);
 /* mkdir -p: create path and missing parents with mode (existing ones are kept). */
 int mm_mkdir_p(const char *path, unsigned int mode);
 

@@ -310,13 +310,7 @@ static int read_file(const char *path, char **out)
         return MM_ENOENT;
     mm_buf b;
     mm_buf_init(&b, FILE_MAX);
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = mm_buf_append(&b, chunk, n);
-    if (rc == 0 && ferror(f))
-        rc = MM_EIO;
+    int rc = mm_buf_read_stream(&b, f);
     if (f != stdin)
         fclose(f);
     if (rc == 0 && !(*out = strdup(mm_buf_cstr(&b))))

@@ -92,6 +92,15 @@ int mm_buf_printf(mm_buf *b, const char *fmt, ...)
     return rc;
 }
 
+int mm_buf_read_stream(mm_buf *b, FILE *f)
+{
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        MM_GUARD(mm_buf_append(b, chunk, n));
+    return ferror(f) ? MM_EIO : 0;
+}
+
 void mm_buf_consume(mm_buf *b, size_t n)
 {
     if (n >= b->len) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mamori/mm_buf.h"
 #include "mamori/mm_config.h"
 #include "mamori/mm_core.h"
 
@@ -219,21 +220,17 @@ int mm_config_load_file(const char *path, const char *const *modules, mm_config 
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return errno == ENOENT ? MM_ENOENT : MM_EIO;
     }
-    enum { LIMIT = 16 << 20 };
-    char *text = malloc(LIMIT + 1);
-    size_t n = text ? fread(text, 1, LIMIT + 1, f) : 0;
-    int rd_err = ferror(f);
+    mm_buf b;
+    mm_buf_init(&b, 16u << 20);
+    int rc = mm_buf_read_stream(&b, f);
     fclose(f);
-    if (!text)
-        return MM_ENOMEM;
-    if (rd_err || n > LIMIT) {
-        snprintf(err, errlen, "%s: %s", path, rd_err ? "read error" : "larger than 16 MiB");
-        free(text);
-        return rd_err ? MM_EIO : MM_ELIMIT;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", path, rc == MM_ELIMIT ? "larger than 16 MiB" : "read error");
+        mm_buf_free(&b);
+        return rc;
     }
-    text[n] = '\0';
-    int rc = load(path, text, modules, out, err, errlen);
-    free(text);
+    rc = load(path, mm_buf_cstr(&b), modules, out, err, errlen);
+    mm_buf_free(&b);
     return rc;
 }
 

@@ -5,8 +5,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mamori/mm_core.h"
+
+int mm_write_all(int fd, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        MM_ENSURE(w > 0, MM_EIO);
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
 
 int mm_mkdir_p(const char *path, unsigned int mode)
 {

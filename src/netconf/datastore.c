@@ -41,19 +41,6 @@ static int load_file(mm_nc_server *srv, enum nc_ds ds, struct lyd_node **tree)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        MM_ENSURE(w > 0, MM_EIO);
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
@@ -77,7 +64,7 @@ int nc_ds_persist(mm_nc_server *srv, enum nc_ds ds)
     int rc = MM_EIO;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
-        rc = write_all(fd, xml ? xml : "", xml ? strlen(xml) : 0);
+        rc = mm_write_all(fd, xml ? xml : "", xml ? strlen(xml) : 0);
         if (rc == 0 && fsync(fd) != 0)
             rc = MM_EIO;
         close(fd);

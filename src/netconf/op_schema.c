@@ -25,11 +25,7 @@ static char *read_text(const char *path, size_t max)
         return NULL;
     mm_buf b;
     mm_buf_init(&b, max);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = mm_buf_append(&b, chunk, n);
+    int rc = mm_buf_read_stream(&b, f);
     fclose(f);
     if (rc < 0) {
         mm_buf_free(&b);

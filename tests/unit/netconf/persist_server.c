@@ -18,16 +18,7 @@ static struct event_base *base;
 static int io_send(void *io, const uint8_t *data, size_t len)
 {
     (void)io;
-    while (len > 0) {
-        ssize_t n = write(STDOUT_FILENO, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return MM_EIO;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return mm_write_all(STDOUT_FILENO, data, len);
 }
 
 static void io_close(void *io, int app_error)
