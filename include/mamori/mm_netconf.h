@@ -203,6 +203,16 @@ int mm_nc_client_rpc(mm_nc_client *c, const char *op, char **reply, int timeout_
 /* Pipelining: send now, collect later in order. */
 int mm_nc_client_send_rpc(mm_nc_client *c, const char *op, uint64_t *message_id);
 int mm_nc_client_recv_reply(mm_nc_client *c, char **reply, int timeout_ms);
+/*
+ * Corking (off by default): while on, mm_nc_client_send_rpc() gathers the
+ * framed requests and hands them to the transport in one send when the
+ * client next waits for the server (recv_reply, rpc, poll, close), when
+ * 64 KiB have gathered, or on mm_nc_client_flush(). Pipelining clients get
+ * one TLS record and one syscall for many requests. mm_nc_client_free()
+ * drops what was never flushed.
+ */
+void mm_nc_client_cork(mm_nc_client *c, bool on);
+int mm_nc_client_flush(mm_nc_client *c);
 /* Wait for notifications (callback) for up to timeout_ms; 0 on timeout. */
 int mm_nc_client_poll(mm_nc_client *c, int timeout_ms);
 /* <close-session/>, then free. */

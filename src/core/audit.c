@@ -29,6 +29,11 @@ struct mm_audit {
     unsigned batch;  /* nesting depth of open batches */
     mm_buf pending;  /* records of the open batch, not yet written */
     bool pending_sync;
+    mm_buf line;         /* the record being formatted (reused) */
+    EVP_MD *sha256;      /* fetched once: fetching per record is costly */
+    EVP_MD_CTX *mdctx;
+    time_t ts_sec;       /* the second ts_text holds, formatted once */
+    char ts_text[24];    /* "YYYY-MM-DDTHH:MM:SS" */
 };
 
 #define BATCH_LIMIT (1u << 20)
@@ -81,29 +86,50 @@ int mm_audit_batch_end(mm_audit *a)
     return rc;
 }
 
-static void sha256_hex(const char *data, size_t len, char out[HASH_HEX + 1])
+/* Lower-case hex SHA-256; ctx and md may be NULL (one-shot, for verify). */
+static void sha256_hex(EVP_MD_CTX *ctx, const EVP_MD *md, const char *data, size_t len,
+                       char out[HASH_HEX + 1])
 {
-    uint8_t md[32];
+    static const char digits[] = "0123456789abcdef";
+    uint8_t h[32];
     unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    mm_hex_encode(md, 32, out);
-    for (int i = 0; i < HASH_HEX; i++)
-        out[i] = (char)(out[i] >= 'A' ? out[i] + 32 : out[i]); /* lower case */
+    if (!ctx || !md || EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
+        EVP_DigestUpdate(ctx, data, len) != 1 || EVP_DigestFinal_ex(ctx, h, &n) != 1)
+        EVP_Digest(data, len, h, &n, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[HASH_HEX] = '\0';
 }
 
-/* JSON string escaping for the few fields we write. */
+/* Does c need escaping inside a JSON string? */
+static bool json_special(unsigned char c)
+{
+    return c == '"' || c == '\\' || c < 0x20;
+}
+
+/* ,"key":"value" with JSON string escaping; safe runs are copied at once. */
 static int put_str(mm_buf *b, const char *key, const char *v)
 {
-    MM_GUARD(mm_buf_printf(b, ",\"%s\":\"", key));
-    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            MM_GUARD(mm_buf_printf(b, "\\%c", *p));
-        else if (*p < 0x20)
+    MM_GUARD(mm_buf_append(b, ",\"", 2));
+    MM_GUARD(mm_buf_append_str(b, key));
+    MM_GUARD(mm_buf_append(b, "\":\"", 3));
+    const unsigned char *p = (const unsigned char *)(v ? v : "");
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && !json_special(*p))
+            p++;
+        MM_GUARD(mm_buf_append(b, run, (size_t)(p - run)));
+        if (!*p)
+            break;
+        if (*p < 0x20)
             MM_GUARD(mm_buf_printf(b, "\\u%04x", *p));
         else
-            MM_GUARD(mm_buf_append(b, p, 1));
+            MM_GUARD(mm_buf_append(b, (const char[]){'\\', (char)*p}, 2));
+        p++;
     }
-    return mm_buf_append_str(b, "\"");
+    return mm_buf_append(b, "\"", 1);
 }
 
 /*
@@ -177,6 +203,9 @@ int mm_audit_open(const char *path, mm_audit **out)
     }
     pthread_mutex_init(&a->lock, NULL);
     mm_buf_init(&a->pending, BATCH_LIMIT + LINE_MAX_BYTES);
+    mm_buf_init(&a->line, LINE_MAX_BYTES - 1);
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    a->mdctx = EVP_MD_CTX_new();
     *out = a;
     return 0;
 }
@@ -187,21 +216,26 @@ void mm_audit_close(mm_audit *a)
         return;
     flush_pending(a);
     mm_buf_free(&a->pending);
+    mm_buf_free(&a->line);
+    EVP_MD_free(a->sha256);
+    EVP_MD_CTX_free(a->mdctx);
     close(a->fd);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
 
-static int format_body(mm_buf *b, const mm_audit_record *r, const char *prev)
+static int format_body(mm_audit *a, mm_buf *b, const mm_audit_record *r)
 {
-    char ts[40];
     struct timespec now;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts + n, sizeof(ts) - n, ".%06ldZ", now.tv_nsec / 1000);
-    MM_GUARD(mm_buf_printf(b, "{\"time\":\"%s\"", ts));
+    if (now.tv_sec != a->ts_sec || !a->ts_text[0]) { /* strftime once a second */
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        if (strftime(a->ts_text, sizeof(a->ts_text), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            a->ts_text[0] = '\0';
+        a->ts_sec = now.tv_sec;
+    }
+    MM_GUARD(mm_buf_printf(b, "{\"time\":\"%s.%06ldZ\"", a->ts_text, now.tv_nsec / 1000));
     MM_GUARD(put_str(b, "module", r->module));
     MM_GUARD(put_str(b, "subject", r->subject));
     MM_GUARD(put_str(b, "action", r->action));
@@ -210,7 +244,7 @@ static int format_body(mm_buf *b, const mm_audit_record *r, const char *prev)
     MM_GUARD(put_str(b, "reason", r->reason));
     if (r->session)
         MM_GUARD(put_str(b, "session", r->session));
-    return put_str(b, "prev", prev);
+    return put_str(b, "prev", a->prev);
 }
 
 /* Actions that change configuration: their records are synced like denials. */
@@ -227,20 +261,24 @@ int mm_audit_write(mm_audit *a, const mm_audit_record *r)
 {
     if (!a)
         return 0;
-    mm_buf b;
-    mm_buf_init(&b, LINE_MAX_BYTES - 1);
     pthread_mutex_lock(&a->lock);
-    int rc = format_body(&b, r, a->prev);
+    mm_buf *b = &a->line;
+    mm_buf_reset(b);
+    int rc = format_body(a, b, r);
     char h[HASH_HEX + 1];
     if (rc == 0) {
-        sha256_hex((const char *)b.data, b.len, h);
-        rc = mm_buf_printf(&b, ",\"hash\":\"%s\"}\n", h);
+        sha256_hex(a->mdctx, a->sha256, (const char *)b->data, b->len, h);
+        rc = mm_buf_append(b, ",\"hash\":\"", 9);
+        if (rc == 0)
+            rc = mm_buf_append(b, h, HASH_HEX);
+        if (rc == 0)
+            rc = mm_buf_append(b, "\"}\n", 3);
     }
     if (rc == 0) {
         bool reading = r->action && (!strcmp(r->action, "read") ||
                                      !strcmp(r->action, "notification"));
         a->pending_sync = a->pending_sync || changes_data(r->action) || (!r->permit && !reading);
-        rc = mm_buf_append(&a->pending, b.data, b.len);
+        rc = mm_buf_append(&a->pending, b->data, b->len);
         /* Outside a batch, or when a batch grows large, write through now. */
         if (rc == 0 && (a->batch == 0 || a->pending.len >= BATCH_LIMIT))
             rc = flush_pending(a);
@@ -248,7 +286,6 @@ int mm_audit_write(mm_audit *a, const mm_audit_record *r)
     if (rc == 0)
         memcpy(a->prev, h, sizeof(h));
     pthread_mutex_unlock(&a->lock);
-    mm_buf_free(&b);
     return rc;
 }
 
@@ -270,7 +307,7 @@ int mm_audit_verify(const char *path, size_t *count, size_t *bad_line)
         char want_prev[80], calc[HASH_HEX + 1];
         snprintf(want_prev, sizeof(want_prev), ",\"prev\":\"%s\"", prev);
         if (h) {
-            sha256_hex(line, (size_t)(h - line), calc);
+            sha256_hex(NULL, NULL, line, (size_t)(h - line), calc);
             /* "prev" is the last member of the hashed body. */
             size_t pl = strlen(want_prev);
             bool prev_ok = (size_t)(h - line) >= pl && !strncmp(h - pl, want_prev, pl);

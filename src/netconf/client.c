@@ -29,6 +29,7 @@
 #define CAP_BASE11 "urn:ietf:params:netconf:base:1.1"
 #define RECV_CHUNK 16384
 #define CLOSE_TIMEOUT_MS 5000
+#define GATHER_MAX 65536 /* corked output is sent once it reaches this size */
 
 struct mm_nc_client {
     mm_nc_client_io io;
@@ -45,6 +46,8 @@ struct mm_nc_client {
     size_t nready;
     mm_nc_notif_cb notif_cb;
     void *notif_arg;
+    bool corked; /* requests are gathered in out until the client waits */
+    mm_buf out;
     int fatal; /* sticky: the session is unusable */
     char error[256];
 };
@@ -145,16 +148,28 @@ static int ly_quiet_ctx(struct ly_ctx **ly)
 
 /* ---------------------------------------------------------------- I/O */
 
+/* Hand everything gathered to the transport in one send. */
+static int flush_out(mm_nc_client *c)
+{
+    if (c->out.len == 0)
+        return 0;
+    int rc = c->io.send(c->io.io, c->out.data, c->out.len);
+    mm_buf_reset(&c->out);
+    if (rc < 0)
+        return client_fatal(c, rc, "send: %s", mm_strerror(rc));
+    return 0;
+}
+
 static int send_framed(mm_nc_client *c, enum mm_nc_framing mode, const char *msg, size_t len)
 {
-    mm_buf out;
-    mm_buf_init(&out, len + 64);
-    int rc = mm_nc_frame(mode, msg, len, &out);
-    if (rc == 0)
-        rc = c->io.send(c->io.io, out.data, out.len);
-    mm_buf_free(&out);
-    if (rc < 0)
-        return client_fatal(c, rc < 0 ? rc : MM_EIO, "send: %s", mm_strerror(rc));
+    size_t mark = c->out.len;
+    int rc = mm_nc_frame(mode, msg, len, &c->out);
+    if (rc < 0) {
+        c->out.len = mark; /* drop a partly framed message */
+        return client_err(c, rc, "cannot frame the request: %s", mm_strerror(rc));
+    }
+    if (!c->corked || c->out.len >= GATHER_MAX)
+        return flush_out(c);
     return 0;
 }
 
@@ -171,6 +186,8 @@ static int read_message(mm_nc_client *c, int64_t deadline, const char **msg, siz
             return 1;
         if (rc < 0)
             return client_fatal(c, rc, "framing error: %s", mm_strerror(rc));
+        /* About to wait for the server: what we gathered must go first. */
+        MM_GUARD(flush_out(c));
         size_t room = mm_nc_framer_room(&c->fr);
         if (room == 0)
             return client_fatal(c, MM_ELIMIT, "message exceeds the maximum size");
@@ -378,6 +395,7 @@ int mm_nc_client_new_ex(const mm_nc_client_io *io, size_t max_message, int hello
     MM_ENSURE(c, MM_ENOMEM);
     c->io = *io;
     mm_nc_framer_init(&c->fr, max_message);
+    mm_buf_init(&c->out, max_message + 64 + GATHER_MAX);
     int rc = ly_quiet_ctx(&c->ly);
     if (rc < 0)
         client_fatal(c, rc, "cannot create a libyang context");
@@ -418,6 +436,7 @@ void mm_nc_client_free(mm_nc_client *c)
     if (!c)
         return;
     mm_nc_framer_free(&c->fr);
+    mm_buf_free(&c->out);
     for (char **p = c->caps; p && *p; p++)
         free(*p);
     free(c->caps);
@@ -488,6 +507,18 @@ int mm_nc_client_send_rpc(mm_nc_client *c, const char *op, uint64_t *message_id)
     if (message_id)
         *message_id = id;
     return 0;
+}
+
+void mm_nc_client_cork(mm_nc_client *c, bool on)
+{
+    c->corked = on;
+}
+
+int mm_nc_client_flush(mm_nc_client *c)
+{
+    if (c->fatal)
+        return c->fatal;
+    return flush_out(c);
 }
 
 int mm_nc_client_recv_reply(mm_nc_client *c, char **reply, int timeout_ms)

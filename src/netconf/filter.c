@@ -270,9 +270,16 @@ uint32_t nc_wd_flags(nc_rpc *rpc, const struct lyd_node *op, bool *ok)
     } modes[] = {{"report-all", LYD_PRINT_WD_ALL}, {"trim", LYD_PRINT_WD_TRIM},
                  {"explicit", LYD_PRINT_WD_EXPLICIT}, {"report-all-tagged", LYD_PRINT_WD_ALL_TAG}};
     *ok = true;
-    struct lyd_node *n = NULL;
-    if (lyd_find_path(op, "ietf-netconf-with-defaults:with-defaults", 0, &n) != LY_SUCCESS)
-        lyd_find_path(op, "with-defaults", 0, &n);
+    /* A scan of the children: a path lookup per RPC costs an XPath parse. */
+    const struct lyd_node *n = NULL, *c;
+    LY_LIST_FOR(lyd_child(op), c)
+    {
+        if (strcmp(LYD_NAME(c), "with-defaults") == 0) {
+            n = c;
+            if (c->schema && !strcmp(c->schema->module->name, "ietf-netconf-with-defaults"))
+                break;
+        }
+    }
     if (!n)
         return LYD_PRINT_WD_EXPLICIT; /* basic-mode=explicit */
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)

@@ -396,6 +396,71 @@ static void test_pipelining(void **state)
     assert_int_equal(h.f.nrpc, N + 1);
 }
 
+/* A transport wrapper that counts the client's sends. */
+typedef struct counting_io {
+    mm_nc_client_io inner;
+    int sends;
+} counting_io;
+
+static int counting_send(void *io, const uint8_t *data, size_t len)
+{
+    counting_io *ci = io;
+    ci->sends++;
+    return ci->inner.send(ci->inner.io, data, len);
+}
+
+static long counting_recv(void *io, uint8_t *buf, size_t cap, int timeout_ms)
+{
+    counting_io *ci = io;
+    return ci->inner.recv(ci->inner.io, buf, cap, timeout_ms);
+}
+
+/* Corked requests leave in one send when the client waits, in order. */
+static void test_cork(void **state)
+{
+    (void)state;
+    harness h;
+    start(&h, HELLO_11, true);
+    counting_io ci = {.inner = h.io};
+    mm_nc_client_io io = {.send = counting_send, .recv = counting_recv, .io = &ci};
+    mm_nc_client *c = ct_hello(&io, 2000);
+    assert_int_equal(ci.sends, 1); /* the hello */
+    enum { N = 20 };
+    mm_nc_client_cork(c, true);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(mm_nc_client_send_rpc(c, "<get/>", NULL), 0);
+    assert_int_equal(ci.sends, 1); /* gathered, nothing sent yet */
+    char *r = NULL;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(mm_nc_client_recv_reply(c, &r, 2000), 0);
+        char want[32];
+        snprintf(want, sizeof(want), "message-id=\"%d\"", i + 1);
+        assert_non_null(strstr(r, want));
+        free(r);
+    }
+    assert_int_equal(ci.sends, 2); /* all N in one send, made before waiting */
+    /* An explicit flush sends at once; with nothing gathered it sends nothing. */
+    assert_int_equal(mm_nc_client_send_rpc(c, "<get/>", NULL), 0);
+    assert_int_equal(ci.sends, 2);
+    assert_int_equal(mm_nc_client_flush(c), 0);
+    assert_int_equal(mm_nc_client_flush(c), 0);
+    assert_int_equal(ci.sends, 3);
+    assert_int_equal(mm_nc_client_recv_reply(c, &r, 2000), 0);
+    free(r);
+    /* Uncorked: one send per request again. */
+    mm_nc_client_cork(c, false);
+    assert_int_equal(mm_nc_client_send_rpc(c, "<get/>", NULL), 0);
+    assert_int_equal(mm_nc_client_send_rpc(c, "<get/>", NULL), 0);
+    assert_int_equal(ci.sends, 5);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mm_nc_client_recv_reply(c, &r, 2000), 0);
+        free(r);
+    }
+    assert_int_equal(mm_nc_client_close(c), 0);
+    finish(&h);
+    assert_int_equal(h.f.nrpc, N + 3 + 1);
+}
+
 typedef struct notes {
     int count;
     char last[512];
@@ -560,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_hello_base10),
         cmocka_unit_test(test_rpc_and_ids),
         cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_cork),
         cmocka_unit_test(test_notifications),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_rpc_error),
