@@ -589,13 +589,31 @@ static void conn_gone(mm_quic_conn *c, int liberr)
 
 /* ---------------------------------------------------------------- write */
 
-static mm_quic_stream *pick_stream(mm_quic_conn *c)
+/*
+ * The stream to write next: the lowest prio with data. While an urgent
+ * stream (prio 0: a subscription's notifications) is open, bulk streams
+ * leave MM_QUIC_URGENT_HEADROOM packets of the congestion window free, so
+ * that a notification, or ngtcp2's retransmission of a lost one, goes out
+ * at once instead of waiting for bulk data in flight to be acknowledged.
+ */
+static mm_quic_stream *pick_stream(mm_quic_conn *c, size_t maxpkt)
 {
     mm_quic_stream *best = NULL;
-    for (mm_quic_stream *s = c->streams; s != NULL; s = s->next)
+    bool urgent_open = false;
+    for (mm_quic_stream *s = c->streams; s != NULL; s = s->next) {
+        if (s->prio == 0 && !s->fin_sent && !s->shut)
+            urgent_open = true;
         if (mm_quic_stream_has_pending(s) && (best == NULL || s->prio < best->prio))
             best = s;
-    return best;
+    }
+    if (best == NULL || best->prio == 0 || !urgent_open ||
+        ngtcp2_conn_get_cwnd_left(c->conn) >= (MM_QUIC_URGENT_HEADROOM + 1) * maxpkt)
+        return best;
+    /* Only out of a window of some size: holding packets back from a small
+     * one (after losses) starves bulk data and keeps the window small. */
+    ngtcp2_conn_info ci;
+    ngtcp2_conn_get_conn_info(c->conn, &ci);
+    return ci.cwnd >= MM_QUIC_URGENT_MIN_CWND * maxpkt ? NULL : best;
 }
 
 static int conn_write(mm_quic_conn *c)
@@ -609,7 +627,7 @@ static int conn_write(mm_quic_conn *c)
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     for (size_t npkt = 0; npkt < budget;) {
-        mm_quic_stream *s = pick_stream(c);
+        mm_quic_stream *s = pick_stream(c, maxpkt);
         ngtcp2_vec v[16];
         size_t nv = 0;
         int64_t sid = -1;
@@ -650,9 +668,19 @@ static int conn_write(mm_quic_conn *c)
             break;
         mm_quic_endpoint_sendto(c->ep, buf, (size_t)n, (struct sockaddr *)&c->remote,
                                 c->remotelen);
+        c->tx_bytes += (uint64_t)n;
         npkt++;
     }
-    ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
+    /*
+     * Pacing starts once a connection has sent an initial window: RFC 9002
+     * section 7.7 lets a sender burst up to that much. Pacing the handshake
+     * and the <hello>s (at the initial window over the first RTT sample,
+     * after the path MTU probe sent at handshake completion) held each
+     * peer's <hello> back by a fifth of an RTT, and the session waits for
+     * exactly those messages.
+     */
+    if (c->tx_bytes >= MM_QUIC_UNPACED_BYTES)
+        ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
     return 0;
 }
 

@@ -27,6 +27,13 @@
 #define MM_QUIC_CID_LEN 18
 #define MM_QUIC_PKT_MAX 1452
 #define MM_QUIC_SECRET_LEN 32
+/* RFC 9002 section 7.2 initial window (10 x 1200, the lower bound of min(10 x max_datagram_size,
+ * max(14720, 2 x max_datagram_size))): sent before pacing starts. */
+#define MM_QUIC_UNPACED_BYTES 12000
+/* Packets of congestion window bulk streams leave free while a notification stream is open. */
+#define MM_QUIC_URGENT_HEADROOM 2
+/* ...when the window holds at least this many packets (the headroom is then at most a quarter). */
+#define MM_QUIC_URGENT_MIN_CWND 8
 
 /* ---------------------------------------------------------------- TLS backend */
 
@@ -136,6 +143,7 @@ struct mm_quic_conn {
     const char *close_reason;
     ngtcp2_tstamp close_deadline;
     bool established, closing_wait, close_now, closed, dead, notified;
+    uint64_t tx_bytes; /* UDP payload bytes sent; pacing starts at MM_QUIC_UNPACED_BYTES */
     int busy; /* inside ngtcp2 or an application callback: defer writes */
     mm_quic_close_info info;
     struct mm_quic_conn *next;
