@@ -596,12 +596,14 @@ int main(int argc, char **argv)
     print_ratio("mamori TLS / netconfd:", &tls, &yuma);
     print_ratio("mamori plaintext / netconfd:", &plain_r, &yuma);
     print_ratio("mamori plaintext / mamori TLS:", &plain_r, &tls);
-    if (tls.ok && yuma.ok)
-        printf("  target: mamori >= 5x netconfd's RPC rate: %s (%.1fx over TLS)\n",
-               tls.rpc_per_s >= 5 * yuma.rpc_per_s && tls.loaded_rpc_per_s >= 5 * yuma.loaded_rpc_per_s
-                   ? "met"
-                   : "NOT met",
-               tls.rpc_per_s / yuma.rpc_per_s);
+    if (tls.ok && yuma.ok) {
+        double empty = tls.rpc_per_s / yuma.rpc_per_s;
+        double loaded = tls.loaded_rpc_per_s / yuma.loaded_rpc_per_s;
+        printf("  target: mamori-netconfd over TLS >= 5x netconfd's RPC rate: %s with the %d-entry "
+               "list (%.1fx), %s on an empty datastore (%.1fx)\n",
+               loaded >= 5 ? "met" : "NOT met", LIST_SIZE, loaded, empty >= 5 ? "met" : "NOT met",
+               empty);
+    }
 
     if (t.port)
         many_sessions(&t);

@@ -207,7 +207,7 @@ int mm_nc_client_recv_reply(mm_nc_client *c, char **reply, int timeout_ms);
  * Corking (off by default): while on, mm_nc_client_send_rpc() gathers the
  * framed requests and hands them to the transport in one send when the
  * client next waits for the server (recv_reply, rpc, poll, close), when
- * 64 KiB have gathered, or on mm_nc_client_flush(). Pipelining clients get
+ * 16 requests or 64 KiB have gathered, or on mm_nc_client_flush(). Pipelining clients get
  * one TLS record and one syscall for many requests. mm_nc_client_free()
  * drops what was never flushed.
  */

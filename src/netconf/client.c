@@ -30,6 +30,7 @@
 #define RECV_CHUNK 16384
 #define CLOSE_TIMEOUT_MS 5000
 #define GATHER_MAX 65536 /* corked output is sent once it reaches this size */
+#define GATHER_MSGS 16    /* ...or this many requests */
 
 struct mm_nc_client {
     mm_nc_client_io io;
@@ -48,6 +49,7 @@ struct mm_nc_client {
     void *notif_arg;
     bool corked; /* requests are gathered in out until the client waits */
     mm_buf out;
+    unsigned gathered; /* requests in out */
     int fatal; /* sticky: the session is unusable */
     char error[256];
 };
@@ -155,6 +157,7 @@ static int flush_out(mm_nc_client *c)
         return 0;
     int rc = c->io.send(c->io.io, c->out.data, c->out.len);
     mm_buf_reset(&c->out);
+    c->gathered = 0;
     if (rc < 0)
         return client_fatal(c, rc, "send: %s", mm_strerror(rc));
     return 0;
@@ -168,7 +171,7 @@ static int send_framed(mm_nc_client *c, enum mm_nc_framing mode, const char *msg
         c->out.len = mark; /* drop a partly framed message */
         return client_err(c, rc, "cannot frame the request: %s", mm_strerror(rc));
     }
-    if (!c->corked || c->out.len >= GATHER_MAX)
+    if (!c->corked || c->out.len >= GATHER_MAX || ++c->gathered >= GATHER_MSGS)
         return flush_out(c);
     return 0;
 }

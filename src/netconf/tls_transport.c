@@ -25,6 +25,9 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf_tls.h"
 
+/* Replies gathered from one burst of input before they are written. */
+#define MM_NC_TLS_GATHER_MAX 16
+
 struct conn {
     struct mm_nc_tls_server *ts;
     struct bufferevent *bev;
@@ -33,6 +36,7 @@ struct conn {
     bool closing, released;
     bool in_read;     /* replies are gathered while a burst of input is handled */
     mm_buf out;       /* ...here, and written with one SSL_write afterwards */
+    unsigned gathered; /* messages in out */
     struct event *free_ev; /* frees the connection outside any callback chain */
     char peer[96];
     char user[MM_NC_TLS_NAME_MAX];
@@ -144,6 +148,7 @@ static int flush_out(struct conn *c)
         return 0;
     int rc = bufferevent_write(c->bev, c->out.data, c->out.len) == 0 ? 0 : MM_EIO;
     mm_buf_reset(&c->out);
+    c->gathered = 0;
     return rc;
 }
 
@@ -152,8 +157,13 @@ static int op_send(void *io, const uint8_t *data, size_t len)
     struct conn *c = io;
     if (c->closing)
         return MM_ECLOSED;
-    if (c->in_read && mm_buf_append(&c->out, data, len) == 0)
+    if (c->in_read && mm_buf_append(&c->out, data, len) == 0) {
+        /* A long burst goes out in parts, so the client can work on the
+         * first replies while the rest are produced. */
+        if (++c->gathered >= MM_NC_TLS_GATHER_MAX)
+            return flush_out(c);
         return 0;
+    }
     MM_GUARD(flush_out(c)); /* keep the order if the gather buffer is full */
     return bufferevent_write(c->bev, data, len) == 0 ? 0 : MM_EIO;
 }

@@ -204,12 +204,61 @@ static void test_tls_end_to_end(void **state)
     stop(&e);
 }
 
+/*
+ * 120 corked, pipelined RPCs over TLS: the server writes long bursts of
+ * replies in parts (MM_NC_TLS_GATHER_MAX); every reply must still come back
+ * whole, in order, and answer its own request (each get-config sees the
+ * edit just before it).
+ */
+static void test_tls_pipelined_bursts(void **state)
+{
+    (void)state;
+    tls_engine e;
+    start(&e);
+    mm_nc_tls_stream *s = NULL;
+    mm_nc_client *c = connect_as(&e, cert, key, &s);
+    enum { N = 120 };
+    mm_nc_client_cork(c, true);
+    for (int i = 0; i < N; i++) {
+        char op[256];
+        if (i % 2 == 0)
+            snprintf(op, sizeof(op),
+                     "<edit-config><target><running/></target><config><top xmlns=\""
+                     "urn:mamori:test:nc\"><name>burst-%d</name></top></config></edit-config>",
+                     i);
+        else
+            snprintf(op, sizeof(op), "<get-config><source><running/></source></get-config>");
+        assert_int_equal(mm_nc_client_send_rpc(c, op, NULL), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        char *xml = NULL;
+        if (mm_nc_client_recv_reply(c, &xml, 10000) < 0)
+            fail_msg("reply %d: %s", i, mm_nc_client_error(c));
+        char want[64];
+        snprintf(want, sizeof(want), "message-id=\"%d\"", i + 1);
+        assert_non_null(strstr(xml, want));
+        if (i % 2 == 0) {
+            assert_non_null(strstr(xml, "<ok/>"));
+        } else {
+            snprintf(want, sizeof(want), "<name>burst-%d</name>", i - 1);
+            if (!strstr(xml, want))
+                fail_msg("reply %d lacks %s: %.300s", i, want, xml);
+        }
+        free(xml);
+    }
+    mm_nc_client_cork(c, false);
+    assert_int_equal(mm_nc_client_close(c), 0);
+    mm_nc_tls_stream_close(s);
+    stop(&e);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     mm_log_set_level(MM_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls_end_to_end),
+        cmocka_unit_test(test_tls_pipelined_bursts),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
