@@ -1,7 +1,10 @@
 /*
  * edit.c - the edit-config engine (RFC 6241 section 7.2): merge, replace,
- * create, delete and remove, with the operation inherited by descendants.
- * libyang has no edit engine (that was sysrepo's), so it lives here.
+ * create, delete and remove, with the operation inherited by descendants,
+ * and RFC 7950 section 7.8.6 / 7.7.9 yang:insert (first, last, before,
+ * after with yang:key or yang:value) for ordered-by user lists and
+ * leaf-lists. libyang has no edit engine (that was sysrepo's), so it lives
+ * here.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -178,6 +181,119 @@ static struct lyd_node *find_target(struct lyd_node *siblings, const struct lyd_
     return match;
 }
 
+/* ------------------------------------------------------------ yang:insert */
+
+static const char *yang_meta(const struct lyd_node *n, const char *name)
+{
+    for (const struct lyd_meta *m = n->meta; m; m = m->next)
+        if (!strcmp(m->name, name) && !strcmp(m->annotation->module->name, "yang"))
+            return lyd_get_meta_value(m);
+    return NULL;
+}
+
+static int insert_error(nc_edit *e, const struct lyd_node *en, const char *attr,
+                        const char *app_tag, const char *msg)
+{
+    nc_err err = {.type = "protocol", .tag = "bad-attribute", .app_tag = app_tag,
+                  .path_node = en, .bad_attr = attr, .bad_elem = LYD_NAME(en),
+                  .message = msg};
+    nc_rpc_error(e->rpc, &err);
+    e->errors++;
+    return e->continue_on_error ? 0 : MM_EINVAL;
+}
+
+/* yang:key "[p:k='v'][p:k2='w']" as libyang wants it: "[k='v'][k2='w']". */
+static int key_predicate(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    char quote = 0;
+    for (const char *p = in; *p; p++) {
+        if (quote) {
+            quote = *p == quote ? 0 : quote;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == ':') {
+            /* drop the prefix just copied: back to the '[' or white space */
+            while (o > 0 && out[o - 1] != '[' && out[o - 1] != ' ')
+                o--;
+            continue;
+        }
+        if (o + 1 >= cap)
+            return MM_ELIMIT;
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+    return quote ? MM_EMALFORMED : 0;
+}
+
+/* First and last instance of node's schema among its siblings. */
+static void instance_range(struct lyd_node *node, struct lyd_node **firsti, struct lyd_node **lasti)
+{
+    *firsti = *lasti = NULL;
+    struct lyd_node *s;
+    LY_LIST_FOR(lyd_first_sibling(node), s)
+    {
+        if (s->schema != node->schema)
+            continue;
+        if (!*firsti)
+            *firsti = s;
+        *lasti = s;
+    }
+}
+
+/*
+ * Move node (already in the tree, created or matched by the edit node en)
+ * where en's yang:insert says. Absent: new entries go last (libyang's
+ * default) and existing ones stay.
+ */
+static int place(nc_edit *e, const struct lyd_node *en, struct lyd_node *node,
+                 struct lyd_node *parent, struct lyd_node **first)
+{
+    const char *where = yang_meta(en, "insert");
+    if (!where || !node)
+        return 0;
+    if (!lysc_is_userordered(en->schema))
+        return insert_error(e, en, "insert", NULL,
+                            "insert applies to ordered-by user lists and leaf-lists only");
+    struct lyd_node *ref = NULL, *fi, *la;
+    instance_range(node, &fi, &la);
+    bool before = !strcmp(where, "first") || !strcmp(where, "before");
+    if (!strcmp(where, "first")) {
+        ref = fi;
+    } else if (!strcmp(where, "last")) {
+        ref = la;
+    } else if (!strcmp(where, "before") || !strcmp(where, "after")) {
+        bool list = en->schema->nodetype == LYS_LIST;
+        const char *attr = list ? "key" : "value";
+        const char *want = yang_meta(en, attr);
+        char pred[1024];
+        if (!want)
+            return insert_error(e, en, attr, "missing-attribute",
+                                list ? "insert before/after needs yang:key"
+                                     : "insert before/after needs yang:value");
+        if (list && key_predicate(want, pred, sizeof(pred)) < 0)
+            return insert_error(e, en, attr, NULL, "malformed key predicates");
+        if (lyd_find_sibling_val(lyd_first_sibling(node), en->schema, list ? pred : want, 0,
+                                 &ref) != LY_SUCCESS)
+            ref = NULL;
+        if (!ref)
+            return insert_error(e, en, attr, "missing-instance",
+                                "the entry to insert next to does not exist");
+    } else {
+        return insert_error(e, en, "insert", NULL, "insert must be first, last, before or after");
+    }
+    if (ref == node)
+        return 0;
+    if (!parent && *first == node)
+        *first = node->next ? node->next : ref;
+    LY_ERR r = before ? lyd_insert_before(ref, node) : lyd_insert_after(ref, node);
+    if (r != LY_SUCCESS)
+        return edit_error(e, "operation-failed", en, ly_errmsg(e->rpc->s->srv->ctx));
+    if (!parent)
+        *first = lyd_first_sibling(*first);
+    return 0;
+}
+
 static int apply_node(nc_edit *e, const struct lyd_node *en, struct lyd_node *parent,
                       struct lyd_node **first, enum nc_edit_op inherited)
 {
@@ -185,6 +301,7 @@ static int apply_node(nc_edit *e, const struct lyd_node *en, struct lyd_node *pa
     struct lyd_node *siblings = parent ? lyd_child(parent) : *first;
     struct lyd_node *match = find_target(siblings, en);
     bool exists = match && !(match->flags & LYD_DEFAULT);
+    struct lyd_node *placed = NULL;
     switch (op) {
     case NC_OP_CREATE:
         if (exists)
@@ -193,7 +310,8 @@ static int apply_node(nc_edit *e, const struct lyd_node *en, struct lyd_node *pa
     case NC_OP_REPLACE:
         if (match)
             free_node(parent, first, match);
-        return insert_copy(e, en, parent, first, true, NULL);
+        MM_GUARD(insert_copy(e, en, parent, first, true, &placed));
+        return place(e, en, placed, parent, first);
     case NC_OP_DELETE:
         if (!exists)
             return edit_error(e, "data-missing", en, "the data does not exist");
@@ -203,7 +321,10 @@ static int apply_node(nc_edit *e, const struct lyd_node *en, struct lyd_node *pa
             free_node(parent, first, match);
         return 0;
     case NC_OP_MERGE:
-        return do_merge(e, en, parent, first, match, op);
+        MM_GUARD(do_merge(e, en, parent, first, match, op));
+        if (!match && yang_meta(en, "insert")) /* the entry the merge created */
+            match = find_target(parent ? lyd_child(parent) : *first, en);
+        return place(e, en, match, parent, first);
     case NC_OP_NONE:
     default:
         if (match && (en->schema->nodetype & LYD_NODE_INNER))

@@ -305,6 +305,118 @@ static void test_nacm_write_denied(void **state)
     nct_drop(&g);
 }
 
+#define YANGNS "xmlns:yang=\"urn:ietf:params:xml:ns:yang:1\""
+
+/* The order in which elem values appear under /top in running, e.g. "dcab"; one letter each. */
+static void order_of(nct_conn *c, const char *elem, char *out, size_t cap)
+{
+    char *r = running(c);
+    char open[32];
+    int n = snprintf(open, sizeof(open), "<%s>", elem);
+    size_t o = 0;
+    const char *top = strstr(r, "<top"), *end = top ? strstr(top, "</top>") : NULL;
+    for (const char *p = top ? strstr(top, open) : NULL; p && p < end && o + 1 < cap;
+         p = strstr(p + 1, open))
+        out[o++] = p[n];
+    out[o] = '\0';
+    free(r);
+}
+
+static void rule(nct_conn *c, const char *name, const char *attrs, const char *want)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof(cfg), "<top " NCT_TNS " " NCOP " " YANGNS "><rule %s><name>%s</name>"
+             "<action>x</action></rule></top>", attrs, name);
+    edit(c, "", cfg, want);
+}
+
+/* RFC 7950 yang:insert on an ordered-by user list and leaf-list. */
+static void test_insert(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    char order[16];
+    rule(c, "a", "", "<ok/>");
+    rule(c, "b", "", "<ok/>");
+    rule(c, "c", "", "<ok/>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "abc"); /* no insert: new entries go last */
+    rule(c, "d", "yang:insert=\"first\"", "<ok/>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "dabc");
+    /* merge with insert moves an existing entry; key with the module's prefix */
+    rule(c, "c", "xmlns:t=\"urn:mamori:test:nc\" yang:insert=\"before\" "
+                 "yang:key=\"[t:name='a']\"", "<ok/>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "dcab");
+    /* create after, key without prefix */
+    rule(c, "e", "nc:operation=\"create\" yang:insert=\"after\" yang:key=\"[name='d']\"",
+         "<ok/>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "decab");
+    rule(c, "d", "nc:operation=\"replace\" yang:insert=\"last\"", "<ok/>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "ecabd");
+    /* errors: the reference missing, no key, insert on a system-ordered list */
+    rule(c, "f", "yang:insert=\"after\" yang:key=\"[name='zz']\"",
+         "<error-app-tag>missing-instance</error-app-tag>");
+    rule(c, "f", "yang:insert=\"before\"", "<error-tag>bad-attribute</error-tag>");
+    edit(c, "", "<top " NCT_TNS " " YANGNS "><item yang:insert=\"first\"><id>1</id></item></top>",
+         "<error-tag>bad-attribute</error-tag>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "ecabd"); /* nothing changed by the failed edits */
+    /* leaf-list: yang:value names the neighbour */
+    edit(c, "", "<top " NCT_TNS "><hop>m</hop><hop>n</hop></top>", "<ok/>");
+    edit(c, "", "<top " NCT_TNS " " YANGNS "><hop yang:insert=\"before\" yang:value=\"m\">k</hop>"
+         "</top>", "<ok/>");
+    order_of(c, "hop", order, sizeof(order));
+    assert_string_equal(order, "kmn");
+    edit(c, "", "<top " NCT_TNS " " YANGNS "><hop yang:insert=\"last\">k</hop></top>", "<ok/>");
+    order_of(c, "hop", order, sizeof(order));
+    assert_string_equal(order, "mnk");
+    /* The order is part of the datastore: a reload (restart) keeps it. */
+    nct_drop(c);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s", f->t.dir);
+    nct_server_stop(&f->t, false);
+    assert_int_equal(nct_server_start(&f->t, dir, "admin"), 0);
+    assert_int_equal(nct_open(&f->t, c, "admin", true), 0);
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "ecabd");
+}
+
+/* Moving an entry is an update for NACM: denied where updates are. */
+static void test_insert_nacm(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    rule(c, "a", "", "<ok/>");
+    rule(c, "b", "", "<ok/>");
+    edit(c, "", "<nacm xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-acm\">"
+         "<write-default>permit</write-default>"
+         "<groups><group><name>g</name><user-name>guest</user-name></group></groups>"
+         "<rule-list><name>rl</name><group>g</group><rule><name>no-update</name>"
+         "<module-name>nc-test</module-name><path xmlns:t='urn:mamori:test:nc'>/t:top/t:rule</path>"
+         "<access-operations>update</access-operations><action>deny</action></rule>"
+         "</rule-list></nacm>", "<ok/>");
+    nct_conn g;
+    assert_int_equal(nct_open(&f->t, &g, "guest", true), 0);
+    char cfg[512];
+    snprintf(cfg, sizeof(cfg), "<top " NCT_TNS " " YANGNS "><rule yang:insert=\"first\">"
+             "<name>b</name></rule></top>");
+    edit(&g, "", cfg, "<error-tag>access-denied</error-tag>");
+    char order[16];
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "ab");
+    /* creating a new entry in place is a create, which is permitted */
+    snprintf(cfg, sizeof(cfg), "<top " NCT_TNS " " YANGNS "><rule yang:insert=\"first\">"
+             "<name>c</name></rule></top>");
+    edit(&g, "", cfg, "<ok/>");
+    order_of(c, "name", order, sizeof(order));
+    assert_string_equal(order, "cab");
+    nct_drop(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +427,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subtree_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nacm_write_denied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_nacm, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
