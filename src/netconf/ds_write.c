@@ -38,6 +38,10 @@ int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_nod
 
 int nc_ds_replace(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *tree)
 {
+    if (ds == NC_DS_RUNNING && !nc_plock_write_ok(rpc, rpc->s->srv->ds[ds].tree, tree)) {
+        lyd_free_all(tree);
+        return MM_EPERM;
+    }
     int rc = nc_ds_set(rpc->s->srv, rpc->s, ds, tree);
     if (rc < 0)
         nc_rpc_err(rpc, "application", "operation-failed", "the datastore could not be stored");

@@ -95,6 +95,9 @@ struct mm_nc_server {
     nc_counters stats;
     uint32_t in_sessions, in_bad_hellos, dropped_sessions;
     uint32_t content_id;
+    struct nc_plock *plocks; /* RFC 5717 partial locks on running */
+    size_t nplocks;
+    uint32_t plock_next;
 };
 
 enum nc_end_reason { NC_END_CLOSED, NC_END_KILLED, NC_END_DROPPED, NC_END_BAD_HELLO, NC_END_OTHER };
@@ -149,6 +152,8 @@ void nc_rpc_err(nc_rpc *rpc, const char *type, const char *tag, const char *msg)
 /* Map the last libyang error of ctx to an rpc-error (type application/protocol). */
 void nc_rpc_err_ly(nc_rpc *rpc, const char *type, const char *fallback_tag);
 int nc_error_xml(const nc_err *e, mm_buf *out);
+int nc_path_xml(mm_buf *b, const char *elem_name, const char *attrs,
+                const struct lyd_node *node);
 
 /* server.c */
 void nc_server_running_changed(mm_nc_server *srv);
@@ -214,6 +219,18 @@ int nc_op_copy_config(nc_rpc *rpc);
 int nc_op_delete_config(nc_rpc *rpc);
 int nc_op_validate(nc_rpc *rpc);
 int nc_op_lock(nc_rpc *rpc);
+/* RFC 5717 partial locks (op_plock.c). */
+typedef struct nc_plock {
+    uint32_t id, sid;
+    char **paths; /* locked instances (instance-identifiers, module-name prefixes) */
+    size_t npaths;
+} nc_plock;
+int nc_op_partial_lock(nc_rpc *rpc);
+int nc_op_partial_unlock(nc_rpc *rpc);
+bool nc_plock_held_by_other(const mm_nc_server *srv, uint32_t sid, uint32_t *holder);
+bool nc_plock_write_ok(nc_rpc *rpc, const struct lyd_node *before, const struct lyd_node *after);
+void nc_plock_release_session(mm_nc_server *srv, uint32_t sid);
+void nc_plock_free_all(mm_nc_server *srv);
 int nc_op_unlock(nc_rpc *rpc);
 int nc_op_commit(nc_rpc *rpc);
 int nc_op_discard_changes(nc_rpc *rpc);

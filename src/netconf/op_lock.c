@@ -35,6 +35,12 @@ int nc_op_lock(nc_rpc *rpc)
         lock_denied(rpc, d->lock_sid, "the datastore is already locked");
         return 0;
     }
+    uint32_t partial = 0;
+    if (ds == NC_DS_RUNNING && nc_plock_held_by_other(rpc->s->srv, rpc->s->id, &partial)) {
+        /* RFC 5717 2.5: no global lock while another session holds a partial one. */
+        lock_denied(rpc, partial, "parts of running are locked by another session");
+        return 0;
+    }
     if (ds == NC_DS_CANDIDATE && d->modified) {
         /* RFC 6241 7.5: candidate modified and neither committed nor discarded. */
         lock_denied(rpc, 0, "the candidate has uncommitted changes");

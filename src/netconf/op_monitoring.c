@@ -26,6 +26,7 @@ static const char *const fixed_caps[] = {
     CAP "xpath:1.0",
     CAP "notification:1.0",
     CAP "interleave:1.0",
+    CAP "partial-lock:1.0",
     CAP "with-defaults:1.0?basic-mode=explicit&also-supported=report-all,trim,report-all-tagged",
 };
 

@@ -23,6 +23,8 @@ static const struct {
     {"ietf-netconf", "delete-config", nc_op_delete_config},
     {"ietf-netconf", "lock", nc_op_lock},
     {"ietf-netconf", "unlock", nc_op_unlock},
+    {"ietf-netconf-partial-lock", "partial-lock", nc_op_partial_lock},
+    {"ietf-netconf-partial-lock", "partial-unlock", nc_op_partial_unlock},
     {"ietf-netconf", "close-session", nc_op_close_session},
     {"ietf-netconf", "kill-session", nc_op_kill_session},
     {"ietf-netconf", "commit", nc_op_commit},

@@ -33,17 +33,20 @@ static int elem(mm_buf *b, const char *name, const char *value)
     return mm_buf_printf(b, "</%s>", name);
 }
 
-/* error-path with the module names as XML prefixes, declared on the element. */
-static int error_path(mm_buf *b, const nc_err *e)
+/*
+ * <elem xmlns:mod="ns"...>/mod:a/mod:b[k='v']</elem>: the instance
+ * identifier of node n with module names as XML prefixes, each declared on
+ * the element (error-path, locked-node), after attrs if not NULL.
+ */
+int nc_path_xml(mm_buf *b, const char *elem_name, const char *attrs,
+                const struct lyd_node *node)
 {
-    if (!e->path_node)
-        return elem(b, "error-path", e->path);
-    char *path = lyd_path(e->path_node, LYD_PATH_STD, NULL, 0);
+    char *path = lyd_path(node, LYD_PATH_STD, NULL, 0);
     MM_ENSURE(path, MM_ENOMEM);
-    int rc = mm_buf_append_str(b, "<error-path");
+    int rc = mm_buf_printf(b, "<%s%s%s", elem_name, attrs ? " " : "", attrs ? attrs : "");
     const struct lys_module *seen[16];
     size_t nseen = 0;
-    for (const struct lyd_node *n = e->path_node; n && rc == 0; n = lyd_parent(n)) {
+    for (const struct lyd_node *n = node; n && rc == 0; n = lyd_parent(n)) {
         if (!n->schema)
             continue;
         const struct lys_module *m = n->schema->module;
@@ -59,9 +62,16 @@ static int error_path(mm_buf *b, const nc_err *e)
     }
     rc = rc ? rc : mm_buf_append_str(b, ">");
     rc = rc ? rc : nc_xml_escape(b, path);
-    rc = rc ? rc : mm_buf_append_str(b, "</error-path>");
+    rc = rc ? rc : mm_buf_printf(b, "</%s>", elem_name);
     free(path);
     return rc;
+}
+
+static int error_path(mm_buf *b, const nc_err *e)
+{
+    if (!e->path_node)
+        return elem(b, "error-path", e->path);
+    return nc_path_xml(b, "error-path", NULL, e->path_node);
 }
 
 static int error_info(mm_buf *b, const nc_err *e)

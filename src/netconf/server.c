@@ -41,6 +41,7 @@ static const struct {
     {"ietf-netconf-acm", NULL},
     {"ietf-datastores", NULL},
     {"ietf-netconf-monitoring", NULL},
+    {"ietf-netconf-partial-lock", NULL}, /* RFC 5717; yuma123's copy of the module */
     {"ietf-netconf-nmda", all_features},
     {"ietf-origin", NULL},
     {"notifications", NULL},
@@ -194,6 +195,7 @@ void mm_nc_server_free(mm_nc_server *srv)
     nc_confirm_free(srv);
     nc_notif_free(srv);
     nc_ds_free(srv);
+    nc_plock_free_all(srv);
     mm_buf_free(&srv->hello_caps);
     mm_audit_close(srv->audit);
     ly_ctx_destroy(srv->ctx);

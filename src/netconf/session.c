@@ -183,6 +183,7 @@ static void session_teardown(mm_nc_session *s, bool call_close)
     mm_nc_server *srv = s->srv;
     nc_notif_sub_end(s, false);
     nc_ds_release_locks(srv, s->id);
+    nc_plock_release_session(srv, s->id);
     nc_confirm_session_end(srv, s->id);
     if (s->hello_done)
         nc_notif_session_end(s);

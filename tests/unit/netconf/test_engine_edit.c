@@ -417,6 +417,79 @@ static void test_insert_nacm(void **state)
     nct_drop(&g);
 }
 
+#define PLNS "xmlns=\"urn:ietf:params:xml:ns:netconf:partial-lock:1.0\""
+
+static char *plock(nct_conn *c, const char *select, const char *want)
+{
+    char op[512];
+    snprintf(op, sizeof(op), "<partial-lock " PLNS "><select>%s</select></partial-lock>", select);
+    return nct_expect(c, op, want);
+}
+
+static unsigned lock_id_of(const char *reply)
+{
+    const char *p = strstr(reply, "<lock-id");
+    p = p ? strchr(p, '>') : NULL;
+    return p ? (unsigned)strtoul(p + 1, NULL, 10) : 0;
+}
+
+/* RFC 5717 partial-lock and partial-unlock between two sessions. */
+static void test_partial_lock(void **state)
+{
+    fx *f = *state;
+    nct_conn *a = &f->c, b;
+    assert_non_null(strstr(a->hello, "urn:ietf:params:netconf:capability:partial-lock:1.0"));
+    rule(a, "a", "", "<ok/>");
+    rule(a, "b", "", "<ok/>");
+    assert_int_equal(nct_open(&f->t, &b, "admin", true), 0);
+    char *r = plock(a, "/nc-test:top/rule[name='a']", "<lock-id");
+    assert_non_null(strstr(r, "<locked-node"));
+    assert_non_null(strstr(r, "xmlns:nc-test=\"urn:mamori:test:nc\""));
+    assert_non_null(strstr(r, "/nc-test:top/rule[name='a']</locked-node>"));
+    unsigned ida = lock_id_of(r);
+    assert_true(ida > 0);
+    free(r);
+    /* b may not change the locked entry, anything under it, or delete its ancestor */
+    rule(&b, "a", "", "<ok/>"); /* merging what is there changes nothing: no conflict */
+    edit(&b, "", "<top " NCT_TNS "><rule><name>a</name><action>changed</action></rule></top>",
+         "<error-tag>in-use</error-tag>");
+    edit(&b, "", "<top " NCT_TNS " " NCOP " nc:operation=\"delete\"/>",
+         "<error-tag>in-use</error-tag>");
+    /* ...but the rest of running is writable */
+    edit(&b, "", "<top " NCT_TNS "><rule><name>b</name><action>by-b</action></rule></top>",
+         "<ok/>");
+    /* no global lock while a partial one is held elsewhere; no overlapping partial lock */
+    free(nct_expect(&b, "<lock><target><running/></target></lock>",
+                    "<error-tag>lock-denied</error-tag>"));
+    free(plock(&b, "/nc-test:top/rule[name='a']", "<error-tag>lock-denied</error-tag>"));
+    free(plock(&b, "/nc-test:top", "<error-tag>lock-denied</error-tag>"));
+    r = plock(&b, "/nc-test:top/rule[name='b']", "<lock-id");
+    unsigned idb = lock_id_of(r);
+    assert_true(idb > ida);
+    free(r);
+    /* the owner writes its own entry; not b's */
+    edit(a, "", "<top " NCT_TNS "><rule><name>a</name><action>by-a</action></rule></top>",
+         "<ok/>");
+    edit(a, "", "<top " NCT_TNS "><rule><name>b</name><action>x</action></rule></top>",
+         "<error-tag>in-use</error-tag>");
+    /* empty and invalid selections */
+    free(plock(a, "/nc-test:top/rule[name='zz']", "<error-app-tag>no-matches</error-app-tag>"));
+    free(plock(a, "/nc-test:top/rule[", "<error-tag>invalid-value</error-tag>"));
+    /* only the owner can unlock */
+    char op[256];
+    snprintf(op, sizeof(op), "<partial-unlock " PLNS "><lock-id>%u</lock-id></partial-unlock>",
+             ida);
+    free(nct_expect(&b, op, "<error-tag>invalid-value</error-tag>"));
+    free(nct_expect(a, op, "<ok/>"));
+    rule(&b, "a", "", "<ok/>");
+    /* the end of b's session releases its lock */
+    nct_drop(&b);
+    edit(a, "", "<top " NCT_TNS "><rule><name>b</name><action>after</action></rule></top>",
+         "<ok/>");
+    free(nct_expect(a, "<lock><target><running/></target></lock>", "<ok/>"));
+    free(nct_expect(a, "<unlock><target><running/></target></unlock>", "<ok/>"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nacm_write_denied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_nacm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_lock, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
