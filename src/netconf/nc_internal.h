@@ -224,6 +224,9 @@ typedef struct nc_plock {
     uint32_t id, sid;
     char **paths; /* locked instances (instance-identifiers, module-name prefixes) */
     size_t npaths;
+    char **selects; /* the select expressions, for ietf-netconf-monitoring */
+    size_t nselects;
+    time_t time;
 } nc_plock;
 int nc_op_partial_lock(nc_rpc *rpc);
 int nc_op_partial_unlock(nc_rpc *rpc);

@@ -138,11 +138,33 @@ static int mon_cap(const char *cap, void *arg)
     return 0;
 }
 
+/* RFC 5717 locks of running (the lock-type choice: only without a global lock). */
+static void mon_partial_locks(mm_nc_server *srv, mon *m)
+{
+    for (size_t i = 0; i < srv->nplocks; i++) {
+        const nc_plock *pl = &srv->plocks[i];
+        char base[128];
+        snprintf(base, sizeof(base),
+                 "datastores/datastore[name='running']/locks/partial-lock[lock-id='%u']", pl->id);
+        char path[192];
+        snprintf(path, sizeof(path), "%s/locked-by-session", base);
+        put_u32(m, pl->sid, path);
+        snprintf(path, sizeof(path), "%s/locked-time", base);
+        put_time(m, pl->time, path);
+        for (size_t j = 0; j < pl->nselects; j++)
+            put(m, pl->selects[j], "%s/select", base);
+        for (size_t j = 0; j < pl->npaths; j++)
+            put(m, pl->paths[j], "%s/locked-node", base);
+    }
+}
+
 static void mon_datastores(mm_nc_server *srv, mon *m)
 {
     for (int i = 0; i < NC_DS_COUNT; i++) {
         const char *name = nc_ds_name((enum nc_ds)i);
         put(m, NULL, "datastores/datastore[name='%s']", name);
+        if (!srv->ds[i].lock_sid && i == NC_DS_RUNNING)
+            mon_partial_locks(srv, m);
         if (!srv->ds[i].lock_sid)
             continue;
         char v[16];

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nc_internal.h"
 
@@ -25,6 +26,9 @@ static void plock_free(nc_plock *pl)
     for (size_t i = 0; i < pl->npaths; i++)
         free(pl->paths[i]);
     free(pl->paths);
+    for (size_t i = 0; i < pl->nselects; i++)
+        free(pl->selects[i]);
+    free(pl->selects);
     memset(pl, 0, sizeof(*pl));
 }
 
@@ -133,6 +137,19 @@ bool nc_plock_write_ok(nc_rpc *rpc, const struct lyd_node *before, const struct 
 
 /* ------------------------------------------------------------ operations */
 
+static int add_select(nc_plock *pl, const char *xpath)
+{
+    char *copy = strdup(xpath);
+    char **grown = copy ? realloc(pl->selects, (pl->nselects + 1) * sizeof(*grown)) : NULL;
+    if (!grown) {
+        free(copy);
+        return MM_ENOMEM;
+    }
+    pl->selects = grown;
+    pl->selects[pl->nselects++] = copy;
+    return 0;
+}
+
 static int add_path(nc_plock *pl, const struct lyd_node *n)
 {
     char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
@@ -191,7 +208,7 @@ static int select_nodes(nc_rpc *rpc, struct lyd_node *readable, nc_plock *pl, mm
             nc_rpc_error(rpc, &e);
             return MM_EINVAL;
         }
-        int rc = 0;
+        int rc = add_select(pl, xpath);
         for (uint32_t i = 0; rc == 0 && i < set->count; i++) {
             const struct lyd_node *n = set->dnodes[i];
             char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
@@ -244,6 +261,7 @@ int nc_op_partial_lock(nc_rpc *rpc)
     if (rc == 0) {
         srv->plocks = grown;
         pl.id = ++srv->plock_next;
+        pl.time = time(NULL);
         srv->plocks[srv->nplocks++] = pl;
         rc = mm_buf_printf(&rpc->body, "<lock-id xmlns=\"" PL_NS "\">%u</lock-id>", pl.id);
         rc = rc ? rc : mm_buf_append(&rpc->body, nodes.data, nodes.len);

@@ -467,6 +467,20 @@ static void test_partial_lock(void **state)
     unsigned idb = lock_id_of(r);
     assert_true(idb > ida);
     free(r);
+    /* both locks are listed in ietf-netconf-monitoring */
+    r = nct_rpc(a, "<get><filter type=\"subtree\"><netconf-state xmlns=\"urn:ietf:params:xml:"
+                   "ns:yang:ietf-netconf-monitoring\"><datastores/></netconf-state></filter></get>");
+    char want[128];
+    snprintf(want, sizeof(want), "<lock-id>%u</lock-id>", ida);
+    assert_non_null(strstr(r, want));
+    snprintf(want, sizeof(want), "<lock-id>%u</lock-id>", idb);
+    assert_non_null(strstr(r, want));
+    /* printed by libyang in XML, with the module's own prefix declared */
+    assert_non_null(strstr(r, "<select xmlns:t=\"urn:mamori:test:nc\">/t:top/t:rule[t:name='b']"
+                              "</select>"));
+    assert_non_null(strstr(r, "<locked-node xmlns:t=\"urn:mamori:test:nc\">/t:top/t:rule"
+                              "[t:name='a']</locked-node>"));
+    free(r);
     /* the owner writes its own entry; not b's */
     edit(a, "", "<top " NCT_TNS "><rule><name>a</name><action>by-a</action></rule></top>",
          "<ok/>");
