@@ -132,6 +132,8 @@ typedef struct nc_rpc {
     unsigned nerr;
     bool close_after;     /* close-session: end after the reply */
     bool after_sub;       /* create-subscription: start replay after the reply */
+    const char *xml;      /* the request as received (NUL-terminated), for what */
+                          /* libyang drops: XML prefixes inside string values */
 } nc_rpc;
 
 /* rpc_error.c */

@@ -12,6 +12,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,11 +171,124 @@ static int add_path(nc_plock *pl, const struct lyd_node *n)
     return 0;
 }
 
+/*
+ * The module an XML prefix of the request stands for: a namespace declared
+ * for it anywhere in the request (xmlns:p="ns"), else a module of that name,
+ * else a module whose own YANG prefix it is. The select leaf is a plain
+ * string in RFC 5717's module, so libyang keeps no prefix map for it.
+ */
+static const char *prefix_module(const nc_rpc *rpc, const char *p, size_t n)
+{
+    const struct ly_ctx *ctx = rpc->s->srv->ctx;
+    char decl[96];
+    if (n + 8 < sizeof(decl) && rpc->xml) {
+        snprintf(decl, sizeof(decl), "xmlns:%.*s=", (int)n, p);
+        const char *d = strstr(rpc->xml, decl);
+        if (d) {
+            d += strlen(decl);
+            char q = *d++;
+            const char *e = (q == '"' || q == '\'') ? strchr(d, q) : NULL;
+            char ns[512];
+            if (e && (size_t)(e - d) < sizeof(ns)) {
+                snprintf(ns, sizeof(ns), "%.*s", (int)(e - d), d);
+                const struct lys_module *m = ly_ctx_get_module_implemented_ns(ctx, ns);
+                if (m)
+                    return m->name;
+            }
+        }
+    }
+    uint32_t idx = 0;
+    const struct lys_module *m, *by_prefix = NULL;
+    while ((m = ly_ctx_get_module_iter(ctx, &idx)) != NULL) {
+        if (!m->implemented)
+            continue;
+        if (strlen(m->name) == n && !strncmp(m->name, p, n))
+            return m->name;
+        if (!by_prefix && m->prefix && strlen(m->prefix) == n && !strncmp(m->prefix, p, n))
+            by_prefix = m;
+    }
+    return by_prefix ? by_prefix->name : NULL;
+}
+
+/* xpath with every prefix outside quotes replaced by its module name. */
+static int json_prefixes(const nc_rpc *rpc, const char *xpath, mm_buf *out)
+{
+    char quote = 0;
+    const char *p = xpath;
+    while (*p) {
+        if (quote) {
+            quote = *p == quote ? 0 : quote;
+            MM_GUARD(mm_buf_append(out, p++, 1));
+            continue;
+        }
+        if (*p == '\'' || *p == '"') {
+            quote = *p;
+            MM_GUARD(mm_buf_append(out, p++, 1));
+            continue;
+        }
+        size_t n = 0;
+        while (p[n] && (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '-' || p[n] == '.'))
+            n++;
+        if (n > 0 && p[n] == ':' && p[n + 1] != ':') {
+            const char *mod = prefix_module(rpc, p, n);
+            MM_GUARD(mod ? mm_buf_append_str(out, mod) : mm_buf_append(out, p, n));
+            p += n;
+            continue;
+        }
+        n = n ? n : 1;
+        MM_GUARD(mm_buf_append(out, p, n));
+        p += n;
+    }
+    return 0;
+}
+
 static void lock_denied(nc_rpc *rpc, uint32_t holder, const char *msg)
 {
     nc_err e = {.type = "protocol", .tag = "lock-denied", .message = msg, .session_id = holder,
                 .has_session_id = true};
     nc_rpc_error(rpc, &e);
+}
+
+/* One select expression (module-name prefixes) evaluated and its instances added. */
+static int select_one(nc_rpc *rpc, struct lyd_node *readable, const char *xpath, nc_plock *pl,
+                      mm_buf *out)
+{
+    struct ly_set *set = NULL;
+    if (readable && lyd_find_xpath(readable, xpath, &set) != LY_SUCCESS) {
+        ly_set_free(set, NULL);
+        char msg[512];
+        snprintf(msg, sizeof(msg), "the select expression %.200s is not valid: %.250s", xpath,
+                 ly_errmsg(rpc->s->srv->ctx));
+        nc_err e = {.type = "application", .tag = "invalid-value", .bad_elem = "select",
+                    .message = msg};
+        nc_rpc_error(rpc, &e);
+        return MM_EINVAL;
+    }
+    if (!set || set->count == 0) {
+        ly_set_free(set, NULL);
+        nc_err e = {.type = "application", .tag = "operation-failed", .app_tag = "no-matches",
+                    .bad_elem = "select", .message = "the select expression selects no node"};
+        nc_rpc_error(rpc, &e);
+        return MM_EINVAL;
+    }
+    int rc = add_select(pl, xpath);
+    for (uint32_t i = 0; rc == 0 && i < set->count; i++) {
+        const struct lyd_node *n = set->dnodes[i];
+        char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
+        const nc_plock *other = path ? overlapping(rpc->s->srv, rpc->s->id, path) : NULL;
+        free(path);
+        if (other) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "already locked by session %u (lock-id %u)", other->sid,
+                     other->id);
+            lock_denied(rpc, other->sid, msg);
+            rc = MM_EPERM;
+        }
+        rc = rc ? rc : add_path(pl, n);
+        rc = rc ? rc : nc_path_xml(out, "locked-node", "xmlns=\"" PL_NS "\"", n);
+    }
+    ly_set_free(set, NULL);
+    return rc;
 }
 
 /*
@@ -188,43 +302,13 @@ static int select_nodes(nc_rpc *rpc, struct lyd_node *readable, nc_plock *pl, mm
     {
         if (strcmp(LYD_NAME(c), "select") != 0)
             continue;
-        const char *xpath = lyd_get_value(c);
-        struct ly_set *set = NULL;
-        if (!readable || lyd_find_xpath(readable, xpath, &set) != LY_SUCCESS) {
-            ly_set_free(set, NULL);
-            if (readable) {
-                nc_err e = {.type = "application", .tag = "invalid-value", .bad_elem = "select",
-                            .message = "the select expression is not a valid path"};
-                nc_rpc_error(rpc, &e);
-                return MM_EINVAL;
-            }
-            set = NULL;
-        }
-        if (!set || set->count == 0) {
-            ly_set_free(set, NULL);
-            nc_err e = {.type = "application", .tag = "operation-failed",
-                        .app_tag = "no-matches", .bad_elem = "select",
-                        .message = "the select expression selects no node"};
-            nc_rpc_error(rpc, &e);
-            return MM_EINVAL;
-        }
-        int rc = add_select(pl, xpath);
-        for (uint32_t i = 0; rc == 0 && i < set->count; i++) {
-            const struct lyd_node *n = set->dnodes[i];
-            char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
-            const nc_plock *other = path ? overlapping(rpc->s->srv, rpc->s->id, path) : NULL;
-            free(path);
-            if (other) {
-                char msg[96];
-                snprintf(msg, sizeof(msg), "already locked by session %u (lock-id %u)",
-                         other->sid, other->id);
-                lock_denied(rpc, other->sid, msg);
-                rc = MM_EPERM;
-            }
-            rc = rc ? rc : add_path(pl, n);
-            rc = rc ? rc : nc_path_xml(out, "locked-node", "xmlns=\"" PL_NS "\"", n);
-        }
-        ly_set_free(set, NULL);
+        mm_buf conv;
+        mm_buf_init(&conv, 65536);
+        int rc = json_prefixes(rpc, lyd_get_value(c), &conv);
+        if (rc < 0)
+            nc_rpc_err(rpc, "application", "invalid-value", "select expression too long");
+        rc = rc ? rc : select_one(rpc, readable, mm_buf_cstr(&conv), pl, out);
+        mm_buf_free(&conv);
         MM_GUARD(rc);
     }
     return 0;

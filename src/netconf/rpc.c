@@ -237,7 +237,7 @@ static void rpc_run(nc_rpc *rpc, const char *xml, size_t len)
 
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len)
 {
-    nc_rpc rpc = {.s = s};
+    nc_rpc rpc = {.s = s, .xml = xml};
     mm_buf_init(&rpc.body, s->srv->max_message);
     mm_buf_init(&rpc.errs, 1u << 20);
     s->cnt.in_rpcs++;

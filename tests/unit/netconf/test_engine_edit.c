@@ -486,6 +486,11 @@ static void test_partial_lock(void **state)
          "<ok/>");
     edit(a, "", "<top " NCT_TNS "><rule><name>b</name><action>x</action></rule></top>",
          "<error-tag>in-use</error-tag>");
+    /* XML prefixes in select work too (the value is an xpath1.0, converted by libyang) */
+    r = nct_expect(a, "<partial-lock " PLNS "><select xmlns:x=\"urn:mamori:test:nc\">"
+                      "/x:top/x:rule[x:name='b']</select></partial-lock>",
+                   "<error-tag>lock-denied</error-tag>");
+    free(r);
     /* empty and invalid selections */
     free(plock(a, "/nc-test:top/rule[name='zz']", "<error-app-tag>no-matches</error-app-tag>"));
     free(plock(a, "/nc-test:top/rule[", "<error-tag>invalid-value</error-tag>"));
