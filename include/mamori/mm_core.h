@@ -123,6 +123,14 @@ int mm_write_all(int fd, const void *data, size_t len);
 /* mkdir -p: create path and missing parents with mode (existing ones are kept). */
 int mm_mkdir_p(const char *path, unsigned int mode);
 
+/* ---------------------------------------------------------------- string vectors */
+
+/*
+ * Append s (malloc'd; ownership passes) to the array *v of *n strings. On
+ * failure (s NULL or out of memory) s is freed and MM_ENOMEM returned.
+ */
+int mm_strv_push(char ***v, size_t *n, char *s);
+
 /* ---------------------------------------------------------------- hex */
 
 /* Encode len bytes as upper-case hex into out (2*len+1 bytes, NUL-terminated). */

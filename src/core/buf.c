@@ -120,3 +120,15 @@ const char *mm_buf_cstr(mm_buf *b)
     b->data[b->len] = '\0';
     return (const char *)b->data;
 }
+
+int mm_strv_push(char ***v, size_t *n, char *s)
+{
+    char **grown = s ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
+    if (!grown) {
+        free(s);
+        return MM_ENOMEM;
+    }
+    *v = grown;
+    (*v)[(*n)++] = s;
+    return 0;
+}

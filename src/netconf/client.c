@@ -671,14 +671,7 @@ static const char *children_xml(mm_nc_reply *r, const struct lyd_node *n)
         return NULL;
     if (!s)
         s = strdup("");
-    char **grown = s ? realloc(r->strings, (r->nstrings + 1) * sizeof(*grown)) : NULL;
-    if (!grown) {
-        free(s);
-        return NULL;
-    }
-    r->strings = grown;
-    r->strings[r->nstrings++] = s;
-    return s;
+    return mm_strv_push(&r->strings, &r->nstrings, s) == 0 ? s : NULL;
 }
 
 static int reply_collect(mm_nc_reply *r)

@@ -140,15 +140,7 @@ bool nc_plock_write_ok(nc_rpc *rpc, const struct lyd_node *before, const struct 
 
 static int add_select(nc_plock *pl, const char *xpath)
 {
-    char *copy = strdup(xpath);
-    char **grown = copy ? realloc(pl->selects, (pl->nselects + 1) * sizeof(*grown)) : NULL;
-    if (!grown) {
-        free(copy);
-        return MM_ENOMEM;
-    }
-    pl->selects = grown;
-    pl->selects[pl->nselects++] = copy;
-    return 0;
+    return mm_strv_push(&pl->selects, &pl->nselects, strdup(xpath));
 }
 
 static int add_path(nc_plock *pl, const struct lyd_node *n)
@@ -161,14 +153,7 @@ static int add_path(nc_plock *pl, const struct lyd_node *n)
             return 0;
         }
     }
-    char **grown = realloc(pl->paths, (pl->npaths + 1) * sizeof(*grown));
-    if (!grown) {
-        free(path);
-        return MM_ENOMEM;
-    }
-    pl->paths = grown;
-    pl->paths[pl->npaths++] = path;
-    return 0;
+    return mm_strv_push(&pl->paths, &pl->npaths, path);
 }
 
 /*

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -72,6 +73,22 @@ static void test_zero_limit(void **state)
     mm_buf_free(&b);
 }
 
+static void test_strv_push(void **state)
+{
+    (void)state;
+    char **v = NULL;
+    size_t n = 0;
+    assert_int_equal(mm_strv_push(&v, &n, strdup("a")), 0);
+    assert_int_equal(mm_strv_push(&v, &n, strdup("b")), 0);
+    assert_int_equal(mm_strv_push(&v, &n, NULL), MM_ENOMEM); /* a failed strdup */
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0], "a");
+    assert_string_equal(v[1], "b");
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -79,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_printf_and_cstr),
         cmocka_unit_test(test_consume),
         cmocka_unit_test(test_zero_limit),
+        cmocka_unit_test(test_strv_push),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
