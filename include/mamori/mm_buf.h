@@ -37,6 +37,8 @@ void mm_buf_reset(mm_buf *b);
 int mm_buf_reserve(mm_buf *b, size_t n);
 int mm_buf_append(mm_buf *b, const void *p, size_t n);
 int mm_buf_append_str(mm_buf *b, const char *s);
+/* Append the decimal digits of v (no printf: on hot paths). */
+int mm_buf_append_u64(mm_buf *b, uint64_t v);
 int mm_buf_printf(mm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mm_buf_vprintf(mm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /*

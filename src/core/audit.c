@@ -235,7 +235,13 @@ static int format_body(mm_audit *a, mm_buf *b, const mm_audit_record *r)
             a->ts_text[0] = '\0';
         a->ts_sec = now.tv_sec;
     }
-    MM_GUARD(mm_buf_printf(b, "{\"time\":\"%s.%06ldZ\"", a->ts_text, now.tv_nsec / 1000));
+    char frac[9] = ".000000Z";
+    for (long us = now.tv_nsec / 1000, i = 6; i >= 1; i--, us /= 10)
+        frac[i] = (char)('0' + us % 10);
+    MM_GUARD(mm_buf_append(b, "{\"time\":\"", 9));
+    MM_GUARD(mm_buf_append_str(b, a->ts_text));
+    MM_GUARD(mm_buf_append(b, frac, 8));
+    MM_GUARD(mm_buf_append(b, "\"", 1));
     MM_GUARD(put_str(b, "module", r->module));
     MM_GUARD(put_str(b, "subject", r->subject));
     MM_GUARD(put_str(b, "action", r->action));

@@ -69,6 +69,17 @@ int mm_buf_append(mm_buf *b, const void *p, size_t n)
 
 int mm_buf_append_str(mm_buf *b, const char *s) { return mm_buf_append(b, s, strlen(s)); }
 
+int mm_buf_append_u64(mm_buf *b, uint64_t v)
+{
+    char d[20];
+    size_t n = 0;
+    do {
+        d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return mm_buf_append(b, d + sizeof(d) - n, n);
+}
+
 int mm_buf_vprintf(mm_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -317,9 +317,16 @@ int nc_print_data(nc_rpc *rpc, const char *elem, const char *ns, struct lyd_node
         nc_rpc_err(rpc, "application", "operation-failed", "cannot print the data");
         return MM_ENOMEM;
     }
-    int rc = mm_buf_printf(&rpc->body, "<%s xmlns=\"%s\">", elem, ns);
-    rc = rc ? rc : append_wd_fixed(&rpc->body, xml ? xml : "");
-    rc = rc ? rc : mm_buf_printf(&rpc->body, "</%s>", elem);
+    mm_buf *b = &rpc->body;
+    int rc = mm_buf_append(b, "<", 1);
+    rc = rc ? rc : mm_buf_append_str(b, elem);
+    rc = rc ? rc : mm_buf_append(b, " xmlns=\"", 8);
+    rc = rc ? rc : mm_buf_append_str(b, ns);
+    rc = rc ? rc : mm_buf_append(b, "\">", 2);
+    rc = rc ? rc : append_wd_fixed(b, xml ? xml : "");
+    rc = rc ? rc : mm_buf_append(b, "</", 2);
+    rc = rc ? rc : mm_buf_append_str(b, elem);
+    rc = rc ? rc : mm_buf_append(b, ">", 1);
     free(xml);
     if (rc < 0) {
         mm_buf_reset(&rpc->body);

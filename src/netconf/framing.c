@@ -183,7 +183,9 @@ static int frame_chunked(const char *msg, size_t len, mm_buf *out)
     MM_ENSURE(len > 0, MM_EINVAL); /* chunk-data is 1*OCTET */
     while (len > 0) {
         size_t n = len > CHUNK_SIZE_MAX ? (size_t)CHUNK_SIZE_MAX : len;
-        MM_GUARD(mm_buf_printf(out, "\n#%zu\n", n));
+        MM_GUARD(mm_buf_append(out, "\n#", 2));
+        MM_GUARD(mm_buf_append_u64(out, n));
+        MM_GUARD(mm_buf_append(out, "\n", 1));
         MM_GUARD(mm_buf_append(out, msg, n));
         msg += n;
         len -= n;

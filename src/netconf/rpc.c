@@ -65,7 +65,8 @@ static int copy_attrs(mm_buf *b, const struct lyd_node *env)
         } else {
             MM_GUARD(mm_buf_append_str(b, " "));
         }
-        MM_GUARD(mm_buf_printf(b, "%s=\"", a->name.name));
+        MM_GUARD(mm_buf_append_str(b, a->name.name));
+        MM_GUARD(mm_buf_append(b, "=\"", 2));
         MM_GUARD(nc_xml_escape(b, a->value));
         MM_GUARD(mm_buf_append_str(b, "\""));
     }
@@ -77,7 +78,7 @@ static void send_reply(nc_rpc *rpc)
     mm_nc_session *s = rpc->s;
     mm_buf b;
     mm_buf_init(&b, rpc->body.len + rpc->errs.len + 65536);
-    int rc = mm_buf_printf(&b, "<rpc-reply xmlns=\"%s\"", NC_NS_BASE);
+    int rc = mm_buf_append_str(&b, "<rpc-reply xmlns=\"" NC_NS_BASE "\"");
     rc = rc ? rc : copy_attrs(&b, rpc->env);
     rc = rc ? rc : mm_buf_append_str(&b, ">");
     if (rpc->nerr) {

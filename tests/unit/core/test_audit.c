@@ -84,6 +84,14 @@ static void test_chain_and_reopen(void **state)
     fclose(f);
     assert_non_null(strstr(line, "\"reason\":\"rule \\\"a\\\"\\u000a\""));
     assert_non_null(strstr(line, "\"decision\":\"deny\""));
+    /* RFC 3339 UTC with microseconds: {"time":"YYYY-MM-DDTHH:MM:SS.ffffffZ" */
+    static const char shape[] = "{\"time\":\"dddd-dd-ddTdd:dd:dd.ddddddZ\"";
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        if (shape[i] == 'd')
+            assert_true(line[i] >= '0' && line[i] <= '9');
+        else
+            assert_int_equal(line[i], shape[i]);
+    }
 }
 
 static void test_tamper_detected(void **state)

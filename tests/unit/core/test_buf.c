@@ -73,6 +73,20 @@ static void test_zero_limit(void **state)
     mm_buf_free(&b);
 }
 
+static void test_append_u64(void **state)
+{
+    (void)state;
+    mm_buf b;
+    mm_buf_init(&b, 64);
+    assert_int_equal(mm_buf_append_u64(&b, 0), 0);
+    assert_int_equal(mm_buf_append(&b, ",", 1), 0);
+    assert_int_equal(mm_buf_append_u64(&b, 7), 0);
+    assert_int_equal(mm_buf_append(&b, ",", 1), 0);
+    assert_int_equal(mm_buf_append_u64(&b, 18446744073709551615u), 0);
+    assert_string_equal(mm_buf_cstr(&b), "0,7,18446744073709551615");
+    mm_buf_free(&b);
+}
+
 static void test_strv_push(void **state)
 {
     (void)state;
@@ -97,6 +111,7 @@ int main(void)
         cmocka_unit_test(test_consume),
         cmocka_unit_test(test_zero_limit),
         cmocka_unit_test(test_strv_push),
+        cmocka_unit_test(test_append_u64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
