@@ -52,11 +52,39 @@ static enum f_kind f_kind(const struct lyd_node *f)
     return blank(f_value(f)) ? F_SELECTION : F_CONTENT;
 }
 
-/* Same name, and the filter's namespace (if it has one) is the node's. */
+/* Does data node d carry metadata name (in namespace ns, if any) with value v? */
+static bool d_has_meta(const struct lyd_node *d, const char *ns, const char *name, const char *v)
+{
+    for (const struct lyd_meta *m = d->meta; m; m = m->next)
+        if (!strcmp(m->name, name) && (!ns || !*ns || !strcmp(m->annotation->module->ns, ns)) &&
+            !strcmp(lyd_get_meta_value(m), v ? v : ""))
+            return true;
+    return false;
+}
+
+/*
+ * RFC 6241 section 6.2.2 attribute match expressions: every attribute of a
+ * filter node must be on the data node with the same value. YANG data has
+ * no XML attributes, only metadata, so a node filtered by any other
+ * attribute is not selected. (Opaque filter nodes carry attributes; see
+ * nc_filter_first().)
+ */
+static bool f_attrs_match(const struct lyd_node *f, const struct lyd_node *d)
+{
+    if (f->schema)
+        return true;
+    for (const struct lyd_attr *a = ((const struct lyd_node_opaq *)f)->attr; a; a = a->next)
+        if (!d_has_meta(d, a->name.module_ns, a->name.name, a->value))
+            return false;
+    return true;
+}
+
+/* Same name, the filter's namespace (if it has one) is the node's, attributes match. */
 static bool f_match(const struct lyd_node *f, const struct lyd_node *d)
 {
     const char *ns = f_ns(f);
-    return !strcmp(f_name(f), d->schema->name) && (!*ns || !strcmp(ns, d->schema->module->ns));
+    return !strcmp(f_name(f), d->schema->name) &&
+           (!*ns || !strcmp(ns, d->schema->module->ns)) && f_attrs_match(f, d);
 }
 
 static bool f_value_eq(const struct lyd_node *f, const struct lyd_node *d)
@@ -234,6 +262,68 @@ int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_n
     }
     ly_set_free(set, NULL);
     return 0;
+}
+
+/*
+ * Does the raw XML text of a filter's content have an attribute other than
+ * a namespace declaration? A cheap scan of start tags, so the usual filter
+ * keeps libyang's typed tree (and its keyed lookups).
+ */
+static bool raw_has_attrs(const char *p, const char *end)
+{
+    while (p && p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+        p++;
+        if (p >= end || *p == '/' || *p == '!' || *p == '?')
+            continue;
+        const char *gt = memchr(p, '>', (size_t)(end - p));
+        if (!gt)
+            return false;
+        char quote = 0;
+        for (const char *q = p; q < gt; q++) {
+            if (quote) {
+                quote = *q == quote ? 0 : quote;
+            } else if (*q == '"' || *q == '\'') {
+                quote = *q;
+            } else if (isspace((unsigned char)q[0]) && !isspace((unsigned char)q[1]) &&
+                       q[1] != '/' && q + 1 < gt && strncmp(q + 1, "xmlns", 5) != 0) {
+                return true;
+            }
+        }
+        p = gt + 1;
+    }
+    return false;
+}
+
+static const struct lyd_node *opaq_child(const struct lyd_node *n, const char *name)
+{
+    for (const struct lyd_node *c = n ? lyd_child(n) : NULL; c; c = c->next)
+        if (!c->schema && !strcmp(((const struct lyd_node_opaq *)c)->name.name, name))
+            return c;
+    return NULL;
+}
+
+const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filter)
+{
+    const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
+    const struct lyd_node *typed =
+        any && any->value_type == LYD_ANYDATA_DATATREE ? any->value.tree : NULL;
+    const char *open = rpc->xml ? strstr(rpc->xml, "filter") : NULL;
+    const char *start = open ? strchr(open, '>') : NULL;
+    const char *end = start ? strstr(start, "filter>") : NULL; /* the closing tag */
+    if (!typed || !start || !end || end < start || !raw_has_attrs(start + 1, end))
+        return typed;
+    mm_nc_server *srv = rpc->s->srv;
+    if (!srv->opaq_ctx && ly_ctx_new(NULL, LY_CTX_NO_YANGLIBRARY | LY_CTX_DISABLE_SEARCHDIR_CWD,
+                                     &srv->opaq_ctx) != LY_SUCCESS)
+        return typed;
+    if (!rpc->raw && lyd_parse_data_mem(srv->opaq_ctx, rpc->xml, LYD_XML,
+                                        LYD_PARSE_OPAQ | LYD_PARSE_ONLY, 0,
+                                        &rpc->raw) != LY_SUCCESS)
+        return typed;
+    /* <rpc> / the operation / <filter> */
+    const struct lyd_node *op = rpc->raw ? lyd_child(rpc->raw) : NULL;
+    const struct lyd_node *f = opaq_child(op, "filter");
+    return f ? lyd_child(f) : typed;
 }
 
 int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,

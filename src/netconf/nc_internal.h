@@ -95,6 +95,7 @@ struct mm_nc_server {
     nc_counters stats;
     uint32_t in_sessions, in_bad_hellos, dropped_sessions;
     uint32_t content_id;
+    struct ly_ctx *opaq_ctx; /* schema-less, for requests parsed as plain XML */
     struct nc_plock *plocks; /* RFC 5717 partial locks on running */
     size_t nplocks;
     uint32_t plock_next;
@@ -134,6 +135,7 @@ typedef struct nc_rpc {
     bool after_sub;       /* create-subscription: start replay after the reply */
     const char *xml;      /* the request as received (NUL-terminated), for what */
                           /* libyang drops: XML prefixes inside string values */
+    struct lyd_node *raw; /* the request parsed without schema (filter attributes) */
 } nc_rpc;
 
 /* rpc_error.c */
@@ -201,6 +203,13 @@ int nc_edit_apply(nc_edit *e, const struct lyd_node *edit, struct lyd_node **tar
 
 /* filter.c */
 /* Select from data by the filter in op's child named param (anyxml filter). */
+/*
+ * The first node of a subtree filter for the <filter> element of op: from
+ * libyang's tree, or, when the filter carries attribute match expressions
+ * (RFC 6241 section 6.2.2), which libyang drops on schema nodes, from the
+ * request parsed as plain XML.
+ */
+const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filter);
 int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,
                     struct lyd_node **data);
 int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node *data,

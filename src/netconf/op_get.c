@@ -40,9 +40,7 @@ static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd
     if (xpath) {
         rc = nc_filter_xpath(src, xpath, out);
     } else if (filter) {
-        const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
-        rc = nc_filter_subtree(any->value_type == LYD_ANYDATA_DATATREE ? any->value.tree : NULL,
-                               src, out);
+        rc = nc_filter_subtree(nc_filter_first(rpc, filter), src, out);
     } else {
         rc = lyd_dup_siblings(src, NULL, NC_DUP, out) == LY_SUCCESS ? 0 : MM_ENOMEM;
     }

@@ -246,6 +246,7 @@ int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len)
     rpc_run(&rpc, xml, len);
     lyd_free_all(rpc.env);
     lyd_free_all(rpc.op);
+    lyd_free_all(rpc.raw);
     mm_buf_free(&rpc.body);
     mm_buf_free(&rpc.errs);
     if (s->doomed)

@@ -196,6 +196,8 @@ void mm_nc_server_free(mm_nc_server *srv)
     nc_notif_free(srv);
     nc_ds_free(srv);
     nc_plock_free_all(srv);
+    if (srv->opaq_ctx)
+        ly_ctx_destroy(srv->opaq_ctx);
     mm_buf_free(&srv->hello_caps);
     mm_audit_close(srv->audit);
     ly_ctx_destroy(srv->ctx);

@@ -250,6 +250,23 @@ static void test_subtree_filters(void **state)
     r = nct_expect(c, GC("<top " NCT_TNS "><tag>b</tag><name/></top>"), "<tag>b</tag>");
     assert_null(strstr(r, "<tag>a</tag>"));
     free(r);
+    /* RFC 6241 6.2.2 attribute match: the data has no such attribute, so not selected */
+    r = nct_expect(c, GC("<top " NCT_TNS " xmlns:ex=\"urn:example:attr\"><item ex:color=\"red\">"
+                         "<id>1</id></item><name/></top>"), "<name>f</name>");
+    assert_null(strstr(r, "<item>"));
+    free(r);
+    r = nct_expect(c, GC("<top " NCT_TNS "><name plain='x'/><tag/></top>"), "<tag>a</tag>");
+    assert_null(strstr(r, "<name>"));
+    free(r);
+    /* the same through a <filter> without a type attribute (subtree is the default) */
+    r = nct_expect(c, "<get-config><source><running/></source><filter><top " NCT_TNS ">"
+                      "<name a='1'/><tag/></top></filter></get-config>", "<tag>a</tag>");
+    assert_null(strstr(r, "<name>"));
+    free(r);
+    /* ...while namespace declarations are not attributes to match */
+    r = nct_expect(c, GC("<t:top xmlns:t=\"urn:mamori:test:nc\"><t:name/></t:top>"),
+                   "<name>f</name>");
+    free(r);
     /* xpath */
     r = nct_expect(c,
                    "<get-config><source><running/></source><filter type=\"xpath\" "
