@@ -307,9 +307,13 @@ const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filte
     const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
     const struct lyd_node *typed =
         any && any->value_type == LYD_ANYDATA_DATATREE ? any->value.tree : NULL;
-    const char *open = rpc->xml ? strstr(rpc->xml, "filter") : NULL;
+    /* <filter> of get/get-config, <subtree-filter> of get-data */
+    const char *name = filter ? LYD_NAME(filter) : "filter";
+    char close[40];
+    snprintf(close, sizeof(close), "%s>", name);
+    const char *open = rpc->xml ? strstr(rpc->xml, name) : NULL;
     const char *start = open ? strchr(open, '>') : NULL;
-    const char *end = start ? strstr(start, "filter>") : NULL; /* the closing tag */
+    const char *end = start ? strstr(start, close) : NULL; /* the closing tag */
     if (!typed || !start || !end || end < start || !raw_has_attrs(start + 1, end))
         return typed;
     mm_nc_server *srv = rpc->s->srv;
@@ -322,7 +326,7 @@ const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filte
         return typed;
     /* <rpc> / the operation / <filter> */
     const struct lyd_node *op = rpc->raw ? lyd_child(rpc->raw) : NULL;
-    const struct lyd_node *f = opaq_child(op, "filter");
+    const struct lyd_node *f = opaq_child(op, name);
     return f ? lyd_child(f) : typed;
 }
 
@@ -334,10 +338,7 @@ int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpat
     if (xpath) {
         rc = nc_filter_xpath(*data, xpath, &out);
     } else if (filter) {
-        const struct lyd_node_any *any = (const struct lyd_node_any *)filter;
-        const struct lyd_node *f = any->value_type == LYD_ANYDATA_DATATREE ? any->value.tree
-                                                                          : NULL;
-        rc = nc_filter_subtree(f, *data, &out);
+        rc = nc_filter_subtree(nc_filter_first(rpc, filter), *data, &out);
     } else {
         return 0;
     }

@@ -300,6 +300,13 @@ static void test_monitoring_nmda(void **state)
         "</get-data>",
         "<in-rpcs>");
     free(r);
+    /* attribute match in get-data's subtree-filter: the attribute-bearing node is not selected */
+    r = nct_expect(&f->a,
+                   "<get-data " NMDA "><datastore>ds:candidate</datastore><subtree-filter><top "
+                   NCT_TNS "><name/><item k='v'/></top></subtree-filter></get-data>",
+                   "<name>nm</name>");
+    assert_null(strstr(r, "<item>"));
+    free(r);
     r = nct_expect(&f->a,
                    "<get-data " NMDA "><datastore>ds:candidate</datastore><with-defaults>"
                    "report-all</with-defaults></get-data>",
