@@ -38,17 +38,13 @@ int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_nod
 
 int nc_ds_replace(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *tree)
 {
-    if (ds == NC_DS_RUNNING && !nc_plock_write_ok(rpc, rpc->s->srv->ds[ds].tree, tree)) {
-        lyd_free_all(tree);
-        return MM_EPERM;
-    }
     int rc = nc_ds_set(rpc->s->srv, rpc->s, ds, tree);
     if (rc < 0)
         nc_rpc_err(rpc, "application", "operation-failed", "the datastore could not be stored");
     return rc;
 }
 
-static const char *diff_op(const struct lyd_node *n, const char *inherited)
+const char *nc_diff_op(const struct lyd_node *n, const char *inherited)
 {
     for (const struct lyd_meta *m = n->meta; m; m = m->next)
         if (!strcmp(m->name, "operation") && !strcmp(m->annotation->module->name, "yang"))
@@ -71,7 +67,7 @@ static enum mm_nacm_op nacm_op(const char *op)
 static const struct lyd_node *check_subtree(const mm_nacm_req *req, const struct lyd_node *n,
                                             const char *inherited)
 {
-    const char *op = diff_op(n, inherited);
+    const char *op = nc_diff_op(n, inherited);
     enum mm_nacm_op a = nacm_op(op);
     if (a && !mm_nacm_write_allowed(req, n, a))
         return n;
@@ -83,7 +79,8 @@ static const struct lyd_node *check_subtree(const mm_nacm_req *req, const struct
     return NULL;
 }
 
-bool nc_ds_nacm_check(nc_rpc *rpc, const struct lyd_node *before, const struct lyd_node *after)
+bool nc_ds_write_check(nc_rpc *rpc, enum nc_ds ds, const struct lyd_node *before,
+                       const struct lyd_node *after)
 {
     struct lyd_node *diff = NULL;
     if (lyd_diff_siblings(before, after, 0, &diff) != LY_SUCCESS) {
@@ -99,8 +96,10 @@ bool nc_ds_nacm_check(nc_rpc *rpc, const struct lyd_node *before, const struct l
                     .message = "write access denied by NACM"};
         nc_rpc_error(rpc, &e);
     }
+    /* One change set for both checks: NACM, then other sessions' partial locks. */
+    bool ok = bad == NULL && (ds != NC_DS_RUNNING || nc_plock_diff_ok(rpc, diff));
     lyd_free_all(diff);
-    return bad == NULL;
+    return ok;
 }
 
 bool nc_ds_writable_by(nc_rpc *rpc, enum nc_ds ds)

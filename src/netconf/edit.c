@@ -284,13 +284,11 @@ static int place(nc_edit *e, const struct lyd_node *en, struct lyd_node *node,
     }
     if (ref == node)
         return 0;
-    if (!parent && *first == node)
-        *first = node->next ? node->next : ref;
     LY_ERR r = before ? lyd_insert_before(ref, node) : lyd_insert_after(ref, node);
     if (r != LY_SUCCESS)
         return edit_error(e, "operation-failed", en, ly_errmsg(e->rpc->s->srv->ctx));
-    if (!parent)
-        *first = lyd_first_sibling(*first);
+    if (!parent) /* node may have been, or now be, the first top-level node */
+        *first = lyd_first_sibling(node);
     return 0;
 }
 

@@ -183,7 +183,14 @@ int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_nod
 int nc_ds_replace(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *tree);
 int nc_ds_from_identity(const char *ident, enum nc_ds *ds);
 /* The user's writes of before->after allowed by NACM? Adds access-denied. */
-bool nc_ds_nacm_check(nc_rpc *rpc, const struct lyd_node *before, const struct lyd_node *after);
+/* The yang:operation of a lyd_diff node, or inherited. */
+const char *nc_diff_op(const struct lyd_node *n, const char *inherited);
+/*
+ * May rpc's session change ds from before to after? NACM write rules and,
+ * for running, other sessions' partial locks, on one computed change set.
+ */
+bool nc_ds_write_check(nc_rpc *rpc, enum nc_ds ds, const struct lyd_node *before,
+                       const struct lyd_node *after);
 bool nc_ds_writable_by(nc_rpc *rpc, enum nc_ds ds);
 void nc_ds_release_locks(mm_nc_server *srv, uint32_t sid);
 void nc_ds_release_locks_one(mm_nc_server *srv, enum nc_ds ds);
@@ -242,7 +249,9 @@ typedef struct nc_plock {
 int nc_op_partial_lock(nc_rpc *rpc);
 int nc_op_partial_unlock(nc_rpc *rpc);
 bool nc_plock_held_by_other(const mm_nc_server *srv, uint32_t sid, uint32_t *holder);
-bool nc_plock_write_ok(nc_rpc *rpc, const struct lyd_node *before, const struct lyd_node *after);
+/* No change in diff (a lyd_diff of running) touches another session's partial lock. */
+bool nc_plock_diff_ok(nc_rpc *rpc, const struct lyd_node *diff);
+void nc_lock_denied(nc_rpc *rpc, uint32_t holder, const char *msg);
 void nc_plock_release_session(mm_nc_server *srv, uint32_t sid);
 void nc_plock_free_all(mm_nc_server *srv);
 int nc_op_unlock(nc_rpc *rpc);

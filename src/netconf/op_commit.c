@@ -130,7 +130,7 @@ static int apply_candidate(nc_rpc *rpc)
         return MM_ENOMEM;
     }
     if (nc_ds_validate(rpc, &work) < 0 ||
-        !nc_ds_nacm_check(rpc, srv->ds[NC_DS_RUNNING].tree, work)) {
+        !nc_ds_write_check(rpc, NC_DS_RUNNING, srv->ds[NC_DS_RUNNING].tree, work)) {
         lyd_free_all(work);
         return MM_EINVAL;
     }

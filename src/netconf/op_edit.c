@@ -42,7 +42,7 @@ static int store(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *work, bool validat
 {
     mm_nc_server *srv = rpc->s->srv;
     if ((validate && nc_ds_validate(rpc, &work) < 0) ||
-        !nc_ds_nacm_check(rpc, srv->ds[ds].tree, work)) {
+        !nc_ds_write_check(rpc, ds, srv->ds[ds].tree, work)) {
         lyd_free_all(work);
         return MM_EINVAL;
     }
@@ -73,7 +73,7 @@ static int edit_run(nc_rpc *rpc, const edit_req *r)
     bool all_failed = e.errors > 0 && !e.continue_on_error;
     if (rc < 0 || all_failed || !strcmp(r->test, "test-only")) {
         if (rc == 0 && !all_failed && nc_ds_validate(rpc, &work) == 0)
-            nc_ds_nacm_check(rpc, srv->ds[r->ds].tree, work);
+            nc_ds_write_check(rpc, r->ds, srv->ds[r->ds].tree, work);
         lyd_free_all(work);
         return rc;
     }

@@ -18,7 +18,7 @@ static bool lock_target(nc_rpc *rpc, enum nc_ds *ds)
     return false;
 }
 
-static void lock_denied(nc_rpc *rpc, uint32_t holder, const char *msg)
+void nc_lock_denied(nc_rpc *rpc, uint32_t holder, const char *msg)
 {
     nc_err e = {.type = "protocol", .tag = "lock-denied", .message = msg, .session_id = holder,
                 .has_session_id = true};
@@ -32,18 +32,18 @@ int nc_op_lock(nc_rpc *rpc)
         return 0;
     nc_datastore *d = &rpc->s->srv->ds[ds];
     if (d->lock_sid) {
-        lock_denied(rpc, d->lock_sid, "the datastore is already locked");
+        nc_lock_denied(rpc, d->lock_sid, "the datastore is already locked");
         return 0;
     }
     uint32_t partial = 0;
     if (ds == NC_DS_RUNNING && nc_plock_held_by_other(rpc->s->srv, rpc->s->id, &partial)) {
         /* RFC 5717 2.5: no global lock while another session holds a partial one. */
-        lock_denied(rpc, partial, "parts of running are locked by another session");
+        nc_lock_denied(rpc, partial, "parts of running are locked by another session");
         return 0;
     }
     if (ds == NC_DS_CANDIDATE && d->modified) {
         /* RFC 6241 7.5: candidate modified and neither committed nor discarded. */
-        lock_denied(rpc, 0, "the candidate has uncommitted changes");
+        nc_lock_denied(rpc, 0, "the candidate has uncommitted changes");
         return 0;
     }
     d->lock_sid = rpc->s->id;

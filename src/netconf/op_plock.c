@@ -95,13 +95,10 @@ static void in_use(nc_rpc *rpc, const nc_plock *pl, const struct lyd_node *n)
     nc_rpc_error(rpc, &e);
 }
 
-/* The first change in a diff subtree that touches another session's lock. */
+/* Every change in a diff subtree clear of other sessions' locks? */
 static bool diff_clear(nc_rpc *rpc, const struct lyd_node *n, const char *inherited)
 {
-    const char *op = inherited;
-    for (const struct lyd_meta *m = n->meta; m; m = m->next)
-        if (!strcmp(m->name, "operation") && !strcmp(m->annotation->module->name, "yang"))
-            op = lyd_get_meta_value(m);
+    const char *op = nc_diff_op(n, inherited);
     if (strcmp(op, "none") != 0) {
         char *path = lyd_path(n, LYD_PATH_STD, NULL, 0);
         const nc_plock *pl = path ? overlapping(rpc->s->srv, rpc->s->id, path) : NULL;
@@ -119,21 +116,15 @@ static bool diff_clear(nc_rpc *rpc, const struct lyd_node *n, const char *inheri
     return true;
 }
 
-bool nc_plock_write_ok(nc_rpc *rpc, const struct lyd_node *before, const struct lyd_node *after)
+bool nc_plock_diff_ok(nc_rpc *rpc, const struct lyd_node *diff)
 {
     uint32_t holder;
     if (!nc_plock_held_by_other(rpc->s->srv, rpc->s->id, &holder))
         return true;
-    struct lyd_node *diff = NULL;
-    if (lyd_diff_siblings(before, after, 0, &diff) != LY_SUCCESS) {
-        nc_rpc_err(rpc, "application", "operation-failed", "cannot compute the change set");
-        return false;
-    }
-    bool ok = true;
-    for (const struct lyd_node *n = diff; n && ok; n = n->next)
-        ok = diff_clear(rpc, n, "none");
-    lyd_free_all(diff);
-    return ok;
+    for (const struct lyd_node *n = diff; n; n = n->next)
+        if (!diff_clear(rpc, n, "none"))
+            return false;
+    return true;
 }
 
 /* ------------------------------------------------------------ operations */
@@ -227,13 +218,6 @@ static int json_prefixes(const nc_rpc *rpc, const char *xpath, mm_buf *out)
     return 0;
 }
 
-static void lock_denied(nc_rpc *rpc, uint32_t holder, const char *msg)
-{
-    nc_err e = {.type = "protocol", .tag = "lock-denied", .message = msg, .session_id = holder,
-                .has_session_id = true};
-    nc_rpc_error(rpc, &e);
-}
-
 /* One select expression (module-name prefixes) evaluated and its instances added. */
 static int select_one(nc_rpc *rpc, struct lyd_node *readable, const char *xpath, nc_plock *pl,
                       mm_buf *out)
@@ -266,7 +250,7 @@ static int select_one(nc_rpc *rpc, struct lyd_node *readable, const char *xpath,
             char msg[96];
             snprintf(msg, sizeof(msg), "already locked by session %u (lock-id %u)", other->sid,
                      other->id);
-            lock_denied(rpc, other->sid, msg);
+            nc_lock_denied(rpc, other->sid, msg);
             rc = MM_EPERM;
         }
         rc = rc ? rc : add_path(pl, n);
@@ -304,7 +288,7 @@ int nc_op_partial_lock(nc_rpc *rpc)
     mm_nc_server *srv = rpc->s->srv;
     uint32_t holder = srv->ds[NC_DS_RUNNING].lock_sid;
     if (holder && holder != rpc->s->id) {
-        lock_denied(rpc, holder, "the running datastore is locked");
+        nc_lock_denied(rpc, holder, "the running datastore is locked");
         return 0;
     }
     struct lyd_node *readable = NULL;
