@@ -19,24 +19,13 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
+#include "interop_check.h"
 
 #define HELLO11                                                                                 \
     "<hello xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><capabilities><capability>"      \
     "urn:ietf:params:netconf:base:1.1</capability></capabilities></hello>]]>]]>"
 
 static mm_nc_tls_client_config cfg;
-static int failures;
-
-__attribute__((format(printf, 2, 3))) static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures += !ok;
-}
 
 typedef struct raw {
     mm_nc_tls_stream *st;

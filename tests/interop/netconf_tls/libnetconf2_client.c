@@ -21,6 +21,7 @@
 #include <libnetconf2/netconf.h>
 #include <libnetconf2/session.h>
 #include <libyang/libyang.h>
+#include "interop_check.h"
 
 /*
  * libnetconf2's session_client.h declares these only with NC_ENABLED_TLS,
@@ -45,18 +46,6 @@ NC_MSG_TYPE nc_send_rpc(struct nc_session *session, struct nc_rpc *rpc, int time
 #define TIMEOUT_MS 5000
 #define NS_TEST "urn:mamori:test:nc"
 
-static int failures;
-
-__attribute__((format(printf, 2, 3))) static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures += !ok;
-}
 
 /* Send rpc, wait for its reply; the data (or NULL) printed as XML in *xml. */
 static NC_MSG_TYPE call(struct nc_session *s, struct nc_rpc *rpc, char **xml, int *is_ok)
