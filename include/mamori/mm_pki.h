@@ -52,6 +52,9 @@ int mm_pki_issue_client(const char *dir, const char *name, bool force);
 
 /* The first certificate of the PEM file dir/file, or NULL. Free with X509_free. */
 struct x509_st *mm_pki_read_cert(const char *dir, const char *file);
+/* The first certificate / the private key of a PEM file, or NULL (X509_free / EVP_PKEY_free). */
+struct x509_st *mm_pki_read_cert_file(const char *path);
+struct evp_pkey_st *mm_pki_read_key_file(const char *path);
 
 /*
  * Paths of a PKI file: writes "dir/file" into out (size outlen).

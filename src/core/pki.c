@@ -87,29 +87,35 @@ static int write_pem(const char *dir, const char *file, mode_t mode, EVP_PKEY *k
     return 0;
 }
 
-/* Open dir/file for reading; NULL if it cannot be. */
-static FILE *open_in(const char *dir, const char *file)
-{
-    char path[4096];
-    return mm_pki_path(dir, file, path, sizeof(path)) == 0 ? fopen(path, "r") : NULL;
-}
 
-static EVP_PKEY *read_key(const char *dir, const char *file)
+EVP_PKEY *mm_pki_read_key_file(const char *path)
 {
-    FILE *f = open_in(dir, file);
+    FILE *f = fopen(path, "r");
     EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
     if (f)
         fclose(f);
     return k;
 }
 
-X509 *mm_pki_read_cert(const char *dir, const char *file)
+X509 *mm_pki_read_cert_file(const char *path)
 {
-    FILE *f = open_in(dir, file);
+    FILE *f = fopen(path, "r");
     X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
     if (f)
         fclose(f);
     return c;
+}
+
+static EVP_PKEY *read_key(const char *dir, const char *file)
+{
+    char path[4096];
+    return mm_pki_path(dir, file, path, sizeof(path)) == 0 ? mm_pki_read_key_file(path) : NULL;
+}
+
+X509 *mm_pki_read_cert(const char *dir, const char *file)
+{
+    char path[4096];
+    return mm_pki_path(dir, file, path, sizeof(path)) == 0 ? mm_pki_read_cert_file(path) : NULL;
 }
 
 static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)

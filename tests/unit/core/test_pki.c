@@ -61,10 +61,7 @@ static X509 *load(const char *file)
 {
     char p[512];
     mm_pki_path(dir, file, p, sizeof(p));
-    FILE *f = fopen(p, "r");
-    assert_non_null(f);
-    X509 *c = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
+    X509 *c = mm_pki_read_cert_file(p);
     assert_non_null(c);
     return c;
 }
@@ -107,6 +104,15 @@ static void test_server_sans(void **state)
     EVP_PKEY *k = X509_get0_pubkey(c);
     assert_int_equal(EVP_PKEY_get_base_id(k), EVP_PKEY_EC);
     assert_int_equal(EVP_PKEY_get_bits(k), 256);
+    /* the key file holds the private half of that certificate's key */
+    char p[512];
+    mm_pki_path(dir, MM_PKI_SERVER_KEY, p, sizeof(p));
+    EVP_PKEY *priv = mm_pki_read_key_file(p);
+    assert_non_null(priv);
+    assert_int_equal(X509_check_private_key(c, priv), 1);
+    EVP_PKEY_free(priv);
+    assert_null(mm_pki_read_key_file("/nonexistent/mamori.key"));
+    assert_null(mm_pki_read_cert_file(p)); /* a key is no certificate */
     X509_free(c);
     X509 *ca = load(MM_PKI_CA_CERT);
     assert_int_equal(X509_check_ca(ca), 1);

@@ -58,10 +58,7 @@ static int fill_settings(mm_nc_tls_settings *s)
     s->endpoints[0].port = 0;
     s->n_endpoints = 1;
     /* cert-to-name: any certificate under our CA maps to its common name */
-    FILE *f = fopen(ca, "r");
-    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-    if (f)
-        fclose(f);
+    X509 *x = mm_pki_read_cert_file(ca);
     if (!x)
         return -1;
     mm_ctn_entry *c = &s->ctn[0];

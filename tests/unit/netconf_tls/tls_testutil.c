@@ -27,31 +27,13 @@
 
 /* ------------------------------------------------------------ PKI */
 
-static EVP_PKEY *read_key(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-    if (f)
-        fclose(f);
-    return k;
-}
-
-static X509 *read_crt(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-    if (f)
-        fclose(f);
-    return c;
-}
-
 static int load_ca(const char *pki, X509 **ca, EVP_PKEY **key)
 {
     char p[512];
     snprintf(p, sizeof(p), "%s/%s", pki, MM_PKI_CA_CERT);
-    *ca = read_crt(p);
+    *ca = mm_pki_read_cert_file(p);
     snprintf(p, sizeof(p), "%s/%s", pki, MM_PKI_CA_KEY);
-    *key = read_key(p);
+    *key = mm_pki_read_key_file(p);
     return (*ca && *key) ? 0 : MM_ENOENT;
 }
 
@@ -122,7 +104,7 @@ int tu_issue(const char *pki_dir, const char *cn, long valid_s, const char *crt,
 
 static int crl_add(X509_CRL *crl, const char *path)
 {
-    X509 *c = read_crt(path);
+    X509 *c = mm_pki_read_cert_file(path);
     X509_REVOKED *r = c ? X509_REVOKED_new() : NULL;
     ASN1_TIME *when = r ? X509_gmtime_adj(NULL, -1) : NULL;
     int ok = when && X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(c)) &&
@@ -172,7 +154,7 @@ int tu_write_crl(const char *pki_dir, const char *const *revoked, size_t n, cons
 
 int tu_fingerprint(const char *crt, char *out, size_t len)
 {
-    X509 *c = read_crt(crt);
+    X509 *c = mm_pki_read_cert_file(crt);
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     int ok = c && X509_digest(c, EVP_sha256(), md, &n) && len >= 3 + 3 * (size_t)n;
@@ -187,7 +169,7 @@ int tu_fingerprint(const char *crt, char *out, size_t len)
 
 long tu_not_after(const char *crt)
 {
-    X509 *c = read_crt(crt);
+    X509 *c = mm_pki_read_cert_file(crt);
     struct tm tm;
     long t = -1;
     if (c && ASN1_TIME_to_tm(X509_get0_notAfter(c), &tm))

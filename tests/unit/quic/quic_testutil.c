@@ -46,11 +46,7 @@ void qt_pki_remove(qt_pki *p)
 
 static void *pem_read(const char *path, bool key)
 {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    void *o = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL)
-                  : (void *)PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
+    void *o = key ? (void *)mm_pki_read_key_file(path) : (void *)mm_pki_read_cert_file(path);
     assert_non_null(o);
     return o;
 }
