@@ -42,10 +42,7 @@ static void *run(void *arg)
 
 static void ca_fingerprint(const char *ca_file, mm_nc_quic_ctn *e)
 {
-    FILE *f = fopen(ca_file, "r");
-    assert_non_null(f);
-    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
+    X509 *ca = mm_pki_read_cert_file(ca_file);
     assert_non_null(ca);
     assert_int_equal(mm_ctn_fingerprint_of(ca, MM_CTN_SHA256, e->fingerprint,
                                            sizeof(e->fingerprint), &e->fingerprint_len), 0);

@@ -217,12 +217,7 @@ static void test_server_checks(void **state)
 
 static X509 *read_cert(const char *file)
 {
-    FILE *fp = fopen(file, "r");
-    X509 *x;
-
-    assert_non_null(fp);
-    x = PEM_read_X509(fp, NULL, NULL, NULL);
-    fclose(fp);
+    X509 *x = mm_pki_read_cert_file(file);
     assert_non_null(x);
     return x;
 }
