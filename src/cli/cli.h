@@ -41,5 +41,10 @@ int mm_cli_version(int argc, char **argv);
 int mm_cli_kem(int argc, char **argv) __attribute__((weak));
 int mm_cli_tls(int argc, char **argv) __attribute__((weak));
 int mm_cli_nc(int argc, char **argv) __attribute__((weak));
+int mm_cli_ddns(int argc, char **argv) __attribute__((weak));
+int mm_cli_bmp(int argc, char **argv) __attribute__((weak));
+int mm_cli_bgp(int argc, char **argv) __attribute__((weak));
+int mm_cli_dkim(int argc, char **argv) __attribute__((weak));
+int mm_cli_audit(int argc, char **argv) __attribute__((weak));
 
 #endif

@@ -22,7 +22,7 @@ static int cli_help(int argc, char **argv);
 /* The nouns; a module's noun is listed only when the module is built in. */
 static const struct noun *nouns(size_t *n)
 {
-    static struct noun table[16];
+    static struct noun table[32];
     static size_t count;
     if (!count) {
         const struct noun all[] = {
@@ -33,6 +33,11 @@ static const struct noun *nouns(size_t *n)
             {"kem", mm_cli_kem, "Scloud+ KEM: keygen, encaps, decaps, bench, kat"},
             {"tls", mm_cli_tls, "TLS 1.3 with hybrid post-quantum groups: probe a server"},
             {"nc", mm_cli_nc, "NETCONF client over TLS or QUIC"},
+            {"ddns", mm_cli_ddns, "ApertoDNS dynamic DNS client and token administration"},
+            {"bmp", mm_cli_bmp, "BMP: decode captures, show statistics and peers, replay"},
+            {"bgp", mm_cli_bgp, "BGP FlowSpec/IFIT speaker control: neighbors, rib, announce"},
+            {"dkim", mm_cli_dkim, "DKIM with ACDC: keygen, sign, verify, explain"},
+            {"audit", mm_cli_audit, "find IP Authentication Header use, zero-trust posture, audit log"},
         };
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
             if (all[i].fn)
