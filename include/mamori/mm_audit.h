@@ -2,9 +2,13 @@
  * mm_audit.h - tamper-evident audit log of authorization decisions
  * (draft-li-zt-consideration / NIST SP 800-207: every decision recorded).
  *
- * One JSON object per line, each carrying the SHA-256 of the previous line
- * ("prev") and of itself ("hash"), so editing, removing or reordering a
- * record breaks the chain (mm_audit_verify).
+ * One JSON object per line, each carrying the HMAC-SHA256 of the previous
+ * line ("prev") and of itself ("mac"), keyed with a 0600 key file, so
+ * editing, removing or reordering a record breaks the chain, and a head file
+ * ("<log>.head", count and last MAC) makes truncation detectable
+ * (mm_audit_verify_ex, `mamori audit verify-log`). A record that cannot be
+ * written is kept queued and the call fails (fail closed); fields over 4 KiB
+ * are shortened, a record is never dropped.
  * Every record is written with one write(2) before the call returns, so it
  * survives a crash of the process (kill -9). Data changes (actions write,
  * create, update, delete) and denied operations are also fdatasync'd before
@@ -60,10 +64,30 @@ int mm_audit_batch_end(mm_audit *a);
 int mm_audit_flush_critical(mm_audit *a);
 
 /*
- * Check the chain of the log at path: 0 if intact (records in *count),
- * MM_EVERIFY with the 1-based line number of the first bad record in
- * *bad_line otherwise.
+ * Where the MAC key of the log at log_path lives: "<log_path>.key" (0600,
+ * 32 random bytes in hex, made on first open). Anyone verifying the log needs
+ * it; anyone holding it can forge records, so keep a copy off the host.
  */
+void mm_audit_key_path(const char *log_path, char *out, size_t outlen);
+
+typedef struct mm_audit_verify_result {
+    size_t count;               /* records that verified, in order */
+    size_t bad_line;            /* 1-based line of the first bad record, 0 if none */
+    bool head_present;          /* "<log>.head" exists and its own MAC is right */
+    unsigned long long head_count; /* records the head vouches for */
+    char head_last[65];         /* MAC of that record per the head */
+    bool truncated;             /* fewer records than the head vouches for */
+    char why[256];              /* one line for people when the result is not 0 */
+} mm_audit_verify_result;
+
+/*
+ * Check the log at path with the key at key_path (NULL: the default beside
+ * the log): every record's MAC and chain link, and the head (records
+ * removed from the end are detected). 0 if intact; MM_EVERIFY (or an I/O
+ * error) with res->why otherwise.
+ */
+int mm_audit_verify_ex(const char *path, const char *key_path, mm_audit_verify_result *res);
+/* mm_audit_verify_ex with the default key; count and first bad line only. */
 int mm_audit_verify(const char *path, size_t *count, size_t *bad_line);
 
 #ifdef __cplusplus

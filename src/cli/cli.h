@@ -46,5 +46,7 @@ int mm_cli_bmp(int argc, char **argv) __attribute__((weak));
 int mm_cli_bgp(int argc, char **argv) __attribute__((weak));
 int mm_cli_dkim(int argc, char **argv) __attribute__((weak));
 int mm_cli_audit(int argc, char **argv) __attribute__((weak));
+/* `mamori audit verify-log` (src/cli/audit_log.c), a verb of the audit noun. */
+int mm_audit_verify_cli(int argc, char **argv);
 
 #endif

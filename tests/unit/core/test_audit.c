@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,18 +53,28 @@ static void rewrite(const char *from, const char *to)
     fclose(f);
 }
 
+static void unlink_all(void)
+{
+    char p[160];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s.key", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s.head", path);
+    unlink(p);
+}
+
 static int setup(void **state)
 {
     (void)state;
     snprintf(path, sizeof(path), "/tmp/mm-test-audit-%ld.log", (long)getpid());
-    unlink(path);
+    unlink_all();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    unlink(path);
+    unlink_all();
     return 0;
 }
 
@@ -191,10 +203,131 @@ static void test_batch(void **state)
     assert_int_equal(count, 4);
 }
 
+/* Keep the first n lines of the log (what a tail-cutting intruder does). */
+static void keep_lines(size_t n)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof(buf), f), end = 0;
+    fclose(f);
+    for (size_t seen = 0; end < len && seen < n; end++)
+        seen += buf[end] == '\n';
+    assert_int_equal(truncate(path, (off_t)end), 0);
+}
+
+static void test_truncation_detected(void **state)
+{
+    (void)state;
+    write_n(5, "alice");
+    keep_lines(3);
+    mm_audit_verify_result r;
+    assert_int_equal(mm_audit_verify_ex(path, NULL, &r), MM_EVERIFY);
+    assert_true(r.truncated);
+    assert_int_equal(r.count, 3);
+    assert_int_equal(r.head_count, 5);
+    /* Removing the head as well is reported, not accepted. */
+    char hp[160];
+    snprintf(hp, sizeof(hp), "%s.head", path);
+    assert_int_equal(unlink(hp), 0);
+    assert_int_equal(mm_audit_verify_ex(path, NULL, &r), MM_EVERIFY);
+    assert_false(r.head_present);
+    assert_non_null(strstr(r.why, "truncation"));
+}
+
+/* Rewriting the log and re-chaining it without the key is detected. */
+static void test_rechain_without_key_detected(void **state)
+{
+    (void)state;
+    write_n(3, "alice");
+    char kp[160], saved[160];
+    snprintf(kp, sizeof(kp), "%s.key", path);
+    snprintf(saved, sizeof(saved), "%s.saved", path);
+    assert_int_equal(rename(kp, saved), 0);
+    char hp[160], hsaved[160];
+    snprintf(hp, sizeof(hp), "%s.head", path);
+    snprintf(hsaved, sizeof(hsaved), "%s.hsaved", path);
+    assert_int_equal(rename(hp, hsaved), 0);
+    unlink(path);
+    write_n(3, "mallory"); /* a consistent chain under the intruder's own key */
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), 0);
+    assert_int_equal(rename(saved, kp), 0); /* the verifier holds the real key */
+    assert_int_equal(rename(hsaved, hp), 0);
+    assert_int_equal(mm_audit_verify(path, &count, &bad), MM_EVERIFY);
+    assert_int_equal(bad, 1);
+}
+
+/* A record of any size is written (fields shortened, never dropped). */
+static void test_huge_record_kept(void **state)
+{
+    (void)state;
+    mm_audit *a = NULL;
+    assert_int_equal(mm_audit_open(path, &a), 0);
+    size_t big = 200000;
+    char *obj = malloc(big + 1);
+    assert_non_null(obj);
+    for (size_t i = 0; i < big; i++)
+        obj[i] = i % 7 ? 'k' : '"'; /* escapes too */
+    obj[big] = '\0';
+    mm_audit_record r = {.module = "netconf", .subject = "u", .action = "create",
+                         .object = obj, .permit = true, .reason = obj};
+    assert_int_equal(mm_audit_write(a, &r), 0);
+    free(obj);
+    mm_audit_close(a);
+    assert_int_equal(lines_in(path), 1);
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), 0);
+    assert_int_equal(count, 1);
+    FILE *f = fopen(path, "r");
+    static char line[65536];
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_non_null(strstr(line, "\"cut\":true"));
+    assert_non_null(strstr(line, "bytes]"));
+    assert_true(strlen(line) < 20000);
+}
+
+/* A failed write keeps the records queued and the chain whole. */
+static void test_write_failure_keeps_chain(void **state)
+{
+    (void)state;
+    signal(SIGXFSZ, SIG_IGN);
+    mm_audit *a = NULL;
+    assert_int_equal(mm_audit_open(path, &a), 0);
+    mm_audit_record r = {.module = "netconf", .subject = "u", .action = "create",
+                         .object = "/a", .permit = true, .reason = "r"};
+    assert_int_equal(mm_audit_write(a, &r), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 100; /* room for part of one record */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    r.object = "/b";
+    assert_int_equal(mm_audit_write(a, &r), MM_EIO); /* the operation must fail */
+    r.object = "/c";
+    assert_int_equal(mm_audit_write(a, &r), MM_EIO);
+    assert_int_equal(lines_in(path), 1); /* no torn record left behind */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    r.object = "/d";
+    assert_int_equal(mm_audit_write(a, &r), 0);
+    mm_audit_close(a);
+    size_t count = 0, bad = 0;
+    assert_int_equal(mm_audit_verify(path, &count, &bad), 0);
+    assert_int_equal(count, 4); /* /a, then the queued /b and /c, then /d */
+    signal(SIGXFSZ, SIG_DFL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncation_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rechain_without_key_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_huge_record_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_failure_keeps_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flip_decision_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_record_detected, setup, teardown),
