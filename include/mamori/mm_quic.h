@@ -142,6 +142,8 @@ const char *mm_quic_conn_peer(const mm_quic_conn *c);
 const uint8_t *mm_quic_conn_alpn(const mm_quic_conn *c, size_t *len);
 /* true if the TLS session was resumed or early data was accepted (never should be). */
 bool mm_quic_conn_resumed(const mm_quic_conn *c);
+/* Did address validation by Retry precede this connection? */
+bool mm_quic_conn_retried(const mm_quic_conn *c);
 bool mm_quic_conn_early_data_accepted(const mm_quic_conn *c);
 /* Client: the TLS session state a resumption would need (tests). */
 int mm_quic_conn_tls_session_data(mm_quic_conn *c, uint8_t *out, size_t cap, size_t *len);

@@ -772,6 +772,8 @@ static int do_subscribe(const nc_opts *o, mm_nc_client *c, const char *op)
     }
     mm_nc_reply_free(r);
     free(reply);
+    /* On stderr, so scripts (and people) know from when on events are caught. */
+    fprintf(stderr, "mamori nc: subscribed, waiting for notifications\n");
     int64_t end = o->duration ? mm_monotonic_ms() + o->duration * 1000 : -1;
     rc = 0;
     while (rc >= 0 && !s.complete && (!o->count || s.seen < o->count)) {

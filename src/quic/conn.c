@@ -823,6 +823,16 @@ const uint8_t *mm_quic_conn_alpn(const mm_quic_conn *c, size_t *len)
 
 bool mm_quic_conn_resumed(const mm_quic_conn *c) { return c->ep->tls->resumed(c->tls); }
 
+bool mm_quic_conn_retried(const mm_quic_conn *c)
+{
+    /* retry_scid is in the server's transport parameters exactly when a
+     * Retry came first (RFC 9000 7.3); the client's ngtcp2 checks it. */
+    const ngtcp2_transport_params *p =
+        c->ep->server ? ngtcp2_conn_get_local_transport_params(c->conn)
+                      : ngtcp2_conn_get_remote_transport_params(c->conn);
+    return p && p->retry_scid_present;
+}
+
 bool mm_quic_conn_early_data_accepted(const mm_quic_conn *c)
 {
     return c->ep->tls->early_data_accepted(c->tls);

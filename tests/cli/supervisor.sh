@@ -32,7 +32,7 @@ grep -q 'restart_in_ms=400 restarts=4' "$TMP/log" || fail "backoff not capped at
 grep -q 'name=off' "$TMP/log" && fail "a disabled daemon was started"
 [ "$(cat "$TMP/arg")" = "$TMP/state" ] || fail "{state-dir} not substituted"
 [ -f "$TMP/state/pki/ca.crt" ] || fail "PKI not created on first run"
-sleeper=$(pgrep -P "$SUP" -f '^sleep 300$' | head -n 1)
+sleeper=$(sed -n 's/.*daemon-start name=sleeper pid=\([0-9]*\).*/\1/p' "$TMP/log" | head -n 1)
 [ -n "$sleeper" ] || fail "sleeper not running"
 ok "daemons run, crasher restarted with 100/200/400 ms backoff, PKI created"
 
@@ -52,11 +52,14 @@ JSON
 "$MAMORI" up --config "$TMP/stubborn.json" > /dev/null 2> "$TMP/log2" &
 SUP=$!; PIDS+=("$SUP")
 wait_for 10 grep -q 'daemon-start name=stubborn' "$TMP/log2" || fail "stubborn not started"
-sleep 0.3
+stubborn=$(sed -n 's/.*daemon-start name=stubborn pid=\([0-9]*\).*/\1/p' "$TMP/log2" | head -n 1)
+# Its trap is set once its own child exists (the shell runs `trap` first).
+wait_for 10 pgrep -P "$stubborn" || fail "stubborn's child not started"
+child=$(pgrep -P "$stubborn" | head -n 1)
 kill -INT "$SUP"
 wait_for 15 bash -c "! kill -0 $SUP" || fail "supervisor hung on a stubborn daemon"
 grep -q 'daemon-kill name=stubborn' "$TMP/log2" || fail "stubborn daemon not SIGKILLed after grace"
-wait_for 5 bash -c "! pgrep -f '^sleep 300$'" || fail "the stubborn daemon's own child survived"
+wait_for 5 bash -c "! kill -0 $child" || fail "the stubborn daemon's own child survived"
 ok "a daemon ignoring SIGTERM is killed after the grace period"
 
 # --- 3. no daemon enabled: says so and stays up until interrupted
@@ -64,8 +67,8 @@ printf '{ "mamori-suite:suite": { "state-dir": "%s" } }\n' "$TMP/empty-state" > 
 "$MAMORI" up --config "$TMP/empty.json" > "$TMP/out3" 2> "$TMP/log3" &
 SUP=$!; PIDS+=("$SUP")
 wait_for 10 grep -q 'no daemon is enabled' "$TMP/out3" || fail "did not say that no daemon is enabled"
-sleep 2
-kill -0 "$SUP" || fail "mamori up exited by itself"
+# An observation window, not a synchronisation: it must not exit on its own.
+wait_for 2 bash -c "! kill -0 $SUP" && fail "mamori up exited by itself"
 kill -INT "$SUP"
 wait_for 10 bash -c "! kill -0 $SUP" || fail "Ctrl-C did not stop mamori up"
 wait "$SUP" || fail "non-zero exit after Ctrl-C"
@@ -98,12 +101,12 @@ if grep -q '^  netconfd ' "$TMP/out3b"; then
 else
   grep -q 'no daemon is enabled' "$TMP/out3b" || fail "default run lists no daemon and does not say so"
 fi
-sleep 1
-kill -0 "$SUP" || fail "mamori up exited by itself"
+wait_for 1 bash -c "! kill -0 $SUP" && fail "mamori up exited by itself"
+ncd=$(sed -n 's/.*daemon-start name=netconfd pid=\([0-9]*\).*/\1/p' "$TMP/log3b" | head -n 1)
 kill -INT "$SUP"
 wait_for 15 bash -c "! kill -0 $SUP" || fail "Ctrl-C did not stop mamori up"
 wait "$SUP" || fail "non-zero exit after Ctrl-C"
-pgrep -f 'mamori-netconfd --state-dir '"$TMP" > /dev/null && fail "netconfd survived the stop"
+[ -n "$ncd" ] && kill -0 "$ncd" 2>/dev/null && fail "netconfd survived the stop"
 ok "default config stays up until Ctrl-C and stops its daemons"
 
 # --- 4. malformed config: error names file, line and path; nothing starts

@@ -9,33 +9,36 @@
 # between c1 and s1. Loss is nftables "numgen random mod 100 < PCT drop" on
 # both directions inside mmq-s (the kernel has no netem). Only addresses
 # inside these namespaces are used.
+# MM_NS_PREFIX renames the namespaces (default mmq: mmq-c, mmq-s, mmq-d), so
+# a test can build its own copy beside a running benchmark.
 set -euo pipefail
 cmd=${1:?usage: topo.sh up|down|loss PCT|noloss}
+P=${MM_NS_PREFIX:-mmq}
 case "$cmd" in
 up)
-  for n in mmq-c mmq-s mmq-d; do ip netns add "$n"; done
-  ip link add c0 netns mmq-c type veth peer name c1 netns mmq-d
-  ip link add s0 netns mmq-s type veth peer name s1 netns mmq-d
-  ip -n mmq-c addr add 10.77.0.1/24 dev c0
-  ip -n mmq-s addr add 10.77.0.2/24 dev s0
-  for n in mmq-c mmq-s mmq-d; do ip -n "$n" link set lo up; done
-  ip -n mmq-c link set c0 up
-  ip -n mmq-s link set s0 up
-  ip -n mmq-d link set c1 up
-  ip -n mmq-d link set s1 up
+  for n in "$P-c" "$P-s" "$P-d"; do ip netns add "$n"; done
+  ip link add c0 netns "$P-c" type veth peer name c1 netns "$P-d"
+  ip link add s0 netns "$P-s" type veth peer name s1 netns "$P-d"
+  ip -n "$P-c" addr add 10.77.0.1/24 dev c0
+  ip -n "$P-s" addr add 10.77.0.2/24 dev s0
+  for n in "$P-c" "$P-s" "$P-d"; do ip -n "$n" link set lo up; done
+  ip -n "$P-c" link set c0 up
+  ip -n "$P-s" link set s0 up
+  ip -n "$P-d" link set c1 up
+  ip -n "$P-d" link set s1 up
   # No checksum offload on the end hosts: frames copied by the delay line
   # must carry finished checksums (DELAYLINE: the mm-delayline program).
   if [ -n "${DELAYLINE:-}" ]; then
-    ip netns exec mmq-c "$DELAYLINE" --no-offload c0
-    ip netns exec mmq-s "$DELAYLINE" --no-offload s0
+    ip netns exec "$P-c" "$DELAYLINE" --no-offload c0
+    ip netns exec "$P-s" "$DELAYLINE" --no-offload s0
   fi
   ;;
 down)
-  for n in mmq-c mmq-s mmq-d; do ip netns del "$n" 2>/dev/null || true; done
+  for n in "$P-c" "$P-s" "$P-d"; do ip netns del "$n" 2>/dev/null || true; done
   ;;
 loss)
   pct=${2:?loss PCT}
-  ip netns exec mmq-s nft -f - <<NFT
+  ip netns exec "$P-s" nft -f - <<NFT
 table inet mmqloss
 delete table inet mmqloss
 table inet mmqloss {
@@ -45,7 +48,7 @@ table inet mmqloss {
 NFT
   ;;
 noloss)
-  ip netns exec mmq-s nft delete table inet mmqloss 2>/dev/null || true
+  ip netns exec "$P-s" nft delete table inet mmqloss 2>/dev/null || true
   ;;
 *)
   echo "usage: topo.sh up|down|loss PCT|noloss" >&2; exit 2 ;;

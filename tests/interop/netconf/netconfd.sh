@@ -6,15 +6,11 @@
 # SPDX-License-Identifier: Apache-2.0
 set -u
 MAMORI=${1:?usage: netconfd.sh PATH/TO/mamori}
-command -v netconfd >/dev/null 2>&1 || {
-  echo "SKIP: netconfd not installed (apt-get install netconfd libyuma-base)" >&2
-  exit 77
-}
+. "$(dirname "$0")/../../lib/skip.sh"
+command -v netconfd >/dev/null 2>&1 ||
+  mm_skip "netconfd not installed (apt-get install netconfd libyuma-base)"
 
-"$MAMORI" nc help >/dev/null 2>&1 || {
-  echo "SKIP: this mamori has no 'nc' noun (src/cli/nc.c not linked)" >&2
-  exit 77
-}
+"$MAMORI" nc help >/dev/null 2>&1 || mm_skip "this mamori has no 'nc' noun (src/cli/nc.c not linked)"
 
 TMP=$(mktemp -d /tmp/mm-nc-interop.XXXXXX)
 NCD_PID=
@@ -153,7 +149,13 @@ ok "rpc-error reporting"
 # notifications: a config change seen by a subscriber
 nc subscribe --count 1 --duration 15 >"$TMP/notif" &
 SUB=$!
-sleep 1
+# The edit must come after the subscription is in place: wait for it to say so.
+for _ in $(seq 1 100); do
+  grep -q 'subscribed, waiting' "$TMP/stderr" && break
+  kill -0 "$SUB" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q 'subscribed, waiting' "$TMP/stderr" || fail "subscription not established"
 nc edit-config --target candidate --config "$TMP/edit.xml" --default-operation merge >/dev/null
 nc commit >/dev/null || fail "commit for notification"
 wait "$SUB" || fail "subscribe failed: $(cat "$TMP/stderr")"

@@ -8,7 +8,7 @@
  *   - an <rpc> without message-id (RFC 6241 4.1: rpc-error
  *     missing-attribute, and the session goes on).
  *
- * usage: bad_input PORT CA CERT KEY      exit 0 pass, 1 fail
+ * usage: bad_input PORT CA CERT KEY MAX_MESSAGE      exit 0 pass, 1 fail
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <signal.h>
@@ -113,6 +113,48 @@ static void attack_chunked(mm_nc_client *good, const char *what, const char *byt
     healthy_still_answers(good, what);
 }
 
+/*
+ * The daemon's --max-message is the limit, exactly: a message of max bytes
+ * is answered, a chunk header announcing max + 1 ends the session (a default
+ * limit in place of the configured one would fail one of the two).
+ */
+static void attack_chunk_limit(mm_nc_client *good, size_t max)
+{
+    static const char head[] = "<rpc message-id=\"9\" xmlns=\"urn:ietf:params:xml:ns:netconf:"
+                               "base:1.0\"><get-config><source><running/></source></get-config><!--";
+    static const char tail[] = "--></rpc>";
+    raw r;
+    if (raw_open(&r) < 0) {
+        check(0, "chunk of --max-message: connect");
+        return;
+    }
+    raw_until(&r, "]]>]]>");
+    raw_send(&r, HELLO11);
+    char *msg = malloc(max + 64);
+    if (!msg || max < sizeof(head) + sizeof(tail)) {
+        check(0, "chunk of --max-message: setup");
+        free(msg);
+        raw_close(&r);
+        return;
+    }
+    int n = snprintf(msg, 64, "\n#%zu\n", max);
+    memcpy(msg + n, head, sizeof(head) - 1);
+    size_t pad = max - (sizeof(head) - 1) - (sizeof(tail) - 1);
+    memset(msg + n + sizeof(head) - 1, 'x', pad);
+    memcpy(msg + n + sizeof(head) - 1 + pad, tail, sizeof(tail) - 1);
+    memcpy(msg + n + max, "\n##\n", 5);
+    msg[n + max + 5] = '\0';
+    r.len = 0;
+    raw_send(&r, msg);
+    free(msg);
+    check(raw_until(&r, "message-id=\"9\"") == 1, "a message of exactly --max-message (%zu) "
+          "is answered", max);
+    raw_close(&r);
+    char over[64];
+    snprintf(over, sizeof(over), "\n#%zu\n<rpc", max + 1);
+    attack_chunked(good, "chunk of --max-message + 1", over);
+}
+
 static void attack_missing_message_id(mm_nc_client *good)
 {
     raw r;
@@ -142,8 +184,8 @@ static void attack_missing_message_id(mm_nc_client *good)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s PORT CA CERT KEY\n", argv[0]);
+    if (argc != 6) {
+        fprintf(stderr, "usage: %s PORT CA CERT KEY MAX_MESSAGE\n", argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -166,7 +208,8 @@ int main(int argc, char **argv)
     attack_garbage(good);
     attack_chunked(good, "bad chunk header", "\n#abc\nxyz");
     attack_chunked(good, "chunk size zero", "\n#0\n");
-    attack_chunked(good, "chunk over --max-message", "\n#4294967296\n<rpc");
+    attack_chunked(good, "chunk size over 32 bits", "\n#4294967296\n<rpc");
+    attack_chunk_limit(good, strtoul(argv[5], NULL, 10));
     attack_missing_message_id(good);
     mm_nc_client_close(good);
     mm_nc_tls_stream_close(st);

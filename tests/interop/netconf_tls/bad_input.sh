@@ -6,8 +6,9 @@ NETCONFD=${1:?usage: bad_input.sh NETCONFD CLIENT}
 CLIENT=${2:?usage: bad_input.sh NETCONFD CLIENT}
 MODULE_DIR=""
 . "$(dirname "$0")/lib.sh"
-start_daemon --max-message 1048576
-"$CLIENT" "$PORT" "$T/pki/ca.crt" "$T/pki/client.crt" "$T/pki/client.key" || fail "bad input"
+MAX=65536
+start_daemon --max-message $MAX
+"$CLIENT" "$PORT" "$T/pki/ca.crt" "$T/pki/client.crt" "$T/pki/client.key" $MAX || fail "bad input"
 kill -0 "$DPID" || fail "daemon died"
 finish
 echo "PASS"

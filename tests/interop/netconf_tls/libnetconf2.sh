@@ -3,9 +3,9 @@
 # usage: libnetconf2.sh NETCONFD [LIBNETCONF2_CLIENT]
 NETCONFD=${1:?usage: libnetconf2.sh NETCONFD [CLIENT]}
 CLIENT=${2:-}
+. "$(dirname "$0")/../../lib/skip.sh"
 if [ -z "$CLIENT" ]; then
-  echo "SKIP: libnetconf2 (libnetconf2-dev) is not installed; the client was not built"
-  exit 77
+  mm_skip "libnetconf2 (libnetconf2-dev) is not installed; the client was not built"
 fi
 MODULE_DIR=${MM_NC_TEST_YANG:?MM_NC_TEST_YANG not set}
 . "$(dirname "$0")/lib.sh"

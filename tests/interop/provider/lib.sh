@@ -22,10 +22,8 @@ fail() {
     exit 1
 }
 
-skip() {
-    echo "SKIP: $*" >&2
-    exit $SKIP
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/skip.sh"
+skip() { mm_skip "$@"; }
 
 need_prog() {
     command -v "$1" >/dev/null 2>&1 || skip "$1 not found in PATH"

@@ -77,7 +77,8 @@ server mtls -groups X25519SCloud+128 -Verify 1 -CAfile "$P/ca.crt" -verify_retur
 "$MAMORI" tls probe "127.0.0.1:$PORT" --ca "$P/ca.crt" --cert "$P/client.crt" \
     --key "$P/client.key" --servername localhost >"$TMP/mtls.out" 2>&1 ||
     fail "mtls probe failed: $(cat "$TMP/mtls.out")"
-sleep 0.3
+# s_server prints the peer after the probe has gone: wait for that line.
+for _ in $(seq 1 50); do grep -q "subject=CN *= *admin" "$TMP/mtls.srv" && break; sleep 0.1; done
 grep -q "subject=CN *= *admin" "$TMP/mtls.srv" ||
     fail "mtls: server did not see the client certificate: $(tail -5 "$TMP/mtls.srv")"
 echo "ok - mutual TLS"

@@ -72,8 +72,9 @@ static void test_init_verifies(void **state)
     assert_int_equal(mm_pki_exists(dir), 0);
     assert_int_equal(mm_pki_init(dir, false), 0);
     assert_int_equal(mm_pki_exists(dir), 1);
+    /* openssl(1) is a build dependency (scripts/bootstrap): missing is a failure. */
     if (system("command -v openssl >/dev/null") != 0)
-        skip();
+        fail_msg("openssl(1) not found: the independent check of the certificates cannot run");
     assert_int_equal(openssl_verify(MM_PKI_SERVER_CERT), 0);
     assert_int_equal(openssl_verify(MM_PKI_CLIENT_CERT), 0);
     /* The CA is not accepted as a leaf of itself by a different trust anchor. */
@@ -148,8 +149,9 @@ static void test_issue_client(void **state)
     assert_int_equal(X509_check_purpose(c, X509_PURPOSE_SSL_CLIENT, 0), 1);
     assert_int_equal(X509_check_host(c, "alice", 0, 0, NULL), 1);
     X509_free(c);
+    /* openssl(1) is a build dependency (scripts/bootstrap): missing is a failure. */
     if (system("command -v openssl >/dev/null") != 0)
-        skip();
+        fail_msg("openssl(1) not found: the independent check of the certificates cannot run");
     assert_int_equal(openssl_verify("clients/alice.crt"), 0);
 }
 

@@ -62,6 +62,8 @@ static void test_handshake_alpn_noq(void **state)
     assert_int_equal(sk_X509_num((STACK_OF(X509) *)mm_quic_conn_peer_chain(f->srec.conn)), 2);
     assert_false(mm_quic_conn_resumed(f->srec.conn));
     assert_false(mm_quic_conn_early_data_accepted(f->srec.conn));
+    assert_false(mm_quic_conn_retried(f->client)); /* no Retry unless configured */
+    assert_false(mm_quic_conn_retried(f->srec.conn));
     assert_int_equal(mm_quic_endpoint_conn_count(f->srv), 1);
 }
 
@@ -185,6 +187,9 @@ static void test_retry(void **state)
     run_handshake(f);
     assert_int_equal(f->srec.connected, 1);
     assert_int_equal(f->crec.connected, 1);
+    /* The Retry really happened, seen from both ends. */
+    assert_true(mm_quic_conn_retried(f->client));
+    assert_true(mm_quic_conn_retried(f->srec.conn));
 }
 
 static void test_stateless_reset(void **state)
