@@ -1,0 +1,151 @@
+/*
+ * NACM through the engine's session interface (RFC 8341): filters see only
+ * readable data (section 3.4.5), netconf-config-change is pruned per
+ * subscriber (section 3.4.6), the counters are readable with <get>.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mamori/mm_core.h"
+#include "nc_test.h"
+
+#define ACM "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-acm\""
+#define NMDA "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-nmda\" " \
+             "xmlns:ds=\"urn:ietf:params:xml:ns:yang:ietf-datastores\""
+#define NN "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
+#define SUB "<create-subscription xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">"
+
+typedef struct fx {
+    nct_server t;
+    nct_conn admin, guest;
+} fx;
+
+/* guest (group g) may not read /top/item/note; everything else is readable. */
+static const char nacm_deny_note[] =
+    "<nacm " ACM "><groups><group><name>g</name><user-name>guest</user-name></group></groups>"
+    "<rule-list><name>rl</name><group>g</group><rule><name>no-note</name>"
+    "<module-name>nc-test</module-name><path xmlns:t=\"urn:mamori:test:nc\">/t:top/t:item/t:note"
+    "</path><access-operations>read</access-operations><action>deny</action></rule>"
+    "</rule-list></nacm>";
+
+static void edit_running(nct_conn *c, const char *config)
+{
+    char *op = NULL;
+    assert_true(asprintf(&op, "<edit-config><target><running/></target><config>%s</config>"
+                              "</edit-config>", config) > 0);
+    nct_ok(c, op);
+    free(op);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    if (!f || nct_server_start(&f->t, NULL, "admin") != 0 ||
+        nct_open(&f->t, &f->admin, "admin", true) || nct_open(&f->t, &f->guest, "guest", true))
+        return -1;
+    edit_running(&f->admin, nacm_deny_note);
+    edit_running(&f->admin, "<top " NCT_TNS "><item><id>1</id><value>7</value>"
+                            "<note>secret</note></item><item><id>2</id><value>8</value></item>"
+                            "</top>");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    nct_drop(&f->guest);
+    nct_drop(&f->admin);
+    nct_server_stop(&f->t, true);
+    free(f);
+    return 0;
+}
+
+/* The reply without its message-id: everything from the first child on. */
+static char *body_of(char *reply)
+{
+    assert_non_null(reply);
+    char *gt = strchr(reply, '>');
+    assert_non_null(gt);
+    char *b = strdup(gt + 1);
+    free(reply);
+    return b;
+}
+
+/* tmpl with its one GUESS replaced by value, into out. */
+static void guess(const char *tmpl, const char *value, char *out, size_t cap)
+{
+    const char *at = strstr(tmpl, "GUESS");
+    assert_non_null(at);
+    snprintf(out, cap, "%.*s%s%s", (int)(at - tmpl), tmpl, value, at + 5);
+}
+
+/*
+ * op_fmt has one GUESS for the guessed note value. The replies to a right
+ * and a wrong guess must be the same, and must not show the note.
+ */
+static void same_reply(nct_conn *c, const char *op_fmt)
+{
+    char op[2048];
+    guess(op_fmt, "secret", op, sizeof(op));
+    char *right = body_of(nct_rpc(c, op));
+    guess(op_fmt, "wrong", op, sizeof(op));
+    char *wrong = body_of(nct_rpc(c, op));
+    if (strcmp(right, wrong) != 0)
+        fail_msg("a filter on a denied node tells right from wrong guesses\nop %s\n"
+                 "right: %s\nwrong: %s", op_fmt, right, wrong);
+    assert_null(strstr(right, "secret"));
+    assert_null(strstr(right, "rpc-error"));
+    free(right);
+    free(wrong);
+}
+
+#define SUBTREE_NOTE "<top " NCT_TNS "><item><note>GUESS</note></item></top>"
+#define XPATH_NOTE "/t:top/t:item[t:note='GUESS']"
+
+/* RFC 8341 3.4.5: filters of get, get-config and get-data see only readable data. */
+static void test_filter_no_read_leak(void **state)
+{
+    fx *f = *state;
+    nct_conn *g = &f->guest;
+    /* the guest reads the rest of the entry, never the note */
+    char *r = nct_expect(g, "<get-config><source><running/></source></get-config>",
+                         "<value>7</value>");
+    assert_null(strstr(r, "secret"));
+    free(r);
+    same_reply(g, "<get><filter type=\"subtree\">" SUBTREE_NOTE "</filter></get>");
+    same_reply(g, "<get-config><source><running/></source><filter type=\"subtree\">"
+                  SUBTREE_NOTE "</filter></get-config>");
+    same_reply(g, "<get><filter type=\"xpath\" xmlns:t=\"urn:mamori:test:nc\" select=\""
+                  XPATH_NOTE "\"/></get>");
+    same_reply(g, "<get-config><source><running/></source><filter type=\"xpath\" "
+                  "xmlns:t=\"urn:mamori:test:nc\" select=\"" XPATH_NOTE "\"/></get-config>");
+    same_reply(g, "<get-data " NMDA "><datastore>ds:running</datastore><subtree-filter>"
+                  SUBTREE_NOTE "</subtree-filter></get-data>");
+    same_reply(g, "<get-data " NMDA "><datastore>ds:operational</datastore><subtree-filter>"
+                  SUBTREE_NOTE "</subtree-filter></get-data>");
+    same_reply(g, "<get-data " NMDA " xmlns:t=\"urn:mamori:test:nc\"><datastore>ds:running"
+                  "</datastore><xpath-filter>" XPATH_NOTE "</xpath-filter></get-data>");
+    /* the same filters work for a user who may read the note */
+    r = nct_expect(&f->admin, "<get-config><source><running/></source><filter type=\"subtree\">"
+                              "<top " NCT_TNS "><item><note>secret</note></item></top></filter>"
+                              "</get-config>", "<id>1</id>");
+    assert_null(strstr(r, "<id>2</id>"));
+    free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_filter_no_read_leak, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("netconf_engine_nacm", tests, NULL, NULL);
+}
