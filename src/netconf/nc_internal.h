@@ -55,6 +55,7 @@ typedef struct nc_counters {
 typedef struct nc_event {
     int64_t time_us;         /* eventTime, microseconds since the epoch */
     struct lyd_node *notif;  /* the typed notification (own tree) */
+    struct lyd_node *diff;   /* netconf-config-change: the change set (own tree), or NULL */
 } nc_event;
 
 typedef struct nc_replay {
@@ -276,6 +277,13 @@ int nc_notif_init(mm_nc_server *srv, uint32_t max);
 void nc_notif_free(mm_nc_server *srv);
 /* Log and deliver a notification (takes ownership of notif). */
 void nc_notif_emit(mm_nc_server *srv, struct lyd_node *notif);
+/*
+ * The same for an event whose content depends on what each subscriber may
+ * read: diff (owned too) is the change set behind a netconf-config-change.
+ */
+void nc_notif_emit_diff(mm_nc_server *srv, struct lyd_node *notif, struct lyd_node *diff);
+/* <edit> entries of netconf-config-change n for every changed node of diff. */
+void nc_notif_add_edits(struct lyd_node *n, const struct lyd_node *diff);
 void nc_notif_session_start(mm_nc_session *s);
 void nc_notif_session_end(mm_nc_session *s);
 void nc_notif_config_change(mm_nc_server *srv, const mm_nc_session *s, enum nc_ds ds,

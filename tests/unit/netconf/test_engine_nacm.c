@@ -142,10 +142,86 @@ static void test_filter_no_read_leak(void **state)
     free(r);
 }
 
+/* RFC 8341 3.4.6 / RFC 6470: a subscriber sees only the edits it may read. */
+static void test_config_change_pruned(void **state)
+{
+    fx *f = *state;
+    nct_conn a2;
+    assert_int_equal(nct_open(&f->t, &a2, "admin", true), 0);
+    nct_ok(&f->guest, SUB "</create-subscription>");
+    nct_ok(&a2, SUB "</create-subscription>");
+    edit_running(&f->admin, "<top " NCT_TNS "><item><id>1</id><note>changed</note></item>"
+                            "<item><id>2</id><value>9</value></item></top>");
+    char *n = nct_recv(&f->guest);
+    assert_non_null(n);
+    assert_non_null(strstr(n, "<netconf-config-change"));
+    assert_non_null(strstr(n, "t:item[t:id='2']/t:value</target>"));
+    if (strstr(n, "note"))
+        fail_msg("the guest was told about the note: %s", n);
+    free(n);
+    n = nct_recv(&a2); /* the admin may read both edits */
+    assert_non_null(n);
+    assert_non_null(strstr(n, "t:item[t:id='2']/t:value</target>"));
+    assert_non_null(strstr(n, "t:item[t:id='1']/t:note</target>"));
+    free(n);
+    nct_drop(&a2);
+    /* a replay is pruned the same way */
+    nct_conn g2;
+    assert_int_equal(nct_open(&f->t, &g2, "guest", true), 0);
+    nct_ok(&g2, SUB "<startTime>2000-01-01T00:00:00Z</startTime></create-subscription>");
+    bool seen = false;
+    for (char *m; (m = nct_recv(&g2)) != NULL; free(m)) {
+        assert_null(strstr(m, "note"));
+        seen = seen || strstr(m, "t:item[t:id='2']/t:value</target>");
+    }
+    assert_true(seen);
+    nct_drop(&g2);
+}
+
+/*
+ * RFC 8341 3.4.5 for subscription filters: a filter that matches only the
+ * edit of a node the subscriber may not read selects nothing, like a filter
+ * on a target that never changed; one on a readable edit does select.
+ */
+static void test_subscription_filter_no_read_leak(void **state)
+{
+    fx *f = *state;
+    static const char *const targets[] = {
+        "/nc-test:top/item[id='1']/note",  /* changed, not readable */
+        "/nc-test:top/item[id='1']/value", /* readable, not changed */
+        "/nc-test:top/item[id='2']/value", /* readable and changed */
+    };
+    nct_conn s[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(nct_open(&f->t, &s[i], "guest", true), 0);
+        char op[1024];
+        snprintf(op, sizeof(op), SUB "<filter type=\"subtree\"><netconf-config-change "
+                 "xmlns=\"" NN "\"><edit><target xmlns:nc-test=\"urn:mamori:test:nc\">%s"
+                 "</target></edit></netconf-config-change></filter></create-subscription>",
+                 targets[i]);
+        nct_ok(&s[i], op);
+    }
+    edit_running(&f->admin, "<top " NCT_TNS "><item><id>1</id><note>changed</note></item>"
+                            "<item><id>2</id><value>9</value></item></top>");
+    char *got[3];
+    for (int i = 0; i < 3; i++)
+        got[i] = nct_recv(&s[i]);
+    if (got[0])
+        fail_msg("a filter on the denied note selected: %s", got[0]);
+    assert_null(got[1]);
+    assert_non_null(got[2]);
+    assert_null(strstr(got[2], "note"));
+    free(got[2]);
+    for (int i = 0; i < 3; i++)
+        nct_drop(&s[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_filter_no_read_leak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_change_pruned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_filter_no_read_leak, setup, teardown),
     };
     return cmocka_run_group_tests_name("netconf_engine_nacm", tests, NULL, NULL);
 }
