@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,28 @@ static int yanglib_state(mm_nc_server *srv, struct lyd_node **out)
                                                                                       : MM_ENOMEM;
 }
 
+/* The config false counters of /nacm (RFC 8341 section 3.1.3), merged with running's /nacm. */
+static int nacm_state(mm_nc_server *srv, struct lyd_node **out)
+{
+    *out = NULL;
+    static const char *const names[] = {"denied-operations", "denied-data-writes",
+                                        "denied-notifications"};
+    const uint32_t values[] = {srv->nacm.denied_operations, srv->nacm.denied_data_writes,
+                               srv->nacm.denied_notifications};
+    struct lyd_node *t = NULL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[96], v[16];
+        snprintf(path, sizeof(path), "/ietf-netconf-acm:nacm/%s", names[i]);
+        snprintf(v, sizeof(v), "%u", values[i]);
+        if (lyd_new_path(t, srv->ctx, path, v, 0, t ? NULL : &t) != LY_SUCCESS) {
+            lyd_free_all(t);
+            return MM_ENOMEM;
+        }
+    }
+    *out = t;
+    return 0;
+}
+
 static const struct state_part {
     const char *module, *ns;
     int (*build)(mm_nc_server *srv, struct lyd_node **out);
@@ -95,6 +118,7 @@ static const struct state_part {
      nc_monitoring_state},
     {"nc-notifications", "urn:ietf:params:xml:ns:netmod:notification", nc_notif_streams},
     {"ietf-yang-library", "urn:ietf:params:xml:ns:yang:ietf-yang-library", yanglib_state},
+    {"ietf-netconf-acm", "urn:ietf:params:xml:ns:yang:ietf-netconf-acm", nacm_state},
 };
 
 /* Could the filter select anything of this part? (No filter: yes.) */

@@ -216,11 +216,66 @@ static void test_subscription_filter_no_read_leak(void **state)
         nct_drop(&s[i]);
 }
 
+/* The value of counter name in a <get> of /nacm by the admin (-1 if absent). */
+static long counter(nct_conn *admin, const char *name)
+{
+    char *r = nct_expect(admin, "<get><filter type=\"subtree\"><nacm " ACM "/></filter></get>",
+                         "<data");
+    char open[64];
+    snprintf(open, sizeof(open), "<%s>", name);
+    const char *p = strstr(r, open);
+    long v = p ? strtol(p + strlen(open), NULL, 10) : -1;
+    free(r);
+    return v;
+}
+
+/* Issue 10 item 12: the RFC 8341 counters are in <get> (and get-data operational). */
+static void test_counters_in_get(void **state)
+{
+    fx *f = *state;
+    long ops = counter(&f->admin, "denied-operations");
+    long writes = counter(&f->admin, "denied-data-writes");
+    long notifs = counter(&f->admin, "denied-notifications");
+    if (ops < 0 || writes < 0 || notifs < 0)
+        fail_msg("counters missing: %ld %ld %ld", ops, writes, notifs);
+    /* one /nacm: the counters beside the configured rules */
+    char *all = nct_expect(&f->admin, "<get/>", "<denied-operations>");
+    assert_int_equal(nct_count(all, "<nacm "), 1);
+    assert_non_null(strstr(all, "<name>no-note</name>"));
+    free(all);
+    /* one of each denial by the guest */
+    free(nct_expect(&f->guest, "<kill-session><session-id>1</session-id></kill-session>",
+                    "<error-tag>access-denied</error-tag>"));
+    free(nct_expect(&f->guest, "<edit-config><target><running/></target><config><top "
+                               NCT_TNS "><name>g</name></top></config></edit-config>",
+                    "<error-tag>access-denied</error-tag>"));
+    edit_running(&f->admin, "<nacm " ACM "><rule-list><name>rl</name><rule><name>no-start"
+                            "</name><notification-name>netconf-session-start</notification-name>"
+                            "<action>deny</action></rule></rule-list></nacm>");
+    nct_ok(&f->guest, SUB "</create-subscription>");
+    nct_conn other;
+    assert_int_equal(nct_open(&f->t, &other, "admin", true), 0); /* a session-start event */
+    assert_null(nct_recv(&f->guest));
+    nct_drop(&other);
+    free(nct_recv(&f->guest)); /* its session-end is permitted */
+    assert_int_equal(counter(&f->admin, "denied-operations"), ops + 1);
+    assert_int_equal(counter(&f->admin, "denied-data-writes"), writes + 1);
+    assert_int_equal(counter(&f->admin, "denied-notifications"), notifs + 1);
+    /* get-data of operational has them too; the guest may not read /nacm at all */
+    free(nct_expect(&f->admin, "<get-data " NMDA "><datastore>ds:operational</datastore>"
+                               "<subtree-filter><nacm " ACM "/></subtree-filter></get-data>",
+                    "<denied-data-writes>"));
+    char *r = nct_expect(&f->guest, "<get/>", "<data");
+    assert_null(strstr(r, "denied-"));
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_filter_no_read_leak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_change_pruned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_in_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_filter_no_read_leak, setup, teardown),
     };
     return cmocka_run_group_tests_name("netconf_engine_nacm", tests, NULL, NULL);
