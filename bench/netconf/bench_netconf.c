@@ -396,7 +396,9 @@ static void *plain_server(void *arg)
     mkdir(dir, 0700);
     struct event_base *base = event_base_new();
     mm_nc_server_config cfg = {.module_dir = MM_BENCH_YANG_DIR, .state_dir = dir,
-                               .max_message = 64u << 20};
+                               .max_message = 64u << 20,
+                               /* the list load is one edit of 4 * LIST_SIZE elements */
+                               .max_elements = 8 * LIST_SIZE};
     mm_nc_server *srv = NULL;
     static const mm_nc_transport_ops ops = {.send = plain_send, .close = plain_close};
     plain p = {.fd = fd};

@@ -36,6 +36,15 @@ extern "C" {
 #define MM_NC_NS_BASE "urn:ietf:params:xml:ns:netconf:base:1.0"
 #define MM_NC_NS_NOTIF "urn:ietf:params:xml:ns:netconf:notification:1.0"
 #define MM_NC_DEFAULT_MAX_MESSAGE (16u << 20) /* 16 MiB */
+/*
+ * Bounds on the work one message may cost, checked by a linear scan before
+ * libyang parses it (libyang's cost grows faster than linearly with sibling
+ * elements and attributes). A message over one is answered with an
+ * rpc-error too-big (a hello over one ends the session).
+ */
+#define MM_NC_DEFAULT_MAX_ELEMENTS 10000u /* start tags in one message */
+#define MM_NC_DEFAULT_MAX_ATTRIBUTES 64u  /* attributes of one start tag */
+#define MM_NC_DEFAULT_MAX_DEPTH 64u       /* element nesting */
 #define MM_NC_TLS_PORT 6513
 #define MM_NC_QUIC_PORT 831
 
@@ -100,6 +109,10 @@ typedef struct mm_nc_server_config {
     uint32_t replay_log_max; /* notifications kept for replay; 0: 1024 */
     /* Session with this user name bypasses NACM (RFC 8341 recovery session); NULL: none. */
     const char *recovery_user;
+    /* Bounds on one message (0: MM_NC_DEFAULT_MAX_ELEMENTS, _ATTRIBUTES, _DEPTH). */
+    uint32_t max_elements;
+    uint32_t max_attributes;
+    uint32_t max_depth;
 } mm_nc_server_config;
 
 int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,

@@ -13,7 +13,8 @@ int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_nod
 {
     nc_datastore *d = &srv->ds[ds];
     struct lyd_node *old = d->tree, *diff = NULL;
-    if (lyd_diff_siblings(old, tree, 0, &diff) != LY_SUCCESS)
+    bool diff_ok = lyd_diff_siblings(old, tree, 0, &diff) == LY_SUCCESS;
+    if (!diff_ok)
         diff = NULL;
     d->tree = tree;
     int rc = nc_ds_persist(srv, ds);
@@ -24,7 +25,10 @@ int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_nod
         return rc;
     }
     lyd_free_all(old);
-    if (ds == NC_DS_CANDIDATE)
+    /* Only a real change makes the candidate dirty (a lock then needs a commit
+     * or discard first); an edit that changed nothing, e.g. a remove of an
+     * absent node, does not. Unknown (no diff): assume changed. */
+    if (ds == NC_DS_CANDIDATE && (diff || !diff_ok))
         d->modified = true;
     if (diff && ds != NC_DS_CANDIDATE)
         nc_notif_config_change(srv, s, ds, diff);

@@ -649,6 +649,25 @@ void mm_nacm_filter_read(const mm_nacm_req *req, struct lyd_node **tree)
     free(pl.nodes);
 }
 
+int mm_nacm_read_view(const mm_nacm_req *req, const struct lyd_node *src, struct lyd_node **view)
+{
+    *view = NULL;
+    nacm_policy pol;
+    nacm_decision d = {0};
+    policy_load(req, &pol);
+    bool all = bypass(req, &pol, &d);
+    policy_free(&pol);
+    if (all) {
+        audit(req, "read", "request", &d);
+        return 0;
+    }
+    if (src && lyd_dup_siblings(src, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, view) !=
+                   LY_SUCCESS)
+        return MM_ENOMEM;
+    mm_nacm_filter_read(req, view);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- notifications */
 
 /* RFC 5277 section 3.6: these end a replay or a subscription and are always sent. */

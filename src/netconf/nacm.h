@@ -65,6 +65,16 @@ bool mm_nacm_write_allowed(const mm_nacm_req *req, const struct lyd_node *node, 
 void mm_nacm_filter_read(const mm_nacm_req *req, struct lyd_node **tree);
 
 /*
+ * What the user may read of src (section 3.4.5, for filters). Returns 0
+ * when the user may read everything (disabled NACM, recovery session: src
+ * itself is the view, *view is NULL), 1 with *view a pruned copy of src
+ * (NULL if nothing is readable), MM_ENOMEM if the copy fails. Filters must
+ * run on this view, never on src, or a content match on a denied node
+ * would tell right guesses from wrong ones.
+ */
+int mm_nacm_read_view(const mm_nacm_req *req, const struct lyd_node *src, struct lyd_node **view);
+
+/*
  * Notification authorization (section 3.4.7): replayComplete and
  * notificationComplete are always permitted. notif is the notification's
  * data node.

@@ -55,6 +55,7 @@ typedef struct nc_counters {
 typedef struct nc_event {
     int64_t time_us;         /* eventTime, microseconds since the epoch */
     struct lyd_node *notif;  /* the typed notification (own tree) */
+    struct lyd_node *diff;   /* netconf-config-change: the change set (own tree), or NULL */
 } nc_event;
 
 typedef struct nc_replay {
@@ -75,12 +76,28 @@ typedef struct nc_sub {
     struct event *stop_timer;
 } nc_sub;
 
+/* Bounds on one message (msg_bound.c). */
+typedef struct nc_msg_limits {
+    uint32_t elements, attributes, depth;
+} nc_msg_limits;
+
+/* What the scan of one message found. */
+typedef struct nc_msg_scan {
+    uint32_t elements, max_attrs, max_depth;
+    const char *limit;     /* the bound exceeded ("elements", ...), or NULL */
+    char message_id[128];  /* of the root start tag, "" if absent or not plain */
+} nc_msg_scan;
+
+/* MM_ELIMIT (sc->limit says which) if msg exceeds lim; 0 otherwise. */
+int nc_msg_scan_run(const char *msg, size_t len, const nc_msg_limits *lim, nc_msg_scan *sc);
+
 struct mm_nc_server {
     struct ly_ctx *ctx;
     struct event_base *base;
     char *state_dir;
     char *recovery_user;
     size_t max_message;
+    nc_msg_limits limits;
     nc_datastore ds[NC_DS_COUNT];
     nc_confirm confirm;
     mm_nc_session *sessions;
@@ -136,6 +153,7 @@ typedef struct nc_rpc {
     const char *xml;      /* the request as received (NUL-terminated), for what */
                           /* libyang drops: XML prefixes inside string values */
     struct lyd_node *raw; /* the request parsed without schema (filter attributes) */
+    const char *msg_id;   /* message-id to echo when there is no env (refused unparsed) */
 } nc_rpc;
 
 /* rpc_error.c */
@@ -170,6 +188,8 @@ void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by
 
 /* rpc.c */
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len);
+/* Answer a message refused before parsing (over a bound) with rpc-error too-big. */
+void nc_rpc_refuse(mm_nc_session *s, const nc_msg_scan *sc);
 
 /* datastore.c */
 int nc_ds_init(mm_nc_server *srv);
@@ -276,6 +296,13 @@ int nc_notif_init(mm_nc_server *srv, uint32_t max);
 void nc_notif_free(mm_nc_server *srv);
 /* Log and deliver a notification (takes ownership of notif). */
 void nc_notif_emit(mm_nc_server *srv, struct lyd_node *notif);
+/*
+ * The same for an event whose content depends on what each subscriber may
+ * read: diff (owned too) is the change set behind a netconf-config-change.
+ */
+void nc_notif_emit_diff(mm_nc_server *srv, struct lyd_node *notif, struct lyd_node *diff);
+/* <edit> entries of netconf-config-change n for every changed node of diff. */
+void nc_notif_add_edits(struct lyd_node *n, const struct lyd_node *diff);
 void nc_notif_session_start(mm_nc_session *s);
 void nc_notif_session_end(mm_nc_session *s);
 void nc_notif_config_change(mm_nc_server *srv, const mm_nc_session *s, enum nc_ds ds,

@@ -25,8 +25,10 @@ int nc_notif_init(mm_nc_server *srv, uint32_t max)
 void nc_notif_free(mm_nc_server *srv)
 {
     nc_replay *r = &srv->replay;
-    for (uint32_t i = 0; r->ev && i < r->count; i++)
+    for (uint32_t i = 0; r->ev && i < r->count; i++) {
         lyd_free_all(r->ev[(r->head + i) % r->cap].notif);
+        lyd_free_all(r->ev[(r->head + i) % r->cap].diff);
+    }
     free(r->ev);
     memset(r, 0, sizeof(*r));
 }
@@ -36,16 +38,18 @@ static const nc_event *replay_at(const nc_replay *r, uint32_t i)
     return &r->ev[(r->head + i) % r->cap];
 }
 
-static void replay_push(nc_replay *r, int64_t t, struct lyd_node *notif)
+static void replay_push(nc_replay *r, int64_t t, struct lyd_node *notif, struct lyd_node *diff)
 {
     if (r->count == r->cap) { /* full: age out the oldest */
         lyd_free_all(r->ev[r->head].notif);
+        lyd_free_all(r->ev[r->head].diff);
         r->head = (r->head + 1) % r->cap;
         r->count--;
     }
     nc_event *e = &r->ev[(r->head + r->count) % r->cap];
     e->time_us = t;
     e->notif = notif;
+    e->diff = diff;
     r->count++;
 }
 
@@ -94,16 +98,60 @@ static void send_notif(mm_nc_session *s, int64_t t, const struct lyd_node *notif
     mm_buf_free(&b);
 }
 
+/*
+ * The notification as this subscriber may see it (RFC 8341 section 3.4.6,
+ * RFC 6470 netconf-config-change): the edits are rebuilt from the change
+ * set pruned to what the user may read. 0 with *own NULL: send ev->notif
+ * as it is; 0 with *own set: send that; negative: send nothing.
+ */
+static int subscriber_view(const mm_nacm_req *req, const nc_event *ev, struct lyd_node **own)
+{
+    *own = NULL;
+    if (!ev->diff)
+        return 0;
+    struct lyd_node *view = NULL;
+    int rc = mm_nacm_read_view(req, ev->diff, &view);
+    if (rc <= 0)
+        return rc;
+    struct lyd_node *n = NULL;
+    if (lyd_dup_single(ev->notif, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &n) !=
+        LY_SUCCESS) {
+        lyd_free_all(view);
+        return MM_ENOMEM;
+    }
+    struct lyd_node *c = lyd_child(n);
+    while (c) {
+        struct lyd_node *next = c->next;
+        if (!strcmp(LYD_NAME(c), "edit"))
+            lyd_free_tree(c);
+        c = next;
+    }
+    nc_notif_add_edits(n, view);
+    lyd_free_all(view);
+    *own = n;
+    return 0;
+}
+
+/*
+ * NACM first, then the subscription's filter on what is left, so a filter
+ * never matches content the subscriber may not read (RFC 8341 3.4.5).
+ */
 static void deliver(mm_nc_session *s, const nc_event *ev)
 {
     if (s->sub.has_stop && ev->time_us > s->sub.stop_us)
         return;
-    if (!selected(&s->sub, ev->notif))
-        return;
     mm_nacm_req req = nc_nacm_req(s);
     if (!mm_nacm_notification_allowed(&req, ev->notif))
         return;
-    send_notif(s, ev->time_us, ev->notif);
+    struct lyd_node *own = NULL;
+    if (subscriber_view(&req, ev, &own) < 0) {
+        mm_log_error("nc-notif", "session=%u error=\"out of memory\" result=not-sent", s->id);
+        return;
+    }
+    const struct lyd_node *n = own ? own : ev->notif;
+    if (selected(&s->sub, n))
+        send_notif(s, ev->time_us, n);
+    lyd_free_all(own);
 }
 
 /* replayComplete / notificationComplete: always delivered (RFC 8341 3.4.7). */
@@ -118,9 +166,16 @@ static void send_marker(mm_nc_session *s, const char *name)
 
 void nc_notif_emit(mm_nc_server *srv, struct lyd_node *notif)
 {
-    if (!notif)
+    nc_notif_emit_diff(srv, notif, NULL);
+}
+
+void nc_notif_emit_diff(mm_nc_server *srv, struct lyd_node *notif, struct lyd_node *diff)
+{
+    if (!notif) {
+        lyd_free_all(diff);
         return;
-    replay_push(&srv->replay, nc_now_us(), notif);
+    }
+    replay_push(&srv->replay, nc_now_us(), notif, diff);
     const nc_event *ev = replay_at(&srv->replay, srv->replay.count - 1);
     mm_nc_session *s = srv->sessions;
     while (s) {

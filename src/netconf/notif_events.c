@@ -172,7 +172,7 @@ void nc_notif_session_end(mm_nc_session *s)
     nc_notif_emit(s->srv, n);
 }
 
-static void add_edits(struct lyd_node *n, const struct lyd_node *diff)
+void nc_notif_add_edits(struct lyd_node *n, const struct lyd_node *diff)
 {
     for (const struct lyd_node *d = diff; d; d = d->next) {
         const char *op = "none";
@@ -180,7 +180,7 @@ static void add_edits(struct lyd_node *n, const struct lyd_node *diff)
             if (!strcmp(m->name, "operation"))
                 op = lyd_get_meta_value(m);
         if (!strcmp(op, "none")) {
-            add_edits(n, lyd_child_no_keys(d));
+            nc_notif_add_edits(n, lyd_child_no_keys(d));
             continue;
         }
         struct lyd_node *edit = NULL;
@@ -206,8 +206,17 @@ void nc_notif_config_change(mm_nc_server *srv, const mm_nc_session *s, enum nc_d
             term(by, "server", NULL);
     }
     term(n, "datastore", ds == NC_DS_STARTUP ? "startup" : "running");
-    add_edits(n, diff);
-    nc_notif_emit(srv, n);
+    nc_notif_add_edits(n, diff);
+    /* Kept with the event: each subscriber gets the edits it may read (notif.c). */
+    struct lyd_node *copy = NULL;
+    if (diff && lyd_dup_siblings(diff, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &copy) !=
+                    LY_SUCCESS) {
+        /* Without the change set no subscriber's view can be made: send no edits. */
+        mm_log_error("nc-notif", "event=netconf-config-change error=\"out of memory\"");
+        lyd_free_all(n);
+        return;
+    }
+    nc_notif_emit_diff(srv, n, copy);
 }
 
 void nc_notif_confirmed_commit(mm_nc_server *srv, const mm_nc_session *s, const char *event,

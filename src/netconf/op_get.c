@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,12 @@ static const char *meta_value(const struct lyd_node *n, const char *name)
 }
 
 /*
- * The data a filter selects from src (src is not modified): a filtered copy,
- * or a full copy when there is no filter. Filtering the source directly,
- * instead of a copy of it, keeps a small <get> on a large datastore cheap.
+ * The data a filter selects from src (src is not modified), of what the
+ * user may read: the filter runs on NACM's view of src, so a content match
+ * on a node the user may not read selects nothing, whatever its value
+ * (RFC 8341 section 3.4.5). A user who may read everything (recovery
+ * session, NACM disabled) filters src directly, which keeps a small <get>
+ * on a large datastore cheap.
  */
 static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd_node *filter,
                        const char *xpath, struct lyd_node **out)
@@ -36,14 +40,28 @@ static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd
     *out = NULL;
     if (!src)
         return 0;
-    int rc;
+    mm_nacm_req req = nc_nacm_req(rpc->s);
+    struct lyd_node *view = NULL;
+    int rc = mm_nacm_read_view(&req, src, &view);
+    if (rc < 0) {
+        nc_rpc_err(rpc, "application", "operation-failed", "out of memory");
+        return rc;
+    }
+    if (rc == 1) {
+        src = view;
+        if (!filter && !xpath) {
+            *out = view;
+            return 0;
+        }
+    }
     if (xpath) {
-        rc = nc_filter_xpath(src, xpath, out);
+        rc = src ? nc_filter_xpath(src, xpath, out) : 0;
     } else if (filter) {
-        rc = nc_filter_subtree(nc_filter_first(rpc, filter), src, out);
+        rc = src ? nc_filter_subtree(nc_filter_first(rpc, filter), src, out) : 0;
     } else {
         rc = lyd_dup_siblings(src, NULL, NC_DUP, out) == LY_SUCCESS ? 0 : MM_ENOMEM;
     }
+    lyd_free_all(view);
     if (rc < 0) {
         nc_err e = {.type = "protocol", .tag = "invalid-value", .bad_elem = "filter",
                     .message = ly_errmsg(rpc->s->srv->ctx)};
@@ -52,16 +70,13 @@ static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd
     return rc;
 }
 
-/* NACM read check, then print as <elem xmlns=ns>. Frees data. */
+/* Print as <elem xmlns=ns> (already pruned by NACM in select_from). Frees data. */
 static void reply_selected(nc_rpc *rpc, struct lyd_node *data, const char *elem, const char *ns)
 {
     bool ok;
     uint32_t wd = nc_wd_flags(rpc, rpc->op, &ok);
-    if (ok) {
-        mm_nacm_req req = nc_nacm_req(rpc->s);
-        mm_nacm_filter_read(&req, &data);
+    if (ok)
         nc_print_data(rpc, elem, ns, data, wd);
-    }
     lyd_free_all(data);
 }
 
@@ -73,6 +88,28 @@ static int yanglib_state(mm_nc_server *srv, struct lyd_node **out)
                                                                                       : MM_ENOMEM;
 }
 
+/* The config false counters of /nacm (RFC 8341 section 3.1.3), merged with running's /nacm. */
+static int nacm_state(mm_nc_server *srv, struct lyd_node **out)
+{
+    *out = NULL;
+    static const char *const names[] = {"denied-operations", "denied-data-writes",
+                                        "denied-notifications"};
+    const uint32_t values[] = {srv->nacm.denied_operations, srv->nacm.denied_data_writes,
+                               srv->nacm.denied_notifications};
+    struct lyd_node *t = NULL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[96], v[16];
+        snprintf(path, sizeof(path), "/ietf-netconf-acm:nacm/%s", names[i]);
+        snprintf(v, sizeof(v), "%u", values[i]);
+        if (lyd_new_path(t, srv->ctx, path, v, 0, t ? NULL : &t) != LY_SUCCESS) {
+            lyd_free_all(t);
+            return MM_ENOMEM;
+        }
+    }
+    *out = t;
+    return 0;
+}
+
 static const struct state_part {
     const char *module, *ns;
     int (*build)(mm_nc_server *srv, struct lyd_node **out);
@@ -81,6 +118,7 @@ static const struct state_part {
      nc_monitoring_state},
     {"nc-notifications", "urn:ietf:params:xml:ns:netmod:notification", nc_notif_streams},
     {"ietf-yang-library", "urn:ietf:params:xml:ns:yang:ietf-yang-library", yanglib_state},
+    {"ietf-netconf-acm", "urn:ietf:params:xml:ns:yang:ietf-netconf-acm", nacm_state},
 };
 
 /* Could the filter select anything of this part? (No filter: yes.) */
@@ -239,6 +277,9 @@ int nc_op_get_data(nc_rpc *rpc)
     struct lyd_node *data = NULL;
     if (get_data_source(rpc, &data) < 0)
         return 0;
+    /* NACM before the filters (RFC 8341 section 3.4.5): they see only what the user may read. */
+    mm_nacm_req req = nc_nacm_req(rpc->s);
+    mm_nacm_filter_read(&req, &data);
     struct lyd_node *xp = find(rpc->op, "xpath-filter");
     if (nc_filter_apply(rpc, find(rpc->op, "subtree-filter"), xp ? lyd_get_value(xp) : NULL,
                         &data) < 0) {

@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,11 @@ static void send_reply(nc_rpc *rpc)
     mm_buf_init(&b, rpc->body.len + rpc->errs.len + 65536);
     int rc = mm_buf_append_str(&b, "<rpc-reply xmlns=\"" NC_NS_BASE "\"");
     rc = rc ? rc : copy_attrs(&b, rpc->env);
+    if (!rpc->env && rpc->msg_id && rpc->msg_id[0]) {
+        rc = rc ? rc : mm_buf_append_str(&b, " message-id=\"");
+        rc = rc ? rc : nc_xml_escape(&b, rpc->msg_id);
+        rc = rc ? rc : mm_buf_append_str(&b, "\"");
+    }
     rc = rc ? rc : mm_buf_append_str(&b, ">");
     if (rpc->nerr) {
         s->cnt.out_rpc_errors++;
@@ -234,6 +240,29 @@ static void rpc_run(nc_rpc *rpc, const char *xml, size_t len)
         dispatch(rpc);
     }
     send_reply(rpc);
+}
+
+void nc_rpc_refuse(mm_nc_session *s, const nc_msg_scan *sc)
+{
+    nc_rpc rpc = {.s = s, .msg_id = sc->message_id};
+    mm_buf_init(&rpc.body, 0);
+    mm_buf_init(&rpc.errs, 1u << 16);
+    s->cnt.in_rpcs++;
+    s->srv->stats.in_rpcs++;
+    s->cnt.in_bad_rpcs++;
+    s->srv->stats.in_bad_rpcs++;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "the message exceeds the server's bound on %s (%u %s at most)",
+             sc->limit,
+             !strcmp(sc->limit, "elements")     ? s->srv->limits.elements
+             : !strcmp(sc->limit, "attributes") ? s->srv->limits.attributes
+                                                : s->srv->limits.depth,
+             !strcmp(sc->limit, "attributes") ? "per element" : "per message");
+    nc_err e = {.type = "rpc", .tag = "too-big", .message = msg};
+    nc_rpc_error(&rpc, &e);
+    send_reply(&rpc);
+    mm_buf_free(&rpc.body);
+    mm_buf_free(&rpc.errs);
 }
 
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len)

@@ -174,6 +174,10 @@ int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base, mm
     srv->start_time = time(NULL);
     srv->content_id = 1;
     srv->max_message = cfg->max_message ? cfg->max_message : MM_NC_DEFAULT_MAX_MESSAGE;
+    srv->limits.elements = cfg->max_elements ? cfg->max_elements : MM_NC_DEFAULT_MAX_ELEMENTS;
+    srv->limits.attributes =
+        cfg->max_attributes ? cfg->max_attributes : MM_NC_DEFAULT_MAX_ATTRIBUTES;
+    srv->limits.depth = cfg->max_depth ? cfg->max_depth : MM_NC_DEFAULT_MAX_DEPTH;
     srv->state_dir = strdup(cfg->state_dir);
     srv->recovery_user = cfg->recovery_user ? strdup(cfg->recovery_user) : NULL;
     mm_buf_init(&srv->hello_caps, 1u << 20);

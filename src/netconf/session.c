@@ -155,6 +155,19 @@ static void handle_hello(mm_nc_session *s, const char *msg, size_t len)
 
 static void handle_message(mm_nc_session *s, const char *msg, size_t len)
 {
+    /* Bound the work before libyang parses anything (issue 10 item 3). */
+    nc_msg_scan sc;
+    if (nc_msg_scan_run(msg, len, &s->srv->limits, &sc) < 0) {
+        mm_log_info("nc-limit", "session=%u limit=%s elements=%u attributes=%u depth=%u",
+                    s->id, sc.limit, sc.elements, sc.max_attrs, sc.max_depth);
+        if (!s->hello_done) {
+            s->srv->in_bad_hellos++;
+            nc_session_end(s, NC_END_BAD_HELLO, 0);
+        } else {
+            nc_rpc_refuse(s, &sc);
+        }
+        return;
+    }
     if (!s->hello_done)
         handle_hello(s, msg, len);
     else

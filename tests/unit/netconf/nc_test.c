@@ -56,6 +56,12 @@ static const mm_nc_transport_ops chan_ops = {.send = t_send, .close = t_close,
 
 int nct_server_start(nct_server *t, const char *dir, const char *recovery_user)
 {
+    return nct_server_start_with(t, dir, recovery_user, NULL);
+}
+
+int nct_server_start_with(nct_server *t, const char *dir, const char *recovery_user,
+                          const mm_nc_server_config *over)
+{
     memset(t, 0, sizeof(*t));
     if (dir) {
         snprintf(t->dir, sizeof(t->dir), "%s", dir);
@@ -69,6 +75,11 @@ int nct_server_start(nct_server *t, const char *dir, const char *recovery_user)
     mm_nc_server_config cfg = {.module_dir = yang, .state_dir = t->dir,
                                .recovery_user = recovery_user, .replay_log_max = 64,
                                .max_message = 1u << 20};
+    if (over) {
+        cfg.max_elements = over->max_elements;
+        cfg.max_attributes = over->max_attributes;
+        cfg.max_depth = over->max_depth;
+    }
     return mm_nc_server_new(&cfg, t->base, &t->srv);
 }
 

@@ -36,6 +36,9 @@ typedef struct nct_conn {
 
 /* A server on a fresh state dir (or dir, if given, to restart on old state). */
 int nct_server_start(nct_server *t, const char *dir, const char *recovery_user);
+/* The same with the message bounds (and test hooks) of over, where set. */
+int nct_server_start_with(nct_server *t, const char *dir, const char *recovery_user,
+                          const mm_nc_server_config *over);
 void nct_server_stop(nct_server *t, bool remove_dir);
 
 /* Open a session as user and exchange hellos (client hello from caps, or the default). */

@@ -526,6 +526,30 @@ static void test_partial_lock(void **state)
     free(nct_expect(a, "<unlock><target><running/></target></unlock>", "<ok/>"));
 }
 
+/*
+ * Issue 10 item 13: an edit of the candidate that changes nothing (remove
+ * of an absent node) leaves it unmodified, so another session can lock it.
+ */
+static void test_noop_edit_keeps_candidate_clean(void **state)
+{
+    fx *f = *state;
+    nct_conn b;
+    nct_ok(&f->c, "<edit-config><target><candidate/></target><config><top " NCT_TNS " " NCOP
+                  "><item nc:operation=\"remove\"><id>absent</id></item></top></config>"
+                  "</edit-config>");
+    assert_int_equal(nct_open(&f->t, &b, "admin", true), 0);
+    nct_ok(&b, "<lock><target><candidate/></target></lock>");
+    nct_ok(&b, "<unlock><target><candidate/></target></unlock>");
+    /* a real change still marks it: lock-denied with session-id 0 */
+    nct_ok(&f->c, "<edit-config><target><candidate/></target><config><top " NCT_TNS
+                  "><name>c</name></top></config></edit-config>");
+    char *r = nct_expect(&b, "<lock><target><candidate/></target></lock>",
+                         "<error-tag>lock-denied</error-tag>");
+    assert_non_null(strstr(r, "<session-id>0</session-id>"));
+    free(r);
+    nct_drop(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_nacm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_noop_edit_keeps_candidate_clean, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,6 +317,107 @@ static void test_hooks(void **state)
     nct_drop(&a);
 }
 
+/* <rpc message-id="N" xmlns=base>op</rpc> built in a buffer of any size. */
+static void send_big(nct_conn *c, const char *rpc_attrs, const char *head, const char *unit,
+                     size_t n, const char *tail)
+{
+    mm_buf b;
+    mm_buf_init(&b, 8u << 20);
+    assert_int_equal(mm_buf_printf(&b, "<rpc " NCT_NS " %s>%s", rpc_attrs, head), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(mm_buf_append_str(&b, unit), 0);
+    assert_int_equal(mm_buf_printf(&b, "%s</rpc>", tail), 0);
+    nct_send(c, mm_buf_cstr(&b));
+    mm_buf_free(&b);
+}
+
+static void expect_too_big(nct_conn *c, const char *msgid)
+{
+    char *r = nct_recv(c);
+    if (!r || !strstr(r, "<error-tag>too-big</error-tag>"))
+        fail_msg("wanted too-big, got %s", r ? r : "(nothing)");
+    char want[64];
+    snprintf(want, sizeof(want), "message-id=\"%s\"", msgid);
+    assert_non_null(strstr(r, want));
+    free(r);
+    assert_false(c->closed);
+    /* the session goes on */
+    r = nct_rpc(c, "<get-config><source><running/></source></get-config>");
+    assert_non_null(r);
+    assert_non_null(strstr(r, "<data"));
+    free(r);
+}
+
+/*
+ * Issue 10 item 3: the work of one message is bounded before libyang parses
+ * it: 80 000 sibling filter elements, 80 000 attributes on <rpc>, deep
+ * nesting each get too-big, and the session (and others) keep working.
+ */
+static void test_message_bounds(void **state)
+{
+    nct_conn c, other;
+    assert_int_equal(nct_open(*state, &c, "admin", true), 0);
+    assert_int_equal(nct_open(*state, &other, "admin", true), 0);
+    send_big(&c, "message-id=\"41\"", "<get><filter type=\"subtree\"><top " NCT_TNS ">",
+             "<tag/>", 80000, "</top></filter></get>");
+    expect_too_big(&c, "41");
+    mm_buf attrs;
+    mm_buf_init(&attrs, 4u << 20);
+    assert_int_equal(mm_buf_append_str(&attrs, "message-id=\"42\""), 0);
+    for (int i = 0; i < 80000; i++)
+        assert_int_equal(mm_buf_printf(&attrs, " a%d=\"x\"", i), 0);
+    send_big(&c, mm_buf_cstr(&attrs), "<get/>", "", 0, "");
+    mm_buf_free(&attrs);
+    expect_too_big(&c, "42");
+    send_big(&c, "message-id=\"43\"", "<get><filter type=\"subtree\">", "<top " NCT_TNS ">", 200,
+             "</filter></get>"); /* not even well-formed: refused before that shows */
+    expect_too_big(&c, "43");
+    /* within the bounds: answered as usual */
+    send_big(&c, "message-id=\"44\"", "<get><filter type=\"subtree\"><top " NCT_TNS ">",
+             "<tag/>", 100, "</top></filter></get>");
+    char *r = nct_recv(&c);
+    assert_non_null(r);
+    assert_non_null(strstr(r, "<data"));
+    free(r);
+    r = nct_rpc(&other, "<get-config><source><running/></source></get-config>");
+    assert_non_null(strstr(r, "<data"));
+    free(r);
+    nct_drop(&other);
+    nct_drop(&c);
+}
+
+/* The bounds come from the server settings. */
+static void test_message_bounds_configured(void **state)
+{
+    (void)state;
+    nct_server t;
+    mm_nc_server_config over = {.max_elements = 40, .max_attributes = 3, .max_depth = 6};
+    assert_int_equal(nct_server_start_with(&t, NULL, "admin", &over), 0);
+    nct_conn c;
+    assert_int_equal(nct_open(&t, &c, "admin", true), 0);
+    send_big(&c, "message-id=\"1\"", "<get><filter type=\"subtree\"><top " NCT_TNS ">", "<tag/>",
+             30, "</top></filter></get>");
+    char *r = nct_recv(&c);
+    assert_non_null(strstr(r, "<data"));
+    free(r);
+    send_big(&c, "message-id=\"2\"", "<get><filter type=\"subtree\"><top " NCT_TNS ">", "<tag/>",
+             40, "</top></filter></get>");
+    expect_too_big(&c, "2");
+    send_big(&c, "message-id=\"3\" a=\"1\" b=\"2\" c=\"3\"", "<get/>", "", 0, "");
+    expect_too_big(&c, "3");
+    send_big(&c, "message-id=\"4\"", "<get><filter type=\"subtree\"><top " NCT_TNS ">",
+             "<sub>", 0, "<sub><x><y><z/></y></x></sub></top></filter></get>");
+    expect_too_big(&c, "4");
+    /* a '>' or '=' inside an attribute value is not an attribute */
+    nct_send(&c, "<rpc " NCT_NS " message-id=\"5\" x=\"a=b>c=d=e\"><get-config><source>"
+                 "<running/></source></get-config></rpc>");
+    r = nct_recv(&c);
+    assert_non_null(strstr(r, "<data"));
+    free(r);
+    nct_drop(&c);
+    nct_server_stop(&t, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_garbage_isolated),
         cmocka_unit_test(test_close_and_kill),
         cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_message_bounds),
+        cmocka_unit_test(test_message_bounds_configured),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

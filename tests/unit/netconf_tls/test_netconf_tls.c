@@ -305,6 +305,70 @@ static void test_nacm_change_applies_at_once(void **state)
     tu_client_close(&admin);
 }
 
+/* The reply to op with its <rpc-reply ...> start tag (message-id) cut off. */
+static char *reply_body(tu_client *cl, const char *op)
+{
+    char *r = tu_rpc(cl, op);
+    if (!r)
+        fail_msg("%s: %s", op, mm_nc_client_error(cl->c));
+    char *gt = strchr(r, '>');
+    assert_non_null(gt);
+    char *b = strdup(gt + 1);
+    free(r);
+    return b;
+}
+
+/*
+ * Issue 10 item 1 over TLS: bob may not read /top/item/note; filtering on
+ * <note>guess</note> (subtree or XPath) must give the same reply for a
+ * right and a wrong guess (RFC 8341 section 3.4.5).
+ */
+static void test_nacm_filter_no_read_leak(void **state)
+{
+    fixture *f = *state;
+    char crt[400], key[400];
+    pki_client(f, "bob", crt, key, sizeof(crt));
+    tu_client admin, bob;
+    connect_ok(f, f->admin_crt, f->admin_key, &admin);
+    edit_ok(&admin, "<nacm xmlns=\"" NS_ACM "\"><groups><group><name>ops</name>"
+                    "<user-name>bob</user-name></group></groups>"
+                    "<rule-list><name>ops</name><group>ops</group><rule><name>no-note</name>"
+                    "<module-name>nc-test</module-name><path xmlns:t=\"" NS_TEST "\">"
+                    "/t:top/t:item/t:note</path><access-operations>read</access-operations>"
+                    "<action>deny</action></rule></rule-list></nacm>");
+    edit_ok(&admin, "<top xmlns=\"" NS_TEST "\"><item><id>1</id><value>7</value>"
+                    "<note>secret</note></item></top>");
+    connect_ok(f, crt, key, &bob);
+    static const char *const ops[][2] = {
+        {"<get-config><source><running/></source><filter type=\"subtree\"><top xmlns=\""
+         NS_TEST "\"><item><note>secret</note></item></top></filter></get-config>",
+         "<get-config><source><running/></source><filter type=\"subtree\"><top xmlns=\""
+         NS_TEST "\"><item><note>wrong</note></item></top></filter></get-config>"},
+        {"<get><filter type=\"xpath\" xmlns:t=\"" NS_TEST "\" select=\"/t:top/t:item"
+         "[t:note='secret']\"/></get>",
+         "<get><filter type=\"xpath\" xmlns:t=\"" NS_TEST "\" select=\"/t:top/t:item"
+         "[t:note='wrong']\"/></get>"},
+    };
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        char *right = reply_body(&bob, ops[i][0]), *wrong = reply_body(&bob, ops[i][1]);
+        if (strcmp(right, wrong) != 0)
+            fail_msg("right and wrong guesses differ:\n%s\n%s", right, wrong);
+        assert_null(strstr(right, "secret"));
+        free(right);
+        free(wrong);
+    }
+    /* bob still reads the rest of the entry, the admin the note */
+    char *r = reply_body(&bob, GET_CONFIG);
+    assert_non_null(strstr(r, "<value>7</value>"));
+    assert_null(strstr(r, "secret"));
+    free(r);
+    r = reply_body(&admin, ops[0][0]);
+    assert_non_null(strstr(r, "<note>secret</note>"));
+    free(r);
+    tu_client_close(&bob);
+    tu_client_close(&admin);
+}
+
 static char *endpoint_edit(const char *inner)
 {
     char *s = NULL;
@@ -457,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_closes_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl_revocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nacm_change_applies_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nacm_filter_no_read_leak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_rebind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_to_name_edits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_lockout, setup, teardown),
