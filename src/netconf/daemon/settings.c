@@ -372,3 +372,32 @@ int mm_netconfd_settings_from_running(const struct lyd_node *running, const char
     ly_set_free(anchors, NULL);
     return rc;
 }
+
+/*
+ * Trust anchors of the QUIC endpoints: the ca-certs of every quic endpoint,
+ * written to <state_dir>/quic-trust-anchors.pem, which then replaces ca_file.
+ * Without any, ca_file is left as it is (the PKI's CA).
+ */
+int mm_netconfd_quic_anchors(const struct lyd_node *running, const char *state_dir,
+                             char *ca_file, size_t ca_len)
+{
+    struct ly_set *anchors = NULL;
+    if (!running || lyd_find_xpath(running, MM_NETCONFD_ENDPOINTS "/ietf-netconf-quic:quic/"
+                                            "client-authentication/ca-certs/inline-definition/"
+                                            "certificate/cert-data",
+                                   &anchors) != LY_SUCCESS)
+        return 0; /* no quic case in this context: nothing to read */
+    int rc = 0;
+    if (anchors->count) {
+        mm_buf pem;
+        mm_buf_init(&pem, 4 << 20);
+        rc = collect_anchors(anchors, &pem);
+        if (rc == 0)
+            rc = mm_pki_path(state_dir, MM_NETCONFD_QUIC_TRUST_FILE, ca_file, ca_len);
+        if (rc == 0)
+            rc = write_if_changed(ca_file, &pem);
+        mm_buf_free(&pem);
+    }
+    ly_set_free(anchors, NULL);
+    return rc;
+}
