@@ -154,6 +154,8 @@ static int settings_now(struct mm_netconfd *d, mm_nc_tls_settings *s)
                                                d->o.state_dir, s));
     snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
     s->verify_interval_ms = d->o.verify_ms;
+    s->dead_peer_ms = d->o.idle_timeout_ms;
+    s->max_queue = d->o.max_queue;
     return 0;
 }
 
