@@ -150,8 +150,19 @@ static int seed_if_new(const mm_netconfd_options *o)
 /* The TLS settings running asks for, plus the daemon's own options. */
 static int settings_now(struct mm_netconfd *d, mm_nc_tls_settings *s)
 {
-    MM_GUARD(mm_netconfd_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir,
-                                               d->o.state_dir, s));
+    int rc = mm_netconfd_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir,
+                                               d->o.state_dir, s);
+    if (rc == MM_ENOENT) {
+        /* Never locked out: a running without a TLS endpoint (edited by hand,
+         * or QUIC only) still gets one, on --address/--port (issue 10 #5). */
+        mm_log_error("netconfd-listen",
+                     "err=\"running has no TLS endpoint in %s\" action=\"listening on the "
+                     "fallback endpoint [%s]:%u (--address/--port) with the PKI's CA and "
+                     "cert-to-name by common name; add an endpoint to running\"",
+                     MM_NETCONFD_ENDPOINTS, d->o.address, d->o.port);
+        rc = mm_netconfd_fallback_settings(d->o.pki_dir, d->o.address, d->o.port, s);
+    }
+    MM_GUARD(rc);
     snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
     s->verify_interval_ms = d->o.verify_ms;
     s->dead_peer_ms = d->o.idle_timeout_ms;
@@ -175,6 +186,16 @@ static void on_running_changed(mm_nc_server *srv, void *arg)
     free(s);
 }
 
+static int check_running(const struct lyd_node *proposed, char *path, size_t path_len,
+                         char *msg, size_t msg_len, void *arg)
+{
+    (void)arg;
+    int rc = mm_netconfd_check_listen(proposed, path, path_len, msg, msg_len);
+    if (rc < 0)
+        mm_log_warn("netconfd-refuse-config", "path=%s err=\"%s\"", path, msg);
+    return rc;
+}
+
 static int start(struct mm_netconfd *d)
 {
     const mm_netconfd_options *o = &d->o;
@@ -191,16 +212,15 @@ static int start(struct mm_netconfd *d)
     mm_nc_tls_settings *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
     int rc = settings_now(d, s);
-    if (rc == MM_ENOENT)
-        mm_log_error("netconfd-listen", "err=\"running has no TLS endpoint in %s\"",
-                     MM_NETCONFD_ENDPOINTS);
     if (rc == 0)
         rc = mm_nc_tls_server_new(d->engine, d->base, s, &d->tls);
     free(s);
     if (rc == 0)
         rc = quic_apply(d);
-    if (rc == 0)
+    if (rc == 0) {
         mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
+        mm_nc_server_on_running_check(d->engine, check_running, d);
+    }
     return rc;
 }
 
@@ -232,8 +252,10 @@ void mm_netconfd_free(mm_netconfd *d)
 {
     if (!d)
         return;
-    if (d->engine)
+    if (d->engine) {
         mm_nc_server_on_running_changed(d->engine, NULL, NULL);
+        mm_nc_server_on_running_check(d->engine, NULL, NULL);
+    }
     if (d->reconf_ev)
         event_free(d->reconf_ev);
     mm_nc_tls_server_free(d->tls);

@@ -51,6 +51,21 @@ int mm_netconfd_settings_from_running(const struct lyd_node *running, const char
 int mm_netconfd_quic_anchors(const struct lyd_node *running, const char *state_dir,
                              char *ca_file, size_t ca_len);
 
+/*
+ * TLS settings when running has no TLS endpoint: one endpoint on
+ * address:port, the PKI's identity and CA, and the seed's cert-to-name entry
+ * (the CA's clients by common name), so that a restart always comes up.
+ */
+int mm_netconfd_fallback_settings(const char *pki_dir, const char *address, uint16_t port,
+                                  mm_nc_tls_settings *out);
+
+/*
+ * The running check (mm_nc_server_on_running_check): refuses a proposed
+ * running without any TLS or QUIC listen endpoint (path and msg filled).
+ */
+int mm_netconfd_check_listen(const struct lyd_node *proposed, char *path, size_t path_len,
+                             char *msg, size_t msg_len);
+
 /* ------------------------------------------------------------ the daemon */
 
 typedef struct mm_netconfd_options {

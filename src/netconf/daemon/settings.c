@@ -401,3 +401,52 @@ int mm_netconfd_quic_anchors(const struct lyd_node *running, const char *state_d
     ly_set_free(anchors, NULL);
     return rc;
 }
+
+int mm_netconfd_fallback_settings(const char *pki_dir, const char *address, uint16_t port,
+                                  mm_nc_tls_settings *out)
+{
+    memset(out, 0, sizeof(*out));
+    MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_CERT, out->cert_file, sizeof(out->cert_file)));
+    MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_KEY, out->key_file, sizeof(out->key_file)));
+    MM_GUARD(mm_pki_path(pki_dir, MM_PKI_CA_CERT, out->ca_file, sizeof(out->ca_file)));
+    mm_nc_tls_endpoint *e = &out->endpoints[out->n_endpoints++];
+    snprintf(e->name, sizeof(e->name), "fallback");
+    snprintf(e->address, sizeof(e->address), "%s", address);
+    e->port = port;
+    /* As the seed: certificates issued by the PKI's CA map to their common name. */
+    X509 *ca = mm_pki_read_cert(pki_dir, MM_PKI_CA_CERT);
+    char fp[200];
+    int rc = ca ? fingerprint_text(ca, fp, sizeof(fp)) : MM_ENOENT;
+    X509_free(ca);
+    MM_GUARD(rc);
+    mm_ctn_entry *c = &out->ctn[out->n_ctn++];
+    c->id = 1;
+    c->map_type = MM_CTN_COMMON_NAME;
+    return mm_ctn_fingerprint_parse(fp, c->fingerprint, sizeof(c->fingerprint),
+                                    &c->fingerprint_len);
+}
+
+int mm_netconfd_check_listen(const struct lyd_node *proposed, char *path, size_t path_len,
+                             char *msg, size_t msg_len)
+{
+    size_t n = 0;
+    struct ly_set *set = NULL;
+    if (proposed && lyd_find_xpath(proposed, MM_NETCONFD_ENDPOINTS "/tls/tcp-server-parameters/"
+                                             "local-bind", &set) == LY_SUCCESS) {
+        n += set->count;
+        ly_set_free(set, NULL);
+    }
+    set = NULL;
+    if (proposed && ly_ctx_get_module_implemented(LYD_CTX(proposed), "ietf-netconf-quic") &&
+        lyd_find_xpath(proposed, MM_NETCONFD_ENDPOINTS "/ietf-netconf-quic:quic/local-bind",
+                       &set) == LY_SUCCESS) {
+        n += set->count;
+        ly_set_free(set, NULL);
+    }
+    if (n > 0)
+        return 0;
+    snprintf(path, path_len, "%s", MM_NETCONFD_ENDPOINTS);
+    snprintf(msg, msg_len, "the change leaves the server with no listen endpoint (no tls or "
+                           "quic local-bind); nobody could connect to it any more");
+    return MM_EPERM;
+}
