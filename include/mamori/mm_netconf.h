@@ -135,6 +135,17 @@ const struct lyd_node *mm_nc_server_running(mm_nc_server *srv);
 typedef void (*mm_nc_running_changed_cb)(mm_nc_server *srv, void *arg);
 void mm_nc_server_on_running_changed(mm_nc_server *srv, mm_nc_running_changed_cb cb, void *arg);
 
+/*
+ * A check of every proposed new running (edit-config, commit, copy-config)
+ * before it is stored: a negative return refuses the change, which is not
+ * applied, and the RPC gets an rpc-error (operation-failed) with error-path
+ * path and error-message msg (both filled by the callback). A server uses it
+ * to refuse a configuration it could not be reached with (issue 10 #5).
+ */
+typedef int (*mm_nc_running_check_cb)(const struct lyd_node *proposed, char *path,
+                                      size_t path_len, char *msg, size_t msg_len, void *arg);
+void mm_nc_server_on_running_check(mm_nc_server *srv, mm_nc_running_check_cb cb, void *arg);
+
 /* How a session's bytes reach the peer. */
 typedef struct mm_nc_transport_ops {
     /* Queue bytes (already framed) for the peer. */

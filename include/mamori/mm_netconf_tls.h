@@ -30,6 +30,12 @@ extern "C" {
 #define MM_NC_TLS_NAME_MAX 64
 #define MM_NC_TLS_DEFAULT_VERIFY_MS 1000
 #define MM_NC_TLS_HANDSHAKE_TIMEOUT_S 30
+/* A peer that stops answering TCP is given up after this (TCP keep-alive and
+ * TCP_USER_TIMEOUT): its session ends and releases its locks (issue 10 #7). */
+#define MM_NC_TLS_DEFAULT_DEAD_PEER_MS 120000u
+/* Reply bytes a session may have waiting to be sent before its input is
+ * paused until they drain (issue 10 #4). */
+#define MM_NC_TLS_DEFAULT_MAX_QUEUE (4u << 20)
 
 typedef struct mm_nc_tls_endpoint {
     char name[MM_NC_TLS_NAME_MAX];
@@ -48,6 +54,8 @@ typedef struct mm_nc_tls_settings {
     char ctn_names[MM_NC_TLS_MAX_CTN][MM_NC_TLS_NAME_MAX];
     size_t n_ctn;
     uint32_t verify_interval_ms; /* 0 = MM_NC_TLS_DEFAULT_VERIFY_MS */
+    uint32_t dead_peer_ms;       /* 0 = MM_NC_TLS_DEFAULT_DEAD_PEER_MS */
+    size_t max_queue;            /* 0 = MM_NC_TLS_DEFAULT_MAX_QUEUE */
 } mm_nc_tls_settings;
 
 typedef struct mm_nc_tls_server mm_nc_tls_server;

@@ -193,6 +193,11 @@ struct lyd_node;
 #define MM_NC_QUIC_MAX_CTN 64
 #define MM_NC_QUIC_NAME_MAX 64
 #define MM_NC_QUIC_MAX_SUBSCRIPTIONS 4 /* uni streams a client accepts */
+/* Idle timeout and PING keep-alive of servers and clients unless configured. */
+#define MM_NC_QUIC_DEFAULT_IDLE_MS 120000u
+#define MM_NC_QUIC_DEFAULT_KEEPALIVE_MS 30000u
+/* Reply bytes queued per session before the client's credit stops growing. */
+#define MM_NC_QUIC_DEFAULT_MAX_QUEUE (4u << 20)
 
 typedef struct mm_nc_quic_endpoint {
     char name[MM_NC_QUIC_NAME_MAX];
@@ -216,13 +221,21 @@ typedef struct mm_nc_quic_settings {
     size_t n_endpoints;
     mm_nc_quic_ctn ctn[MM_NC_QUIC_MAX_CTN]; /* sorted by id */
     size_t n_ctn;
-    uint32_t idle_timeout_ms;    /* 0 = none (the session stays up while idle) */
-    uint32_t keep_alive_ms;      /* 0 = none */
+    /* Section 6 of the spec summary: an idle timeout with PING keep-alive,
+     * so an idle session stays up and a vanished peer's session (its locks,
+     * its subscriptions) ends. Default MM_NC_QUIC_DEFAULT_IDLE_MS and
+     * MM_NC_QUIC_DEFAULT_KEEPALIVE_MS unless running sets them. */
+    uint32_t idle_timeout_ms;
+    uint32_t keep_alive_ms;
+    bool idle_timeout_set;       /* running configures idle-timeout */
     uint32_t verify_interval_ms; /* 0 = 1000 */
     bool retry;
     /* Refuse a second client bidi stream with 0x02 (needs a stream credit of
      * 2 at the QUIC level); false: advertise exactly 1 as the draft suggests. */
     bool refuse_extra_streams;
+    /* Per session: while this many reply bytes wait unsent or unacknowledged
+     * on stream 0, the client gets no new flow-control credit (0: default). */
+    size_t max_queue;
 } mm_nc_quic_settings;
 
 typedef struct mm_nc_quic_server mm_nc_quic_server;
@@ -231,6 +244,15 @@ typedef struct mm_nc_quic_server mm_nc_quic_server;
 int mm_nc_quic_server_new(struct mm_nc_server *engine, struct event_base *base,
                           const mm_nc_quic_settings *settings, mm_nc_quic_server **out);
 void mm_nc_quic_server_free(mm_nc_quic_server *qs);
+/*
+ * New settings for a running server: endpoints whose address, port and
+ * transport settings are unchanged keep their socket and their sessions;
+ * removed or changed ones are closed, new ones bound. The cert-to-name map is
+ * replaced and every session re-checked against it (a session whose
+ * certificate now maps to another user, or none, ends). Must not be called
+ * from inside one of the server's own callbacks (defer it to the loop).
+ */
+int mm_nc_quic_server_apply(mm_nc_quic_server *qs, const mm_nc_quic_settings *settings);
 uint16_t mm_nc_quic_server_port(const mm_nc_quic_server *qs, size_t i);
 size_t mm_nc_quic_server_session_count(const mm_nc_quic_server *qs);
 /* Re-read CA/CRL and re-check every session now (also runs on a timer). */

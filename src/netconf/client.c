@@ -97,6 +97,19 @@ static const struct lyd_node_opaq *opaq(const struct lyd_node *n)
     return n && !n->schema ? (const struct lyd_node_opaq *)n : NULL;
 }
 
+/*
+ * The element's local name, whether libyang kept it opaque or matched it to
+ * a schema node: the client's context holds a few modules with data nodes
+ * (ietf-yang-schema-mount), and a peer chooses the root element.
+ */
+static const char *node_name(const struct lyd_node *n)
+{
+    if (!n)
+        return "?";
+    const struct lyd_node_opaq *o = opaq(n);
+    return o ? o->name.name : n->schema->name;
+}
+
 static bool node_is(const struct lyd_node *n, const char *ns, const char *name)
 {
     const struct lyd_node_opaq *o = opaq(n);
@@ -289,8 +302,7 @@ static int dispatch(mm_nc_client *c, const char *msg, size_t len)
             c->notif_cb(msg, len, c->notif_arg);
         rc = 2;
     } else {
-        rc = client_fatal(c, MM_EPROTO, "unexpected <%s> from the server",
-                          opaq(root) ? opaq(root)->name.name : "?");
+        rc = client_fatal(c, MM_EPROTO, "unexpected <%s> from the server", node_name(root));
     }
     lyd_free_all(root);
     return rc;
@@ -369,7 +381,7 @@ static int hello_process(mm_nc_client *c, const char *msg)
         return client_fatal(c, MM_EPROTO, "server hello: %s", why);
     int rc = 0;
     if (!node_is(root, MM_NC_NS_BASE, "hello"))
-        rc = client_fatal(c, MM_EPROTO, "expected <hello>, got <%s>", opaq(root)->name.name);
+        rc = client_fatal(c, MM_EPROTO, "expected <hello>, got <%s>", node_name(root));
     if (rc == 0)
         rc = hello_caps(c, root);
     if (rc == 0)

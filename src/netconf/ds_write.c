@@ -42,7 +42,18 @@ int nc_ds_set(mm_nc_server *srv, mm_nc_session *s, enum nc_ds ds, struct lyd_nod
 
 int nc_ds_replace(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *tree)
 {
-    int rc = nc_ds_set(rpc->s->srv, rpc->s, ds, tree);
+    mm_nc_server *srv = rpc->s->srv;
+    char path[256] = "", msg[256] = "";
+    if (ds == NC_DS_RUNNING && srv->check_cb &&
+        srv->check_cb(tree, path, sizeof(path), msg, sizeof(msg), srv->check_arg) < 0) {
+        /* The server refuses a running it could not work with (issue 10 #5). */
+        nc_err e = {.type = "application", .tag = "operation-failed", .path = path,
+                    .message = msg};
+        nc_rpc_error(rpc, &e);
+        lyd_free_all(tree);
+        return MM_EPERM;
+    }
+    int rc = nc_ds_set(srv, rpc->s, ds, tree);
     if (rc < 0)
         nc_rpc_err(rpc, "application", "operation-failed", "the datastore could not be stored");
     return rc;

@@ -104,6 +104,8 @@ struct mm_nc_server {
     uint32_t next_sid;
     mm_nc_running_changed_cb changed_cb;
     void *changed_arg;
+    mm_nc_running_check_cb check_cb;
+    void *check_arg;
     mm_audit *audit;
     mm_nacm_counters nacm;
     nc_replay replay;

@@ -194,8 +194,11 @@ static void mon_session(mon *m, const mm_nc_session *s)
 {
     char base[96];
     snprintf(base, sizeof(base), "sessions/session[session-id='%u']", s->id);
-    /* ietf-netconf-monitoring@2010 has no QUIC identity: netconf-tls is the closest. */
-    put(m, "ietf-netconf-monitoring:netconf-tls", "%s/transport", base);
+    /* ietf-netconf-monitoring@2010 has no QUIC identity: mamori-netconf-quic adds one. */
+    bool quic = !strcmp(s->transport, "netconf-quic") &&
+                ly_ctx_get_module_implemented(LYD_CTX(m->top), "mamori-netconf-quic");
+    put(m, quic ? "mamori-netconf-quic:netconf-quic" : "ietf-netconf-monitoring:netconf-tls",
+        "%s/transport", base);
     put(m, s->username, "%s/username", base);
     char p[160];
     snprintf(p, sizeof(p), "%s/source-host", base);

@@ -223,6 +223,12 @@ void mm_nc_server_on_running_changed(mm_nc_server *srv, mm_nc_running_changed_cb
     srv->changed_arg = arg;
 }
 
+void mm_nc_server_on_running_check(mm_nc_server *srv, mm_nc_running_check_cb cb, void *arg)
+{
+    srv->check_cb = cb;
+    srv->check_arg = arg;
+}
+
 void nc_server_running_changed(mm_nc_server *srv)
 {
     if (srv->changed_cb)

@@ -296,6 +296,25 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t len)
     snprintf(out, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
 }
 
+/*
+ * A client whose host vanished (power, network) never sends FIN or RST: TCP
+ * keep-alive probes an idle connection, TCP_USER_TIMEOUT bounds how long
+ * sent data may stay unacknowledged. Either ends the connection, so the
+ * session's locks, subscriptions and confirmed commit are released.
+ */
+static void set_dead_peer_detection(evutil_socket_t fd, uint32_t ms)
+{
+    int one = 1;
+    int idle = (int)(ms / 3000) > 0 ? (int)(ms / 3000) : 1;
+    int intvl = (int)(ms / 9000) > 0 ? (int)(ms / 9000) : 1, cnt = 3;
+    unsigned int user = ms;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+}
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
@@ -314,6 +333,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     /* Replies and notifications are small and latency-bound: no Nagle. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    set_dead_peer_detection(fd, ts->set.dead_peer_ms ? ts->set.dead_peer_ms
+                                                     : MM_NC_TLS_DEFAULT_DEAD_PEER_MS);
     mm_buf_init(&c->out, 4u << 20);
     format_peer(sa, c->peer, sizeof(c->peer));
     c->bev = bufferevent_openssl_socket_new(ts->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,

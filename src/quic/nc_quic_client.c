@@ -237,6 +237,14 @@ int mm_nc_quic_client_io(const char *host, uint16_t port, const mm_quic_config *
     c.max_streams_bidi = 0; /* the server opens no bidi stream */
     if (c.max_streams_uni == 0)
         c.max_streams_uni = MM_NC_QUIC_MAX_SUBSCRIPTIONS;
+    /* Spec summary section 6: advertise an idle timeout and keep the session
+     * alive with PINGs (quic-go peers drop a connection that advertises none
+     * after ~3 PTO; a server learns that a vanished client is gone). */
+    if (c.idle_timeout_ms == 0) {
+        c.idle_timeout_ms = MM_NC_QUIC_DEFAULT_IDLE_MS;
+        if (c.keep_alive_ms == 0)
+            c.keep_alive_ms = MM_NC_QUIC_DEFAULT_KEEPALIVE_MS;
+    }
     int rc = MM_ENOMEM;
     cl->base = event_base_new();
     if (cl->base == NULL)

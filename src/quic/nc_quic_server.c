@@ -42,6 +42,7 @@ typedef struct ncq_conn {
     int64_t rpc_sid;
     bool kill_now; /* continuous verification failed: no grace */
     ncq_chan *chans;
+    struct ncq_conn *prev, *next; /* the server's connections */
 } ncq_conn;
 
 struct mm_nc_quic_server {
@@ -53,6 +54,7 @@ struct mm_nc_quic_server {
     mm_quic_endpoint *eps[MM_NC_QUIC_MAX_ENDPOINTS];
     size_t n_eps;
     size_t sessions;
+    ncq_conn *conns;
 };
 
 /* ---------------------------------------------------------------- engine -> QUIC */
@@ -129,6 +131,12 @@ static const mm_nc_transport_ops quic_ops = {
 
 static void conn_free(ncq_conn *nc)
 {
+    if (nc->prev != NULL)
+        nc->prev->next = nc->next;
+    else
+        nc->qs->conns = nc->next;
+    if (nc->next != NULL)
+        nc->next->prev = nc->prev;
     while (nc->chans != NULL)
         chan_unlink(nc, nc->chans);
     free(nc);
@@ -162,6 +170,10 @@ static int on_connected(mm_quic_conn *qc, void *arg)
         return rc;
     }
     mm_quic_conn_set_data(qc, nc);
+    nc->next = qs->conns;
+    if (qs->conns != NULL)
+        qs->conns->prev = nc;
+    qs->conns = nc;
     mm_log_info("nc_quic_connected", "peer=%s user=%s", mm_quic_conn_peer(qc), nc->user);
     return 0;
 }
@@ -319,6 +331,95 @@ int mm_nc_quic_server_new(struct mm_nc_server *engine, struct event_base *base,
     }
     *out = qs;
     return 0;
+}
+
+static bool same_quic_config(const mm_nc_quic_settings *a, const mm_nc_quic_settings *b)
+{
+    return !strcmp(a->cert_file, b->cert_file) && !strcmp(a->key_file, b->key_file) &&
+           !strcmp(a->ca_file, b->ca_file) && !strcmp(a->crl_file, b->crl_file) &&
+           a->idle_timeout_ms == b->idle_timeout_ms && a->keep_alive_ms == b->keep_alive_ms &&
+           a->verify_interval_ms == b->verify_interval_ms && a->retry == b->retry &&
+           a->refuse_extra_streams == b->refuse_extra_streams &&
+           a->max_queue == b->max_queue;
+}
+
+static bool same_bind(const mm_nc_quic_endpoint *a, const mm_nc_quic_endpoint *b)
+{
+    return !strcmp(a->address, b->address) && a->port == b->port && a->port != 0;
+}
+
+/*
+ * Sessions whose certificate now maps to another user, or to none, end;
+ * the others go on (same rule as the TLS transport).
+ */
+static void recheck_identities(struct mm_nc_quic_server *qs)
+{
+    for (ncq_conn *nc = qs->conns, *next; nc != NULL; nc = next) {
+        next = nc->next;
+        if (nc->s == NULL)
+            continue;
+        char user[MM_NC_QUIC_NAME_MAX] = "";
+        if (mm_ctn_resolve(mm_quic_conn_peer_chain(nc->qc), &qs->map, user, sizeof(user)) == 0 &&
+            strcmp(user, nc->user) == 0)
+            continue;
+        mm_log_warn("nc_quic_revoke", "peer=%s user=%s reason=\"cert-to-name changed\"",
+                    mm_quic_conn_peer(nc->qc), nc->user);
+        nc->kill_now = true;
+        mm_nc_session_terminate(nc->s, "cert-to-name now maps to another user");
+    }
+}
+
+int mm_nc_quic_server_apply(mm_nc_quic_server *qs, const mm_nc_quic_settings *settings)
+{
+    MM_ENSURE(qs != NULL && settings != NULL, MM_EINVAL);
+    MM_ENSURE(settings->n_endpoints <= MM_NC_QUIC_MAX_ENDPOINTS, MM_EINVAL);
+    MM_ENSURE(settings->n_ctn <= MM_NC_QUIC_MAX_CTN, MM_EINVAL);
+    bool keep_cfg = same_quic_config(&qs->set, settings);
+    mm_quic_endpoint *next[MM_NC_QUIC_MAX_ENDPOINTS] = {0};
+    mm_nc_quic_endpoint old_binds[MM_NC_QUIC_MAX_ENDPOINTS];
+    memcpy(old_binds, qs->set.endpoints, sizeof(old_binds));
+    /* Endpoints whose socket and transport settings stay keep their connections. */
+    for (size_t i = 0; keep_cfg && i < settings->n_endpoints; i++) {
+        for (size_t j = 0; j < qs->n_eps; j++) {
+            if (qs->eps[j] != NULL && same_bind(&old_binds[j], &settings->endpoints[i])) {
+                next[i] = qs->eps[j];
+                qs->eps[j] = NULL;
+                break;
+            }
+        }
+    }
+    for (size_t j = 0; j < qs->n_eps; j++) {
+        if (qs->eps[j] != NULL) {
+            mm_quic_endpoint_shutdown(qs->eps[j], MM_QUIC_NC_NO_ERROR);
+            mm_quic_endpoint_free(qs->eps[j]);
+        }
+    }
+    qs->set = *settings;
+    adopt_ctn(qs);
+    mm_quic_config qc = quic_config(&qs->set);
+    int rc = 0;
+    for (size_t i = 0; i < qs->set.n_endpoints; i++) {
+        const mm_nc_quic_endpoint *e = &qs->set.endpoints[i];
+        if (next[i] == NULL) {
+            int r = mm_quic_server_new(qs->base, &qc, e->address[0] ? e->address : "::1",
+                                       e->port, &server_cbs, qs, &next[i]);
+            if (r < 0 && rc == 0)
+                rc = r; /* the other endpoints keep serving */
+        }
+    }
+    /* Keep the table dense; the port in set follows the kernel's choice. */
+    size_t n = 0;
+    for (size_t i = 0; i < qs->set.n_endpoints; i++) {
+        if (next[i] == NULL)
+            continue;
+        qs->set.endpoints[n] = qs->set.endpoints[i];
+        qs->set.endpoints[n].port = mm_quic_endpoint_port(next[i]);
+        qs->eps[n++] = next[i];
+    }
+    qs->set.n_endpoints = n;
+    qs->n_eps = n;
+    recheck_identities(qs);
+    return rc;
 }
 
 void mm_nc_quic_server_free(mm_nc_quic_server *qs)

@@ -86,11 +86,20 @@ static int cmp_ctn(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Set in running, not a schema default. */
+static bool configured(const struct lyd_node *parent, const char *path)
+{
+    struct lyd_node *n = NULL;
+    return lyd_find_path(parent, path, 0, &n) == LY_SUCCESS && n && !(n->flags & LYD_DEFAULT);
+}
+
 static void read_session(const struct lyd_node *ep, mm_nc_quic_settings *out)
 {
     const char *v;
-    if ((v = child_value(ep, QUIC "/" MMQ "quic-session/idle-timeout")) != NULL)
+    if ((v = child_value(ep, QUIC "/" MMQ "quic-session/idle-timeout")) != NULL) {
         out->idle_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+        out->idle_timeout_set = configured(ep, QUIC "/" MMQ "quic-session/idle-timeout");
+    }
     if ((v = child_value(ep, QUIC "/" MMQ "quic-session/keep-alive")) != NULL)
         out->keep_alive_ms = (uint32_t)strtoul(v, NULL, 10);
     if ((v = child_value(ep, QUIC "/" MMQ "quic-session/verify-interval")) != NULL)
@@ -128,6 +137,8 @@ int mm_nc_quic_settings_from_running(const struct lyd_node *running, const char 
     MM_ENSURE(out != NULL && pki_dir != NULL, MM_EINVAL);
     memset(out, 0, sizeof(*out));
     out->refuse_extra_streams = true;
+    out->idle_timeout_ms = MM_NC_QUIC_DEFAULT_IDLE_MS;
+    out->keep_alive_ms = MM_NC_QUIC_DEFAULT_KEEPALIVE_MS;
     MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_CERT, out->cert_file, sizeof(out->cert_file)));
     MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_KEY, out->key_file, sizeof(out->key_file)));
     MM_GUARD(mm_pki_path(pki_dir, MM_PKI_CA_CERT, out->ca_file, sizeof(out->ca_file)));

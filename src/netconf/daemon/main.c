@@ -23,8 +23,8 @@ struct opts {
     char state_dir[1024], pki_dir[1024], module_dir[1024];
     const char *address, *crl_file, *recovery_user, *log_level;
     uint16_t port, quic_port;
-    uint32_t verify_ms;
-    size_t max_message;
+    uint32_t verify_ms, idle_timeout_ms;
+    size_t max_message, max_queue;
 };
 
 
@@ -47,6 +47,11 @@ static void usage(FILE *f)
             "  --verify-ms N      continuous verification period (default %d)\n"
             "  --recovery-user U  user that bypasses NACM (RFC 8341 recovery session)\n"
             "  --max-message N    largest NETCONF message accepted, bytes\n"
+            "  --max-queue N      unsent reply bytes per session before its input is\n"
+            "                     paused (default 4 MiB)\n"
+            "  --idle-timeout-ms N  dead-peer detection: TLS keep-alive and user\n"
+            "                     timeout, QUIC idle timeout where running sets none\n"
+            "                     (defaults 120000 for both)\n"
             "  --log-level L      error|warn|info|debug (default $MM_LOG_LEVEL or info)\n\n"
             "After the first start the listen endpoints, trust anchors and cert-to-name\n"
             "maps are configuration data (ietf-netconf-server) managed over NETCONF.\n",
@@ -72,6 +77,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"verify-ms", required_argument, 0, 'v'}, {"recovery-user", required_argument, 0, 'r'},
         {"max-message", required_argument, 0, 'M'}, {"log-level", required_argument, 0, 'l'},
         {"quic-port", required_argument, 0, 'Q'}, {"help", no_argument, 0, 'h'},
+        {"idle-timeout-ms", required_argument, 0, 'I'}, {"max-queue", required_argument, 0, 'q'},
         {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
@@ -102,6 +108,8 @@ static int parse(int argc, char **argv, struct opts *o)
         }
         case 'v': o->verify_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'M': o->max_message = strtoul(optarg, NULL, 10); break;
+        case 'I': o->idle_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'q': o->max_queue = strtoul(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
@@ -120,7 +128,8 @@ static mm_netconfd_options to_options(const struct opts *o)
                              .port = o->port, .quic_port = o->quic_port,
                              .crl_file = o->crl_file,
                              .verify_ms = o->verify_ms, .recovery_user = o->recovery_user,
-                             .max_message = o->max_message};
+                             .max_message = o->max_message,
+                             .idle_timeout_ms = o->idle_timeout_ms, .max_queue = o->max_queue};
     return d;
 }
 

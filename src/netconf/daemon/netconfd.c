@@ -27,48 +27,62 @@ struct mm_netconfd {
     mm_nc_tls_server *tls;
 #ifdef MM_NETCONFD_QUIC
     mm_nc_quic_server *quic;
-    mm_nc_quic_settings *quic_set; /* what quic was started with */
+    mm_nc_quic_settings *quic_set; /* what quic was last configured with */
 #endif
+    /* Reconfiguration of the QUIC endpoints runs from here, never from inside
+     * the RPC that changed running: that RPC may have come over one of those
+     * QUIC connections, inside its ngtcp2 callback (issue 10 #6). */
+    struct event *reconf_ev;
 };
 
 #ifdef MM_NETCONFD_QUIC
 /*
- * NETCONF over QUIC endpoints from running (ietf-netconf-quic). The QUIC
- * server has no in-place reconfiguration, so when its settings change it is
- * restarted (its sessions end; TLS sessions are not affected).
+ * NETCONF over QUIC endpoints from running (ietf-netconf-quic), applied in
+ * place: endpoints whose address, port and settings did not change keep
+ * their sessions; the cert-to-name map is replaced (mm_nc_quic_server_apply).
  */
+static int quic_settings_now(struct mm_netconfd *d, mm_nc_quic_settings *s)
+{
+    const struct lyd_node *running = mm_nc_server_running(d->engine);
+    MM_GUARD(mm_nc_quic_settings_from_running(running, d->o.pki_dir, s));
+    snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
+    if (d->o.verify_ms)
+        s->verify_interval_ms = d->o.verify_ms;
+    if (d->o.idle_timeout_ms && !s->idle_timeout_set) {
+        s->idle_timeout_ms = d->o.idle_timeout_ms;
+        s->keep_alive_ms = d->o.idle_timeout_ms / 3 ? d->o.idle_timeout_ms / 3 : 1;
+    }
+    if (d->o.max_queue)
+        s->max_queue = d->o.max_queue;
+    /* The endpoint's own trust anchors (ca-certs), as for the TLS endpoints. */
+    return mm_netconfd_quic_anchors(running, d->o.state_dir, s->ca_file, sizeof(s->ca_file));
+}
+
 static int quic_apply(struct mm_netconfd *d)
 {
     mm_nc_quic_settings *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
-    int rc = mm_nc_quic_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir, s);
-    if (rc == 0) {
-        snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
-        if (d->o.verify_ms)
-            s->verify_interval_ms = d->o.verify_ms;
-    }
-    bool none = rc == MM_ENOENT;
-    if ((rc < 0 && !none) || (d->quic_set && !none && !memcmp(s, d->quic_set, sizeof(*s)))) {
-        free(s);
-        return rc < 0 && !none ? rc : 0;
-    }
-    mm_nc_quic_server_free(d->quic);
-    d->quic = NULL;
-    free(d->quic_set);
-    d->quic_set = NULL;
-    if (none) {
+    int rc = quic_settings_now(d, s);
+    if (rc == MM_ENOENT) {
+        /* No QUIC endpoint any more. */
+        mm_nc_quic_server_free(d->quic);
+        d->quic = NULL;
+        free(d->quic_set);
+        d->quic_set = NULL;
         free(s);
         return 0;
     }
-    rc = mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
-    if (rc < 0) {
+    if (rc < 0 || (d->quic_set && !memcmp(s, d->quic_set, sizeof(*s)))) {
         free(s);
         return rc;
     }
+    rc = d->quic ? mm_nc_quic_server_apply(d->quic, s)
+                 : mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
+    free(d->quic_set);
     d->quic_set = s;
-    for (size_t i = 0; mm_nc_quic_server_port(d->quic, i); i++)
+    for (size_t i = 0; d->quic && mm_nc_quic_server_port(d->quic, i); i++)
         mm_log_info("netconfd-quic-listen", "port=%u alpn=noq", mm_nc_quic_server_port(d->quic, i));
-    return 0;
+    return rc;
 }
 #else
 static int quic_apply(struct mm_netconfd *d)
@@ -77,6 +91,15 @@ static int quic_apply(struct mm_netconfd *d)
     return 0;
 }
 #endif
+
+static void on_reconfigure(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    int rc = quic_apply(arg);
+    if (rc < 0)
+        mm_log_error("netconfd-reconfigure", "transport=quic err=\"%s\"", mm_strerror(rc));
+}
 
 static mm_nc_server_config engine_config(const mm_netconfd_options *o)
 {
@@ -127,10 +150,23 @@ static int seed_if_new(const mm_netconfd_options *o)
 /* The TLS settings running asks for, plus the daemon's own options. */
 static int settings_now(struct mm_netconfd *d, mm_nc_tls_settings *s)
 {
-    MM_GUARD(mm_netconfd_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir,
-                                               d->o.state_dir, s));
+    int rc = mm_netconfd_settings_from_running(mm_nc_server_running(d->engine), d->o.pki_dir,
+                                               d->o.state_dir, s);
+    if (rc == MM_ENOENT) {
+        /* Never locked out: a running without a TLS endpoint (edited by hand,
+         * or QUIC only) still gets one, on --address/--port (issue 10 #5). */
+        mm_log_error("netconfd-listen",
+                     "err=\"running has no TLS endpoint in %s\" action=\"listening on the "
+                     "fallback endpoint [%s]:%u (--address/--port) with the PKI's CA and "
+                     "cert-to-name by common name; add an endpoint to running\"",
+                     MM_NETCONFD_ENDPOINTS, d->o.address, d->o.port);
+        rc = mm_netconfd_fallback_settings(d->o.pki_dir, d->o.address, d->o.port, s);
+    }
+    MM_GUARD(rc);
     snprintf(s->crl_file, sizeof(s->crl_file), "%s", d->o.crl_file ? d->o.crl_file : "");
     s->verify_interval_ms = d->o.verify_ms;
+    s->dead_peer_ms = d->o.idle_timeout_ms;
+    s->max_queue = d->o.max_queue;
     return 0;
 }
 
@@ -143,11 +179,21 @@ static void on_running_changed(mm_nc_server *srv, void *arg)
     int rc = s ? settings_now(d, s) : MM_ENOMEM;
     if (rc == 0 && d->tls)
         rc = mm_nc_tls_server_apply(d->tls, s);
-    if (rc == 0)
-        rc = quic_apply(d);
+    /* After the current callback chain (see reconf_ev). */
+    event_active(d->reconf_ev, 0, 0);
     if (rc < 0)
         mm_log_error("netconfd-reconfigure", "err=\"%s\"", mm_strerror(rc));
     free(s);
+}
+
+static int check_running(const struct lyd_node *proposed, char *path, size_t path_len,
+                         char *msg, size_t msg_len, void *arg)
+{
+    (void)arg;
+    int rc = mm_netconfd_check_listen(proposed, path, path_len, msg, msg_len);
+    if (rc < 0)
+        mm_log_warn("netconfd-refuse-config", "path=%s err=\"%s\"", path, msg);
+    return rc;
 }
 
 static int start(struct mm_netconfd *d)
@@ -161,19 +207,20 @@ static int start(struct mm_netconfd *d)
     MM_GUARD(seed_if_new(o));
     mm_nc_server_config cfg = engine_config(o);
     MM_GUARD(mm_nc_server_new(&cfg, d->base, &d->engine));
+    d->reconf_ev = event_new(d->base, -1, 0, on_reconfigure, d);
+    MM_ENSURE(d->reconf_ev, MM_ENOMEM);
     mm_nc_tls_settings *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
     int rc = settings_now(d, s);
-    if (rc == MM_ENOENT)
-        mm_log_error("netconfd-listen", "err=\"running has no TLS endpoint in %s\"",
-                     MM_NETCONFD_ENDPOINTS);
     if (rc == 0)
         rc = mm_nc_tls_server_new(d->engine, d->base, s, &d->tls);
     free(s);
     if (rc == 0)
         rc = quic_apply(d);
-    if (rc == 0)
+    if (rc == 0) {
         mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
+        mm_nc_server_on_running_check(d->engine, check_running, d);
+    }
     return rc;
 }
 
@@ -205,8 +252,12 @@ void mm_netconfd_free(mm_netconfd *d)
 {
     if (!d)
         return;
-    if (d->engine)
+    if (d->engine) {
         mm_nc_server_on_running_changed(d->engine, NULL, NULL);
+        mm_nc_server_on_running_check(d->engine, NULL, NULL);
+    }
+    if (d->reconf_ev)
+        event_free(d->reconf_ev);
     mm_nc_tls_server_free(d->tls);
 #ifdef MM_NETCONFD_QUIC
     mm_nc_quic_server_free(d->quic);

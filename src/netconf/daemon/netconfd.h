@@ -19,6 +19,8 @@
 #define MM_NETCONFD_ENDPOINTS "/ietf-netconf-server:netconf-server/listen/endpoints/endpoint"
 /* File (inside the state directory) holding the trust anchors taken from the datastore. */
 #define MM_NETCONFD_TRUST_FILE "tls-trust-anchors.pem"
+/* ...and those of the QUIC endpoints. */
+#define MM_NETCONFD_QUIC_TRUST_FILE "quic-trust-anchors.pem"
 
 /*
  * The initial configuration of a new installation, as RFC 7951 JSON
@@ -41,6 +43,29 @@ int mm_netconfd_seed_json(const char *pki_dir, const char *address, uint16_t por
 int mm_netconfd_settings_from_running(const struct lyd_node *running, const char *pki_dir,
                                       const char *state_dir, mm_nc_tls_settings *out);
 
+/*
+ * The client trust anchors (ca-certs) of the QUIC endpoints of running,
+ * written as PEM to <state_dir>/quic-trust-anchors.pem; ca_file is set to it.
+ * Without any anchor ca_file is not changed.
+ */
+int mm_netconfd_quic_anchors(const struct lyd_node *running, const char *state_dir,
+                             char *ca_file, size_t ca_len);
+
+/*
+ * TLS settings when running has no TLS endpoint: one endpoint on
+ * address:port, the PKI's identity and CA, and the seed's cert-to-name entry
+ * (the CA's clients by common name), so that a restart always comes up.
+ */
+int mm_netconfd_fallback_settings(const char *pki_dir, const char *address, uint16_t port,
+                                  mm_nc_tls_settings *out);
+
+/*
+ * The running check (mm_nc_server_on_running_check): refuses a proposed
+ * running without any TLS or QUIC listen endpoint (path and msg filled).
+ */
+int mm_netconfd_check_listen(const struct lyd_node *proposed, char *path, size_t path_len,
+                             char *msg, size_t msg_len);
+
 /* ------------------------------------------------------------ the daemon */
 
 typedef struct mm_netconfd_options {
@@ -54,6 +79,13 @@ typedef struct mm_netconfd_options {
     uint32_t verify_ms;        /* 0: MM_NC_TLS_DEFAULT_VERIFY_MS */
     const char *recovery_user; /* NULL: none */
     size_t max_message;        /* 0: engine default */
+    /* Dead-peer detection (issue 10 #7). TLS: TCP keep-alive and
+     * TCP_USER_TIMEOUT; QUIC: the idle timeout of endpoints whose running
+     * configuration sets none (PING keep-alive at a third of it).
+     * 0: the defaults (MM_NC_TLS_DEFAULT_DEAD_PEER_MS, MM_NC_QUIC_DEFAULT_IDLE_MS). */
+    uint32_t idle_timeout_ms;
+    /* Unsent output per session before its input is paused (0: default). */
+    size_t max_queue;
 } mm_netconfd_options;
 
 typedef struct mm_netconfd mm_netconfd;

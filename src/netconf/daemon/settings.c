@@ -372,3 +372,81 @@ int mm_netconfd_settings_from_running(const struct lyd_node *running, const char
     ly_set_free(anchors, NULL);
     return rc;
 }
+
+/*
+ * Trust anchors of the QUIC endpoints: the ca-certs of every quic endpoint,
+ * written to <state_dir>/quic-trust-anchors.pem, which then replaces ca_file.
+ * Without any, ca_file is left as it is (the PKI's CA).
+ */
+int mm_netconfd_quic_anchors(const struct lyd_node *running, const char *state_dir,
+                             char *ca_file, size_t ca_len)
+{
+    struct ly_set *anchors = NULL;
+    if (!running || lyd_find_xpath(running, MM_NETCONFD_ENDPOINTS "/ietf-netconf-quic:quic/"
+                                            "client-authentication/ca-certs/inline-definition/"
+                                            "certificate/cert-data",
+                                   &anchors) != LY_SUCCESS)
+        return 0; /* no quic case in this context: nothing to read */
+    int rc = 0;
+    if (anchors->count) {
+        mm_buf pem;
+        mm_buf_init(&pem, 4 << 20);
+        rc = collect_anchors(anchors, &pem);
+        if (rc == 0)
+            rc = mm_pki_path(state_dir, MM_NETCONFD_QUIC_TRUST_FILE, ca_file, ca_len);
+        if (rc == 0)
+            rc = write_if_changed(ca_file, &pem);
+        mm_buf_free(&pem);
+    }
+    ly_set_free(anchors, NULL);
+    return rc;
+}
+
+int mm_netconfd_fallback_settings(const char *pki_dir, const char *address, uint16_t port,
+                                  mm_nc_tls_settings *out)
+{
+    memset(out, 0, sizeof(*out));
+    MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_CERT, out->cert_file, sizeof(out->cert_file)));
+    MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_KEY, out->key_file, sizeof(out->key_file)));
+    MM_GUARD(mm_pki_path(pki_dir, MM_PKI_CA_CERT, out->ca_file, sizeof(out->ca_file)));
+    mm_nc_tls_endpoint *e = &out->endpoints[out->n_endpoints++];
+    snprintf(e->name, sizeof(e->name), "fallback");
+    snprintf(e->address, sizeof(e->address), "%s", address);
+    e->port = port;
+    /* As the seed: certificates issued by the PKI's CA map to their common name. */
+    X509 *ca = mm_pki_read_cert(pki_dir, MM_PKI_CA_CERT);
+    char fp[200];
+    int rc = ca ? fingerprint_text(ca, fp, sizeof(fp)) : MM_ENOENT;
+    X509_free(ca);
+    MM_GUARD(rc);
+    mm_ctn_entry *c = &out->ctn[out->n_ctn++];
+    c->id = 1;
+    c->map_type = MM_CTN_COMMON_NAME;
+    return mm_ctn_fingerprint_parse(fp, c->fingerprint, sizeof(c->fingerprint),
+                                    &c->fingerprint_len);
+}
+
+int mm_netconfd_check_listen(const struct lyd_node *proposed, char *path, size_t path_len,
+                             char *msg, size_t msg_len)
+{
+    size_t n = 0;
+    struct ly_set *set = NULL;
+    if (proposed && lyd_find_xpath(proposed, MM_NETCONFD_ENDPOINTS "/tls/tcp-server-parameters/"
+                                             "local-bind", &set) == LY_SUCCESS) {
+        n += set->count;
+        ly_set_free(set, NULL);
+    }
+    set = NULL;
+    if (proposed && ly_ctx_get_module_implemented(LYD_CTX(proposed), "ietf-netconf-quic") &&
+        lyd_find_xpath(proposed, MM_NETCONFD_ENDPOINTS "/ietf-netconf-quic:quic/local-bind",
+                       &set) == LY_SUCCESS) {
+        n += set->count;
+        ly_set_free(set, NULL);
+    }
+    if (n > 0)
+        return 0;
+    snprintf(path, path_len, "%s", MM_NETCONFD_ENDPOINTS);
+    snprintf(msg, msg_len, "the change leaves the server with no listen endpoint (no tls or "
+                           "quic local-bind); nobody could connect to it any more");
+    return MM_EPERM;
+}

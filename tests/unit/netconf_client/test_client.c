@@ -296,6 +296,11 @@ static void test_hello_rejected(void **state)
                          "malformed XML");
     expect_hello_failure("<!DOCTYPE hello [<!ENTITY e \"x\">]><hello xmlns=\"" NS "\"/>",
                          "malformed XML");
+    /* A root the client's libyang context knows as a schema node (issue 10 #8:
+     * the client read it as an opaque node and crashed). */
+    expect_hello_failure("<schema-mounts xmlns=\"urn:ietf:params:xml:ns:yang:"
+                         "ietf-yang-schema-mount\"/>",
+                         "expected <hello>, got <schema-mounts>");
 }
 
 static void test_hello_timeout(void **state)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Issue 10 #7: a client killed with -9 while holding the candidate lock.
+# Over QUIC nothing tells the server (UDP, no FIN/RST): the session, and its
+# lock, must end when the idle timeout runs out (default 120 s, PING
+# keep-alive; shortened here with --idle-timeout-ms, which is also what a
+# running configuration without quic-session/idle-timeout gets). Before,
+# the idle timeout was 0 and the lock was held until the daemon stopped.
+# Over TLS the kernel resets the connection; the lock goes at once.
+# usage: dead_peer.sh NETCONFD MAMORI NC_SESSION
+NETCONFD=${1:?usage: dead_peer.sh NETCONFD MAMORI NC_SESSION}
+MAMORI=${2:?}
+NC_SESSION=${3:?}
+MODULE_DIR=""
+. "$(dirname "$0")/lib_transport.sh"
+"$MAMORI" pki init --dir "$T/pki" >/dev/null || fail "pki init"
+start_daemon_quic --idle-timeout-ms 1500
+
+LOCK='<lock><target><candidate/></target></lock>'
+for tr in quic tls; do
+  session "$tr" "$T/holder-$tr.out" "$LOCK" '@hold'
+  HOLDER=$SPID
+  wait_for "$T/holder-$tr.out" '^holding' || fail "$tr: holder did not lock: $(cat "$T/holder-$tr.out")"
+  grep -q '^reply: ok' "$T/holder-$tr.out" || fail "$tr: lock refused"
+  port=$PORT; [ "$tr" = quic ] && port=$QPORT
+  nc_admin --transport "$tr" --port "$port" --server-name localhost lock --target candidate \
+    > "$T/denied.out" 2>&1 && fail "$tr: second lock granted while the holder is alive"
+  grep -q "lock-denied" "$T/denied.out" || fail "$tr: expected lock-denied: $(cat "$T/denied.out")"
+  kill -9 "$HOLDER"
+  wait "$HOLDER" 2>/dev/null
+  # Bounded poll on the condition: another session gets the lock.
+  got=""
+  for _ in $(seq 1 150); do
+    if nc_admin --transport "$tr" --port "$port" --server-name localhost lock --target candidate \
+      > "$T/lock.out" 2>&1; then got=1; break; fi
+    sleep 0.2
+  done
+  [ -n "$got" ] || fail "$tr: the killed client's lock was never released: $(cat "$T/lock.out")"
+  echo "ok: $tr lock released after kill -9"
+done
+grep -q "event=nc_quic_closed.*reason=\"idle timeout\"" "$T/daemon.log" ||
+  fail "the QUIC session did not end by idle timeout"
+finish
+echo "PASS"

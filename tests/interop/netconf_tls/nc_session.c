@@ -1,0 +1,178 @@
+/*
+ * nc_session - one NETCONF session over TLS or QUIC driven by a script on
+ * stdin, for the daemon-level tests (a multi-step session, which `mamori nc`
+ * deliberately is not).
+ *
+ * usage: nc_session tls|quic HOST PORT CA CERT KEY < SCRIPT
+ *
+ * Script lines:
+ *   <op .../>      send it as an <rpc>, wait for the reply, print
+ *                  "reply: ok" or "reply: <tag>" or "reply: data" on stdout
+ *   @flood N       send N <get/>s pipelined, without reading any reply
+ *   @drain N       read N replies (those of a flood); print "drained N"
+ *   @wait FILE     wait (bounded, 60 s) until FILE exists
+ *   @hold          print "holding" and block until killed
+ *   @close         <close-session/>; print "closed"
+ * After each line, "step N done" is printed, so a test can wait on it.
+ * Exit status 0 when every step worked, 1 otherwise.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mamori/mm_core.h"
+#include "mamori/mm_netconf.h"
+#ifdef MM_HAVE_QUIC
+#include "mamori/mm_quic.h"
+#endif
+
+#define T_MS 60000
+
+__attribute__((format(printf, 1, 2))) static int say(const char *fmt, ...);
+static int say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    return 0;
+}
+
+static int report(const char *xml)
+{
+    mm_nc_reply *r = NULL;
+    if (mm_nc_reply_parse(xml, strlen(xml), &r, NULL, 0) < 0)
+        return say("reply: unparsable %s\n", xml), 1;
+    if (mm_nc_reply_error_count(r)) {
+        const mm_nc_reply_error *e = mm_nc_reply_error_at(r, 0);
+        printf("reply: %s path=%s\n", e->tag ? e->tag : "?", e->path ? e->path : "-");
+    } else {
+        say("reply: %s\n", mm_nc_reply_has_data(r) ? "data" : "ok");
+    }
+    fflush(stdout);
+    mm_nc_reply_free(r);
+    return 0;
+}
+
+static int wait_file(const char *path)
+{
+    for (int i = 0; i < 6000; i++) {
+        if (access(path, F_OK) == 0)
+            return 0;
+        usleep(10000);
+    }
+    return 1;
+}
+
+static int step(mm_nc_client *c, char *line)
+{
+    char *reply = NULL;
+    long n = 0;
+    if (!strncmp(line, "@flood ", 7)) {
+        n = strtol(line + 7, NULL, 10);
+        mm_nc_client_cork(c, true);
+        for (long i = 0; i < n; i++)
+            if (mm_nc_client_send_rpc(c, "<get/>", NULL) < 0)
+                return say("flood: %s\n", mm_nc_client_error(c)), 1;
+        mm_nc_client_cork(c, false);
+        return mm_nc_client_flush(c) < 0 ? 1 : 0;
+    }
+    if (!strncmp(line, "@drain ", 7)) {
+        n = strtol(line + 7, NULL, 10);
+        for (long i = 0; i < n; i++) {
+            if (mm_nc_client_recv_reply(c, &reply, T_MS) < 0)
+                return say("drain: %s\n", mm_nc_client_error(c)), 1;
+            free(reply);
+        }
+        printf("drained %ld\n", n);
+        return 0;
+    }
+    if (!strncmp(line, "@wait ", 6))
+        return wait_file(line + 6);
+    if (!strcmp(line, "@hold")) {
+        say("%s\n", "holding");
+        for (;;)
+            pause();
+    }
+    if (!strcmp(line, "@close")) {
+        int rc = mm_nc_client_close(c);
+        say("%s\n", rc == 0 ? "closed" : "close failed");
+        return rc == 0 ? 2 : 1;
+    }
+    if (mm_nc_client_rpc(c, line, &reply, T_MS) < 0)
+        return say("rpc: %s\n", mm_nc_client_error(c)), 1;
+    int rc = report(reply);
+    free(reply);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 7) {
+        fprintf(stderr, "usage: nc_session tls|quic HOST PORT CA CERT KEY < SCRIPT\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    uint16_t port = (uint16_t)strtoul(argv[3], NULL, 10);
+    mm_nc_client_io io;
+    mm_nc_tls_stream *tls = NULL;
+    char why[512] = "";
+    int rc = MM_EUNSUPPORTED;
+    bool quic = !strcmp(argv[1], "quic");
+    if (!quic) {
+        mm_nc_tls_client_config tc = {.host = argv[2], .port = port, .server_name = "localhost",
+                                      .ca_file = argv[4], .cert_file = argv[5],
+                                      .key_file = argv[6], .timeout_ms = T_MS};
+        rc = mm_nc_tls_connect(&tc, &tls, why, sizeof(why));
+        if (rc == 0)
+            mm_nc_tls_stream_io(tls, &io);
+    }
+#ifdef MM_HAVE_QUIC
+    else {
+        mm_quic_config qc = {.ca_file = argv[4], .cert_file = argv[5], .key_file = argv[6],
+                             .server_name = "localhost"};
+        rc = mm_nc_quic_client_io(argv[2], port, &qc, T_MS, &io);
+    }
+#endif
+    if (rc < 0) {
+        fprintf(stderr, "nc_session: connect: %s %s\n", mm_strerror(rc), why);
+        return 1;
+    }
+    mm_nc_client *c = NULL;
+    rc = mm_nc_client_new_ex(&io, 0, T_MS, &c, why, sizeof(why));
+    if (rc < 0) {
+        fprintf(stderr, "nc_session: hello: %s\n", why);
+        return 1;
+    }
+    printf("session-id %u\n", mm_nc_client_session_id(c));
+    char line[65536];
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof(line), stdin)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        int s = step(c, line);
+        printf("step %d done\n", ++n);
+        if (s == 2) {
+            c = NULL;
+            break;
+        }
+        if (s != 0) {
+            bad = 1;
+            break;
+        }
+    }
+    if (c)
+        mm_nc_client_free(c);
+#ifdef MM_HAVE_QUIC
+    if (quic)
+        mm_nc_quic_client_io_free(&io);
+#endif
+    if (tls)
+        mm_nc_tls_stream_close(tls);
+    return bad;
+}
