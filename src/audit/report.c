@@ -57,7 +57,8 @@ int mm_ah_report_add(mm_ah_report *r, const mm_ah_finding *f)
     return 0;
 }
 
-static void vpush(char ***v, size_t *n, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vpush(char ***v, size_t *n, const char *fmt,
+                                                      va_list ap)
 {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)
