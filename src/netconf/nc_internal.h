@@ -237,11 +237,24 @@ int nc_edit_apply(nc_edit *e, const struct lyd_node *edit, struct lyd_node **tar
  * request parsed as plain XML.
  */
 const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filter);
+/*
+ * Replace *data by what the filter (subtree, or xpath if not NULL) selects.
+ * depth (RFC 8526 max-depth; 0: unbounded) keeps that many levels of each
+ * selected node, the node itself being level 1; without a filter the
+ * top-level nodes are the selected ones.
+ */
 int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,
-                    struct lyd_node **data);
+                    uint32_t depth, struct lyd_node **data);
 int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node *data,
                       struct lyd_node **out);
+int nc_filter_subtree_depth(const struct lyd_node *filter_first, const struct lyd_node *data,
+                            uint32_t depth, struct lyd_node **out);
 int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_node **out);
+int nc_filter_xpath_depth(const struct lyd_node *data, const char *xpath, uint32_t depth,
+                          struct lyd_node **out);
+/* Keep depth levels of n (n is level 1; list keys always stay). */
+void nc_depth_prune(struct lyd_node *n, uint32_t depth);
+/* wd_flags: a LYD_PRINT_WD_* mode, possibly with LYD_PRINT_KEEPEMPTYCONT. */
 int nc_print_data(nc_rpc *rpc, const char *elem, const char *ns, struct lyd_node *data,
                   uint32_t wd_flags);
 uint32_t nc_wd_flags(nc_rpc *rpc, const struct lyd_node *op, bool *ok);
