@@ -113,6 +113,14 @@ typedef struct mm_nc_server_config {
     uint32_t max_elements;
     uint32_t max_attributes;
     uint32_t max_depth;
+    /*
+     * Fault injection for tests; NULL in production. Called where a resource
+     * the engine must not do without could fail ("confirm-timer": arming a
+     * confirmed commit's rollback timer, "confirm-persist": keeping its
+     * persist token); nonzero makes that step fail as if the resource had.
+     */
+    int (*fault)(void *arg, const char *point);
+    void *fault_arg;
 } mm_nc_server_config;
 
 int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,

@@ -98,6 +98,8 @@ struct mm_nc_server {
     char *recovery_user;
     size_t max_message;
     nc_msg_limits limits;
+    int (*fault)(void *arg, const char *point); /* test hook, may be NULL */
+    void *fault_arg;
     nc_datastore ds[NC_DS_COUNT];
     nc_confirm confirm;
     mm_nc_session *sessions;
@@ -178,6 +180,8 @@ int nc_path_xml(mm_buf *b, const char *elem_name, const char *attrs,
                 const struct lyd_node *node);
 
 /* server.c */
+/* The test hook says the step named point fails. */
+bool nc_fault(const mm_nc_server *srv, const char *point);
 void nc_server_running_changed(mm_nc_server *srv);
 mm_nc_session *nc_server_find_session(mm_nc_server *srv, uint32_t id);
 mm_nacm_req nc_nacm_req(const mm_nc_session *s);

@@ -178,6 +178,8 @@ int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base, mm
     srv->limits.attributes =
         cfg->max_attributes ? cfg->max_attributes : MM_NC_DEFAULT_MAX_ATTRIBUTES;
     srv->limits.depth = cfg->max_depth ? cfg->max_depth : MM_NC_DEFAULT_MAX_DEPTH;
+    srv->fault = cfg->fault;
+    srv->fault_arg = cfg->fault_arg;
     srv->state_dir = strdup(cfg->state_dir);
     srv->recovery_user = cfg->recovery_user ? strdup(cfg->recovery_user) : NULL;
     mm_buf_init(&srv->hello_caps, 1u << 20);
@@ -221,6 +223,14 @@ void mm_nc_server_on_running_changed(mm_nc_server *srv, mm_nc_running_changed_cb
 {
     srv->changed_cb = cb;
     srv->changed_arg = arg;
+}
+
+bool nc_fault(const mm_nc_server *srv, const char *point)
+{
+    if (!srv->fault || !srv->fault(srv->fault_arg, point))
+        return false;
+    mm_log_warn("nc-fault", "point=%s result=injected", point);
+    return true;
 }
 
 void nc_server_running_changed(mm_nc_server *srv)

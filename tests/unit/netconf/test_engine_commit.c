@@ -366,6 +366,52 @@ static void test_get_data_max_depth(void **state)
     free(r);
 }
 
+/* The engine's fault hook: the step named *arg fails. */
+static int fault_at(void *arg, const char *point)
+{
+    const char *const *which = arg;
+    return *which && !strcmp(*which, point);
+}
+
+/*
+ * Issue 10 item 11: a confirmed commit whose rollback timer cannot be armed,
+ * or whose persist token cannot be kept, fails (no <ok/>) and leaves running
+ * as it was; a pending one keeps its state.
+ */
+static void test_confirmed_commit_faults(void **state)
+{
+    (void)state;
+    const char *failing = NULL;
+    mm_nc_server_config over = {.fault = fault_at, .fault_arg = &failing};
+    nct_server t;
+    nct_conn c;
+    assert_int_equal(nct_server_start_with(&t, NULL, "admin", &over), 0);
+    assert_int_equal(nct_open(&t, &c, "admin", true), 0);
+    nct_ok(&c, CAND("f1"));
+    failing = "confirm-timer";
+    free(nct_expect(&c, "<commit><confirmed/></commit>", "<error-tag>operation-failed</error-tag>"));
+    assert_false(running_has(&c, "f1"));
+    failing = "confirm-persist";
+    free(nct_expect(&c, "<commit><confirmed/><persist>p1</persist></commit>",
+                    "<error-tag>operation-failed</error-tag>"));
+    assert_false(running_has(&c, "f1"));
+    /* without a fault the same commit works, and confirming it is possible */
+    failing = NULL;
+    nct_ok(&c, "<commit><confirmed/><persist>p1</persist></commit>");
+    assert_true(running_has(&c, "f1"));
+    /* extending the pending commit fails too when the timer fails; it stays pending */
+    nct_ok(&c, CAND("f2"));
+    failing = "confirm-timer";
+    free(nct_expect(&c, "<commit><confirmed/><persist-id>p1</persist-id></commit>",
+                    "<error-tag>operation-failed</error-tag>"));
+    assert_false(running_has(&c, "f2"));
+    failing = NULL;
+    nct_ok(&c, "<cancel-commit><persist-id>p1</persist-id></cancel-commit>");
+    assert_false(running_has(&c, "f1"));
+    nct_drop(&c);
+    nct_server_stop(&t, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay_stop_and_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitoring_nmda, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_data_max_depth, setup, teardown),
+        cmocka_unit_test(test_confirmed_commit_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
