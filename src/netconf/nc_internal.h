@@ -99,6 +99,7 @@ struct mm_nc_server {
     size_t max_message;
     nc_msg_limits limits;
     int (*fault)(void *arg, const char *point); /* test hook, may be NULL */
+    int audit_err; /* first failed audit write of the RPC being processed, 0 if none */
     void *fault_arg;
     nc_datastore ds[NC_DS_COUNT];
     nc_confirm confirm;
@@ -185,6 +186,12 @@ bool nc_fault(const mm_nc_server *srv, const char *point);
 void nc_server_running_changed(mm_nc_server *srv);
 mm_nc_session *nc_server_find_session(mm_nc_server *srv, uint32_t id);
 mm_nacm_req nc_nacm_req(const mm_nc_session *s);
+/*
+ * Make the audit records of the RPC so far durable (data changes and
+ * denials, mm_audit_flush_critical). A negative result, or a record that
+ * could not be written earlier in the RPC, means the operation must fail.
+ */
+int nc_audit_commit(mm_nc_server *srv);
 
 /* session.c */
 int nc_session_send(mm_nc_session *s, const char *xml, size_t len);

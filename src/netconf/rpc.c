@@ -191,7 +191,13 @@ static void dispatch(nc_rpc *rpc)
         return;
     }
     mm_nacm_req req = nc_nacm_req(s);
-    if (!mm_nacm_rpc_allowed(&req, rpc->op)) {
+    bool allowed = mm_nacm_rpc_allowed(&req, rpc->op);
+    if (s->srv->audit_err) {
+        nc_rpc_err(rpc, "application", "operation-failed",
+                   "the audit record of this request could not be written");
+        return;
+    }
+    if (!allowed) {
         nc_rpc_err(rpc, "protocol", "access-denied", "access denied by NACM");
         return;
     }
@@ -268,6 +274,7 @@ void nc_rpc_refuse(mm_nc_session *s, const nc_msg_scan *sc)
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len)
 {
     nc_rpc rpc = {.s = s, .xml = xml};
+    s->srv->audit_err = 0;
     mm_buf_init(&rpc.body, s->srv->max_message);
     mm_buf_init(&rpc.errs, 1u << 20);
     s->cnt.in_rpcs++;

@@ -266,6 +266,17 @@ mm_nacm_req nc_nacm_req(const mm_nc_session *s)
         .session_id = s->id,
         .audit = s->srv->audit,
         .counters = &s->srv->nacm,
+        .audit_err = &s->srv->audit_err,
     };
     return r;
+}
+
+int nc_audit_commit(mm_nc_server *srv)
+{
+    int rc = mm_audit_flush_critical(srv->audit);
+    if (rc == 0 && srv->audit_err)
+        rc = srv->audit_err;
+    if (rc < 0)
+        mm_log_error("nc-audit", "error=\"%s\" result=operation-refused", mm_strerror(rc));
+    return rc;
 }
