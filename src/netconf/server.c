@@ -212,6 +212,27 @@ void mm_nc_server_free(mm_nc_server *srv)
     free(srv);
 }
 
+int mm_nc_server_reset(mm_nc_server *srv)
+{
+    MM_ENSURE(srv, MM_EINVAL);
+    while (srv->sessions)
+        mm_nc_session_terminate(srv->sessions, "server reset");
+    uint32_t replay_max = srv->replay.cap;
+    nc_confirm_free(srv);
+    nc_plock_free_all(srv);
+    srv->plock_next = 0;
+    nc_notif_free(srv);
+    nc_ds_free(srv);
+    memset(&srv->nacm, 0, sizeof(srv->nacm));
+    memset(&srv->stats, 0, sizeof(srv->stats));
+    srv->in_sessions = srv->in_bad_hellos = srv->dropped_sessions = 0;
+    srv->next_sid = 1;
+    srv->content_id = 1;
+    srv->audit_err = 0;
+    MM_GUARD(nc_ds_init(srv));
+    return nc_notif_init(srv, replay_max);
+}
+
 struct ly_ctx *mm_nc_server_ctx(mm_nc_server *srv) { return srv->ctx; }
 
 const struct lyd_node *mm_nc_server_running(mm_nc_server *srv)
