@@ -148,7 +148,11 @@ static void op_identity(nc_rpc *rpc, const char *xml, char *name, size_t nlen)
 static void schema_error(nc_rpc *rpc, const char *xml)
 {
     struct ly_ctx *ctx = rpc->s->srv->ctx;
-    const char *msg = ly_errmsg(ctx);
+    /* A copy: op_identity() parses again, which replaces libyang's message. */
+    char msgbuf[512];
+    const char *lymsg = ly_errmsg(ctx);
+    snprintf(msgbuf, sizeof(msgbuf), "%s", lymsg ? lymsg : "");
+    const char *msg = lymsg ? msgbuf : NULL;
     char name[128];
     rpc->s->cnt.in_bad_rpcs++;
     rpc->s->srv->stats.in_bad_rpcs++;
