@@ -113,6 +113,14 @@ typedef struct mm_nc_server_config {
     uint32_t max_elements;
     uint32_t max_attributes;
     uint32_t max_depth;
+    /*
+     * Fault injection for tests; NULL in production. Called where a resource
+     * the engine must not do without could fail ("confirm-timer": arming a
+     * confirmed commit's rollback timer, "confirm-persist": keeping its
+     * persist token); nonzero makes that step fail as if the resource had.
+     */
+    int (*fault)(void *arg, const char *point);
+    void *fault_arg;
 } mm_nc_server_config;
 
 int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,
@@ -123,6 +131,13 @@ int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,
  */
 int mm_nc_server_ctx_new(const mm_nc_server_config *cfg, struct ly_ctx **out);
 void mm_nc_server_free(mm_nc_server *srv);
+/*
+ * Back to a fresh start (for fuzzing, where every input must run on the
+ * same state): ends every session, drops the candidate, a pending
+ * confirmed commit, partial locks, the replay log and all counters, and
+ * reloads running and startup from the files in state_dir.
+ */
+int mm_nc_server_reset(mm_nc_server *srv);
 struct ly_ctx *mm_nc_server_ctx(mm_nc_server *srv);
 /* The running datastore (read-only view), e.g. for a transport's own config. */
 const struct lyd_node *mm_nc_server_running(mm_nc_server *srv);

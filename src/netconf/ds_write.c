@@ -53,6 +53,14 @@ int nc_ds_replace(nc_rpc *rpc, enum nc_ds ds, struct lyd_node *tree)
         lyd_free_all(tree);
         return MM_EPERM;
     }
+    /* The audit records of the change are durable before it is applied, or
+     * it is not applied (mamori's audit rule; issue 10 item 9). */
+    if (nc_audit_commit(srv) < 0) {
+        lyd_free_all(tree);
+        nc_rpc_err(rpc, "application", "operation-failed",
+                   "the audit record of this change could not be written");
+        return MM_EIO;
+    }
     int rc = nc_ds_set(srv, rpc->s, ds, tree);
     if (rc < 0)
         nc_rpc_err(rpc, "application", "operation-failed", "the datastore could not be stored");

@@ -138,7 +138,39 @@ static bool content_matches(const struct lyd_node *f, const struct lyd_node *d)
     return true;
 }
 
-static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d);
+static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d,
+                                    uint32_t depth);
+
+void nc_depth_prune(struct lyd_node *n, uint32_t depth)
+{
+    if (!n->schema || !(n->schema->nodetype & LYD_NODE_INNER))
+        return;
+    if (depth > 1) {
+        for (struct lyd_node *c = lyd_child_no_keys(n); c; c = c->next)
+            nc_depth_prune(c, depth - 1);
+        return;
+    }
+    bool had = lyd_child_no_keys(n) != NULL;
+    struct lyd_node *c = lyd_child_no_keys(n);
+    while (c) {
+        struct lyd_node *next = c->next;
+        lyd_free_tree(c);
+        c = next;
+    }
+    /* libyang marks a container left without children as a default node,
+     * which the explicit with-defaults mode would not print: it is data. */
+    if (had)
+        n->flags &= ~LYD_DEFAULT;
+}
+
+/* A copy of the selected node d: its subtree down to depth levels (0: all). */
+static struct lyd_node *dup_selected(const struct lyd_node *d, uint32_t depth)
+{
+    struct lyd_node *dup = dup_node(d, true);
+    if (dup && depth)
+        nc_depth_prune(dup, depth);
+    return dup;
+}
 
 /*
  * A list filter node whose content-match children give every key names at
@@ -169,13 +201,13 @@ static bool key_predicate(const struct lyd_node *fc, char *out, size_t len)
 
 /* One filter child fc applied to one data child dc, grafted into r. */
 static bool containment_one(const struct lyd_node *fc, const struct lyd_node *dc,
-                            struct lyd_node *r, bool content)
+                            struct lyd_node *r, bool content, uint32_t depth)
 {
     if (!f_match(fc, dc) || lysc_is_key(dc->schema))
         return false;
     if (content && !f_value_eq(fc, dc))
         return false;
-    struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(fc, dc);
+    struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(fc, dc, depth);
     if (!piece)
         return false;
     graft(r, NULL, piece);
@@ -184,7 +216,7 @@ static bool containment_one(const struct lyd_node *fc, const struct lyd_node *dc
 
 /* Children of a containment node f applied to d, into r. */
 static bool containment_children(const struct lyd_node *f, const struct lyd_node *d,
-                                 struct lyd_node *r)
+                                 struct lyd_node *r, uint32_t depth)
 {
     bool got = false;
     for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
@@ -193,21 +225,22 @@ static bool containment_children(const struct lyd_node *f, const struct lyd_node
         if (!content && key_predicate(fc, pred, sizeof(pred))) {
             struct lyd_node *match = NULL;
             if (lyd_find_sibling_val(lyd_child(d), fc->schema, pred, 0, &match) == LY_SUCCESS)
-                got = containment_one(fc, match, r, false) || got;
+                got = containment_one(fc, match, r, false, depth) || got;
             continue;
         }
         for (const struct lyd_node *dc = lyd_child(d); dc; dc = dc->next) {
-            got = containment_one(fc, dc, r, content) || got;
+            got = containment_one(fc, dc, r, content, depth) || got;
         }
     }
     return got;
 }
 
-static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d)
+static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d,
+                                    uint32_t depth)
 {
     enum f_kind k = f_kind(f);
     if (k == F_SELECTION)
-        return dup_node(d, true);
+        return dup_selected(d, depth);
     if (k == F_CONTENT)
         return f_value_eq(f, d) ? dup_node(d, true) : NULL;
     if ((d->schema->nodetype & LYD_NODE_TERM) || !content_matches(f, d))
@@ -218,9 +251,9 @@ static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_n
         any_content = any_content || f_kind(fc) == F_CONTENT;
     }
     if (only_content) /* RFC 6241 6.2.5: the whole matching subtree */
-        return dup_node(d, true);
+        return dup_selected(d, depth);
     struct lyd_node *r = dup_node(d, false);
-    if (r && !containment_children(f, d, r) && !any_content) {
+    if (r && !containment_children(f, d, r, depth) && !any_content) {
         lyd_free_tree(r);
         r = NULL;
     }
@@ -230,12 +263,18 @@ static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_n
 int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node *data,
                       struct lyd_node **out)
 {
+    return nc_filter_subtree_depth(filter_first, data, 0, out);
+}
+
+int nc_filter_subtree_depth(const struct lyd_node *filter_first, const struct lyd_node *data,
+                            uint32_t depth, struct lyd_node **out)
+{
     *out = NULL;
     for (const struct lyd_node *f = filter_first; f; f = f->next) {
         for (const struct lyd_node *d = data; d; d = d->next) {
             if (!d->schema || !f_match(f, d))
                 continue;
-            struct lyd_node *piece = filter_node(f, d);
+            struct lyd_node *piece = filter_node(f, d, depth);
             if (piece)
                 graft(NULL, out, piece);
         }
@@ -244,6 +283,12 @@ int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node
 }
 
 int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_node **out)
+{
+    return nc_filter_xpath_depth(data, xpath, 0, out);
+}
+
+int nc_filter_xpath_depth(const struct lyd_node *data, const char *xpath, uint32_t depth,
+                          struct lyd_node **out)
 {
     *out = NULL;
     if (!data)
@@ -256,6 +301,8 @@ int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_n
                            LYD_DUP_RECURSIVE | LYD_DUP_WITH_PARENTS | LYD_DUP_WITH_FLAGS,
                            &dup) != LY_SUCCESS)
             continue;
+        if (depth)
+            nc_depth_prune(dup, depth);
         while (dup->parent)
             dup = lyd_parent(dup);
         graft(NULL, out, dup);
@@ -331,15 +378,17 @@ const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filte
 }
 
 int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,
-                    struct lyd_node **data)
+                    uint32_t depth, struct lyd_node **data)
 {
     struct lyd_node *out = NULL;
     int rc = 0;
     if (xpath) {
-        rc = nc_filter_xpath(*data, xpath, &out);
+        rc = nc_filter_xpath_depth(*data, xpath, depth, &out);
     } else if (filter) {
-        rc = nc_filter_subtree(nc_filter_first(rpc, filter), *data, &out);
+        rc = nc_filter_subtree_depth(nc_filter_first(rpc, filter), *data, depth, &out);
     } else {
+        for (struct lyd_node *n = *data; depth && n; n = n->next)
+            nc_depth_prune(n, depth);
         return 0;
     }
     if (rc < 0) {

@@ -462,9 +462,14 @@ static void audit(const mm_nacm_req *req, const char *action, const char *object
         .reason = d->reason,
         .session = sid,
     };
-    if (req->audit && mm_audit_write(req->audit, &rec) < 0)
+    int rc = req->audit ? mm_audit_write(req->audit, &rec) : 0;
+    if (rc < 0) {
         mm_log_error("nacm_audit", "user=%s action=%s object=%s result=write-failed", rec.subject,
                      action, rec.object);
+        /* The caller fails the operation: a decision must not go unrecorded. */
+        if (req->audit_err && *req->audit_err == 0)
+            *req->audit_err = rc;
+    }
     mm_log_debug("nacm", "user=%s session=%s action=%s object=%s permit=%d reason=\"%s\"",
                  rec.subject, sid, action, rec.object, d->permit, d->reason);
 }

@@ -42,6 +42,8 @@ typedef struct mm_nacm_req {
     uint32_t session_id;
     mm_audit *audit;                /* may be NULL */
     mm_nacm_counters *counters;     /* may be NULL */
+    /* may be NULL: set to the MM_E* code of a decision record mm_audit_write refused */
+    int *audit_err;
 } mm_nacm_req;
 
 /*

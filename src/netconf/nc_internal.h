@@ -98,6 +98,9 @@ struct mm_nc_server {
     char *recovery_user;
     size_t max_message;
     nc_msg_limits limits;
+    int (*fault)(void *arg, const char *point); /* test hook, may be NULL */
+    int audit_err; /* first failed audit write of the RPC being processed, 0 if none */
+    void *fault_arg;
     nc_datastore ds[NC_DS_COUNT];
     nc_confirm confirm;
     mm_nc_session *sessions;
@@ -180,9 +183,17 @@ int nc_path_xml(mm_buf *b, const char *elem_name, const char *attrs,
                 const struct lyd_node *node);
 
 /* server.c */
+/* The test hook says the step named point fails. */
+bool nc_fault(const mm_nc_server *srv, const char *point);
 void nc_server_running_changed(mm_nc_server *srv);
 mm_nc_session *nc_server_find_session(mm_nc_server *srv, uint32_t id);
 mm_nacm_req nc_nacm_req(const mm_nc_session *s);
+/*
+ * Make the audit records of the RPC so far durable (data changes and
+ * denials, mm_audit_flush_critical). A negative result, or a record that
+ * could not be written earlier in the RPC, means the operation must fail.
+ */
+int nc_audit_commit(mm_nc_server *srv);
 
 /* session.c */
 int nc_session_send(mm_nc_session *s, const char *xml, size_t len);
@@ -239,11 +250,24 @@ int nc_edit_apply(nc_edit *e, const struct lyd_node *edit, struct lyd_node **tar
  * request parsed as plain XML.
  */
 const struct lyd_node *nc_filter_first(nc_rpc *rpc, const struct lyd_node *filter);
+/*
+ * Replace *data by what the filter (subtree, or xpath if not NULL) selects.
+ * depth (RFC 8526 max-depth; 0: unbounded) keeps that many levels of each
+ * selected node, the node itself being level 1; without a filter the
+ * top-level nodes are the selected ones.
+ */
 int nc_filter_apply(nc_rpc *rpc, const struct lyd_node *filter, const char *xpath,
-                    struct lyd_node **data);
+                    uint32_t depth, struct lyd_node **data);
 int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node *data,
                       struct lyd_node **out);
+int nc_filter_subtree_depth(const struct lyd_node *filter_first, const struct lyd_node *data,
+                            uint32_t depth, struct lyd_node **out);
 int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_node **out);
+int nc_filter_xpath_depth(const struct lyd_node *data, const char *xpath, uint32_t depth,
+                          struct lyd_node **out);
+/* Keep depth levels of n (n is level 1; list keys always stay). */
+void nc_depth_prune(struct lyd_node *n, uint32_t depth);
+/* wd_flags: a LYD_PRINT_WD_* mode, possibly with LYD_PRINT_KEEPEMPTYCONT. */
 int nc_print_data(nc_rpc *rpc, const char *elem, const char *ns, struct lyd_node *data,
                   uint32_t wd_flags);
 uint32_t nc_wd_flags(nc_rpc *rpc, const struct lyd_node *op, bool *ok);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/time.h>
+
 #include <event2/event.h>
 
 #include "nc_internal.h"
@@ -108,14 +110,29 @@ static bool may_touch_pending(nc_rpc *rpc, const char *persist_id)
     return false;
 }
 
-static int arm_timer(mm_nc_server *srv, uint32_t seconds)
+/*
+ * (Re)arm the rollback timer to fire in seconds. When re-arming a pending
+ * one, *prev gets the time it had left (to put back if the commit fails).
+ */
+static int arm_timer(mm_nc_server *srv, uint32_t seconds, struct timeval *prev, bool *had_prev)
 {
     nc_confirm *c = &srv->confirm;
-    if (!c->timer)
+    *had_prev = false;
+    if (!c->timer && !nc_fault(srv, "confirm-timer"))
         c->timer = event_new(srv->base, -1, 0, confirm_timeout, srv);
     MM_ENSURE(c->timer, MM_ENOMEM);
+    struct timeval now, until;
+    if (c->pending && event_pending(c->timer, EV_TIMEOUT, &until) && event_base_gettimeofday_cached(
+                                                                         srv->base, &now) == 0) {
+        *had_prev = true;
+        timersub(&until, &now, prev);
+        if (prev->tv_sec < 0)
+            prev->tv_sec = prev->tv_usec = 0;
+    }
     struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
-    return event_add(c->timer, &tv) == 0 ? 0 : MM_ESYS;
+    if (nc_fault(srv, "confirm-timer") || event_add(c->timer, &tv) != 0)
+        return MM_ESYS;
+    return 0;
 }
 
 /* Copy candidate to running after validation and NACM. */
@@ -139,18 +156,45 @@ static int apply_candidate(nc_rpc *rpc)
     return 0;
 }
 
+/*
+ * Everything that can fail (the persist token, the rollback timer) is
+ * prepared before running changes: a confirmed commit that could not roll
+ * back must not be acknowledged (issue 10 item 11).
+ */
 static void confirmed_commit(nc_rpc *rpc, uint32_t timeout, const char *persist)
 {
     mm_nc_server *srv = rpc->s->srv;
     nc_confirm *c = &srv->confirm;
     bool extend = c->pending;
+    char *token = NULL;
+    if (persist && (nc_fault(srv, "confirm-persist") || !(token = strdup(persist)))) {
+        nc_rpc_err(rpc, "application", "operation-failed",
+                   "out of memory: the persist token cannot be kept");
+        return;
+    }
     struct lyd_node *backup = NULL;
-    if (!extend && lyd_dup_siblings(srv->ds[NC_DS_RUNNING].tree, NULL, NC_DUP,
-                                    &backup)) {
+    if (!extend && lyd_dup_siblings(srv->ds[NC_DS_RUNNING].tree, NULL, NC_DUP, &backup)) {
+        free(token);
         nc_rpc_err(rpc, "application", "operation-failed", "out of memory");
         return;
     }
+    struct timeval prev;
+    bool had_prev = false;
+    if (arm_timer(srv, timeout, &prev, &had_prev) < 0) {
+        mm_log_error("nc-confirmed-commit", "error=\"the rollback timer cannot be armed\"");
+        free(token);
+        lyd_free_all(backup);
+        nc_rpc_err(rpc, "application", "operation-failed",
+                   "the confirmed commit's rollback timer cannot be armed");
+        return;
+    }
     if (apply_candidate(rpc) < 0) {
+        /* Nothing changed: the pending commit (if any) keeps the time it had. */
+        if (had_prev)
+            event_add(c->timer, &prev);
+        else
+            event_del(c->timer);
+        free(token);
         lyd_free_all(backup);
         return;
     }
@@ -158,12 +202,10 @@ static void confirmed_commit(nc_rpc *rpc, uint32_t timeout, const char *persist)
         c->backup = backup;
     c->pending = true;
     c->owner = rpc->s->id;
-    if (persist) {
+    if (token) {
         free(c->persist);
-        c->persist = strdup(persist);
+        c->persist = token;
     }
-    if (arm_timer(srv, timeout) < 0)
-        mm_log_error("nc-confirmed-commit", "error=\"timer\"");
     nc_notif_confirmed_commit(srv, rpc->s, extend ? "extend" : "start", timeout);
 }
 

@@ -70,14 +70,23 @@ static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd
     return rc;
 }
 
-/* Print as <elem xmlns=ns> (already pruned by NACM in select_from). Frees data. */
-static void reply_selected(nc_rpc *rpc, struct lyd_node *data, const char *elem, const char *ns)
+/*
+ * Print as <elem xmlns=ns> (already pruned by NACM in select_from) with
+ * extra print flags. Frees data.
+ */
+static void reply_selected_ex(nc_rpc *rpc, struct lyd_node *data, const char *elem,
+                              const char *ns, uint32_t extra)
 {
     bool ok;
     uint32_t wd = nc_wd_flags(rpc, rpc->op, &ok);
     if (ok)
-        nc_print_data(rpc, elem, ns, data, wd);
+        nc_print_data(rpc, elem, ns, data, wd | extra);
     lyd_free_all(data);
+}
+
+static void reply_selected(nc_rpc *rpc, struct lyd_node *data, const char *elem, const char *ns)
+{
+    reply_selected_ex(rpc, data, elem, ns, 0);
 }
 
 /* State data that is not stored in running, built only when asked for. */
@@ -236,24 +245,6 @@ static void config_prune(struct lyd_node **first, struct lyd_node *parent, bool 
     }
 }
 
-static void depth_prune(struct lyd_node *first, uint32_t depth, uint32_t max)
-{
-    for (struct lyd_node *n = first; n; n = n->next) {
-        if (!(n->schema->nodetype & LYD_NODE_INNER))
-            continue;
-        if (depth < max) {
-            depth_prune(lyd_child(n), depth + 1, max);
-            continue;
-        }
-        struct lyd_node *c = lyd_child_no_keys(n);
-        while (c) {
-            struct lyd_node *next = c->next;
-            lyd_free_tree(c);
-            c = next;
-        }
-    }
-}
-
 static int get_data_source(nc_rpc *rpc, struct lyd_node **data)
 {
     mm_nc_server *srv = rpc->s->srv;
@@ -280,18 +271,25 @@ int nc_op_get_data(nc_rpc *rpc)
     /* NACM before the filters (RFC 8341 section 3.4.5): they see only what the user may read. */
     mm_nacm_req req = nc_nacm_req(rpc->s);
     mm_nacm_filter_read(&req, &data);
+    /*
+     * RFC 8526 section 3.1.1 max-depth: "for each node selected by the
+     * filters", that many levels, the node itself being the first: 1 gives
+     * the selected nodes without children (list entries keep their keys).
+     * Without a filter the top-level nodes are the selected ones.
+     */
+    struct lyd_node *md = find(rpc->op, "max-depth");
+    uint32_t depth = md && strcmp(lyd_get_value(md), "unbounded")
+                         ? (uint32_t)strtoul(lyd_get_value(md), NULL, 10) : 0;
     struct lyd_node *xp = find(rpc->op, "xpath-filter");
     if (nc_filter_apply(rpc, find(rpc->op, "subtree-filter"), xp ? lyd_get_value(xp) : NULL,
-                        &data) < 0) {
+                        depth, &data) < 0) {
         lyd_free_all(data);
         return 0;
     }
     struct lyd_node *cf = find(rpc->op, "config-filter");
     if (cf && data)
         config_prune(&data, NULL, !strcmp(lyd_get_value(cf), "true"));
-    struct lyd_node *md = find(rpc->op, "max-depth");
-    if (md && data && strcmp(lyd_get_value(md), "unbounded"))
-        depth_prune(data, 1, (uint32_t)strtoul(lyd_get_value(md), NULL, 10));
-    reply_selected(rpc, data, "data", NC_NS_NMDA);
+    /* A selected container cut to its first level is still data: print it. */
+    reply_selected_ex(rpc, data, "data", NC_NS_NMDA, depth ? LYD_PRINT_KEEPEMPTYCONT : 0);
     return 0;
 }

@@ -148,7 +148,11 @@ static void op_identity(nc_rpc *rpc, const char *xml, char *name, size_t nlen)
 static void schema_error(nc_rpc *rpc, const char *xml)
 {
     struct ly_ctx *ctx = rpc->s->srv->ctx;
-    const char *msg = ly_errmsg(ctx);
+    /* A copy: op_identity() parses again, which replaces libyang's message. */
+    char msgbuf[512];
+    const char *lymsg = ly_errmsg(ctx);
+    snprintf(msgbuf, sizeof(msgbuf), "%s", lymsg ? lymsg : "");
+    const char *msg = lymsg ? msgbuf : NULL;
     char name[128];
     rpc->s->cnt.in_bad_rpcs++;
     rpc->s->srv->stats.in_bad_rpcs++;
@@ -191,7 +195,13 @@ static void dispatch(nc_rpc *rpc)
         return;
     }
     mm_nacm_req req = nc_nacm_req(s);
-    if (!mm_nacm_rpc_allowed(&req, rpc->op)) {
+    bool allowed = mm_nacm_rpc_allowed(&req, rpc->op);
+    if (s->srv->audit_err) {
+        nc_rpc_err(rpc, "application", "operation-failed",
+                   "the audit record of this request could not be written");
+        return;
+    }
+    if (!allowed) {
         nc_rpc_err(rpc, "protocol", "access-denied", "access denied by NACM");
         return;
     }
@@ -268,6 +278,7 @@ void nc_rpc_refuse(mm_nc_session *s, const nc_msg_scan *sc)
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len)
 {
     nc_rpc rpc = {.s = s, .xml = xml};
+    s->srv->audit_err = 0;
     mm_buf_init(&rpc.body, s->srv->max_message);
     mm_buf_init(&rpc.errs, 1u << 20);
     s->cnt.in_rpcs++;

@@ -178,6 +178,8 @@ int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base, mm
     srv->limits.attributes =
         cfg->max_attributes ? cfg->max_attributes : MM_NC_DEFAULT_MAX_ATTRIBUTES;
     srv->limits.depth = cfg->max_depth ? cfg->max_depth : MM_NC_DEFAULT_MAX_DEPTH;
+    srv->fault = cfg->fault;
+    srv->fault_arg = cfg->fault_arg;
     srv->state_dir = strdup(cfg->state_dir);
     srv->recovery_user = cfg->recovery_user ? strdup(cfg->recovery_user) : NULL;
     mm_buf_init(&srv->hello_caps, 1u << 20);
@@ -210,6 +212,27 @@ void mm_nc_server_free(mm_nc_server *srv)
     free(srv);
 }
 
+int mm_nc_server_reset(mm_nc_server *srv)
+{
+    MM_ENSURE(srv, MM_EINVAL);
+    while (srv->sessions)
+        mm_nc_session_terminate(srv->sessions, "server reset");
+    uint32_t replay_max = srv->replay.cap;
+    nc_confirm_free(srv);
+    nc_plock_free_all(srv);
+    srv->plock_next = 0;
+    nc_notif_free(srv);
+    nc_ds_free(srv);
+    memset(&srv->nacm, 0, sizeof(srv->nacm));
+    memset(&srv->stats, 0, sizeof(srv->stats));
+    srv->in_sessions = srv->in_bad_hellos = srv->dropped_sessions = 0;
+    srv->next_sid = 1;
+    srv->content_id = 1;
+    srv->audit_err = 0;
+    MM_GUARD(nc_ds_init(srv));
+    return nc_notif_init(srv, replay_max);
+}
+
 struct ly_ctx *mm_nc_server_ctx(mm_nc_server *srv) { return srv->ctx; }
 
 const struct lyd_node *mm_nc_server_running(mm_nc_server *srv)
@@ -227,6 +250,14 @@ void mm_nc_server_on_running_check(mm_nc_server *srv, mm_nc_running_check_cb cb,
 {
     srv->check_cb = cb;
     srv->check_arg = arg;
+}
+
+bool nc_fault(const mm_nc_server *srv, const char *point)
+{
+    if (!srv->fault || !srv->fault(srv->fault_arg, point))
+        return false;
+    mm_log_warn("nc-fault", "point=%s result=injected", point);
+    return true;
 }
 
 void nc_server_running_changed(mm_nc_server *srv)
@@ -262,6 +293,17 @@ mm_nacm_req nc_nacm_req(const mm_nc_session *s)
         .session_id = s->id,
         .audit = s->srv->audit,
         .counters = &s->srv->nacm,
+        .audit_err = &s->srv->audit_err,
     };
     return r;
+}
+
+int nc_audit_commit(mm_nc_server *srv)
+{
+    int rc = mm_audit_flush_critical(srv->audit);
+    if (rc == 0 && srv->audit_err)
+        rc = srv->audit_err;
+    if (rc < 0)
+        mm_log_error("nc-audit", "error=\"%s\" result=operation-refused", mm_strerror(rc));
+    return rc;
 }

@@ -16,8 +16,13 @@ static enum mm_nc_framing out_framing(const mm_nc_session *s)
 
 int nc_session_send(mm_nc_session *s, const char *xml, size_t len)
 {
-    /* Records that must be durable (changes, denials) go out before the reply. */
-    mm_audit_flush_critical(s->srv->audit);
+    /* Records that must be durable (changes, denials) go out before the reply.
+     * Changes were refused already if theirs could not be (nc_ds_replace);
+     * what is left here are denials, which the reply reports as failed. */
+    int arc = mm_audit_flush_critical(s->srv->audit);
+    if (arc < 0)
+        mm_log_error("nc-audit", "session=%u error=\"%s\" result=flush-failed", s->id,
+                     mm_strerror(arc));
     mm_buf out;
     mm_buf_init(&out, len + 64);
     int rc = mm_nc_frame(out_framing(s), xml, len, &out);
@@ -228,7 +233,9 @@ int mm_nc_session_input(mm_nc_session *s, const uint8_t *data, size_t len)
     mm_audit *audit = s->srv->audit;
     mm_audit_batch_begin(audit);
     int rc = session_input(s, data, len);
-    mm_audit_batch_end(audit);
+    int arc = mm_audit_batch_end(audit);
+    if (arc < 0) /* read and permitted-RPC records, answered already: keep serving */
+        mm_log_error("nc-audit", "error=\"%s\" result=batch-write-failed", mm_strerror(arc));
     return rc;
 }
 

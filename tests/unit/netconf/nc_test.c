@@ -79,6 +79,8 @@ int nct_server_start_with(nct_server *t, const char *dir, const char *recovery_u
         cfg.max_elements = over->max_elements;
         cfg.max_attributes = over->max_attributes;
         cfg.max_depth = over->max_depth;
+        cfg.fault = over->fault;
+        cfg.fault_arg = over->fault_arg;
     }
     return mm_nc_server_new(&cfg, t->base, &t->srv);
 }

@@ -320,6 +320,98 @@ static void test_monitoring_nmda(void **state)
                     "<error-tag>invalid-value</error-tag>"));
 }
 
+#define NMDA_NS "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-nmda\" " \
+                "xmlns:ds=\"urn:ietf:params:xml:ns:yang:ietf-datastores\""
+#define GET_DATA_RUN(extra) "<get-data " NMDA_NS "><datastore>ds:running</datastore>" extra \
+                            "</get-data>"
+
+/*
+ * Issue 10 item 16, RFC 8526 section 3.1.1: max-depth 1 returns the
+ * selected nodes without their children (the top-level nodes without a
+ * filter; list entries with their keys), not an empty <data/>.
+ */
+static void test_get_data_max_depth(void **state)
+{
+    fx *f = *state;
+    nct_ok(&f->a, "<edit-config><target><running/></target><config><top " NCT_TNS "><name>d"
+                  "</name><item><id>1</id><value>3</value></item><sub><x>y</x></sub></top>"
+                  "<strict " NCT_TNS "><k>s</k><req>r</req></strict></config></edit-config>");
+    char *r = nct_expect(&f->a, GET_DATA_RUN("<max-depth>1</max-depth>"), "<data");
+    if (!strstr(r, "<top xmlns=\"urn:mamori:test:nc\"/>"))
+        fail_msg("max-depth 1 lost the top-level container: %s", r);
+    assert_non_null(strstr(r, "<strict xmlns=\"urn:mamori:test:nc\"><k>s</k></strict>"));
+    assert_null(strstr(r, "<name>"));
+    assert_null(strstr(r, "<req>"));
+    free(r);
+    /* 2: the children of the top-level nodes, list entries by their keys only */
+    r = nct_expect(&f->a, GET_DATA_RUN("<max-depth>2</max-depth>"), "<name>d</name>");
+    assert_non_null(strstr(r, "<item><id>1</id></item>"));
+    assert_non_null(strstr(r, "<sub/>"));
+    assert_null(strstr(r, "<value>"));
+    free(r);
+    /* with a filter, the depth counts from the nodes the filter selects */
+    r = nct_expect(&f->a, GET_DATA_RUN("<subtree-filter><top " NCT_TNS "><item/></top>"
+                                       "</subtree-filter><max-depth>1</max-depth>"),
+                   "<top xmlns=\"urn:mamori:test:nc\"><item><id>1</id></item></top>");
+    assert_null(strstr(r, "<value>"));
+    free(r);
+    r = nct_expect(&f->a, GET_DATA_RUN("<xpath-filter xmlns:t=\"urn:mamori:test:nc\">/t:top/"
+                                       "t:item</xpath-filter><max-depth>1</max-depth>"),
+                   "<top xmlns=\"urn:mamori:test:nc\"><item><id>1</id></item></top>");
+    assert_null(strstr(r, "<value>"));
+    free(r);
+    r = nct_expect(&f->a, GET_DATA_RUN("<xpath-filter xmlns:t=\"urn:mamori:test:nc\">/t:top/"
+                                       "t:item</xpath-filter><max-depth>2</max-depth>"),
+                   "<value>3</value>");
+    free(r);
+}
+
+/* The engine's fault hook: the step named *arg fails. */
+static int fault_at(void *arg, const char *point)
+{
+    const char *const *which = arg;
+    return *which && !strcmp(*which, point);
+}
+
+/*
+ * Issue 10 item 11: a confirmed commit whose rollback timer cannot be armed,
+ * or whose persist token cannot be kept, fails (no <ok/>) and leaves running
+ * as it was; a pending one keeps its state.
+ */
+static void test_confirmed_commit_faults(void **state)
+{
+    (void)state;
+    const char *failing = NULL;
+    mm_nc_server_config over = {.fault = fault_at, .fault_arg = &failing};
+    nct_server t;
+    nct_conn c;
+    assert_int_equal(nct_server_start_with(&t, NULL, "admin", &over), 0);
+    assert_int_equal(nct_open(&t, &c, "admin", true), 0);
+    nct_ok(&c, CAND("f1"));
+    failing = "confirm-timer";
+    free(nct_expect(&c, "<commit><confirmed/></commit>", "<error-tag>operation-failed</error-tag>"));
+    assert_false(running_has(&c, "f1"));
+    failing = "confirm-persist";
+    free(nct_expect(&c, "<commit><confirmed/><persist>p1</persist></commit>",
+                    "<error-tag>operation-failed</error-tag>"));
+    assert_false(running_has(&c, "f1"));
+    /* without a fault the same commit works, and confirming it is possible */
+    failing = NULL;
+    nct_ok(&c, "<commit><confirmed/><persist>p1</persist></commit>");
+    assert_true(running_has(&c, "f1"));
+    /* extending the pending commit fails too when the timer fails; it stays pending */
+    nct_ok(&c, CAND("f2"));
+    failing = "confirm-timer";
+    free(nct_expect(&c, "<commit><confirmed/><persist-id>p1</persist-id></commit>",
+                    "<error-tag>operation-failed</error-tag>"));
+    assert_false(running_has(&c, "f2"));
+    failing = NULL;
+    nct_ok(&c, "<cancel-commit><persist-id>p1</persist-id></cancel-commit>");
+    assert_false(running_has(&c, "f1"));
+    nct_drop(&c);
+    nct_server_stop(&t, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +422,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_stop_and_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitoring_nmda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_data_max_depth, setup, teardown),
+        cmocka_unit_test(test_confirmed_commit_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "mamori/mm_core.h"
 #include "nc_test.h"
@@ -550,6 +553,60 @@ static void test_noop_edit_keeps_candidate_clean(void **state)
     nct_drop(&b);
 }
 
+static long file_size(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    struct stat st;
+    return stat(p, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/*
+ * Issue 10 item 9 (engine side): when the audit record of a change cannot
+ * be written, the change fails with an rpc-error and is not applied. The
+ * audit log really fails to grow: RLIMIT_FSIZE at its current size (the
+ * datastore files, rewritten from zero and much smaller, still fit).
+ */
+static void test_audit_failure_fails_change(void **state)
+{
+    fx *f = *state;
+    nct_conn *c = &f->c;
+    /* some read records first, so the log is larger than running.xml */
+    for (int i = 0; i < 60; i++)
+        free(running(c));
+    edit(c, "", "<top " NCT_TNS "><name>before</name></top>", "<ok/>");
+    long audit = file_size(f->t.dir, "audit.log"), run = file_size(f->t.dir, "running.xml");
+    assert_true(run > 0);
+    if (audit < 4 * run)
+        fail_msg("precondition: audit.log (%ld) must be much larger than running.xml (%ld)",
+                 audit, run);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)audit;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    char *r = nct_rpc(c, "<edit-config><target><running/></target><config><top " NCT_TNS
+                         "><name>unaudited</name></top></config></edit-config>");
+    char *r2 = nct_rpc(c, "<edit-config><target><candidate/></target><config><top " NCT_TNS
+                          "><name>unaudited</name></top></config></edit-config>");
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_non_null(r);
+    if (strstr(r, "<ok/>") || !strstr(r, "<error-tag>operation-failed</error-tag>"))
+        fail_msg("a change without its audit record: %s", r);
+    assert_non_null(strstr(r2, "<error-tag>operation-failed</error-tag>"));
+    free(r);
+    free(r2);
+    r = running(c);
+    assert_null(strstr(r, "unaudited"));
+    assert_non_null(strstr(r, "<name>before</name>"));
+    free(r);
+    r = nct_rpc(c, "<get-config><source><candidate/></source></get-config>");
+    assert_null(strstr(r, "unaudited"));
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +621,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_nacm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_noop_edit_keeps_candidate_clean, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_failure_fails_change, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
