@@ -101,6 +101,8 @@ typedef struct mm_quic_stream {
     uint64_t sent;      /* stream offset handed to ngtcp2 */
     uint64_t queued;    /* stream offset of the end of queued data */
     bool fin_queued, fin_sent, blocked, shut;
+    bool over;            /* backlog over max_send_queue: peer credit withheld */
+    uint64_t credit_owed; /* bytes received and not yet credited back */
     int prio; /* lower goes first: notification streams before the RPC stream */
     struct mm_quic_stream *next;
 } mm_quic_stream;
