@@ -285,6 +285,10 @@ int mm_nc_quic_client_io(const char *host, uint16_t port, const mm_quic_config *
 void mm_nc_quic_client_io_free(struct mm_nc_client_io *io);
 /* The QUIC connection under a client io (tests, diagnostics). */
 mm_quic_conn *mm_nc_quic_client_conn(const struct mm_nc_client_io *io);
+/* How the connection ended: by us (local) or the peer, application or
+ * transport error space, the code. MM_ESTATE while it is open. */
+int mm_nc_quic_client_close_info(const struct mm_nc_client_io *io, bool *local, bool *app,
+                                 uint64_t *code);
 /* Notification streams the client has seen opened and ended (tests). */
 void mm_nc_quic_client_stream_stats(const struct mm_nc_client_io *io, int *opened, int *ended);
 

@@ -399,6 +399,7 @@ static int conn_finish_setup(mm_quic_conn *c, const char *server_name)
 {
     mm_quic_endpoint *ep = c->ep;
     MM_GUARD(ep->tls->session_new(ep->tls_ctx, &c->ref, server_name, &c->tls));
+    c->tls_ctx = ep->tls_ctx;
     ngtcp2_conn_set_tls_native_handle(c->conn, ep->tls->native_handle(c->tls));
     if (ep->cfg.keep_alive_ms != 0)
         ngtcp2_conn_set_keep_alive_timeout(c->conn, (ngtcp2_duration)ep->cfg.keep_alive_ms *
@@ -522,7 +523,10 @@ void mm_quic_conn_destroy(mm_quic_conn *c, bool notify)
     ngtcp2_conn_del(c->conn);
     c->ep->tls->session_free(c->tls);
     event_free(c->timer);
+    mm_quic_endpoint *ep = c->ep;
     free(c);
+    if (!ep->freeing)
+        mm_quic_endpoint_gc_ctx(ep);
 }
 
 /* ---------------------------------------------------------------- close */

@@ -76,8 +76,13 @@ static int quic_apply(struct mm_netconfd *d)
         free(s);
         return rc;
     }
-    rc = d->quic ? mm_nc_quic_server_apply(d->quic, s)
-                 : mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
+    bool kept = d->quic != NULL;
+    rc = kept ? mm_nc_quic_server_apply(d->quic, s)
+              : mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
+    /* Trust anchors may have changed in place (same file, new content):
+     * re-read them now and re-verify every session, as the TLS side does. */
+    if (kept)
+        mm_nc_quic_server_reverify(d->quic);
     free(d->quic_set);
     d->quic_set = s;
     for (size_t i = 0; d->quic && mm_nc_quic_server_port(d->quic, i); i++)
