@@ -32,6 +32,13 @@ grep -q 'closed by server: application error 0x00' "$T/close.out" ||
   fail "close-session: expected 0x00: $(cat "$T/close.out")"
 echo "ok: close-session -> 0x00"
 
+# `mamori nc` ends its QUIC connection itself after close-session
+# (CONNECTION_CLOSE, 0x00): the daemon sees it closed by the peer.
+nqc hello > /dev/null || fail "mamori nc hello over QUIC"
+wait_for "$T/daemon.log" 'event=nc_quic_closed .*reason="closed by peer" code=0' ||
+  fail "the daemon never saw mamori nc's CONNECTION_CLOSE"
+echo "ok: mamori nc sends CONNECTION_CLOSE"
+
 # kill-session from another session: the victim's connection closes with 0x01.
 session quic "$T/victim.out" '<get/>' "@wait $T/killed" '<get/>'
 VICTIM=$SPID
