@@ -237,7 +237,7 @@ int mm_netconfd_start(const mm_netconfd_options *o, struct event_base *base, mm_
     MM_ENSURE(d, MM_ENOMEM);
     d->o = *o;
     if (!d->o.address)
-        d->o.address = "::1";
+        d->o.address = MM_NETCONFD_DEFAULT_ADDRESSES;
     if (d->o.module_dir && !d->o.module_dir[0])
         d->o.module_dir = NULL;
     d->base = base;
