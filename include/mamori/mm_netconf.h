@@ -166,7 +166,10 @@ typedef struct mm_nc_transport_ops {
     /* Queue bytes (already framed) for the peer. */
     int (*send)(void *io, const uint8_t *data, size_t len);
     /* Close the transport once queued bytes are sent; the engine frees the
-     * session right after this call returns. */
+     * session right after this call returns. app_error is 0 when the client
+     * asked for the end (close-session), 1 when the server ends a session it
+     * did not initiate (kill-session, failed verification, malformed input):
+     * NETCONF over QUIC sends it as its application error code. */
     void (*close)(void *io, int app_error);
     /*
      * Optional (QUIC): open a separate channel for one subscription's

@@ -72,6 +72,11 @@ typedef struct mm_quic_config {
     /* Server: re-verify every client chain this often (0: 1000 ms; CA and CRL
      * files are re-read when they change). */
     uint32_t verify_interval_ms;
+    /* Back-pressure: while more than this many bytes sent on a stream wait to
+     * be acknowledged, data received on that stream earns the peer no new
+     * stream or connection credit; the credit is granted once the backlog is
+     * down to half, and on_stream_drained runs. 0: no limit. */
+    size_t max_send_queue;
     const mm_quic_tls_backend *backend; /* NULL: the built-in default (GnuTLS) */
     /* Tests only: a client that asks for 0-RTT and tries to resume with the
      * session data of an earlier connection (mm_quic_conn_tls_session_data).
@@ -104,6 +109,9 @@ typedef struct mm_quic_callbacks {
     /* Continuous verification failed (expired, revoked, CA changed). The
      * callee should end its session; the connection is closed right after. */
     void (*on_peer_invalid)(mm_quic_conn *c, const char *reason, void *arg);
+    /* The backlog of stream sid went from over max_send_queue to half of it
+     * (runs inside the connection's processing: only queue data here). */
+    void (*on_stream_drained)(mm_quic_conn *c, int64_t sid, void *arg);
     /* The connection is gone; c is freed after this returns. */
     void (*on_closed)(mm_quic_conn *c, const mm_quic_close_info *info, void *arg);
 } mm_quic_callbacks;
@@ -279,6 +287,10 @@ int mm_nc_quic_client_io(const char *host, uint16_t port, const mm_quic_config *
 void mm_nc_quic_client_io_free(struct mm_nc_client_io *io);
 /* The QUIC connection under a client io (tests, diagnostics). */
 mm_quic_conn *mm_nc_quic_client_conn(const struct mm_nc_client_io *io);
+/* How the connection ended: by us (local) or the peer, application or
+ * transport error space, the code. MM_ESTATE while it is open. */
+int mm_nc_quic_client_close_info(const struct mm_nc_client_io *io, bool *local, bool *app,
+                                 uint64_t *code);
 /* Notification streams the client has seen opened and ended (tests). */
 void mm_nc_quic_client_stream_stats(const struct mm_nc_client_io *io, int *opened, int *ended);
 

@@ -51,11 +51,14 @@ typedef struct nc_opts {
     bool json, verbose;
     /* verb parameters */
     const char *filter, *xpath, *source, *target, *config, *default_op, *test_option, *error_option,
-        *with_defaults, *file, *stream, *start, *stop, *persist, *persist_id;
+        *with_defaults, *file, *stream, *start, *stop, *persist, *persist_id, *identifier,
+        *version, *format, *datastore;
+    const char *select[16]; /* partial-lock --select */
+    int nselect;
     const char *ns[16]; /* prefix=uri for --xpath */
     int nns;
     bool confirmed;
-    long confirm_timeout, count, duration, session_id;
+    long confirm_timeout, count, duration, session_id, max_depth;
 } nc_opts;
 
 /* ---------------------------------------------------------------- help */
@@ -65,9 +68,22 @@ static const struct verb_help {
 } verbs[] = {
     {"hello", "", "connect, print the session-id and the server's capabilities"},
     {"get", "[--filter XML|--xpath X [--ns P=URI]...] [--with-defaults MODE]",
-     "running configuration and state data"},
-    {"get-config", "[--source running|candidate|startup] [--filter XML|--xpath X]",
+     "running configuration and state data; MODE (RFC 6243): report-all,\n"
+     "               report-all-tagged, trim or explicit"},
+    {"get-config",
+     "[--source running|candidate|startup] [--filter XML|--xpath X] [--with-defaults MODE]",
      "configuration of a datastore (default running)"},
+    {"get-data",
+     "[--datastore running|candidate|startup|operational] [--filter XML|--xpath X]\n"
+     "               [--max-depth N] [--with-defaults MODE]",
+     "NMDA get-data (RFC 8526) from a datastore (default operational)"},
+    {"get-schema", "--identifier MODULE [--version REV] [--format yang|yin]",
+     "a module's source (RFC 6022), printed as text"},
+    {"copy-config", "--target running|candidate|startup --source DS|--config FILE|-",
+     "replace a datastore with another one or with FILE's configuration"},
+    {"delete-config", "--target startup", "delete the startup datastore (RFC 6241 section 7.4)"},
+    {"partial-lock", "--select XPATH [--select XPATH]... [--ns P=URI]...",
+     "lock parts of running (RFC 5717); prints the lock-id and the locked nodes"},
     {"edit-config",
      "--target running|candidate --config FILE|- [--default-operation merge|replace|none]\n"
      "               [--test-option test-then-set|set|test-only] [--error-option E]",
@@ -166,6 +182,10 @@ static const char **str_option(nc_opts *o, const char *name)
         {"--stop", &o->stop},
         {"--persist", &o->persist},
         {"--persist-id", &o->persist_id},
+        {"--identifier", &o->identifier},
+        {"--version", &o->version},
+        {"--format", &o->format},
+        {"--datastore", &o->datastore},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (strcmp(table[i].name, name) == 0)
@@ -189,6 +209,8 @@ static int num_option(nc_opts *o, const char *name, const char *v)
         MM_GUARD(parse_long(v, 1, 1L << 30, &o->count));
     } else if (!strcmp(name, "--duration")) {
         MM_GUARD(parse_long(v, 1, 1L << 30, &o->duration));
+    } else if (!strcmp(name, "--max-depth")) {
+        MM_GUARD(parse_long(v, 1, 65535, &o->max_depth));
     } else if (!strcmp(name, "--session-id")) {
         MM_GUARD(parse_long(v, 1, 4294967295L, &o->session_id));
     } else {
@@ -238,6 +260,12 @@ static int parse_one(nc_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--transport")) {
         if (parse_transport(v, &o->transport) < 0)
             return mm_cli_usage_error(NOUN, "--transport must be tls, quic or tcp-direct");
+        return 0;
+    }
+    if (!strcmp(a, "--select")) {
+        if (o->nselect >= (int)(sizeof(o->select) / sizeof(o->select[0])))
+            return mm_cli_usage_error(NOUN, "at most 16 --select");
+        o->select[o->nselect++] = v;
         return 0;
     }
     if (!strcmp(a, "--ns")) {
@@ -476,6 +504,107 @@ static int build_get(mm_buf *b, const nc_opts *o, bool config)
     return mm_buf_append_str(b, config ? "</get-config>" : "</get>");
 }
 
+static int add_ns_decls(mm_buf *b, const nc_opts *o)
+{
+    for (int i = 0; i < o->nns; i++) {
+        const char *eq = strchr(o->ns[i], '=');
+        MM_GUARD(mm_buf_printf(b, " xmlns:%.*s=\"", (int)(eq - o->ns[i]), o->ns[i]));
+        MM_GUARD(xml_escape(b, eq + 1));
+        MM_GUARD(mm_buf_append_str(b, "\""));
+    }
+    return 0;
+}
+
+static const char *const wd_modes[] = {"report-all", "report-all-tagged", "trim", "explicit", NULL};
+
+/* RFC 8526 section 3.1.1. */
+static int build_get_data(mm_buf *b, const nc_opts *o)
+{
+    static const char *const dss[] = {"running", "candidate", "startup", "operational", NULL};
+    if (o->filter && o->xpath)
+        return mm_cli_usage_error(NOUN, "--filter and --xpath exclude each other");
+    if (o->datastore && !one_of(o->datastore, dss))
+        return mm_cli_usage_error(NOUN, "--datastore must be running, candidate, startup or "
+                                        "operational");
+    if (o->with_defaults && !one_of(o->with_defaults, wd_modes))
+        return mm_cli_usage_error(NOUN, "--with-defaults must be report-all, "
+                                        "report-all-tagged, trim or explicit");
+    MM_GUARD(mm_buf_printf(b,
+                           "<get-data xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-nmda\" "
+                           "xmlns:ds=\"urn:ietf:params:xml:ns:yang:ietf-datastores\">"
+                           "<datastore>ds:%s</datastore>",
+                           o->datastore ? o->datastore : "operational"));
+    if (o->filter)
+        MM_GUARD(mm_buf_printf(b, "<subtree-filter>%s</subtree-filter>", skip_decl(o->filter)));
+    if (o->xpath) {
+        MM_GUARD(mm_buf_append_str(b, "<xpath-filter"));
+        MM_GUARD(add_ns_decls(b, o));
+        MM_GUARD(mm_buf_append_str(b, ">"));
+        MM_GUARD(xml_escape(b, o->xpath));
+        MM_GUARD(mm_buf_append_str(b, "</xpath-filter>"));
+    }
+    if (o->max_depth)
+        MM_GUARD(mm_buf_printf(b, "<max-depth>%ld</max-depth>", o->max_depth));
+    MM_GUARD(leaf(b, "with-defaults", o->with_defaults));
+    return mm_buf_append_str(b, "</get-data>");
+}
+
+/* RFC 6022 section 3.1. */
+static int build_get_schema(mm_buf *b, const nc_opts *o)
+{
+    static const char *const formats[] = {"yang", "yin", NULL};
+    if (!o->identifier)
+        return mm_cli_usage_error(NOUN, "--identifier MODULE is required");
+    if (o->format && !one_of(o->format, formats))
+        return mm_cli_usage_error(NOUN, "--format must be yang or yin");
+    MM_GUARD(mm_buf_append_str(
+        b, "<get-schema xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring\">"));
+    MM_GUARD(leaf(b, "identifier", o->identifier));
+    MM_GUARD(leaf(b, "version", o->version));
+    MM_GUARD(leaf(b, "format", o->format));
+    return mm_buf_append_str(b, "</get-schema>");
+}
+
+/* RFC 6241 section 7.3: source is a datastore or an inline <config>. */
+static int build_copy(mm_buf *b, const nc_opts *o)
+{
+    MM_GUARD(need_datastore("--target", o->target, true));
+    if (!!o->source == !!o->config)
+        return mm_cli_usage_error(NOUN, "copy-config takes one of --source DS and --config FILE");
+    MM_GUARD(need_datastore("--source", o->source, false));
+    MM_GUARD(mm_buf_printf(b, "<copy-config><target><%s/></target><source>", o->target));
+    if (o->source) {
+        MM_GUARD(mm_buf_printf(b, "<%s/>", o->source));
+    } else {
+        char *text = NULL;
+        int rc = read_file(o->config, &text);
+        if (rc < 0)
+            return mm_cli_fail(NOUN, "copy-config: cannot read %s: %s", o->config,
+                               rc == MM_ENOENT ? strerror(errno) : mm_strerror(rc));
+        rc = add_config(b, text);
+        free(text);
+        MM_GUARD(rc);
+    }
+    return mm_buf_append_str(b, "</source></copy-config>");
+}
+
+/* RFC 5717 section 2.4.1. */
+static int build_partial_lock(mm_buf *b, const nc_opts *o)
+{
+    if (o->nselect == 0)
+        return mm_cli_usage_error(NOUN, "--select XPATH is required");
+    MM_GUARD(mm_buf_append_str(
+        b, "<partial-lock xmlns=\"urn:ietf:params:xml:ns:netconf:partial-lock:1.0\">"));
+    for (int i = 0; i < o->nselect; i++) {
+        MM_GUARD(mm_buf_append_str(b, "<select"));
+        MM_GUARD(add_ns_decls(b, o));
+        MM_GUARD(mm_buf_append_str(b, ">"));
+        MM_GUARD(xml_escape(b, o->select[i]));
+        MM_GUARD(mm_buf_append_str(b, "</select>"));
+    }
+    return mm_buf_append_str(b, "</partial-lock>");
+}
+
 /* The operation XML for the verb; >0 is a CLI exit status (usage error). */
 static int build_op(const nc_opts *o, mm_buf *b)
 {
@@ -486,6 +615,21 @@ static int build_op(const nc_opts *o, mm_buf *b)
         return build_get(b, o, true);
     if (!strcmp(v, "edit-config"))
         return build_edit(b, o);
+    if (!strcmp(v, "get-data"))
+        return build_get_data(b, o);
+    if (!strcmp(v, "get-schema"))
+        return build_get_schema(b, o);
+    if (!strcmp(v, "copy-config"))
+        return build_copy(b, o);
+    if (!strcmp(v, "partial-lock"))
+        return build_partial_lock(b, o);
+    if (!strcmp(v, "delete-config")) {
+        /* ietf-netconf: running cannot be deleted, candidate is not a target. */
+        if (!o->target || strcmp(o->target, "startup") != 0)
+            return mm_cli_usage_error(NOUN, "--target must be startup");
+        return mm_buf_printf(b, "<delete-config><target><%s/></target></delete-config>",
+                             o->target);
+    }
     if (!strcmp(v, "lock") || !strcmp(v, "unlock")) {
         MM_GUARD(need_datastore("--target", o->target, true));
         return mm_buf_printf(b, "<%s><target><%s/></target></%s>", v, o->target, v);

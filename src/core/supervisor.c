@@ -31,9 +31,11 @@ static const struct known_daemon {
     {"netconfd", "mamori-netconfd",
      "\"--state-dir\", \"{state-dir}/netconf\", \"--pki-dir\", \"{pki-dir}\", "
      "\"--quic-port\", \"8831\"",
-     "tls://[::1]:6513  NETCONF over TLS 1.3 (RFC 7589), X25519SCloud+128 first; "
-     "quic://[::1]:8831  NETCONF over QUIC (ALPN noq)",
-     "MM_PKI_DIR={pki-dir} mamori nc --host ::1 --server-name localhost get-config"},
+     "tls://[::1]:6513 and 127.0.0.1:6513  NETCONF over TLS 1.3 (RFC 7589), X25519SCloud+128 "
+     "first; quic://[::1]:8831 and 127.0.0.1:8831  NETCONF over QUIC (ALPN noq)",
+     /* netconfd listens on both loopbacks by default: "localhost" works on
+      * hosts where it resolves only to 127.0.0.1 as well as only to ::1. */
+     "MM_PKI_DIR={pki-dir} mamori nc --host localhost get-config"},
 };
 
 char *mm_suite_default_config(void)

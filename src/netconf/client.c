@@ -686,32 +686,71 @@ static const char *children_xml(mm_nc_reply *r, const struct lyd_node *n)
     return mm_strv_push(&r->strings, &r->nstrings, s) == 0 ? s : NULL;
 }
 
+static int add_error(mm_nc_reply *r, const struct lyd_node *c)
+{
+    mm_nc_reply_error *grown = realloc(r->errors, (r->nerrors + 1) * sizeof(*grown));
+    if (!grown)
+        return MM_ENOMEM;
+    r->errors = grown;
+    mm_nc_reply_error *e = &r->errors[r->nerrors++];
+    e->type = leaf_text(c, "error-type");
+    e->tag = leaf_text(c, "error-tag");
+    e->severity = leaf_text(c, "error-severity");
+    e->app_tag = leaf_text(c, "error-app-tag");
+    e->path = leaf_text(c, "error-path");
+    e->message = leaf_text(c, "error-message");
+    const struct lyd_node *info = child_of(c, MM_NC_NS_BASE, "error-info");
+    e->info = info ? children_xml(r, info) : NULL;
+    return 0;
+}
+
+/*
+ * The reply's data: the content of <data> in any namespace (base <get>,
+ * get-schema's YANG text in ietf-netconf-monitoring's <data>, NMDA get-data's
+ * <data>), and any other element of an operation's output (e.g.
+ * partial-lock's <lock-id>) as XML.
+ */
+static int add_data(mm_nc_reply *r, mm_buf *data, const struct lyd_node *c)
+{
+    const struct lyd_node_opaq *o = opaq(c);
+    const char *text = NULL;
+    char *printed = NULL;
+    if (!strcmp(o->name.name, "data")) {
+        text = o->child ? children_xml(r, c) : o->value;
+    } else {
+        if (lyd_print_mem(&printed, c, LYD_XML, 0) != LY_SUCCESS)
+            return MM_ENOMEM;
+        text = printed;
+    }
+    int rc = text ? mm_buf_append_str(data, text) : MM_ENOMEM;
+    free(printed);
+    r->has_data = true;
+    return rc;
+}
+
 static int reply_collect(mm_nc_reply *r)
 {
-    for (const struct lyd_node *c = opaq(r->tree)->child; c; c = c->next) {
-        if (node_is(c, MM_NC_NS_BASE, "ok")) {
+    mm_buf data;
+    mm_buf_init(&data, SIZE_MAX / 2);
+    int rc = 0;
+    for (const struct lyd_node *c = opaq(r->tree)->child; c && rc == 0; c = c->next) {
+        if (node_is(c, MM_NC_NS_BASE, "ok"))
             r->ok = true;
-        } else if (node_is(c, MM_NC_NS_BASE, "data")) {
-            r->has_data = true;
-            if (!(r->data = (char *)children_xml(r, c)))
-                return MM_ENOMEM;
-        } else if (node_is(c, MM_NC_NS_BASE, "rpc-error")) {
-            mm_nc_reply_error *grown = realloc(r->errors, (r->nerrors + 1) * sizeof(*grown));
-            if (!grown)
-                return MM_ENOMEM;
-            r->errors = grown;
-            mm_nc_reply_error *e = &r->errors[r->nerrors++];
-            e->type = leaf_text(c, "error-type");
-            e->tag = leaf_text(c, "error-tag");
-            e->severity = leaf_text(c, "error-severity");
-            e->app_tag = leaf_text(c, "error-app-tag");
-            e->path = leaf_text(c, "error-path");
-            e->message = leaf_text(c, "error-message");
-            const struct lyd_node *info = child_of(c, MM_NC_NS_BASE, "error-info");
-            e->info = info ? children_xml(r, info) : NULL;
-        }
+        else if (node_is(c, MM_NC_NS_BASE, "rpc-error"))
+            rc = add_error(r, c);
+        else if (opaq(c))
+            rc = add_data(r, &data, c);
     }
-    return 0;
+    if (rc == 0 && r->has_data) {
+        char *s = strdup(mm_buf_cstr(&data));
+        rc = s && mm_strv_push(&r->strings, &r->nstrings, s) == 0 ? 0 : MM_ENOMEM;
+        if (rc == 0)
+            r->data = s;
+        else
+            free(s);
+    }
+    mm_buf_free(&data);
+    return rc;
 }
 
 int mm_nc_reply_parse(const char *xml, size_t len, mm_nc_reply **out, char *why, size_t why_len)

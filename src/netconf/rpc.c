@@ -114,13 +114,17 @@ static bool has_message_id(const struct lyd_node *env)
     return false;
 }
 
-/* Not well-formed: malformed-message under base:1.1 (not over QUIC), then end. */
+/*
+ * Not well-formed: malformed-message under base:1.1, then end. Over QUIC
+ * too: the draft (section 9) stops the session, and RFC 6241's
+ * malformed-message tells the client why before it does (issue 10 #14).
+ */
 static void malformed(nc_rpc *rpc)
 {
     mm_nc_session *s = rpc->s;
     s->cnt.in_bad_rpcs++;
     s->srv->stats.in_bad_rpcs++;
-    if (s->base11 && !s->chunked_only) {
+    if (s->base11) {
         nc_rpc_err(rpc, "rpc", "malformed-message", ly_errmsg(s->srv->ctx));
         lyd_free_all(rpc->env);
         rpc->env = NULL; /* no message-id to copy */

@@ -209,8 +209,11 @@ static void session_teardown(mm_nc_session *s, bool call_close)
         srv->dropped_sessions++;
     mm_log_info("nc-session-end", "session=%u user=%s reason=%d", s->id, s->username,
                 (int)s->end_reason);
+    /* 0: the client asked for the end (close-session); 1: the server ended a
+     * session it did not initiate (kill-session, verification, malformed
+     * input): NETCONF over QUIC's CLOSE SESSION_ERROR (issue 10 #14). */
     if (call_close)
-        s->ops->close(s->io, 0);
+        s->ops->close(s->io, s->end_reason == NC_END_CLOSED ? 0 : 1);
     session_free(s);
 }
 

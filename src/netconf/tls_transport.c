@@ -38,6 +38,9 @@ struct conn {
     mm_buf out;       /* ...here, and written with one SSL_write afterwards */
     unsigned gathered; /* messages in out */
     struct event *free_ev; /* frees the connection outside any callback chain */
+    bool paused;      /* input not read while replies wait to be sent */
+    size_t max_queued; /* high-water mark of unsent reply bytes (debug counter) */
+    unsigned pauses;
     char peer[96];
     char user[MM_NC_TLS_NAME_MAX];
     struct conn *prev, *next;
@@ -130,11 +133,27 @@ static void deferred_free(evutil_socket_t fd, short what, void *arg)
     conn_free(arg);
 }
 
+/* Reply bytes of this session not yet handed to the kernel. */
+static size_t queued(const struct conn *c)
+{
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) + c->out.len;
+}
+
+static void note_queued(struct conn *c)
+{
+    size_t q = queued(c);
+    if (q > c->max_queued)
+        c->max_queued = q;
+}
+
 /* Free outside the current callback chain: the engine may still be on the stack. */
 static void conn_release(struct conn *c)
 {
     if (c->released)
         return;
+    if (c->max_queued)
+        mm_log_info("nc-tls-queue", "peer=%s user=%s max_queued=%zu pauses=%u", c->peer,
+                    c->user[0] ? c->user : "-", c->max_queued, c->pauses);
     c->released = c->closing = true;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     struct timeval now = {0, 0};
@@ -149,6 +168,7 @@ static int flush_out(struct conn *c)
     int rc = bufferevent_write(c->bev, c->out.data, c->out.len) == 0 ? 0 : MM_EIO;
     mm_buf_reset(&c->out);
     c->gathered = 0;
+    note_queued(c);
     return rc;
 }
 
@@ -165,7 +185,9 @@ static int op_send(void *io, const uint8_t *data, size_t len)
         return 0;
     }
     MM_GUARD(flush_out(c)); /* keep the order if the gather buffer is full */
-    return bufferevent_write(c->bev, data, len) == 0 ? 0 : MM_EIO;
+    int rc = bufferevent_write(c->bev, data, len) == 0 ? 0 : MM_EIO;
+    note_queued(c);
+    return rc;
 }
 
 static void on_drained(struct bufferevent *bev, void *arg)
@@ -204,14 +226,49 @@ static void op_close(void *io, int app_error)
 
 static const mm_nc_transport_ops tls_ops = {.send = op_send, .close = op_close};
 
+static size_t max_queue(const struct conn *c)
+{
+    return c->ts->set.max_queue ? c->ts->set.max_queue : MM_NC_TLS_DEFAULT_MAX_QUEUE;
+}
+
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* Enough of the backlog went out: read (and answer) again. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (!c->paused || c->closing)
+        return;
+    c->paused = false;
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_enable(bev, EV_READ);
+    on_read(bev, c); /* requests already read are waiting */
+}
+
+/*
+ * A peer that sends requests and does not read the replies must not grow
+ * our memory without bound (issue 10 #4): while more than max_queue bytes
+ * of replies wait to be sent, the session's input is not read; reading
+ * resumes once the backlog is down to half. Input is handed to the engine
+ * in small pieces (1 KiB, 256 bytes once replies are waiting), so a burst
+ * of pipelined requests overshoots the cap by a few replies at most; the
+ * framer keeps its scan position, so small pieces cost no rescanning.
+ */
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    size_t cap = max_queue(c);
     c->in_read = true;
     while (c->session && !c->closing && evbuffer_get_length(in) > 0) {
-        uint8_t buf[16384];
-        int n = evbuffer_remove(in, buf, sizeof(buf));
+        size_t q = queued(c);
+        if (q > cap) {
+            c->paused = true;
+            c->pauses++;
+            break;
+        }
+        uint8_t buf[1024];
+        int n = evbuffer_remove(in, buf, q > 0 ? 256 : sizeof(buf));
         if (n <= 0)
             break;
         /* A negative return means the engine ended and freed the session. */
@@ -219,8 +276,14 @@ static void on_read(struct bufferevent *bev, void *arg)
             break;
     }
     c->in_read = false;
-    if (!c->closing)
-        flush_out(c);
+    if (c->closing)
+        return;
+    flush_out(c);
+    if (c->paused) {
+        bufferevent_disable(bev, EV_READ);
+        bufferevent_setwatermark(bev, EV_WRITE, cap / 2, 0);
+        mm_log_debug("nc-tls-pause", "peer=%s queued=%zu cap=%zu", c->peer, queued(c), cap);
+    }
 }
 
 static void refuse(struct conn *c, const char *why)
@@ -360,7 +423,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     /* Handshake and hello must not take forever (unauthenticated peers). */
     struct timeval hs = {MM_NC_TLS_HANDSHAKE_TIMEOUT_S, 0};
     bufferevent_set_timeouts(c->bev, &hs, &hs);
-    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

@@ -165,7 +165,19 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, u
     if (c->ep->cbs.on_stream_data != NULL &&
         c->ep->cbs.on_stream_data(c, sid, data, len, fin, c->ep->arg) < 0 && !c->closed)
         mm_quic_conn_close(c, MM_QUIC_NC_NO_ERROR, "application error", false);
-    /* The application consumed the bytes: open the flow-control windows again. */
+    /*
+     * The application consumed the bytes: open the flow-control windows
+     * again, unless what we owe the peer on this stream is backed up (a peer
+     * that sends requests and does not read the replies): then the credit
+     * waits until the backlog drains (issue 10 #4).
+     */
+    mm_quic_stream *s = stream_find(c, sid);
+    size_t cap = c->ep->cfg.max_send_queue;
+    if (s != NULL && cap != 0 && (s->over || s->queued - s->acked > cap)) {
+        s->over = true;
+        s->credit_owed += len;
+        return 0;
+    }
     ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
     ngtcp2_conn_extend_max_offset(conn, len);
     return 0;
@@ -187,8 +199,22 @@ static int cb_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
     (void)suser;
     mm_quic_conn *c = user;
     mm_quic_stream *s = stream_find(c, sid);
-    if (s != NULL)
-        mm_quic_stream_acked(s, offset, len);
+    if (s == NULL)
+        return 0;
+    mm_quic_stream_acked(s, offset, len);
+    if (s->over && s->queued - s->acked <= c->ep->cfg.max_send_queue / 2) {
+        s->over = false;
+        ngtcp2_conn_extend_max_stream_offset(conn, sid, s->credit_owed);
+        ngtcp2_conn_extend_max_offset(conn, s->credit_owed);
+        s->credit_owed = 0;
+        if (c->ep->cbs.on_stream_drained != NULL && !c->closed)
+            c->ep->cbs.on_stream_drained(c, sid, c->ep->arg);
+        /* The application answered held input and is over the cap again: the
+         * next drain must be reported too. */
+        s = stream_find(c, sid);
+        if (s != NULL && s->queued - s->acked > c->ep->cfg.max_send_queue)
+            s->over = true;
+    }
     return 0;
 }
 
@@ -373,6 +399,7 @@ static int conn_finish_setup(mm_quic_conn *c, const char *server_name)
 {
     mm_quic_endpoint *ep = c->ep;
     MM_GUARD(ep->tls->session_new(ep->tls_ctx, &c->ref, server_name, &c->tls));
+    c->tls_ctx = ep->tls_ctx;
     ngtcp2_conn_set_tls_native_handle(c->conn, ep->tls->native_handle(c->tls));
     if (ep->cfg.keep_alive_ms != 0)
         ngtcp2_conn_set_keep_alive_timeout(c->conn, (ngtcp2_duration)ep->cfg.keep_alive_ms *
@@ -496,7 +523,10 @@ void mm_quic_conn_destroy(mm_quic_conn *c, bool notify)
     ngtcp2_conn_del(c->conn);
     c->ep->tls->session_free(c->tls);
     event_free(c->timer);
+    mm_quic_endpoint *ep = c->ep;
     free(c);
+    if (!ep->freeing)
+        mm_quic_endpoint_gc_ctx(ep);
 }
 
 /* ---------------------------------------------------------------- close */

@@ -210,10 +210,46 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- verification tick */
 
+void mm_quic_endpoint_gc_ctx(mm_quic_endpoint *ep)
+{
+    for (size_t i = 0; i < ep->n_retired;) {
+        bool used = false;
+        for (const mm_quic_conn *c = ep->conns; c != NULL && !used; c = c->next)
+            used = c->tls_ctx == ep->retired_ctx[i];
+        if (used) {
+            i++;
+            continue;
+        }
+        ep->tls->ctx_free(ep->retired_ctx[i]);
+        ep->retired_ctx[i] = ep->retired_ctx[--ep->n_retired];
+    }
+}
+
+/*
+ * The CA or CRL file changed: the TLS library's own copy of the trust
+ * anchors (it checks the client chain during the handshake) is rebuilt for
+ * new connections; open connections keep the context they started with
+ * until they end (their sessions were re-verified against the new files).
+ */
+static void renew_tls_ctx(mm_quic_endpoint *ep)
+{
+    mm_quic_endpoint_gc_ctx(ep);
+    void *ctx = NULL;
+    if (ep->n_retired == sizeof(ep->retired_ctx) / sizeof(ep->retired_ctx[0]) ||
+        ep->tls->ctx_new(&ep->cfg, true, &ctx) < 0) {
+        mm_log_warn("quic_tls_ctx_renew_failed", "ca=%s", ep->cfg.ca_file);
+        return;
+    }
+    ep->retired_ctx[ep->n_retired++] = ep->tls_ctx;
+    ep->tls_ctx = ctx;
+    mm_quic_endpoint_gc_ctx(ep);
+}
+
 static void verify_cb(void *arg)
 {
     mm_quic_endpoint *ep = arg;
-    mm_quic_verifier_refresh(ep->verifier, false);
+    if (mm_quic_verifier_refresh(ep->verifier, false) == 1 && ep->server)
+        renew_tls_ctx(ep);
     mm_quic_conn *next = NULL;
     for (mm_quic_conn *c = ep->conns; c != NULL; c = next) {
         next = c->next;
@@ -232,6 +268,8 @@ int mm_quic_endpoint_reload_trust(mm_quic_endpoint *ep)
 {
     MM_ENSURE(ep->verifier != NULL, MM_ESTATE);
     MM_GUARD(mm_quic_verifier_refresh(ep->verifier, true));
+    if (ep->server)
+        renew_tls_ctx(ep);
     verify_cb(ep);
     return 0;
 }
@@ -384,6 +422,8 @@ void mm_quic_endpoint_free(mm_quic_endpoint *ep)
         close(ep->fd);
     if (ep->tls_ctx != NULL)
         ep->tls->ctx_free(ep->tls_ctx);
+    for (size_t i = 0; i < ep->n_retired; i++)
+        ep->tls->ctx_free(ep->retired_ctx[i]);
     mm_quic_verifier_free(ep->verifier);
     OPENSSL_cleanse(ep->secret, sizeof(ep->secret));
     free(ep->host);

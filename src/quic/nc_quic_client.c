@@ -39,6 +39,7 @@ typedef struct ncq_client {
     mm_buf ready; /* re-framed whole messages for recv() */
     bool connected, closed;
     int err;
+    mm_quic_close_info close; /* how the connection ended (reason not kept) */
 } ncq_client;
 
 static int queue_messages(ncq_client *cl, mm_nc_framer *f, bool rpc_stream)
@@ -136,6 +137,8 @@ static void on_closed(mm_quic_conn *qc, const mm_quic_close_info *info, void *ar
 {
     ncq_client *cl = arg;
     cl->closed = true;
+    cl->close = *info;
+    cl->close.reason = "";
     if (!cl->connected)
         mm_log_warn("nc_quic_connect_failed", "reason=\"%s\" code=0x%llx", info->reason,
                     (unsigned long long)info->error_code);
@@ -272,8 +275,14 @@ void mm_nc_quic_client_io_free(struct mm_nc_client_io *io)
         return;
     ncq_client *cl = io->io;
     if (!cl->closed) {
-        mm_quic_conn_close(cl->qc, MM_QUIC_NC_NO_ERROR, "client done", true);
-        run_until(cl, is_closed, 2000);
+        /*
+         * The session is over (close-session answered, or it failed): send
+         * CONNECTION_CLOSE now rather than wait for acknowledgements that a
+         * server which already closed will never send. The packet leaves
+         * before mm_quic_conn_close returns (no ngtcp2 callback is running).
+         */
+        mm_quic_conn_close(cl->qc, MM_QUIC_NC_NO_ERROR, "client done", false);
+        run_until(cl, is_closed, 200);
     }
     client_free(cl);
     io->io = NULL;
@@ -282,6 +291,17 @@ void mm_nc_quic_client_io_free(struct mm_nc_client_io *io)
 mm_quic_conn *mm_nc_quic_client_conn(const struct mm_nc_client_io *io)
 {
     return ((const ncq_client *)io->io)->qc;
+}
+
+int mm_nc_quic_client_close_info(const struct mm_nc_client_io *io, bool *local, bool *app,
+                                 uint64_t *code)
+{
+    const ncq_client *cl = io->io;
+    MM_ENSURE(cl->closed, MM_ESTATE);
+    *local = cl->close.local;
+    *app = cl->close.app;
+    *code = cl->close.error_code;
+    return 0;
 }
 
 void mm_nc_quic_client_stream_stats(const struct mm_nc_client_io *io, int *opened, int *ended)

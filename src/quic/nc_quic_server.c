@@ -43,6 +43,9 @@ typedef struct ncq_conn {
     bool kill_now; /* continuous verification failed: no grace */
     ncq_chan *chans;
     struct ncq_conn *prev, *next; /* the server's connections */
+    mm_buf held;      /* stream 0 input not yet handed to the engine (back-pressure) */
+    bool held_fin;    /* ...and the client's FIN after it */
+    size_t max_queued; /* high-water mark of unacknowledged reply bytes (debug counter) */
 } ncq_conn;
 
 struct mm_nc_quic_server {
@@ -62,7 +65,11 @@ struct mm_nc_quic_server {
 static int op_send(void *io, const uint8_t *data, size_t len)
 {
     ncq_conn *nc = io;
-    return mm_quic_conn_send(nc->qc, nc->rpc_sid, data, len, false);
+    int rc = mm_quic_conn_send(nc->qc, nc->rpc_sid, data, len, false);
+    size_t q = mm_quic_conn_unacked(nc->qc, nc->rpc_sid);
+    if (q > nc->max_queued)
+        nc->max_queued = q;
+    return rc;
 }
 
 static void op_close(void *io, int app_error)
@@ -139,6 +146,7 @@ static void conn_free(ncq_conn *nc)
         nc->next->prev = nc->prev;
     while (nc->chans != NULL)
         chan_unlink(nc, nc->chans);
+    mm_buf_free(&nc->held);
     free(nc);
 }
 
@@ -161,11 +169,14 @@ static int on_connected(mm_quic_conn *qc, void *arg)
     nc->qs = qs;
     nc->qc = qc;
     nc->rpc_sid = -1;
+    /* Held input is bounded by the flow-control credit the client still has. */
+    mm_buf_init(&nc->held, 64u << 20);
     /* RFC 7589 section 7: no derivable user name, no NETCONF. */
     int rc = mm_ctn_resolve(mm_quic_conn_peer_chain(qc), &qs->map, nc->user, sizeof(nc->user));
     if (rc < 0) {
         mm_log_warn("nc_quic_no_identity", "peer=%s err=\"%s\"", mm_quic_conn_peer(qc),
                     mm_strerror(rc));
+        mm_buf_free(&nc->held);
         free(nc);
         return rc;
     }
@@ -207,20 +218,79 @@ static int on_stream_open(mm_quic_conn *qc, int64_t sid, void *arg)
     return 0;
 }
 
+static size_t max_queue(const ncq_conn *nc)
+{
+    return nc->qs->set.max_queue ? nc->qs->set.max_queue : MM_NC_QUIC_DEFAULT_MAX_QUEUE;
+}
+
+/*
+ * Hand stream 0 input to the engine while the replies it owes are not
+ * backed up (issue 10 #4): over max_queue unacknowledged bytes the rest
+ * waits in nc->held, the QUIC layer withholds the client's credit, and
+ * on_stream_drained resumes here. Small pieces once replies are waiting, so
+ * a burst of pipelined requests overshoots by a few replies at most.
+ */
+static void feed(ncq_conn *nc, const uint8_t *data, size_t len)
+{
+    size_t cap = max_queue(nc);
+    while (len > 0 && nc->s != NULL) {
+        size_t q = mm_quic_conn_unacked(nc->qc, nc->rpc_sid);
+        if (q > cap)
+            break;
+        size_t n = q > 0 ? 256 : 1024;
+        if (n > len)
+            n = len;
+        if (mm_nc_session_input(nc->s, data, n) < 0)
+            return; /* the engine ended the session and called op_close */
+        data += n;
+        len -= n;
+    }
+    if (len > 0 && nc->s != NULL && mm_buf_append(&nc->held, data, len) < 0) {
+        /* More than the credit we ever grant: not a NETCONF peer. */
+        mm_nc_session_terminate(nc->s, "input backlog over its bound");
+    }
+}
+
+static void stream0_ended(ncq_conn *nc)
+{
+    if (nc->s == NULL)
+        return;
+    /* Section 7, 0x02: the peer closed the bidi stream of an active session. */
+    session_lost(nc);
+    mm_quic_conn_close(nc->qc, MM_QUIC_NC_CLOSE_STREAM_ERROR, "stream 0 ended", false);
+}
+
 static int on_stream_data(mm_quic_conn *qc, int64_t sid, const uint8_t *data, size_t len,
                           bool fin, void *arg)
 {
     ncq_conn *nc = mm_quic_conn_get_data(qc);
     if (nc == NULL || sid != nc->rpc_sid || nc->s == NULL)
         return 0; /* refused streams, or bytes after the session ended */
-    if (len > 0 && mm_nc_session_input(nc->s, data, len) < 0)
-        return 0; /* the engine ended the session and called op_close */
-    if (fin && nc->s != NULL) {
-        /* Section 7, 0x02: the peer closed the bidi stream of an active session. */
-        session_lost(nc);
-        mm_quic_conn_close(qc, MM_QUIC_NC_CLOSE_STREAM_ERROR, "stream 0 ended", false);
+    if (nc->held.len > 0) {
+        if (mm_buf_append(&nc->held, data, len) < 0)
+            mm_nc_session_terminate(nc->s, "input backlog over its bound");
+    } else {
+        feed(nc, data, len);
     }
+    if (fin && nc->held.len > 0)
+        nc->held_fin = true;
+    else if (fin)
+        stream0_ended(nc);
     return 0;
+}
+
+static void on_stream_drained(mm_quic_conn *qc, int64_t sid, void *arg)
+{
+    ncq_conn *nc = mm_quic_conn_get_data(qc);
+    if (nc == NULL || sid != nc->rpc_sid || nc->s == NULL || nc->held.len == 0)
+        return;
+    /* Take the held bytes out first: feed() may hold part of them again. */
+    mm_buf held = nc->held;
+    mm_buf_init(&nc->held, held.limit);
+    feed(nc, held.data, held.len);
+    mm_buf_free(&held);
+    if (nc->held_fin && nc->held.len == 0)
+        stream0_ended(nc);
 }
 
 static void on_stream_reset(mm_quic_conn *qc, int64_t sid, uint64_t app_error, void *arg)
@@ -253,9 +323,9 @@ static void on_closed(mm_quic_conn *qc, const mm_quic_close_info *info, void *ar
     ncq_conn *nc = mm_quic_conn_get_data(qc);
     if (nc == NULL)
         return;
-    mm_log_info("nc_quic_closed", "peer=%s user=%s reason=\"%s\" code=%llu",
+    mm_log_info("nc_quic_closed", "peer=%s user=%s reason=\"%s\" code=%llu max_queued=%zu",
                 mm_quic_conn_peer(qc), nc->user, info->reason,
-                (unsigned long long)info->error_code);
+                (unsigned long long)info->error_code, nc->max_queued);
     session_lost(nc);
     mm_quic_conn_set_data(qc, NULL);
     conn_free(nc);
@@ -266,6 +336,7 @@ static const mm_quic_callbacks server_cbs = {
     .on_stream_open = on_stream_open,
     .on_stream_data = on_stream_data,
     .on_stream_reset = on_stream_reset,
+    .on_stream_drained = on_stream_drained,
     .on_peer_invalid = on_peer_invalid,
     .on_closed = on_closed,
 };
@@ -302,6 +373,7 @@ static mm_quic_config quic_config(const mm_nc_quic_settings *s)
         .max_streams_bidi = s->refuse_extra_streams ? 2 : 1,
         .max_streams_uni = 0,
         .verify_interval_ms = s->verify_interval_ms,
+        .max_send_queue = s->max_queue ? s->max_queue : MM_NC_QUIC_DEFAULT_MAX_QUEUE,
     };
     return c;
 }

@@ -101,6 +101,8 @@ typedef struct mm_quic_stream {
     uint64_t sent;      /* stream offset handed to ngtcp2 */
     uint64_t queued;    /* stream offset of the end of queued data */
     bool fin_queued, fin_sent, blocked, shut;
+    bool over;            /* backlog over max_send_queue: peer credit withheld */
+    uint64_t credit_owed; /* bytes received and not yet credited back */
     int prio; /* lower goes first: notification streams before the RPC stream */
     struct mm_quic_stream *next;
 } mm_quic_stream;
@@ -145,6 +147,7 @@ struct mm_quic_conn {
     bool established, closing_wait, close_now, closed, dead, notified;
     uint64_t tx_bytes; /* UDP payload bytes sent; pacing starts at MM_QUIC_UNPACED_BYTES */
     int busy; /* inside ngtcp2 or an application callback: defer writes */
+    void *tls_ctx; /* the endpoint TLS context this connection's session uses */
     mm_quic_close_info info;
     struct mm_quic_conn *next;
 };
@@ -154,6 +157,10 @@ struct mm_quic_endpoint {
     mm_quic_config cfg;
     const mm_quic_tls_backend *tls;
     void *tls_ctx;
+    /* Contexts replaced after a trust-anchor change, freed when no
+     * connection's TLS session uses them any more. */
+    void *retired_ctx[16];
+    size_t n_retired;
     mm_quic_verifier *verifier;
     mm_quic_callbacks cbs;
     void *arg;
@@ -185,6 +192,8 @@ void mm_quic_conn_destroy(mm_quic_conn *c, bool notify);
 void mm_quic_conn_reverify(mm_quic_conn *c);
 
 void mm_quic_endpoint_unlink(mm_quic_endpoint *ep, mm_quic_conn *c);
+/* Free retired TLS contexts no connection uses. */
+void mm_quic_endpoint_gc_ctx(mm_quic_endpoint *ep);
 int mm_quic_endpoint_sendto(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
                             const struct sockaddr *to, socklen_t tolen);
 void mm_quic_random(uint8_t *p, size_t n);

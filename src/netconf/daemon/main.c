@@ -39,7 +39,7 @@ static void usage(FILE *f)
             "  --pki-dir D        the local PKI (default $MM_PKI_DIR or ./var/pki; created\n"
             "                     if missing)\n"
             "  --module-dir D     serve every YANG module in D, besides the NETCONF ones\n"
-            "  --address A        first-start listen address (default ::1)\n"
+            "  --address A[,A]... first-start listen addresses (default ::1,127.0.0.1)\n"
             "  --port P           first-start listen port (default %d)\n"
             "  --quic-port P      first-start NETCONF-over-QUIC UDP port (default: no QUIC\n"
             "                     endpoint; the draft's port is 831)\n"
@@ -81,7 +81,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
-    o->address = "::1";
+    o->address = MM_NETCONFD_DEFAULT_ADDRESSES;
     o->port = MM_NC_TLS_PORT;
     o->log_level = getenv("MM_LOG_LEVEL") ? getenv("MM_LOG_LEVEL") : "info";
     int c;

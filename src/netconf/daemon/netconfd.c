@@ -76,8 +76,13 @@ static int quic_apply(struct mm_netconfd *d)
         free(s);
         return rc;
     }
-    rc = d->quic ? mm_nc_quic_server_apply(d->quic, s)
-                 : mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
+    bool kept = d->quic != NULL;
+    rc = kept ? mm_nc_quic_server_apply(d->quic, s)
+              : mm_nc_quic_server_new(d->engine, d->base, s, &d->quic);
+    /* Trust anchors may have changed in place (same file, new content):
+     * re-read them now and re-verify every session, as the TLS side does. */
+    if (kept)
+        mm_nc_quic_server_reverify(d->quic);
     free(d->quic_set);
     d->quic_set = s;
     for (size_t i = 0; d->quic && mm_nc_quic_server_port(d->quic, i); i++)
@@ -232,7 +237,7 @@ int mm_netconfd_start(const mm_netconfd_options *o, struct event_base *base, mm_
     MM_ENSURE(d, MM_ENOMEM);
     d->o = *o;
     if (!d->o.address)
-        d->o.address = "::1";
+        d->o.address = MM_NETCONFD_DEFAULT_ADDRESSES;
     if (d->o.module_dir && !d->o.module_dir[0])
         d->o.module_dir = NULL;
     d->base = base;

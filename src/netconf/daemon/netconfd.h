@@ -15,6 +15,12 @@
 
 #include "mamori/mm_netconf_tls.h"
 
+/*
+ * First-start listen addresses: both loopbacks, so that "localhost" works
+ * whether it resolves to ::1, to 127.0.0.1 or to both.
+ */
+#define MM_NETCONFD_DEFAULT_ADDRESSES "::1,127.0.0.1"
+
 /* Where the TLS transport's settings live in the datastore. */
 #define MM_NETCONFD_ENDPOINTS "/ietf-netconf-server:netconf-server/listen/endpoints/endpoint"
 /* File (inside the state directory) holding the trust anchors taken from the datastore. */
@@ -72,7 +78,8 @@ typedef struct mm_netconfd_options {
     const char *state_dir;     /* required */
     const char *pki_dir;       /* required; a PKI is created there if missing */
     const char *module_dir;    /* NULL: only the NETCONF modules */
-    const char *address;       /* first-start listen address; NULL: "::1" */
+    const char *address;       /* first-start listen addresses, comma-separated;
+                                  NULL: MM_NETCONFD_DEFAULT_ADDRESSES */
     uint16_t port;             /* first-start listen port (0: any free port) */
     uint16_t quic_port;        /* first-start NETCONF-over-QUIC port (0: no QUIC endpoint) */
     const char *crl_file;      /* NULL: no CRL */

@@ -124,27 +124,39 @@ static int ctn_json(mm_buf *b, const struct seed_parts *p)
                          p->fp);
 }
 
+/* One local-bind entry per address of the comma-separated list. */
+static int binds_json(mm_buf *b, const char *addresses, uint16_t port)
+{
+    MM_GUARD(mm_buf_append_str(b, "["));
+    const char *a = addresses;
+    for (bool first = true; *a; first = false) {
+        size_t n = strcspn(a, ",");
+        MM_GUARD(mm_buf_printf(b, "%s{\"local-address\": \"%.*s\", \"local-port\": %u}",
+                               first ? "" : ", ", (int)n, a, (unsigned)port));
+        a += n;
+        a += *a == ',';
+    }
+    return mm_buf_append_str(b, "]");
+}
+
 static int endpoints_json(mm_buf *b, const struct seed_parts *p, const char *address,
                           uint16_t port, uint16_t quic_port)
 {
-    MM_GUARD(mm_buf_printf(b,
-                           "{\n \"ietf-netconf-server:netconf-server\": {\"listen\": "
-                           "{\"endpoints\": {\"endpoint\": [{\n  \"name\": \"default\",\n"
-                           "  \"tls\": {\n   \"tcp-server-parameters\": {\"local-bind\": "
-                           "[{\"local-address\": \"%s\", \"local-port\": %u}]},\n"
-                           "   \"tls-server-parameters\": {\n",
-                           address, (unsigned)port));
+    MM_GUARD(mm_buf_append_str(b, "{\n \"ietf-netconf-server:netconf-server\": {\"listen\": "
+                                  "{\"endpoints\": {\"endpoint\": [{\n  \"name\": \"default\",\n"
+                                  "  \"tls\": {\n   \"tcp-server-parameters\": {\"local-bind\": "));
+    MM_GUARD(binds_json(b, address, port));
+    MM_GUARD(mm_buf_append_str(b, "},\n   \"tls-server-parameters\": {\n"));
     MM_GUARD(identity_json(b, p));
     MM_GUARD(mm_buf_append_str(b, "},\n   \"netconf-server-parameters\": "));
     MM_GUARD(ctn_json(b, p));
     MM_GUARD(mm_buf_append_str(b, "\n  }}"));
     if (quic_port) {
         /* NETCONF over QUIC: the same identity; cert-to-name as mamori-netconf-quic adds it. */
-        MM_GUARD(mm_buf_printf(b,
-                               ",\n  {\"name\": \"quic\", \"ietf-netconf-quic:quic\": {\n"
-                               "   \"local-bind\": [{\"local-address\": \"%s\", "
-                               "\"local-port\": %u}],\n",
-                               address, (unsigned)quic_port));
+        MM_GUARD(mm_buf_append_str(b, ",\n  {\"name\": \"quic\", \"ietf-netconf-quic:quic\": {\n"
+                                      "   \"local-bind\": "));
+        MM_GUARD(binds_json(b, address, quic_port));
+        MM_GUARD(mm_buf_append_str(b, ",\n"));
         MM_GUARD(identity_json(b, p));
         MM_GUARD(mm_buf_append_str(b, ",\n   \"mamori-netconf-quic:netconf-server-parameters\": "));
         MM_GUARD(ctn_json(b, p));
@@ -409,10 +421,15 @@ int mm_netconfd_fallback_settings(const char *pki_dir, const char *address, uint
     MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_CERT, out->cert_file, sizeof(out->cert_file)));
     MM_GUARD(mm_pki_path(pki_dir, MM_PKI_SERVER_KEY, out->key_file, sizeof(out->key_file)));
     MM_GUARD(mm_pki_path(pki_dir, MM_PKI_CA_CERT, out->ca_file, sizeof(out->ca_file)));
-    mm_nc_tls_endpoint *e = &out->endpoints[out->n_endpoints++];
-    snprintf(e->name, sizeof(e->name), "fallback");
-    snprintf(e->address, sizeof(e->address), "%s", address);
-    e->port = port;
+    for (const char *a = address; *a && out->n_endpoints < MM_NC_TLS_MAX_ENDPOINTS;) {
+        size_t n = strcspn(a, ",");
+        mm_nc_tls_endpoint *e = &out->endpoints[out->n_endpoints++];
+        snprintf(e->name, sizeof(e->name), "fallback");
+        snprintf(e->address, sizeof(e->address), "%.*s", (int)n, a);
+        e->port = port;
+        a += n;
+        a += *a == ',';
+    }
     /* As the seed: certificates issued by the PKI's CA map to their common name. */
     X509 *ca = mm_pki_read_cert(pki_dir, MM_PKI_CA_CERT);
     char fp[200];

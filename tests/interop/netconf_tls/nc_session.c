@@ -169,8 +169,19 @@ int main(int argc, char **argv)
     if (c)
         mm_nc_client_free(c);
 #ifdef MM_HAVE_QUIC
-    if (quic)
+    if (quic) {
+        bool local = false, app = false;
+        uint64_t code = 0;
+        /* Let the server's CONNECTION_CLOSE arrive (bounded), then report it. */
+        for (int i = 0; i < 100 && mm_nc_quic_client_close_info(&io, &local, &app, &code) < 0; i++) {
+            uint8_t b[1];
+            io.recv(io.io, b, 0, 50);
+        }
+        if (mm_nc_quic_client_close_info(&io, &local, &app, &code) == 0)
+            printf("connection closed by %s: %s error 0x%02llx\n", local ? "us" : "server",
+                   app ? "application" : "transport", (unsigned long long)code);
         mm_nc_quic_client_io_free(&io);
+    }
 #endif
     if (tls)
         mm_nc_tls_stream_close(tls);

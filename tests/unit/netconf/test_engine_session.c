@@ -176,11 +176,14 @@ static void test_malformed(void **state)
     assert_null(nct_recv(&c));
     assert_true(c.closed);
     nct_drop(&c);
-    /* QUIC (chunked_only): silent end */
+    /* QUIC (chunked_only): malformed-message too, then the end (issue 10 #14) */
     assert_int_equal(nct_open_ex(*state, &c, "admin", true, false), 0);
     nct_hello(&c, H_START B11 H_END);
     nct_send(&c, "<!DOCTYPE x [<!ENTITY a \"b\">]><rpc " NCT_NS " message-id=\"1\"><get/></rpc>");
-    assert_null(nct_recv(&c));
+    r = nct_recv(&c);
+    assert_non_null(r);
+    assert_non_null(strstr(r, "<error-tag>malformed-message</error-tag>"));
+    free(r);
     assert_true(c.closed);
     nct_drop(&c);
     /* broken chunk header: fatal */
