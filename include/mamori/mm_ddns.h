@@ -412,6 +412,15 @@ int mm_ddns_query_get(const char *query, const char *key, char *out, size_t outl
 /* "Basic base64(user:pass)" -> password (the token) into out. */
 int mm_ddns_basic_password(const char *header, char *out, size_t outlen);
 
+/* A parsed HTTP response (client side): body at data + body_off. */
+typedef struct mm_ddns_http_response {
+    int status;
+    size_t body_off, body_len;
+    uint32_t retry_after; /* seconds, 0 if absent */
+} mm_ddns_http_response;
+/* 0 when complete, MM_EAGAIN when more bytes are needed, MM_EMALFORMED/MM_EUNSUPPORTED. */
+int mm_ddns_http_response_parse(const uint8_t *data, size_t len, mm_ddns_http_response *r);
+
 /* ISO 8601 UTC with milliseconds into out (>= 25 bytes). */
 void mm_ddns_time_format(int64_t ms, char *out, size_t outlen);
 

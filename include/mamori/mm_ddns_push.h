@@ -1,0 +1,26 @@
+/*
+ * mm_ddns_push.h - RFC 2136 UPDATE, signed with TSIG (RFC 8945), of one
+ * queued ApertoDNS change to the zone's primary (ldns).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MAMORI_MM_DDNS_PUSH_H
+#define MAMORI_MM_DDNS_PUSH_H
+
+#include "mamori/mm_ddns.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Send item as one UPDATE message (atomic) to z's primary over TCP and wait
+ * for the answer. 0 on NOERROR; MM_EPROTO when the server refused (RCODE,
+ * bad TSIG); MM_EIO/MM_ETIMEOUT when it could not be reached (retry later).
+ */
+int mm_ddns_push_send(const mm_ddns_zone *z, const mm_ddns_push_item *item);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

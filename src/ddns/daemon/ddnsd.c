@@ -1,0 +1,534 @@
+/*
+ * mamori-ddnsd: ApertoDNS over HTTPS.
+ *
+ * Transport: libevent's evhttp on bufferevent_openssl with the mamori TLS
+ * context (TLS 1.3, hybrid group first, client certificates optional as
+ * the API authenticates with tokens). HTTP/1.1 keep-alive; bodies capped at
+ * MM_DDNS_BODY_MAX (evhttp answers 413), headers at 8 KiB.
+ *
+ * Bounds: every connection is tracked through an SSL ex_data slot (freed
+ * with the SSL, whoever frees it); at max_conns the listener pauses, so the
+ * kernel backlog absorbs the excess. A watchdog closes a connection that has
+ * not delivered a complete request within req_timeout_s of accepting or of
+ * the previous reply: slow headers, slow bodies and idle keep-alive all
+ * end the same way (the socket is shut down, evhttp then frees everything).
+ *
+ * DNS: a worker thread drains the store's push queue with RFC 2136 UPDATEs
+ * (push.c); the engine wakes it after each committed change, it retries with
+ * backoff while the DNS server is unreachable and nothing is lost because
+ * the queue is in the same database as the data.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "ddnsd.h"
+#include "mamori/mm_audit.h"
+#include "mamori/mm_core.h"
+#include "mamori/mm_ddns.h"
+#include "mamori/mm_ddns_push.h"
+#include "mamori/mm_event.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_tls.h"
+
+struct conn {
+    struct mm_ddnsd *d;
+    struct bufferevent *bev;
+    int64_t since_ms; /* accept or last reply: the next request is due within the timeout */
+    struct conn *prev, *next;
+};
+
+struct pusher {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool started, stop, wake, dns_ok;
+    mm_ddns_store *store; /* its own connection */
+};
+
+struct mm_ddnsd {
+    mm_ddnsd_options o;
+    struct event_base *base;
+    SSL_CTX *ctx;
+    struct evhttp *http;
+    struct evconnlistener *lev;
+    uint16_t port;
+    struct conn *conns;
+    unsigned n_conns;
+    bool paused;
+    struct event *watchdog;
+    mm_ddns_store *store;
+    mm_audit *audit;
+    mm_ddns_service *svc;
+    struct pusher push;
+};
+
+static int conn_idx = -1;
+
+/* ------------------------------------------------------------ connections */
+
+/* Runs whenever an SSL is freed (evhttp frees it with the bufferevent). */
+static void conn_exfree(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    struct conn *c = ptr;
+    if (!c)
+        return;
+    struct mm_ddnsd *d = c->d;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        d->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    d->n_conns--;
+    if (d->paused && d->lev && d->n_conns < d->o.max_conns) {
+        evconnlistener_enable(d->lev);
+        d->paused = false;
+    }
+    free(c);
+}
+
+static struct bufferevent *new_bev(struct event_base *base, void *arg)
+{
+    struct mm_ddnsd *d = arg;
+    SSL *ssl = SSL_new(d->ctx);
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!ssl || !c) {
+        SSL_free(ssl);
+        free(c);
+        return NULL;
+    }
+    c->d = d;
+    c->since_ms = mm_monotonic_ms();
+    c->next = d->conns;
+    if (d->conns)
+        d->conns->prev = c;
+    d->conns = c;
+    d->n_conns++;
+    SSL_set_ex_data(ssl, conn_idx, c);
+    c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                            BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!c->bev) {
+        SSL_free(ssl); /* runs conn_exfree */
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    if (d->n_conns >= d->o.max_conns && !d->paused) {
+        evconnlistener_disable(d->lev);
+        d->paused = true;
+        mm_log_warn("ddnsd-conn-limit", "conns=%u", d->n_conns);
+    }
+    return c->bev;
+}
+
+static struct conn *conn_of(struct evhttp_request *req)
+{
+    struct evhttp_connection *evc = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evc ? evhttp_connection_get_bufferevent(evc) : NULL;
+    SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+    return ssl ? SSL_get_ex_data(ssl, conn_idx) : NULL;
+}
+
+static void watchdog(void *arg)
+{
+    struct mm_ddnsd *d = arg;
+    int64_t now = mm_monotonic_ms(), limit = (int64_t)d->o.req_timeout_s * 1000;
+    for (struct conn *c = d->conns; c; c = c->next) {
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        if (fd >= 0 && now - c->since_ms > limit) {
+            /* evhttp sees EOF and frees the connection itself (never under its feet). */
+            shutdown(fd, SHUT_RDWR);
+            c->since_ms = now; /* once */
+        }
+    }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "?";
+}
+
+static const char *reason(int status)
+{
+    static const struct { int s; const char *r; } t[] = {
+        {200, "OK"}, {204, "No Content"}, {207, "Multi-Status"}, {400, "Bad Request"},
+        {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {413, "Payload Too Large"}, {429, "Too Many Requests"},
+        {500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i].s == status)
+            return t[i].r;
+    return "Status";
+}
+
+static const char *get_header(void *arg, const char *name)
+{
+    return evhttp_find_header(arg, name);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct mm_ddnsd *d = arg;
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(in);
+    mm_ddns_http_req rq = {.method = method_name(evhttp_request_get_command(req)),
+                           .target = evhttp_request_get_uri(req),
+                           .header = get_header,
+                           .header_arg = evhttp_request_get_input_headers(req),
+                           .body = blen ? evbuffer_pullup(in, -1) : NULL,
+                           .body_len = blen};
+    struct evhttp_connection *evc = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evc ? evhttp_connection_get_bufferevent(evc) : NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (bev && getpeername(bufferevent_getfd(bev), (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            rq.peer.family = AF_INET;
+            memcpy(rq.peer.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        } else if (ss.ss_family == AF_INET6) {
+            rq.peer.family = AF_INET6;
+            memcpy(rq.peer.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        }
+    }
+    mm_ddns_http_resp rs;
+    mm_ddns_resp_init(&rs);
+    mm_ddns_service_handle(d->svc, &rq, &rs);
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    for (size_t i = 0; i < rs.n_headers; i++)
+        evhttp_add_header(oh, rs.headers[i].name, rs.headers[i].value);
+    if (rs.content_type)
+        evhttp_add_header(oh, "Content-Type", rs.content_type);
+    if (rs.close)
+        evhttp_add_header(oh, "Connection", "close");
+    struct evbuffer *out = evbuffer_new();
+    if (out && rs.body.len)
+        evbuffer_add(out, rs.body.data, rs.body.len);
+    evhttp_send_reply(req, rs.status, reason(rs.status), out);
+    if (out)
+        evbuffer_free(out);
+    mm_ddns_resp_free(&rs);
+    struct conn *c = conn_of(req);
+    if (c)
+        c->since_ms = mm_monotonic_ms();
+}
+
+/* ------------------------------------------------------------ DNS push worker */
+
+static void *push_main(void *arg)
+{
+    struct mm_ddnsd *d = arg;
+    struct pusher *p = &d->push;
+    int64_t backoff_ms = 0;
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop) {
+        if (!p->wake) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t wait = backoff_ms ? backoff_ms : 5000;
+            ts.tv_sec += wait / 1000;
+            ts.tv_nsec += (wait % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+        }
+        p->wake = false;
+        if (p->stop)
+            break;
+        pthread_mutex_unlock(&p->lock);
+        /* Drain what is due, in order; the first failure backs off the whole queue. */
+        for (;;) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+            mm_ddns_push_item it;
+            if (mm_ddns_store_push_next(p->store, now_ms, &it) < 0)
+                break;
+            mm_ddns_zone z;
+            int rc = mm_ddns_store_zone_get(p->store, it.zone, &z);
+            if (rc == MM_ENOENT) { /* zone removed: nothing to push to */
+                mm_ddns_store_push_done(p->store, it.id);
+                continue;
+            }
+            if (rc == 0)
+                rc = mm_ddns_push_send(&z, &it);
+            if (rc == 0 || rc == MM_EPROTO) {
+                /* A refusal (RCODE) will not get better by retrying: log it and move on. */
+                if (rc == MM_EPROTO)
+                    mm_log_error("ddnsd-push-refused", "zone=%s name=%s type=%u", it.zone,
+                                 it.name, it.rtype);
+                mm_ddns_store_push_done(p->store, it.id);
+                p->dns_ok = true;
+                backoff_ms = 0;
+                continue;
+            }
+            p->dns_ok = false;
+            backoff_ms = backoff_ms ? (backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2) : 250;
+            mm_ddns_store_push_retry(p->store, it.id, now_ms + backoff_ms);
+            mm_log_warn("ddnsd-push-retry", "zone=%s name=%s attempts=%u next_ms=%lld", it.zone,
+                        it.name, it.attempts + 1, (long long)backoff_ms);
+            break;
+        }
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static void push_wake(void *arg)
+{
+    struct pusher *p = arg;
+    pthread_mutex_lock(&p->lock);
+    p->wake = true;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static bool push_ok(void *arg)
+{
+    struct pusher *p = arg;
+    pthread_mutex_lock(&p->lock);
+    bool ok = p->dns_ok;
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}
+
+/* ------------------------------------------------------------ start / stop */
+
+int mm_ddnsd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = NULL, *h = s;
+    size_t hl;
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            return MM_EINVAL;
+        h = s + 1;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return MM_EINVAL;
+        hl = (size_t)(colon - s);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return MM_EINVAL;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    char *end = NULL;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || p > 65535)
+        return MM_EINVAL;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int bind_listener(struct mm_ddnsd *d)
+{
+    char host[64];
+    uint16_t port;
+    MM_GUARD(mm_ddnsd_parse_listen(d->o.listen, host, sizeof(host), &port));
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    mm_ddns_addr a;
+    if (mm_ddns_addr_parse(host, strlen(host), &a) < 0) {
+        mm_log_error("ddnsd-listen", "addr=%s err=\"not an IP address\"", host);
+        return MM_EINVAL;
+    }
+    /* Test mode accepts seeded tokens and documentation addresses: loopback only. */
+    if (d->o.test_mode && mm_ddns_addr_classify(&a) != MM_DDNS_ADDR_LOOPBACK) {
+        mm_log_error("ddnsd-test-mode", "addr=%s err=\"test mode listens on loopback only\"", host);
+        return MM_EPERM;
+    }
+    if (a.family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        memcpy(&s4->sin_addr, a.a, 4);
+        sl = sizeof(*s4);
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a.a, 16);
+        sl = sizeof(*s6);
+    }
+    d->lev = evconnlistener_new_bind(d->base, NULL, NULL,
+                                     LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
+                                         LEV_OPT_CLOSE_ON_EXEC,
+                                     128, (struct sockaddr *)&ss, (int)sl);
+    if (!d->lev) {
+        mm_log_error("ddnsd-listen", "addr=%s port=%u err=\"%s\"", host, port, strerror(errno));
+        return MM_ESYS;
+    }
+    if (!evhttp_bind_listener(d->http, d->lev))
+        return MM_ESYS;
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof(got);
+    getsockname(evconnlistener_get_fd(d->lev), (struct sockaddr *)&got, &gl);
+    d->port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
+                                             : ((struct sockaddr_in6 *)&got)->sin6_port);
+    return 0;
+}
+
+static int open_state(struct mm_ddnsd *d)
+{
+    char p[1200];
+    MM_GUARD(mm_mkdir_p(d->o.state_dir, 0700));
+    snprintf(p, sizeof(p), "%s/ddns.db", d->o.state_dir);
+    MM_GUARD(mm_ddns_store_open(p, &d->store));
+    MM_GUARD(mm_ddns_store_open(p, &d->push.store));
+    snprintf(p, sizeof(p), "%s/audit.log", d->o.state_dir);
+    MM_GUARD(mm_audit_open(p, &d->audit));
+    mm_ddns_service_config cfg = {.store = d->store, .audit = d->audit,
+                                  .test_mode = d->o.test_mode,
+                                  .provider_name = d->o.provider_name,
+                                  .on_push = push_wake, .push_arg = &d->push,
+                                  .dns_ok = push_ok, .dns_arg = &d->push};
+    snprintf(p, sizeof(p), "%s/token.key", d->o.state_dir);
+    int rc = mm_ddns_key_load(p, cfg.key);
+    if (rc < 0) {
+        mm_log_error("ddnsd-key", "path=%s err=\"%s\"", p, mm_strerror(rc));
+        return rc;
+    }
+    d->svc = mm_ddns_service_new(&cfg);
+    OPENSSL_cleanse(cfg.key, sizeof(cfg.key));
+    return d->svc ? 0 : MM_ENOMEM;
+}
+
+static int make_tls(struct mm_ddnsd *d)
+{
+    if (!mm_pki_exists(d->o.pki_dir)) {
+        MM_GUARD(mm_pki_init(d->o.pki_dir, false));
+        mm_log_info("ddnsd-pki-created", "dir=%s", d->o.pki_dir);
+    }
+    char ca[1100], cert[1100], key[1100];
+    MM_GUARD(mm_pki_path(d->o.pki_dir, MM_PKI_CA_CERT, ca, sizeof(ca)));
+    MM_GUARD(mm_pki_path(d->o.pki_dir, MM_PKI_SERVER_CERT, cert, sizeof(cert)));
+    MM_GUARD(mm_pki_path(d->o.pki_dir, MM_PKI_SERVER_KEY, key, sizeof(key)));
+    mm_tls_config cfg = {.ca_file = ca, .cert_file = cert, .key_file = key,
+                         .client_cert_optional = true};
+    d->ctx = mm_tls_ctx_new_server(&cfg);
+    return d->ctx ? 0 : MM_ECRYPTO;
+}
+
+int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd **out)
+{
+    if (conn_idx < 0)
+        conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_exfree);
+    struct mm_ddnsd *d = calloc(1, sizeof(*d));
+    if (!d)
+        return MM_ENOMEM;
+    d->o = *o;
+    d->base = base;
+    if (!d->o.max_conns)
+        d->o.max_conns = 1024;
+    if (!d->o.req_timeout_s)
+        d->o.req_timeout_s = 10;
+    pthread_mutex_init(&d->push.lock, NULL);
+    pthread_cond_init(&d->push.cond, NULL);
+    d->push.dns_ok = true;
+    int rc = open_state(d);
+    if (rc == 0)
+        rc = make_tls(d);
+    if (rc == 0) {
+        d->http = evhttp_new(base);
+        rc = d->http ? 0 : MM_ENOMEM;
+    }
+    if (rc == 0) {
+        evhttp_set_bevcb(d->http, new_bev, d);
+        evhttp_set_gencb(d->http, on_request, d);
+        evhttp_set_max_body_size(d->http, MM_DDNS_BODY_MAX);
+        evhttp_set_max_headers_size(d->http, 8192);
+        evhttp_set_timeout(d->http, (int)d->o.req_timeout_s);
+        evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+                                                EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
+                                                EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
+        rc = bind_listener(d);
+    }
+    if (rc == 0) {
+        d->watchdog = mm_timer_new(base, 500, true, watchdog, d);
+        rc = d->watchdog ? 0 : MM_ENOMEM;
+    }
+    if (rc == 0) {
+        rc = pthread_create(&d->push.thread, NULL, push_main, d) == 0 ? 0 : MM_ESYS;
+        d->push.started = rc == 0;
+        push_wake(&d->push); /* push what a previous run left queued */
+    }
+    if (rc < 0) {
+        mm_ddnsd_free(d);
+        return rc;
+    }
+    mm_log_info("ddnsd-listen", "listen=%s port=%u test_mode=%d", o->listen, d->port,
+                (int)o->test_mode);
+    *out = d;
+    return 0;
+}
+
+uint16_t mm_ddnsd_port(const mm_ddnsd *d)
+{
+    return d->port;
+}
+
+void mm_ddnsd_free(mm_ddnsd *d)
+{
+    if (!d)
+        return;
+    if (d->push.started) {
+        pthread_mutex_lock(&d->push.lock);
+        d->push.stop = true;
+        pthread_cond_signal(&d->push.cond);
+        pthread_mutex_unlock(&d->push.lock);
+        pthread_join(d->push.thread, NULL);
+    }
+    mm_timer_free(d->watchdog);
+    d->lev = NULL; /* evhttp_free frees the listener before the connections */
+    if (d->http)
+        evhttp_free(d->http); /* frees connections (and through them our conn records) */
+    SSL_CTX_free(d->ctx);
+    mm_ddns_service_free(d->svc);
+    mm_audit_close(d->audit);
+    mm_ddns_store_close(d->store);
+    mm_ddns_store_close(d->push.store);
+    pthread_mutex_destroy(&d->push.lock);
+    pthread_cond_destroy(&d->push.cond);
+    free(d);
+}

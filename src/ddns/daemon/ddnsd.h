@@ -1,0 +1,33 @@
+/*
+ * mamori-ddnsd internals: the HTTPS front end (libevent evhttp over
+ * bufferevent_openssl, the mamori TLS layer) and the DNS push worker.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MM_DDNSD_H
+#define MM_DDNSD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+typedef struct mm_ddnsd_options {
+    const char *state_dir;  /* ddns.db, token.key, audit.log */
+    const char *pki_dir;    /* server.crt/key, ca.crt; created if missing */
+    const char *listen;     /* "127.0.0.1:8443", "[::1]:8443" */
+    bool test_mode;
+    unsigned max_conns;     /* concurrent connections (accepting pauses beyond) */
+    unsigned req_timeout_s; /* a request (headers and body) must arrive within this; idle keep-alive too */
+    const char *provider_name;
+} mm_ddnsd_options;
+
+typedef struct mm_ddnsd mm_ddnsd;
+
+int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd **out);
+uint16_t mm_ddnsd_port(const mm_ddnsd *d);
+void mm_ddnsd_free(mm_ddnsd *d);
+
+/* Parse "host:port" / "[v6]:port"; MM_EINVAL. */
+int mm_ddnsd_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+#endif

@@ -1,0 +1,108 @@
+#!/bin/bash
+# Bad input against a running mamori-ddnsd: malformed and oversized JSON,
+# invalid and IDN hostnames, path tricks, slow headers and bodies, token
+# guessing. Each gets a precise error, nothing else changes, and the daemon
+# keeps serving.
+# SPDX-License-Identifier: Apache-2.0
+set -u
+. "$(dirname "$0")/lib.sh"
+need_prog curl
+need_prog openssl
+need_prog python3
+
+T=$(seed_token)
+start_ddnsd --request-timeout 2
+
+r=$(api POST /update "{\"hostname\":\"$HOST\",\"ipv4\":\"203.0.113.9\"}")
+[ "${r%% *}" = 200 ] || fail "baseline update: $r"
+
+expect() { # expect CODE ERRCODE DESCRIPTION -- reads $r
+    local st=${r%% *} body=${r#* }
+    [ "$st" = "$1" ] || fail "$3: HTTP $st (wanted $1): $body"
+    if [ -n "$2" ]; then
+        [ "$(jget "$body" error.code)" = "$2" ] || fail "$3: $body (wanted $2)"
+    fi
+    ok "$3 -> $1 $2"
+}
+
+r=$(api POST /update '{"hostname":"home.example.net","ipv4":')
+expect 400 invalid_json "truncated JSON"
+r=$(api POST /update '[1,2,3]')
+expect 400 validation_error "JSON array instead of object"
+r=$(api POST /update '{"hostname":"home.example.net","hostname":"x.example.net"}')
+expect 400 invalid_json "duplicate member"
+r=$(api POST /update '{"hostname":"bad..name","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "empty label"
+r=$(api POST /update '{"hostname":"bücher.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "IDN U-label (A-labels only)"
+r=$(api POST /update '{"hostname":"home.example.net\u0000.evil","ipv4":"203.0.113.10"}')
+expect 400 invalid_json "NUL escape inside a JSON string (refused by the parser)"
+r=$(api POST /update '{"hostname":"home.example.net","ipv4":"10.0.0.1"}')
+expect 400 invalid_ip "private address"
+r=$(api POST /update '{"hostname":"home.example.net","ipv4":"203.0.113.10","ttl":1e9}')
+expect 400 invalid_ttl "float TTL"
+
+# oversized body: the 64 KiB cap
+python3 -c 'import json; print(json.dumps({"hostname":"home.example.net","pad":"x"*70000}))' > "$TMP/big.json"
+st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' -X POST "$B/update" \
+    -H "Authorization: Bearer $T" -H 'Content-Type: application/json' --data-binary @"$TMP/big.json")
+[ "$st" = 413 ] || fail "oversized body gave $st"
+ok "70 KB body -> 413"
+
+# path tricks
+st=$(curl -s --cacert "$CA" --path-as-is -o /dev/null -w '%{http_code}' "$B/../v1/info")
+[ "$st" = 404 ] || fail "dot-dot path gave $st"
+ok "/../ path -> 404"
+r=$(api GET "/status/..%2f..%2fetc%2fpasswd")
+expect 400 invalid_hostname "encoded slashes in {hostname}"
+r=$(api GET "/status/home.example.net%00")
+expect 400 invalid_hostname "encoded NUL in {hostname}"
+st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' "$S//nic/update")
+[ "$st" = 404 ] || fail "//nic/update gave $st"
+ok "//nic/update -> 404"
+st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' -X PUT "$B/update" -H "Authorization: Bearer $T")
+[ "$st" = 405 ] || fail "PUT gave $st"
+ok "PUT /update -> 405"
+
+# slow clients: partial headers, then a body shorter than its Content-Length
+slow() { # slow NAME DATA: send DATA, keep the connection open, expect the server to close it
+    mkfifo "$TMP/$1.fifo"
+    openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$CA" < "$TMP/$1.fifo" \
+        > "$TMP/$1.out" 2>&1 &
+    local pid=$!
+    PIDS="$PIDS $pid"
+    exec 7> "$TMP/$1.fifo"
+    printf "$2" >&7
+    # another client is served meanwhile
+    r=$(api GET /health)
+    [ "${r%% *}" = 200 ] || fail "health while a slow client holds a connection: $r"
+    gone() { ! kill -0 "$pid" 2>/dev/null; }
+    wait_for gone || wait_for gone || fail "$1: the server did not close the slow connection"
+    exec 7>&-
+    ok "$1: connection closed by the server's request timeout"
+}
+slow headers 'GET /.well-known/apertodns/v1/info HTTP/1.1\r\nHost: x\r\n'
+slow body "POST /.well-known/apertodns/v1/update HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $T\r\nContent-Length: 100\r\n\r\n{\"hostname\""
+
+# nothing of the above changed the record
+r=$(api GET /status/$HOST)
+[ "$(jget "${r#* }" data.ipv4)" = 203.0.113.9 ] || fail "record changed: $r"
+ok "record unchanged after bad input"
+
+# token guessing: 401s, then the address is locked out (429), all audited
+for i in $(seq 1 50); do
+    st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' "$B/domains" \
+        -H "Authorization: Bearer mamori_test_guess${i}AAAAAAAAAAAAAAAAAAAAAAAA")
+    [ "$st" = 401 ] || fail "guess $i gave $st"
+done
+st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' "$B/domains" -H "Authorization: Bearer $T")
+[ "$st" = 429 ] || fail "after 50 failed guesses the address is not locked out ($st)"
+ok "50 bad tokens -> 401 each, then lockout 429 even for a valid token"
+n=$(grep -c '"action":"authenticate".*"decision":"deny"' "$STATE/audit.log")
+[ "$n" -ge 51 ] || fail "only $n denied authentications audited"
+ok "$n denied authentications in the audit log"
+grep -q "guess" "$STATE/audit.log" && fail "a guessed token leaked into the audit log"
+grep -q "$T" "$TMP"/ddnsd*.log "$STATE/audit.log" && fail "the token leaked into a log"
+ok "no token text in logs"
+r=$(curl -s --cacert "$CA" "$B/health")
+case "$r" in *healthy*) ok "daemon still serving" ;; *) fail "health: $r" ;; esac
