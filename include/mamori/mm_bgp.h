@@ -267,7 +267,7 @@ int mm_bgp_aspath_format(const uint8_t *v, size_t len, bool as4, mm_buf *out);
 int mm_bgp_communities_format(const uint8_t *v, size_t len, mm_buf *out);
 int mm_bgp_ext_communities_format(const uint8_t *v, size_t len, mm_buf *out);
 int mm_bgp_large_communities_format(const uint8_t *v, size_t len, mm_buf *out);
-/* The origin code as pmacct prints it ("i", "e", "?"), NULL for a bad value. */
+/* The origin code as pmacct prints it ("i", "e", "u" for INCOMPLETE), NULL for a bad value. */
 const char *mm_bgp_origin_name(uint8_t origin);
 
 #ifdef __cplusplus

@@ -46,7 +46,7 @@ const mm_bgp_attr_desc *mm_bgp_attr_desc_find(uint8_t code)
 
 const char *mm_bgp_origin_name(uint8_t origin)
 {
-    static const char *const names[] = {"i", "e", "?"};
+    static const char *const names[] = {"i", "e", "u"}; /* pmacct spells INCOMPLETE "u" */
     return origin < 3 ? names[origin] : NULL;
 }
 

@@ -441,8 +441,12 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     rc = render_attrs(&u, &attrs);
     if (rc < 0)
         goto out;
-    /* RFC 7606: an UPDATE with a bad attribute is treated as withdraw. */
-    const char *announce = u.error ? "withdraw" : "update";
+    /*
+     * A monitored router already accepted what it reports (a Loc-RIB route of
+     * its own may lack AS_PATH, RFC 9069 §5.3.1): attribute problems are shown
+     * in attr_error, the route stays an update. RFC 7606 is the speaker's job.
+     */
+    const char *announce = "update";
     mm_buf none;
     mm_buf_init(&none, 0);
     char nh[INET6_ADDRSTRLEN] = "";

@@ -1,0 +1,662 @@
+/*
+ * bmpd.c - the collector: listeners and outbound connections, one session
+ * per router, framing with a bounded buffer, decode, outputs, audit.
+ *
+ * Per-router cost is bounded: the input buffer stops reading at the message
+ * cap (plus slack), a message over the cap is skipped without being
+ * buffered, the number of routers is capped, and every session has an idle
+ * timeout. A framing error that leaves no way to find the next message
+ * (wrong version, length below the header) ends that router's session only;
+ * a well-framed bad message is logged, counted and skipped.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "bmpd.h"
+#include "mamori/mm_core.h"
+#include "mamori/mm_event.h"
+
+#define READ_SLACK 65536
+
+struct outbound;
+
+struct router {
+    bmpd *d;
+    struct bufferevent *bev;
+    char addr[INET6_ADDRSTRLEN];
+    uint16_t port;
+    char label[INET6_ADDRSTRLEN + 8];
+    int64_t db_id;
+    uint64_t discard;          /* bytes of an over-cap message still to skip */
+    mm_bmp_json_ctx jctx;
+    struct outbound *ob;
+    mm_metric *m_msgs[8];      /* per BMP type (7 = unknown) */
+    mm_metric *m_bytes;
+    struct router *prev, *next;
+};
+
+struct outbound {
+    bmpd *d;
+    char target[128];
+    struct sockaddr_storage ss;
+    int sslen;
+    struct event *timer;
+    uint32_t backoff_ms;
+    struct router *r;
+};
+
+struct bmpd {
+    struct event_base *base;
+    bmpd_config cfg;
+    struct evconnlistener *listeners[BMPD_MAX_LISTEN];
+    size_t n_listeners;
+    struct outbound outbound[BMPD_MAX_CONNECT];
+    size_t n_outbound;
+    mm_audit *audit;
+    mm_bmp_store *store;
+    bmpd_jsonl *jsonl;
+    mm_metrics *metrics;
+    mm_metrics_http *http;
+    struct router *routers;
+    size_t n_routers;
+    mm_buf out;                /* JSON Lines of the current burst */
+    mm_metric *m_connected, *m_accepted, *m_refused;
+};
+
+/* ---------------------------------------------------------------- config helpers */
+
+void bmpd_config_defaults(bmpd_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->port = 1790;
+    c->max_msg = MM_BMP_DEFAULT_MAX_MSG;
+    c->idle_timeout_s = 3600;
+    c->max_routers = 256;
+    c->jsonl_keep = 5;
+    c->metrics_addr = "127.0.0.1";
+    c->metrics_port = 9179;
+}
+
+int bmpd_prefix_parse(const char *s, bmpd_prefix *p)
+{
+    char tmp[INET6_ADDRSTRLEN + 8];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n >= sizeof(tmp))
+        return MM_EINVAL;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    memset(p, 0, sizeof(*p));
+    if (inet_pton(AF_INET, tmp, p->addr) == 1)
+        p->af = AF_INET;
+    else if (inet_pton(AF_INET6, tmp, p->addr) == 1)
+        p->af = AF_INET6;
+    else
+        return MM_EINVAL;
+    unsigned max = p->af == AF_INET ? 32 : 128;
+    p->plen = max;
+    if (slash) {
+        char *end;
+        unsigned long v = strtoul(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || v > max)
+            return MM_EINVAL;
+        p->plen = (unsigned)v;
+    }
+    return 0;
+}
+
+static bool prefix_match(const bmpd_prefix *p, int af, const uint8_t *a)
+{
+    if (p->af != af)
+        return false;
+    unsigned full = p->plen / 8, rest = p->plen % 8;
+    if (memcmp(p->addr, a, full) != 0)
+        return false;
+    return rest == 0 || ((p->addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/* Allow-list check on the connecting address (IPv4-mapped IPv6 counts as IPv4). */
+static bool router_allowed(const bmpd *d, const struct sockaddr *sa)
+{
+    int af = sa->sa_family;
+    const uint8_t *a;
+    if (af == AF_INET) {
+        a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else {
+        a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+            af = AF_INET;
+            a += 12;
+        }
+    }
+    if (d->cfg.n_allow == 0) {
+        static const uint8_t one6[16] = {[15] = 1};
+        return af == AF_INET ? a[0] == 127 : memcmp(a, one6, 16) == 0;
+    }
+    for (size_t i = 0; i < d->cfg.n_allow; i++)
+        if (prefix_match(&d->cfg.allow[i], af, a))
+            return true;
+    return false;
+}
+
+static void sockaddr_text(const struct sockaddr *sa, char *addr, size_t alen, uint16_t *port)
+{
+    const void *a;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        a = &s6->sin6_addr;
+        *port = ntohs(s6->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            inet_ntop(AF_INET, (const uint8_t *)a + 12, addr, (socklen_t)alen);
+            return;
+        }
+    } else {
+        a = &((const struct sockaddr_in *)sa)->sin_addr;
+        *port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    }
+    if (!inet_ntop(sa->sa_family, a, addr, (socklen_t)alen))
+        snprintf(addr, alen, "?");
+}
+
+static int audit(bmpd *d, const char *action, bool permit, const char *reason, const char *who)
+{
+    mm_audit_record rec = {.module = "bmp", .subject = who, .action = action, .object = "bmp-session",
+                           .permit = permit, .reason = reason, .session = who};
+    int rc = mm_audit_write(d->audit, &rec);
+    if (rc < 0)
+        mm_log_error("audit", "action=%s router=%s error=\"%s\"", action, who, mm_strerror(rc));
+    return rc;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+static void metrics_families(bmpd *d)
+{
+    mm_metrics *m = d->metrics;
+    mm_metrics_family(m, "mamori_bmp_routers_connected", MM_METRIC_GAUGE, "Routers with an open BMP session");
+    mm_metrics_family(m, "mamori_bmp_connections_total", MM_METRIC_COUNTER, "BMP connections by result");
+    mm_metrics_family(m, "mamori_bmp_messages_total", MM_METRIC_COUNTER, "BMP messages received, by router and type");
+    mm_metrics_family(m, "mamori_bmp_bytes_total", MM_METRIC_COUNTER, "BMP bytes received, by router");
+    mm_metrics_family(m, "mamori_bmp_errors_total", MM_METRIC_COUNTER, "Bad BMP input, by router and reason");
+    mm_metrics_family(m, "mamori_bmp_stat_opaque_total", MM_METRIC_COUNTER,
+                      "Statistics kept as bytes (unknown type or wrong length)");
+    mm_metrics_family(m, "mamori_bmp_metrics_series_dropped", MM_METRIC_GAUGE,
+                      "Metric series refused because the series limit was reached");
+    d->m_connected = mm_metrics_getv(m, "mamori_bmp_routers_connected", NULL);
+    d->m_accepted = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "accepted", NULL);
+    d->m_refused = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "refused", NULL);
+}
+
+static void metrics_error(struct router *r, const char *reason)
+{
+    mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_errors_total", "router", r->addr,
+                                  "reason", reason, NULL), 1);
+}
+
+/* One family per registry row: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
+static void metrics_stats(struct router *r, const mm_bmp_msg *m)
+{
+    char peer[INET6_ADDRSTRLEN], ptype[8], afi[8], safi[8], fam[160], type[8];
+    mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
+    snprintf(ptype, sizeof(ptype), "%u", m->peer.type);
+    mm_cursor c = m->stats;
+    mm_bmp_stat s;
+    for (uint32_t i = 0; i < m->stats_count && mm_bmp_stat_next(&c, &s) > 0; i++) {
+        if (s.kind == MM_BMP_STAT_OPAQUE) {
+            snprintf(type, sizeof(type), "%u", s.type);
+            mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_stat_opaque_total", "router",
+                                          r->addr, "peer", peer, "type", type, NULL), 1);
+            continue;
+        }
+        snprintf(fam, sizeof(fam), "mamori_bmp_%s", s.def->name);
+        mm_metrics_family(r->d->metrics, fam,
+                          s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
+                          s.def->descr);
+        mm_metric *x;
+        if (s.kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
+            snprintf(afi, sizeof(afi), "%u", s.afi);
+            snprintf(safi, sizeof(safi), "%u", s.safi);
+            x = mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
+                                ptype, "afi", afi, "safi", safi, NULL);
+        } else {
+            x = mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
+                                ptype, NULL);
+        }
+        mm_metric_set(x, (double)s.value);
+    }
+    mm_metric_set(mm_metrics_getv(r->d->metrics, "mamori_bmp_metrics_series_dropped", NULL),
+                  (double)mm_metrics_dropped(r->d->metrics));
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+static void outbound_schedule(struct outbound *ob);
+
+static int64_t wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void router_end(struct router *r, const char *reason)
+{
+    bmpd *d = r->d;
+    mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label, reason,
+                (unsigned long long)r->jctx.seq);
+    audit(d, "session-end", true, reason, r->label);
+    if (d->store && r->db_id >= 0) {
+        mm_bmp_store_begin(d->store);
+        mm_bmp_store_router_down(d->store, r->db_id, wall_us());
+        mm_bmp_store_commit(d->store);
+    }
+    bufferevent_free(r->bev);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        d->routers = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    d->n_routers--;
+    mm_metric_set(d->m_connected, (double)d->n_routers);
+    if (r->ob) {
+        r->ob->r = NULL;
+        outbound_schedule(r->ob);
+    }
+    free(r);
+}
+
+/* One complete, framed message. */
+static void router_message(struct router *r, const uint8_t *p, uint32_t len, uint8_t type)
+{
+    bmpd *d = r->d;
+    mm_metric_add(r->m_msgs[type < 7 ? type : 7], 1);
+    mm_metric_add(r->m_bytes, len);
+    mm_bmp_msg m;
+    int rc = mm_bmp_msg_decode(p, len, &m);
+    if (rc < 0) {
+        mm_log_warn("bmp-bad-message", "router=%s type=%u len=%u reason=\"%s\"", r->label, type, len,
+                    m.error ? m.error : mm_strerror(rc));
+        metrics_error(r, m.error ? m.error : mm_strerror(rc));
+        if (d->jsonl)
+            mm_bmp_json_render_error(&r->jctx, p, len, m.error, &d->out);
+        return;
+    }
+    if (d->jsonl && mm_bmp_json_render(&r->jctx, &m, &d->out) < 0) {
+        mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"", r->label, type);
+        metrics_error(r, "render");
+    }
+    if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, wall_us()) < 0)
+        metrics_error(r, "store");
+    if (m.type == MM_BMP_STATS_REPORT)
+        metrics_stats(r, &m);
+}
+
+/* Write what this burst produced: JSON Lines with one write(2), one SQLite commit. */
+static void burst_flush(bmpd *d)
+{
+    if (d->jsonl && d->out.len && bmpd_jsonl_write(d->jsonl, d->out.data, d->out.len) < 0)
+        mm_log_error("jsonl-write", "error=\"%s\"", strerror(errno));
+    mm_buf_reset(&d->out);
+    if (d->store)
+        mm_bmp_store_commit(d->store);
+}
+
+static void router_read(struct bufferevent *bev, void *arg)
+{
+    struct router *r = arg;
+    bmpd *d = r->d;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    const char *fatal = NULL;
+    r->jctx.arrival_us = wall_us();
+    if (d->store)
+        mm_bmp_store_begin(d->store);
+    for (;;) {
+        size_t avail = evbuffer_get_length(in);
+        if (r->discard) {
+            size_t n = avail < r->discard ? avail : (size_t)r->discard;
+            evbuffer_drain(in, n);
+            r->discard -= n;
+            if (r->discard)
+                break;
+            continue;
+        }
+        uint8_t hdr[MM_BMP_HDR_LEN];
+        if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ev_ssize_t)sizeof(hdr))
+            break;
+        uint32_t len;
+        uint8_t type;
+        int rc = mm_bmp_hdr_peek(hdr, sizeof(hdr), d->cfg.max_msg, &len, &type);
+        if (rc == MM_EUNSUPPORTED) {
+            fatal = "unsupported BMP version: the stream cannot be resynchronised";
+            break;
+        }
+        if (rc == MM_EMALFORMED) {
+            fatal = "message length below the common header: the stream cannot be resynchronised";
+            break;
+        }
+        if (rc == MM_ELIMIT) {
+            /* The length is trustworthy enough to skip: resync without buffering the message. */
+            mm_log_warn("bmp-oversize", "router=%s type=%u len=%u cap=%u action=skip", r->label, type,
+                        len, d->cfg.max_msg);
+            metrics_error(r, "message over the size cap");
+            if (d->jsonl)
+                mm_bmp_json_render_error(&r->jctx, hdr, sizeof(hdr), "message over the size cap", &d->out);
+            r->discard = len;
+            continue;
+        }
+        if (avail < len)
+            break;
+        const uint8_t *p = evbuffer_pullup(in, len);
+        if (!p) {
+            fatal = "out of memory";
+            break;
+        }
+        router_message(r, p, len, type);
+        evbuffer_drain(in, len);
+    }
+    burst_flush(d);
+    if (fatal) {
+        mm_log_warn("bmp-bad-stream", "router=%s reason=\"%s\"", r->label, fatal);
+        metrics_error(r, fatal);
+        router_end(r, fatal);
+    }
+}
+
+static void router_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct router *r = arg;
+    (void)bev;
+    if (what & BEV_EVENT_CONNECTED)
+        return;
+    char why[128];
+    if (what & BEV_EVENT_TIMEOUT)
+        snprintf(why, sizeof(why), "idle timeout (%u s)", r->d->cfg.idle_timeout_s);
+    else if (what & BEV_EVENT_EOF)
+        snprintf(why, sizeof(why), "closed by the router");
+    else
+        snprintf(why, sizeof(why), "socket error: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    /* Messages already complete in the buffer were handled by the read callback. */
+    router_end(r, why);
+}
+
+static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, uint16_t port,
+                                 struct outbound *ob)
+{
+    struct router *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->d = d;
+    r->ob = ob;
+    r->db_id = -1;
+    snprintf(r->addr, sizeof(r->addr), "%s", addr);
+    r->port = port;
+    snprintf(r->label, sizeof(r->label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+    r->jctx.router = r->addr;
+    r->jctx.router_port = port;
+    r->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!r->bev) {
+        free(r);
+        return NULL;
+    }
+    static const char *const tnames[8] = {"route_monitor", "stats", "peer_down", "peer_up",
+                                          "init", "term", "route_mirror", "unknown"};
+    for (int i = 0; i < 8; i++)
+        r->m_msgs[i] = mm_metrics_getv(d->metrics, "mamori_bmp_messages_total", "router", r->addr,
+                                       "type", tnames[i], NULL);
+    r->m_bytes = mm_metrics_getv(d->metrics, "mamori_bmp_bytes_total", "router", r->addr, NULL);
+    bufferevent_setcb(r->bev, router_read, NULL, router_event, r);
+    /* Bounded input: stop reading once one capped message (plus slack) is buffered. */
+    bufferevent_setwatermark(r->bev, EV_READ, 0, (size_t)d->cfg.max_msg + READ_SLACK);
+    struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
+    bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
+    bufferevent_enable(r->bev, EV_READ);
+    if (d->store) {
+        mm_bmp_store_begin(d->store);
+        if (mm_bmp_store_router_up(d->store, r->addr, wall_us(), &r->db_id) < 0)
+            r->db_id = -1;
+        mm_bmp_store_commit(d->store);
+    }
+    r->next = d->routers;
+    if (d->routers)
+        d->routers->prev = r;
+    d->routers = r;
+    d->n_routers++;
+    mm_metric_set(d->m_connected, (double)d->n_routers);
+    mm_log_info("session-start", "router=%s mode=%s", r->label, ob ? "active" : "passive");
+    return r;
+}
+
+static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                            int salen, void *arg)
+{
+    bmpd *d = arg;
+    (void)l;
+    (void)salen;
+    char addr[INET6_ADDRSTRLEN], label[INET6_ADDRSTRLEN + 8];
+    uint16_t port;
+    sockaddr_text(sa, addr, sizeof(addr), &port);
+    snprintf(label, sizeof(label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+    /* Authorization first, before any byte from the router is read. */
+    const char *deny = NULL;
+    if (!router_allowed(d, sa))
+        deny = "address not in the allow-list";
+    else if (d->n_routers >= d->cfg.max_routers)
+        deny = "router limit reached";
+    if (deny) {
+        mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
+        audit(d, "connect", false, deny, label);
+        mm_metric_add(d->m_refused, 1);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (audit(d, "connect", true, "allow-list", label) < 0) {
+        evutil_closesocket(fd); /* no audit record, no session */
+        return;
+    }
+    mm_metric_add(d->m_accepted, 1);
+    if (!router_new(d, fd, addr, port, NULL))
+        evutil_closesocket(fd);
+}
+
+/* ---------------------------------------------------------------- outbound (routers that listen) */
+
+static void outbound_event(struct bufferevent *bev, short what, void *arg);
+
+static void outbound_try(void *arg)
+{
+    struct outbound *ob = arg;
+    bmpd *d = ob->d;
+    struct bufferevent *bev = bufferevent_socket_new(d->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        outbound_schedule(ob);
+        return;
+    }
+    bufferevent_setcb(bev, NULL, NULL, outbound_event, ob);
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&ob->ss, ob->sslen) < 0) {
+        bufferevent_free(bev);
+        outbound_schedule(ob);
+    }
+}
+
+static void outbound_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct outbound *ob = arg;
+    bmpd *d = ob->d;
+    if (!(what & BEV_EVENT_CONNECTED)) {
+        bufferevent_free(bev);
+        outbound_schedule(ob);
+        return;
+    }
+    /* Hand the connected socket to a normal session (the bufferevent is replaced). */
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    evutil_socket_t dup_fd = dup(fd);
+    bufferevent_free(bev);
+    char addr[INET6_ADDRSTRLEN];
+    uint16_t port;
+    sockaddr_text((struct sockaddr *)&ob->ss, addr, sizeof(addr), &port);
+    if (dup_fd < 0 || audit(d, "connect-out", true, "configured router", ob->target) < 0 ||
+        d->n_routers >= d->cfg.max_routers) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        outbound_schedule(ob);
+        return;
+    }
+    evutil_make_socket_nonblocking(dup_fd);
+    ob->r = router_new(d, dup_fd, addr, port, ob);
+    if (!ob->r) {
+        close(dup_fd);
+        outbound_schedule(ob);
+        return;
+    }
+    ob->backoff_ms = 0;
+}
+
+static void outbound_schedule(struct outbound *ob)
+{
+    ob->backoff_ms = ob->backoff_ms ? ob->backoff_ms * 2 : 1000;
+    if (ob->backoff_ms > 30000)
+        ob->backoff_ms = 30000;
+    mm_timer_arm(ob->timer, ob->backoff_ms);
+}
+
+/* ---------------------------------------------------------------- start/stop */
+
+static int bind_one(bmpd *d, const char *addr)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(d->cfg.port);
+        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+            return MM_ECONFIG;
+        sl = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(d->cfg.port);
+        if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+            return MM_ECONFIG;
+        sl = sizeof(*s4);
+    }
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE;
+    if (ss.ss_family == AF_INET6)
+        flags |= LEV_OPT_BIND_IPV6ONLY; /* 127.0.0.1 and ::1 are separate listeners */
+    struct evconnlistener *l = evconnlistener_new_bind(d->base, listener_accept, d, flags, 64,
+                                                       (struct sockaddr *)&ss, (int)sl);
+    if (!l) {
+        mm_log_error("listen", "addr=%s port=%u error=\"%s\"", addr, d->cfg.port, strerror(errno));
+        return MM_ESYS;
+    }
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof(bound);
+    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
+    uint16_t port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                      : ((struct sockaddr_in *)&bound)->sin_port);
+    /* With --port 0 every address shares the first bound port. */
+    d->cfg.port = port;
+    d->listeners[d->n_listeners++] = l;
+    mm_log_info("listen", "addr=%s port=%u", addr, port);
+    return 0;
+}
+
+int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
+{
+    bmpd *d = calloc(1, sizeof(*d));
+    if (!d)
+        return MM_ENOMEM;
+    d->base = base;
+    d->cfg = *cfg;
+    mm_buf_init(&d->out, 256u << 20);
+    int rc = MM_ENOMEM;
+    d->metrics = mm_metrics_new(100000);
+    if (!d->metrics)
+        goto fail;
+    metrics_families(d);
+    if ((rc = mm_audit_open(cfg->audit_path, &d->audit)) < 0) {
+        mm_log_error("audit-open", "path=%s error=\"%s\"", cfg->audit_path, mm_strerror(rc));
+        goto fail;
+    }
+    if (cfg->db_path && (rc = mm_bmp_store_open(cfg->db_path, &d->store)) < 0)
+        goto fail;
+    if (cfg->jsonl_path &&
+        (rc = bmpd_jsonl_open(cfg->jsonl_path, cfg->jsonl_rotate_bytes, cfg->jsonl_keep, &d->jsonl)) < 0)
+        goto fail;
+    if (cfg->metrics) {
+        uint16_t mp = 0;
+        rc = mm_metrics_http_start(d->metrics, base, cfg->metrics_addr, cfg->metrics_port, &d->http, &mp);
+        if (rc < 0) {
+            mm_log_error("metrics", "addr=%s port=%u error=\"%s\"", cfg->metrics_addr, cfg->metrics_port,
+                         rc == MM_EPERM ? "the metrics endpoint binds loopback only" : mm_strerror(rc));
+            goto fail;
+        }
+        mm_log_info("metrics", "url=http://%s%s%s:%u/metrics", strchr(cfg->metrics_addr, ':') ? "[" : "",
+                    cfg->metrics_addr, strchr(cfg->metrics_addr, ':') ? "]" : "", mp);
+    }
+    for (size_t i = 0; i < cfg->n_listen; i++)
+        if ((rc = bind_one(d, cfg->listen[i])) < 0)
+            goto fail;
+    if (cfg->port_file) {
+        FILE *f = fopen(cfg->port_file, "w");
+        if (!f || fprintf(f, "%u\n", d->cfg.port) < 0 || fclose(f) != 0) {
+            rc = MM_EIO;
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_connect; i++) {
+        struct outbound *ob = &d->outbound[d->n_outbound];
+        ob->d = d;
+        snprintf(ob->target, sizeof(ob->target), "%s", cfg->connect[i]);
+        ob->sslen = sizeof(ob->ss);
+        if (evutil_parse_sockaddr_port(cfg->connect[i], (struct sockaddr *)&ob->ss, &ob->sslen) < 0) {
+            mm_log_error("connect", "target=%s error=\"not ADDR:PORT\"", cfg->connect[i]);
+            rc = MM_ECONFIG;
+            goto fail;
+        }
+        ob->timer = mm_timer_new(base, 1000, false, outbound_try, ob);
+        if (!ob->timer)
+            goto fail;
+        d->n_outbound++;
+        mm_timer_arm(ob->timer, 1);
+    }
+    *out = d;
+    return 0;
+fail:
+    bmpd_stop(d);
+    return rc < 0 ? rc : MM_ESYS;
+}
+
+void bmpd_stop(bmpd *d)
+{
+    if (!d)
+        return;
+    while (d->routers)
+        router_end(d->routers, "collector shutting down");
+    for (size_t i = 0; i < d->n_outbound; i++)
+        mm_timer_free(d->outbound[i].timer);
+    for (size_t i = 0; i < d->n_listeners; i++)
+        evconnlistener_free(d->listeners[i]);
+    mm_metrics_http_stop(d->http);
+    bmpd_jsonl_close(d->jsonl);
+    mm_bmp_store_close(d->store);
+    mm_audit_close(d->audit);
+    mm_metrics_free(d->metrics);
+    mm_buf_free(&d->out);
+    free(d);
+}
