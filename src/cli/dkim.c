@@ -29,7 +29,8 @@ static void dkim_help(void)
          "  keygen --type rsa|ed25519 [--bits N] --out KEY.pem --domain D --selector S\n"
          "      new key (mode 0600); prints the DNS TXT record to publish\n"
          "  sign --key KEY --domain D --selector S [--canon H/B] [--headers a:b:c]\n"
-         "       [--auid I] [--expire SECONDS] [--acdc N --mail-from A --rcpt B ...]\n"
+         "       [--auid I] [--expire SECONDS] [--acdc N --mail-from A --rcpt B ...\n"
+         "       [--received-for R]]   (ACDC instance N; N > 1 chains to instance N-1)\n"
          "      prints the message with a DKIM-Signature prepended\n"
          "  verify [--key-file F | --zone F | --dns IP[@PORT]] [--timeout MS] [--allow-l]\n"
          "         [--now T] [--authserv-id ID] [--mail-from A --rcpt B ...]\n"
@@ -43,7 +44,7 @@ static void dkim_help(void)
 
 struct args {
     const char *key, *domain, *selector, *canon, *headers, *auid, *out, *type;
-    const char *key_file, *zone, *dns, *authserv, *mail_from, *file;
+    const char *key_file, *zone, *dns, *authserv, *mail_from, *file, *received_for;
     const char *rcpt[MAX_RCPT];
     size_t nrcpt;
     int bits, timeout, acdc;
@@ -61,6 +62,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"timeout", 1, 0, 'T'},  {"allow-l", 0, 0, 'l'},  {"now", 1, 0, 'n'},
         {"authserv-id", 1, 0, 'A'}, {"mail-from", 1, 0, 'm'}, {"rcpt", 1, 0, 'r'},
         {"acdc", 1, 0, 'a'},     {"expire", 1, 0, 'x'},   {"json", 0, 0, 'j'},
+        {"received-for", 1, 0, 'R'},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     a->bits = 2048;
@@ -96,6 +98,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'a': a->acdc = atoi(optarg); break;
         case 'x': a->expire = atoll(optarg); break;
         case 'j': a->json = true; break;
+        case 'R': a->received_for = optarg; break;
         default: return mm_cli_usage_error(NOUN, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -241,11 +244,11 @@ static int cmd_sign(struct args *a)
         o.env.rcpt = a->rcpt;
         o.env.nrcpt = a->nrcpt;
         if (a->acdc > 1) {
-            /* the hop received the message for the first --rcpt of the previous hop */
+            /* chain to instance k-1: its salt and b=, and the address this hop received for */
             if (prev_instance(&msg, a->acdc, psalt, sizeof(psalt), pb, sizeof(pb)) == 0) {
                 o.acdc_prev_salt_b64 = psalt;
                 o.acdc_prev_b = pb;
-                o.acdc_received_for = getenv("MM_DKIM_RECEIVED_FOR");
+                o.acdc_received_for = a->received_for;
             }
         }
     }
