@@ -7,7 +7,7 @@
 # SPDX-License-Identifier: Apache-2.0
 set -u
 source "$(dirname "$0")/lib.sh"
-M=${1:?usage: interop.sh MAMORI}
+M=$(realpath "${1:?usage: interop.sh MAMORI}")
 need_prog opendkim
 need_dkimpy
 
