@@ -326,6 +326,44 @@ typedef struct mm_dkim_acdc_report {
 int mm_dkim_acdc_verify(const mm_dkim_verify_opts *o, const uint8_t *msg, size_t len,
                         const mm_dkim_acdc_env *env, mm_dkim_acdc_report *rep);
 
+/* ---------------------------------------------------------------- mail filter (milter core) */
+
+/*
+ * The per-message logic of mamori-dkimd, independent of libmilter: the
+ * configuration (YANG module mamori-dkim) and one session per message.
+ * The configuration is read-only once loaded (no reload while sessions run).
+ */
+typedef struct mm_dkim_filter mm_dkim_filter;
+int mm_dkim_filter_load(const char *path, mm_dkim_filter **out, char *err, size_t errlen);
+void mm_dkim_filter_free(mm_dkim_filter *f);
+const char *mm_dkim_filter_socket(const mm_dkim_filter *f);
+unsigned mm_dkim_filter_timeout(const mm_dkim_filter *f);
+
+enum mm_dkim_action { MM_DKIM_ACCEPT = 0, MM_DKIM_TEMPFAIL = 1 };
+
+typedef struct mm_dkim_fout {
+    enum mm_dkim_action action;
+    size_t n;
+    char *name[MM_DKIM_MAX_SIGS + 1];  /* header fields to insert at the top */
+    char *value[MM_DKIM_MAX_SIGS + 1]; /* folded with "\n\t" (milter form) */
+    char reason[160];
+} mm_dkim_fout;
+void mm_dkim_fout_free(mm_dkim_fout *o);
+
+typedef struct mm_dkim_fsess mm_dkim_fsess;
+mm_dkim_fsess *mm_dkim_fsess_new(const mm_dkim_filter *f, const char *client_ip);
+void mm_dkim_fsess_free(mm_dkim_fsess *s);
+/* A new message on the same connection (keeps the client). */
+void mm_dkim_fsess_reset(mm_dkim_fsess *s);
+int mm_dkim_fsess_envfrom(mm_dkim_fsess *s, const char *addr);
+int mm_dkim_fsess_rcpt(mm_dkim_fsess *s, const char *addr);
+void mm_dkim_fsess_queue_id(mm_dkim_fsess *s, const char *id);
+int mm_dkim_fsess_header(mm_dkim_fsess *s, const char *name, const char *value);
+int mm_dkim_fsess_eoh(mm_dkim_fsess *s);
+int mm_dkim_fsess_body(mm_dkim_fsess *s, const uint8_t *p, size_t n);
+/* Decide: headers to add and the action; the audit record is written first. */
+int mm_dkim_fsess_eom(mm_dkim_fsess *s, mm_dkim_fout *out);
+
 #ifdef __cplusplus
 }
 #endif

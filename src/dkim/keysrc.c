@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct mm_dkim_keysrc {
     struct entry *e;
     size_t n, cap;
     ldns_resolver *res;
+    pthread_mutex_t lock; /* ldns resolvers are not shared between threads */
 };
 
 /* Compare two DNS names ignoring case and one trailing dot. */
@@ -206,6 +208,7 @@ int mm_dkim_keysrc_open(enum mm_dkim_keysrc_kind kind, const char *arg, int time
     if (!s)
         return MM_ENOMEM;
     s->kind = kind;
+    pthread_mutex_init(&s->lock, NULL);
     int rc;
     switch (kind) {
     case MM_DKIM_KEYS_FILE: rc = arg ? load_file(s, arg) : MM_EINVAL; break;
@@ -232,6 +235,7 @@ void mm_dkim_keysrc_close(mm_dkim_keysrc *s)
     free(s->e);
     if (s->res)
         ldns_resolver_deep_free(s->res);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -264,8 +268,12 @@ static int lookup_dns(mm_dkim_keysrc *s, const char *qname, mm_buf *out)
 
 int mm_dkim_keysrc_lookup(mm_dkim_keysrc *s, const char *qname, mm_buf *out)
 {
-    if (s->kind == MM_DKIM_KEYS_DNS)
-        return lookup_dns(s, qname, out);
+    if (s->kind == MM_DKIM_KEYS_DNS) {
+        pthread_mutex_lock(&s->lock);
+        int rc = lookup_dns(s, qname, out);
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
     for (size_t i = 0; i < s->n; i++)
         if (name_eq(s->e[i].name, qname))
             return mm_buf_append_str(out, s->e[i].rdata);
