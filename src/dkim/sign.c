@@ -25,6 +25,7 @@ static const char *const default_oversign[] = {"from", "reply-to", "subject", "d
 
 struct mm_dkim_signer {
     mm_dkim_sign_opts o;
+    uint8_t salt[16]; /* a copy: the caller's buffer may be gone by finish */
     mm_dkim_msg msg;
     dkim_bodyhash bh;
 };
@@ -58,6 +59,10 @@ int mm_dkim_signer_new(const mm_dkim_sign_opts *o, mm_dkim_signer **out)
     if (!s)
         return MM_ENOMEM;
     s->o = *o;
+    if (o->acdc_salt) {
+        memcpy(s->salt, o->acdc_salt, sizeof(s->salt));
+        s->o.acdc_salt = s->salt;
+    }
     if (!s->o.headers)
         s->o.headers = default_headers;
     if (!s->o.oversign)

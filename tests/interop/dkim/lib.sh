@@ -7,7 +7,9 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/mm-dkim-interop.XXXXXX")
 PY=/usr/bin/python3   # Debian's python3 has the dkim module; a pyenv shim may not
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+EXTRA_CLEANUP=""
 cleanup() {
+    [ -n "$EXTRA_CLEANUP" ] && eval "$EXTRA_CLEANUP"
     for p in $PIDS; do kill "$p" 2>/dev/null; done
     for p in $PIDS; do wait "$p" 2>/dev/null; done
     [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
@@ -47,3 +49,15 @@ EOC
 
 # dkimpy verification of signature number $2 (0 = top) with keys.txt as its DNS.
 dkimpy_verify() { "$PY" "$HERE/dkimpy_verify.py" "$TMP/keys.txt" "$1" "${2:-0}"; }
+
+# A loopback TCP port nobody listens on now.
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Wait (bounded, 10 s) until something accepts on 127.0.0.1:$1.
+wait_port() {
+    for _ in $(seq 1 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        read -r -t 0.05 < /dev/zero 2>/dev/null || true
+    done
+    return 1
+}

@@ -114,6 +114,8 @@ start sd
 lua sign 127.0.0.1 '<alice@example.test>' '<bob@example.net>' m sd
 grep -q '^reply=accept' sign.out || fail "signing transaction not accepted: $(cat sign.out)"
 [ "$(grep -c '^H DKIM-Signature' sign.out)" = 2 ] || { cat sign.out; fail "expected 2 signatures"; }
+grep -q 'acdc_s=AAAAAAAAAAAAAAAAAAAAAA==' sign.out && fail "ACDC salt is all zero"
+[ "$(grep -o 'acdc_s=[^;]*' sign.out | sort -u | wc -l)" = 1 ] || fail "one instance, two salts"
 ok "internal client: milter adds two DKIM-Signature fields (rsa-sha256, ed25519-sha256)"
 
 # Rebuild the signed message (inserted at the top, in order) and verify it with three verifiers.

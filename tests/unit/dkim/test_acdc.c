@@ -257,6 +257,28 @@ static void test_chain_broken(void **state)
     free(m2);
 }
 
+/* The signer keeps its own copy of the salt (a milter's buffer is gone by end of message). */
+static void test_salt_copied(void **state)
+{
+    (void)state;
+    uint8_t salt[16];
+    memset(salt, 0x5a, sizeof(salt));
+    mm_dkim_sign_opts o = {.pkey = ed_author, .alg = MM_DKIM_ALG_ED25519_SHA256,
+                           .domain = "example.test", .selector = "a1", .hc = MM_DKIM_RELAXED,
+                           .bc = MM_DKIM_RELAXED, .acdc_n = 1, .acdc_salt = salt,
+                           .env = {"<alice@example.test>", rcpt1, 2}};
+    mm_dkim_signer *s;
+    assert_int_equal(mm_dkim_signer_new(&o, &s), 0);
+    memset(salt, 0, sizeof(salt));
+    assert_int_equal(mm_dkim_signer_header_nv(s, "From", "a@example.test"), 0);
+    mm_buf f;
+    mm_buf_init(&f, 1 << 16);
+    assert_int_equal(mm_dkim_signer_finish(s, &f), 0);
+    assert_non_null(strstr(mm_buf_cstr(&f), "=WlpaWlpaWlpaWlpaWlpaWg=="));
+    mm_buf_free(&f);
+    mm_dkim_signer_free(s);
+}
+
 static void test_acdc_refusals(void **state)
 {
     (void)state;
@@ -298,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_envelope_binding),
         cmocka_unit_test(test_chain_with_changes),
         cmocka_unit_test(test_chain_broken),
+        cmocka_unit_test(test_salt_copied),
         cmocka_unit_test(test_acdc_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
