@@ -1,0 +1,163 @@
+/*
+ * canon.c - header and body canonicalization (RFC 6376 3.4).
+ *
+ * The body canonicalizer is a small state machine fed in chunks of any size:
+ * trailing empty lines are only counted (pending_nl) and emitted when content
+ * follows, so the body is never held. A bare LF is taken as a line end (mail
+ * read from a Unix file); a CR not followed by LF is content.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "mamori/mm_dkim.h"
+
+static bool is_wsp(uint8_t c) { return c == ' ' || c == '\t'; }
+
+int mm_dkim_canon_header(enum mm_dkim_canon c, const uint8_t *field, size_t len, bool crlf,
+                         mm_buf *out)
+{
+    if (c == MM_DKIM_SIMPLE) {
+        MM_GUARD(mm_buf_append(out, field, len));
+        return crlf ? mm_buf_append(out, "\r\n", 2) : 0;
+    }
+    const uint8_t *colon = memchr(field, ':', len);
+    if (!colon)
+        return MM_EMALFORMED;
+    size_t nlen = (size_t)(colon - field);
+    /* 3.4.2: lowercase name, no WSP before the colon */
+    while (nlen && (is_wsp(field[nlen - 1]) || field[nlen - 1] == '\r' || field[nlen - 1] == '\n'))
+        nlen--;
+    MM_GUARD(mm_buf_reserve(out, len + 3));
+    for (size_t i = 0; i < nlen; i++) {
+        uint8_t ch = field[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (uint8_t)(ch + 32);
+        out->data[out->len++] = ch;
+    }
+    out->data[out->len++] = ':';
+    /* value: unfold, collapse WSP runs, drop WSP at both ends */
+    bool wsp = false, any = false;
+    for (const uint8_t *p = colon + 1; p < field + len; p++) {
+        uint8_t ch = *p;
+        if (ch == '\r' || ch == '\n')
+            continue;
+        if (is_wsp(ch)) {
+            wsp = true;
+            continue;
+        }
+        if (wsp && any)
+            out->data[out->len++] = ' ';
+        wsp = false;
+        any = true;
+        out->data[out->len++] = ch;
+    }
+    if (crlf) {
+        out->data[out->len++] = '\r';
+        out->data[out->len++] = '\n';
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- body */
+
+static void flush(mm_dkim_body *b)
+{
+    if (b->blen && b->sink)
+        b->sink(b->arg, b->buf, b->blen);
+    b->blen = 0;
+}
+
+static inline void put(mm_dkim_body *b, uint8_t ch)
+{
+    if (b->blen == sizeof(b->buf))
+        flush(b);
+    b->buf[b->blen++] = ch;
+    b->out++;
+}
+
+static void put_pending_lines(mm_dkim_body *b)
+{
+    for (; b->pending_nl; b->pending_nl--) {
+        put(b, '\r');
+        put(b, '\n');
+    }
+}
+
+void mm_dkim_body_init(mm_dkim_body *b, enum mm_dkim_canon c, mm_dkim_sink_fn sink, void *arg)
+{
+    memset(b, 0, sizeof(*b));
+    b->c = c;
+    b->sink = sink;
+    b->arg = arg;
+}
+
+static void content(mm_dkim_body *b, uint8_t ch)
+{
+    if (!b->line_open)
+        put_pending_lines(b);
+    if (b->pending_wsp) {
+        put(b, ' ');
+        b->pending_wsp = false;
+    }
+    put(b, ch);
+    b->line_open = true;
+}
+
+static void line_end(mm_dkim_body *b)
+{
+    b->pending_wsp = false; /* relaxed: WSP at line end is deleted */
+    if (b->line_open) {
+        put(b, '\r');
+        put(b, '\n');
+        b->line_open = false;
+    } else {
+        b->pending_nl++; /* an empty line: emitted only if content follows */
+    }
+}
+
+void mm_dkim_body_update(mm_dkim_body *b, const uint8_t *p, size_t n)
+{
+    bool relaxed = b->c == MM_DKIM_RELAXED;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = p[i];
+        if (b->pending_cr) {
+            b->pending_cr = false;
+            if (ch == '\n') {
+                line_end(b);
+                continue;
+            }
+            content(b, '\r');
+        }
+        if (ch == '\r') {
+            b->pending_cr = true;
+        } else if (ch == '\n') {
+            line_end(b);
+        } else if (relaxed && is_wsp(ch)) {
+            b->pending_wsp = true;
+        } else {
+            content(b, ch);
+        }
+    }
+}
+
+void mm_dkim_body_final(mm_dkim_body *b)
+{
+    if (b->pending_cr) {
+        b->pending_cr = false;
+        content(b, '\r');
+    }
+    b->pending_wsp = false;
+    if (b->line_open) {
+        /* a last line without CRLF gets one (3.4.3, 3.4.4) */
+        put(b, '\r');
+        put(b, '\n');
+        b->line_open = false;
+    }
+    /* 3.4.3: an empty simple body is one CRLF; relaxed empty body stays empty. */
+    if (b->c == MM_DKIM_SIMPLE && b->out == 0) {
+        put(b, '\r');
+        put(b, '\n');
+    }
+    b->pending_nl = 0;
+    flush(b);
+}

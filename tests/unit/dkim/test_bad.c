@@ -1,0 +1,275 @@
+/*
+ * Bad input never passes: malformed/duplicate tags, bad base64, oversized
+ * headers and header counts, CR/LF oddities, 8-bit headers, missing From,
+ * garbage key records, DNS timeouts, l= policy.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "dkim_test.h"
+
+static EVP_PKEY *ed;
+static mm_buf rec;
+static uint8_t *good;
+static size_t good_len;
+
+static const char *const hdrs[] = {"from", "to", "subject", NULL};
+static const char *const none[] = {NULL};
+
+static int setup(void **state)
+{
+    (void)state;
+    mm_buf_init(&rec, 1 << 16);
+    ed = t_key(MM_DKIM_ALG_ED25519_SHA256, 0, "ed", &rec);
+    mm_dkim_sign_opts o = {.pkey = ed, .alg = MM_DKIM_ALG_ED25519_SHA256, .domain = "example.test",
+                           .selector = "ed", .hc = MM_DKIM_RELAXED, .bc = MM_DKIM_RELAXED,
+                           .t = -1, .headers = hdrs, .oversign = none};
+    good = t_sign(&o, T_MSG, &good_len);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(ed);
+    mm_buf_free(&rec);
+    free(good);
+    return 0;
+}
+
+/* The good message with its signature field's value replaced by sigval. */
+static mm_dkim_result with_sig(const char *sigval, mm_dkim_keysrc *ks)
+{
+    mm_buf m;
+    mm_buf_init(&m, 1 << 22);
+    mm_buf_printf(&m, "DKIM-Signature: %s\r\n", sigval);
+    mm_buf_append_str(&m, T_MSG);
+    mm_dkim_result r = t_verify(ks, m.data, m.len, false);
+    mm_buf_free(&m);
+    return r;
+}
+
+/* The real signature's tags, to build variants from. */
+static void real_tags(char *out, size_t cap)
+{
+    const char *v = (const char *)good + strlen("DKIM-Signature:");
+    const char *end = strstr(v, "\r\nFrom:");
+    snprintf(out, cap, "%.*s", (int)(end - v), v);
+}
+
+static void replace(char *s, size_t cap, const char *from, const char *to)
+{
+    char *p = strstr(s, from);
+    assert_non_null(p);
+    char tail[8192];
+    snprintf(tail, sizeof(tail), "%s", p + strlen(from));
+    snprintf(p, cap - (size_t)(p - s), "%s%s", to, tail);
+}
+
+static void test_malformed_signatures(void **state)
+{
+    (void)state;
+    mm_dkim_keysrc *ks = t_keys(mm_buf_cstr(&rec));
+    char t[8192], v[8192];
+    real_tags(t, sizeof(t));
+    assert_int_equal(with_sig(t, ks).code, MM_DKIM_PASS); /* the base case does pass */
+    static const struct {
+        const char *from, *to, *why;
+    } cases[] = {
+        {"v=1;", "v=1; v=1;", "duplicate"},
+        {"v=1;", "v=2;", "version"},
+        {"v=1;", "", "missing v"},
+        {"a=ed25519-sha256;", "a=rsa-sha1;", "sha1"},
+        {"a=ed25519-sha256;", "a=ed448-sha256;", "unknown alg"},
+        {"d=example.test;", "d=exa mple..test;", "bad d"},
+        {"d=example.test;", "", "missing d"},
+        {"s=ed;", "s=;", "empty s"},
+        {"c=relaxed/relaxed;", "c=relaxed/fancy;", "bad c"},
+        {"h=from:", "h=", "no from"},
+        {"h=from", "h=:from", "empty h name"},
+        {"bh=", "bh=!!", "bad bh base64"},
+        {"b=", "b=*", "bad b base64"},
+        {"v=1;", "v=1; q=http;", "q"},
+        {"v=1;", "v=1; i=alice@other.test;", "i outside d"},
+        {"v=1;", "v=1; i=no-at;", "i without @"},
+        {"v=1;", "v=1; t=abc;", "bad t"},
+        {"v=1;", "v=1; t=2000000000; x=1000000000;", "x before t"},
+        {"v=1;", "v=1; x=1000000000;", "expired"},
+        {"v=1;", "v=1; l=99999999999999999999;", "l overflow"},
+        {"v=1;", "v=1;;", "empty tag-spec"},
+        {"v=1;", "v=1; 9x=1;", "bad tag name"},
+        {"v=1;", "v=1; z=\xc3\xa9;", "8-bit value"},
+        {"v=1;", "v=1; n=a\r\nb;", "CRLF without WSP"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(v, sizeof(v), "%s", t);
+        replace(v, sizeof(v), cases[i].from, cases[i].to);
+        mm_dkim_result r = with_sig(v, ks);
+        print_message("%-20s -> %s (%s)\n", cases[i].why, mm_dkim_result_name(r.code), r.reason);
+        assert_int_not_equal(r.code, MM_DKIM_PASS);
+        assert_true(r.code == MM_DKIM_PERMERROR || r.code == MM_DKIM_FAIL || r.code == MM_DKIM_POLICY);
+    }
+    mm_dkim_keysrc_close(ks);
+}
+
+/* tmpl with every "%s" replaced by pk */
+static void subst(char *out, size_t cap, const char *tmpl, const char *pk)
+{
+    size_t o = 0;
+    for (const char *p = tmpl; *p && o + 1 < cap; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            o += (size_t)snprintf(out + o, cap - o, "%s", pk);
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o < cap ? o : cap - 1] = 0;
+}
+
+static void test_key_records(void **state)
+{
+    (void)state;
+    char t[8192];
+    real_tags(t, sizeof(t));
+    const char *p = strstr(mm_buf_cstr(&rec), "p=") + 2;
+    char pk[128];
+    snprintf(pk, sizeof(pk), "%.*s", (int)strcspn(p, "\n"), p);
+    static const char *bad[] = {
+        "v=DKIM1; k=ed25519; p=",                           /* revoked */
+        "v=DKIM1; k=ed25519; p=!!!!",                       /* bad base64 */
+        "v=DKIM1; k=ed25519; p=AAAA",                       /* wrong length */
+        "v=DKIM1; k=rsa; p=%s",                             /* type mismatch */
+        "v=DKIM2; k=ed25519; p=%s",                         /* bad version */
+        "k=ed25519; v=DKIM1; p=%s",                         /* v= not first */
+        "v=DKIM1; k=ed25519; h=sha1; p=%s",                 /* hash not allowed */
+        "v=DKIM1; k=ed25519; s=tlsrpt; p=%s",               /* service not email */
+        "v=DKIM1; k=dsa; p=%s",                             /* unknown key type */
+        "v=DKIM1; k=ed25519",                               /* no p= */
+        "v=DKIM1; k=ed25519; p=%s; p=%s",                   /* duplicate */
+        "\x01\x02garbage",                                  /* not a tag-list */
+        "v=DKIM1; k=ed25519; t=s; p=%s",                    /* strict: i= must equal d= (ok here) */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char line[1024], rd[512];
+        subst(rd, sizeof(rd), bad[i], pk);
+        snprintf(line, sizeof(line), "ed._domainkey.example.test %s\n", rd);
+        mm_dkim_keysrc *ks = t_keys(line);
+        mm_dkim_result r = t_verify(ks, good, good_len, false);
+        print_message("key %-40.40s -> %s (%s)\n", rd, mm_dkim_result_name(r.code), r.reason);
+        if (i == sizeof(bad) / sizeof(bad[0]) - 1)
+            assert_int_equal(r.code, MM_DKIM_PASS); /* t=s with i=@d is fine: control case */
+        else
+            assert_int_equal(r.code, MM_DKIM_PERMERROR);
+        mm_dkim_keysrc_close(ks);
+    }
+    /* no record at all */
+    mm_dkim_keysrc *ks = t_keys("other._domainkey.example.test v=DKIM1; p=\n");
+    mm_dkim_result r = t_verify(ks, good, good_len, false);
+    assert_int_equal(r.code, MM_DKIM_PERMERROR);
+    mm_dkim_keysrc_close(ks);
+    /* RSA key below 1024 bits is never valid (RFC 8301) */
+    mm_buf small;
+    mm_buf_init(&small, 4096);
+    EVP_PKEY *k512 = t_key(MM_DKIM_ALG_RSA_SHA256, 512, "ed", &small);
+    mm_dkim_pubkey pub;
+    const char *why;
+    const char *rd = strchr(mm_buf_cstr(&small), ' ') + 1;
+    assert_int_equal(mm_dkim_pubkey_parse((const uint8_t *)rd, strlen(rd) - 1, &pub, &why), MM_EPERM);
+    EVP_PKEY_free(k512);
+    mm_buf_free(&small);
+}
+
+static void test_message_limits(void **state)
+{
+    (void)state;
+    mm_dkim_keysrc *ks = t_keys(mm_buf_cstr(&rec));
+    /* too many header fields */
+    mm_buf m;
+    mm_buf_init(&m, 1 << 24);
+    mm_buf_append(&m, good, good_len - strlen(T_MSG));
+    for (int i = 0; i < MM_DKIM_MAX_HEADERS + 1; i++)
+        mm_buf_append_str(&m, "X-Pad: 1\r\n");
+    mm_buf_append_str(&m, T_MSG);
+    assert_int_not_equal(t_verify(ks, m.data, m.len, false).code, MM_DKIM_PASS);
+    /* one oversized field */
+    mm_buf_reset(&m);
+    mm_buf_append(&m, good, good_len - strlen(T_MSG));
+    mm_buf_append_str(&m, "X-Big: ");
+    for (int i = 0; i < MM_DKIM_MAX_FIELD / 8 + 1; i++)
+        mm_buf_append_str(&m, "aaaaaaaa");
+    mm_buf_append_str(&m, "\r\n");
+    mm_buf_append_str(&m, T_MSG);
+    assert_int_not_equal(t_verify(ks, m.data, m.len, false).code, MM_DKIM_PASS);
+    /* 8-bit octets in a signed header: hashed as they are, so a change is a failure */
+    mm_buf_reset(&m);
+    mm_buf_append(&m, good, good_len);
+    char *s = strstr((char *)m.data, "Subject: hello");
+    s[9] = (char)0xe9;
+    assert_int_equal(t_verify(ks, m.data, m.len, false).code, MM_DKIM_FAIL);
+    /* LF-only line ends of the same message verify (converted), bare CR in the body does not */
+    mm_buf_reset(&m);
+    for (size_t i = 0; i < good_len; i++)
+        if (good[i] != '\r')
+            mm_buf_append(&m, good + i, 1);
+    assert_int_equal(t_verify(ks, m.data, m.len, false).code, MM_DKIM_PASS);
+    char *b = strstr((char *)m.data, "Hello Bob,\n");
+    b[10] = '\r';
+    assert_int_equal(t_verify(ks, m.data, m.len, false).code, MM_DKIM_FAIL);
+    /* missing From: a From-less message is never a pass even with the From signed */
+    mm_buf_reset(&m);
+    mm_buf_append(&m, good, good_len);
+    char *f = strstr((char *)m.data, "From: Alice");
+    f[0] = 'X';
+    assert_int_equal(t_verify(ks, m.data, m.len, false).code, MM_DKIM_FAIL);
+    mm_buf_free(&m);
+    mm_dkim_keysrc_close(ks);
+}
+
+static void test_l_policy(void **state)
+{
+    (void)state;
+    /* a hand-made l= signature: sign with l= is refused, so build one over the first 12 octets */
+    mm_dkim_keysrc *ks = t_keys(mm_buf_cstr(&rec));
+    char t[8192];
+    real_tags(t, sizeof(t));
+    replace(t, sizeof(t), "v=1;", "v=1; l=12;");
+    mm_dkim_result r = with_sig(t, ks);
+    assert_int_equal(r.code, MM_DKIM_POLICY); /* refused by default policy */
+    assert_true(r.has_l);
+    mm_dkim_keysrc_close(ks);
+}
+
+/* A resolver that never answers: the lookup times out -> temperror, never a pass. */
+static void test_dns_timeout(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    char ns[64];
+    snprintf(ns, sizeof(ns), "127.0.0.1@%u", ntohs(sa.sin_port));
+    mm_dkim_keysrc *ks;
+    assert_int_equal(mm_dkim_keysrc_open(MM_DKIM_KEYS_DNS, ns, 200, &ks), 0);
+    mm_dkim_result r = t_verify(ks, good, good_len, false);
+    assert_int_equal(r.code, MM_DKIM_TEMPERROR);
+    mm_dkim_keysrc_close(ks);
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_malformed_signatures),
+        cmocka_unit_test(test_key_records),
+        cmocka_unit_test(test_message_limits),
+        cmocka_unit_test(test_l_policy),
+        cmocka_unit_test(test_dns_timeout),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
