@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,14 +18,20 @@
 #include "mamori/mm_core.h"
 
 /*
- * AH anywhere in the IPv4 header or the IPv6 chain (`protochain` chases
- * extension headers; `proto` does not), plus the tunnels the walker looks
- * into, also behind one VLAN tag. Numbers, not names: `ah` is a keyword.
+ * The prefilter passes AH and the tunnels the walker looks into: IPv4
+ * protocol 51, 4, 41, 47; IPv6 whose first Next Header is one of those or
+ * an extension header (0 Hop-by-Hop, 43 Routing, 44 Fragment, 60
+ * Destination Options, 135 Mobility), since AH can sit behind them. Not
+ * `ip6 protochain 51`: libpcap compiles protochain into a loop (a backward
+ * jump), which the kernel's classic BPF verifier rejects, and libpcap would
+ * fall back to filtering every packet in user space. The walker makes the
+ * final decision. Numbers, not names: `ah` is a keyword.
  */
-const char mm_ah_bpf_filter[] =
-    "ip proto 51 or ip6 protochain 51 or ip proto 4 or ip proto 41 or ip proto 47 "
-    "or ip6 protochain 4 or ip6 protochain 41 or ip6 protochain 47 "
-    "or (vlan and (ip proto 51 or ip6 protochain 51 or ip proto 4 or ip proto 41 or ip proto 47))";
+#define V4 "ip proto 51 or ip proto 4 or ip proto 41 or ip proto 47"
+#define V6                                                                               \
+    "ip6 proto 51 or ip6 proto 4 or ip6 proto 41 or ip6 proto 47 or ip6 proto 0 "         \
+    "or ip6 proto 43 or ip6 proto 44 or ip6 proto 60 or ip6 proto 135"
+const char mm_ah_bpf_filter[] = V4 " or " V6 " or (vlan and (" V4 " or " V6 "))";
 
 /* Problems per capture quoted in notes; the rest are only counted. */
 #define MAX_FRAME_NOTES 10
@@ -159,6 +166,12 @@ int mm_ah_capture_live(const char *iface, const mm_ah_capture_opts *o, mm_ah_rep
         pcap_close(p);
         return MM_EUNSUPPORTED;
     }
+    int sel = pcap_get_selectable_fd(p);
+    if (sel < 0 || pcap_setnonblock(p, 1, err) != 0) {
+        mm_ah_report_error(r, "%s: cannot poll the capture: %s", where, err);
+        pcap_close(p);
+        return MM_EIO;
+    }
     /* Tests and scripts wait for this line before sending. */
     fprintf(stderr, "mamori audit: listening on %s (filter: AH and tunnels)\n", iface);
     int64_t deadline = o && o->duration_s > 0 ? mm_monotonic_ms() + o->duration_s * 1000LL : -1;
@@ -170,6 +183,13 @@ int mm_ah_capture_live(const char *iface, const mm_ah_capture_opts *o, mm_ah_rep
             break;
         if (o && o->count && fd.ah_frames >= o->count)
             break;
+        /* Wait with our own bound: pcap's read timeout does not fire without traffic. */
+        struct pollfd pfd = {.fd = sel, .events = POLLIN};
+        if (poll(&pfd, 1, 200) < 0 && errno != EINTR) {
+            mm_ah_report_error(r, "%s: poll: %s", where, strerror(errno));
+            rc = MM_ESYS;
+            break;
+        }
         int n = pcap_dispatch(p, 64, live_cb, (u_char *)&fd);
         if (n == PCAP_ERROR_BREAK)
             break;
