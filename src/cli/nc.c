@@ -603,6 +603,18 @@ static void conn_close(conn *c)
         close(c->fds.rfd);
 }
 
+/* The negotiated key-exchange group of either secure transport (docs/tls.md). */
+static const char *conn_group(conn *c)
+{
+    if (c->tls)
+        return mm_nc_tls_stream_group(c->tls);
+#ifdef MM_HAVE_QUIC
+    if (c->quic_io)
+        return mm_quic_conn_tls_group(mm_nc_quic_client_conn(&c->io));
+#endif
+    return NULL;
+}
+
 static int nc_connect(const nc_opts *o, conn *c)
 {
     memset(c, 0, sizeof(*c));
@@ -626,10 +638,12 @@ static int nc_connect(const nc_opts *o, conn *c)
         struct timespec settle = {0, 100 * 1000 * 1000};
         nanosleep(&settle, NULL);
     }
-    if (o->verbose)
+    if (o->verbose) {
+        const char *group = conn_group(c);
         fprintf(stderr, "mamori nc: connected to %s port %ld, session-id %u%s%s\n", o->host,
-                o->port, mm_nc_client_session_id(c->client), c->tls ? ", group " : "",
-                c->tls && mm_nc_tls_stream_group(c->tls) ? mm_nc_tls_stream_group(c->tls) : "");
+                o->port, mm_nc_client_session_id(c->client), group ? ", group " : "",
+                group ? group : "");
+    }
     return 0;
 }
 
