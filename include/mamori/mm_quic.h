@@ -38,7 +38,8 @@ extern "C" {
  * carries a key share for the first only, others cost a HelloRetryRequest).
  * The GnuTLS backend has a fixed classical list (X25519, P-256, P-384).
  */
-#define MM_QUIC_DEFAULT_GROUPS "X25519SCloud+128:X25519MLKEM768:X25519"
+#define MM_QUIC_DEFAULT_GROUPS \
+    "X25519SCloud+128:X25519MLKEM768:SecP256r1SCloud+192:SecP384r1SCloud+256:X25519"
 
 /* NETCONF-over-QUIC application error codes (draft -06 section 7). */
 enum mm_quic_nc_error {
@@ -239,6 +240,7 @@ typedef struct mm_nc_quic_settings {
     /* Refuse a second client bidi stream with 0x02 (needs a stream credit of
      * 2 at the QUIC level); false: advertise exactly 1 as the draft suggests. */
     bool refuse_extra_streams;
+    char groups[256]; /* key-exchange groups; "" = MM_QUIC_DEFAULT_GROUPS */
 } mm_nc_quic_settings;
 
 typedef struct mm_nc_quic_server mm_nc_quic_server;

@@ -290,6 +290,7 @@ static mm_quic_config quic_config(const mm_nc_quic_settings *s)
         .max_streams_bidi = s->refuse_extra_streams ? 2 : 1,
         .max_streams_uni = 0,
         .verify_interval_ms = s->verify_interval_ms,
+        .groups = s->groups[0] != '\0' ? s->groups : NULL,
     };
     return c;
 }
