@@ -44,7 +44,7 @@ enum transport { TR_TLS, TR_QUIC, TR_TCP_DIRECT };
 typedef struct nc_opts {
     const char *verb;
     enum transport transport;
-    const char *host, *server_name, *ca, *cert, *key, *user;
+    const char *host, *server_name, *ca, *cert, *key, *user, *groups;
     char ca_buf[4096], cert_buf[4096], key_buf[4096];
     long port;
     int rpc_timeout_ms;
@@ -103,6 +103,8 @@ static int help(const char *verb)
            "  --host H          server name or address (default localhost)\n"
            "  --port P          default 6513 (tls), 831 (quic), 2023 (tcp-direct)\n"
            "  --server-name N   name the server certificate must match (default: H)\n"
+           "  --groups LIST     key-exchange groups offered, first gets the key share\n"
+           "                    (default: hybrids first; -v names the negotiated one)\n"
            "  --ca F --cert F --key F\n"
            "                    trust anchor and client certificate/key; defaults are\n"
            "                    ca.crt, client.crt, client.key in $MM_PKI_DIR or ./var/pki\n"
@@ -147,6 +149,7 @@ static const char **str_option(nc_opts *o, const char *name)
     } table[] = {
         {"--host", &o->host},
         {"--server-name", &o->server_name},
+        {"--groups", &o->groups},
         {"--ca", &o->ca},
         {"--cert", &o->cert},
         {"--key", &o->key},
@@ -560,7 +563,8 @@ static int connect_quic(const nc_opts *o, conn *c, char *why, size_t len)
         return MM_EUNSUPPORTED;
     }
     mm_quic_config qc = {
-        .ca_file = o->ca, .cert_file = o->cert, .key_file = o->key, .server_name = o->server_name};
+        .ca_file = o->ca, .cert_file = o->cert, .key_file = o->key, .server_name = o->server_name,
+        .groups = o->groups};
     int rc = mm_nc_quic_client_io(o->host, (uint16_t)o->port, &qc, o->rpc_timeout_ms, &c->io);
     if (rc < 0) {
         snprintf(why, len, "QUIC connection to %s port %ld failed: %s", o->host, o->port,
@@ -581,6 +585,7 @@ static int connect_transport(const nc_opts *o, conn *c, char *why, size_t len)
     mm_nc_tls_client_config tc = {.host = o->host,
                                   .port = (uint16_t)o->port,
                                   .server_name = o->server_name,
+                                  .groups = o->groups,
                                   .ca_file = o->ca,
                                   .cert_file = o->cert,
                                   .key_file = o->key,

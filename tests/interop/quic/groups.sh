@@ -1,7 +1,8 @@
 #!/bin/bash
 # groups.sh - the negotiated key-exchange group, as mamori's tools report it,
 # against a real mamori-netconfd serving NETCONF over TLS and over QUIC:
-#  - `mamori nc -v` (TLS and QUIC) on the defaults: X25519SCloud+128;
+#  - `mamori nc -v` (TLS and QUIC) on the defaults: X25519SCloud+128, and
+#    with --groups X25519MLKEM768;
 #  - `mamori tls probe --quic --groups G` for every hybrid group, including
 #    SecP384r1SCloud+256 (a ~19 KB ClientHello in QUIC Initial packets);
 #  - `mamori tls probe --groups X25519MLKEM768` over TLS/TCP: the TLS layer
@@ -38,6 +39,18 @@ for tr in tls quic; do
     grep -q "connected to .*, group X25519SCloud+128" "$TMP/nc-$tr.out" ||
         fail "nc over $tr did not report X25519SCloud+128: $(grep connected "$TMP/nc-$tr.out")"
     echo "ok - nc -v over $tr: X25519SCloud+128"
+done
+
+# --groups reaches both transports.
+for tr in tls quic; do
+    port=$TP
+    [ $tr = quic ] && port=$QP
+    "$MAMORI" nc -v --transport $tr --host 127.0.0.1 --port "$port" --server-name localhost \
+        --groups X25519MLKEM768 "${ID[@]}" hello >"$TMP/nc-$tr-mlkem.out" 2>&1 ||
+        fail "nc --groups X25519MLKEM768 over $tr: $(cat "$TMP/nc-$tr-mlkem.out")"
+    grep -q "connected to .*, group X25519MLKEM768" "$TMP/nc-$tr-mlkem.out" ||
+        fail "nc over $tr with --groups: $(grep connected "$TMP/nc-$tr-mlkem.out")"
+    echo "ok - nc -v --groups X25519MLKEM768 over $tr"
 done
 
 # Every hybrid group over QUIC, one client group at a time.
