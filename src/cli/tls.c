@@ -29,7 +29,7 @@ static int help(void)
 {
     printf("usage: mamori tls probe HOST:PORT [--groups LIST] [--ca FILE]\n"
            "                        [--cert FILE --key FILE] [--servername N]\n"
-           "                        [--timeout SEC] [--quic] [--json]\n"
+           "                        [--timeout SEC] [--quic [--alpn TOKEN]] [--json]\n"
            "       mamori tls groups [--json]\n\n"
            "probe   connect with TLS 1.3 and report the protocol, the negotiated group,\n"
            "        the cipher suite, the peer's certificate chain (subject, issuer,\n"
@@ -41,7 +41,8 @@ static int help(void)
            "        HOST may be a name, an IPv4 address or [IPv6]. Exit 1 if the\n"
            "        connection or the handshake fails.\n"
            "        --quic: the same over QUIC v1 (UDP, ALPN noq, as NETCONF over\n"
-           "        QUIC); needs --ca (QUIC always verifies the server).\n"
+           "        QUIC); needs --ca (QUIC always verifies the server). --alpn\n"
+           "        offers another token than noq (e.g. h3, to probe other servers).\n"
            "groups  list the hybrid and pure Scloud+ groups with their provisional\n"
            "        (private-use, not IANA-assigned) codepoints.\n",
            mm_tls_default_groups());
@@ -49,7 +50,7 @@ static int help(void)
 }
 
 struct opts {
-    const char *target, *groups, *ca, *cert, *key, *servername;
+    const char *target, *groups, *ca, *cert, *key, *servername, *alpn;
     int timeout;
     bool json, quic;
 };
@@ -63,6 +64,8 @@ static int parse(int argc, char **argv, struct opts *o)
             o->json = true;
         else if (!strcmp(a, "--quic"))
             o->quic = true;
+        else if (!strcmp(a, "--alpn") && i + 1 < argc)
+            o->alpn = argv[++i];
         else if (!strcmp(a, "--groups") && i + 1 < argc)
             o->groups = argv[++i];
         else if (!strcmp(a, "--ca") && i + 1 < argc)
@@ -86,6 +89,8 @@ static int parse(int argc, char **argv, struct opts *o)
         return mm_cli_usage_error("tls", "--cert and --key go together");
     if (o->quic && o->ca == NULL)
         return mm_cli_usage_error("tls", "--quic needs --ca");
+    if (o->alpn != NULL && (!o->quic || o->alpn[0] == '\0' || strlen(o->alpn) > 32))
+        return mm_cli_usage_error("tls", "--alpn takes one token of 1..32 bytes, with --quic");
     if (o->timeout <= 0 || o->timeout > 3600)
         return mm_cli_usage_error("tls", "--timeout must be 1..3600 seconds");
     return 0;
@@ -243,6 +248,7 @@ static int probe_quic(const struct opts *o, const char *host, const char *port)
     static const mm_quic_callbacks cbs = {.on_connected = qp_connected, .on_closed = qp_closed};
     mm_quic_config cfg = {.ca_file = o->ca, .cert_file = o->cert, .key_file = o->key,
                           .server_name = o->servername, .groups = o->groups,
+                          .alpn = o->alpn,
                           .idle_timeout_ms = (uint32_t)o->timeout * 1000,
                           .handshake_timeout_ms = (uint32_t)o->timeout * 1000,
                           .max_streams_uni = MM_NC_QUIC_MAX_SUBSCRIPTIONS};
