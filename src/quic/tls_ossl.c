@@ -135,8 +135,7 @@ static int ctx_policy(ossl_ctx *c, const mm_quic_config *cfg)
     if (c->server) {
         /* RFC 7589 section 7: a client certificate is required and verified. */
         SSL_CTX_set_verify(sc, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-        STACK_OF(X509_NAME) *cas = SSL_load_client_CA_file_ex(cfg->ca_file, mm_tls_libctx(),
-                                                              NULL);
+        STACK_OF(X509_NAME) *cas = SSL_load_client_CA_file_ex(cfg->ca_file, mm_tls_libctx(), NULL);
         if (cas != NULL)
             SSL_CTX_set_client_CA_list(sc, cas);
         ERR_clear_error();
@@ -212,8 +211,7 @@ static void session_free(void *p)
     free(s);
 }
 
-static int session_new(void *ctx, ngtcp2_crypto_conn_ref *ref, const char *server_name,
-                       void **out)
+static int session_new(void *ctx, ngtcp2_crypto_conn_ref *ref, const char *server_name, void **out)
 {
     ossl_ctx *c = ctx;
     MM_ENSURE(c->server || server_name != NULL, MM_EINVAL);

@@ -28,8 +28,8 @@
 typedef qt_fixture fixture;
 
 /* A server that accepts every group mamori knows. */
-#define ALL_GROUPS                                                                         \
-    "X25519SCloud+128:SecP256r1SCloud+192:SecP384r1SCloud+256:X25519MLKEM768:X25519:" \
+#define ALL_GROUPS                                                                                 \
+    "X25519SCloud+128:SecP256r1SCloud+192:SecP384r1SCloud+256:X25519MLKEM768:X25519:"              \
     "P-256"
 
 /* Handshake with the given group lists (NULL: defaults); the group both
@@ -40,12 +40,13 @@ static void handshake(fixture *f, const char *server_groups, const char *client_
     s.groups = server_groups;
     c.groups = client_groups;
     f->srec.echo = true;
-    assert_int_equal(mm_quic_server_new(f->base, &s, "127.0.0.1", 0, &qt_callbacks, &f->srec,
-                                        &f->srv), 0);
+    assert_int_equal(
+        mm_quic_server_new(f->base, &s, "127.0.0.1", 0, &qt_callbacks, &f->srec, &f->srv), 0);
     assert_int_equal(mm_quic_connect(f->base, &c, "127.0.0.1", mm_quic_endpoint_port(f->srv),
-                                     &qt_callbacks, &f->crec, &f->client), 0);
-    for (int i = 0; i < 500 && f->crec.closed == 0 &&
-                    (f->crec.connected == 0 || f->srec.connected == 0); i++)
+                                     &qt_callbacks, &f->crec, &f->client),
+                     0);
+    for (int i = 0;
+         i < 500 && f->crec.closed == 0 && (f->crec.connected == 0 || f->srec.connected == 0); i++)
         qt_run_for(f->base, 10);
     assert_int_equal(f->crec.closed, 0);
     assert_int_equal(f->crec.connected, 1);
@@ -85,12 +86,27 @@ static void one_group(void **state, const char *group)
     round_trip(f);
 }
 
-static void test_x25519_scloudplus128(void **state) { one_group(state, "X25519SCloud+128"); }
-static void test_p256_scloudplus192(void **state) { one_group(state, "SecP256r1SCloud+192"); }
+static void test_x25519_scloudplus128(void **state)
+{
+    one_group(state, "X25519SCloud+128");
+}
+static void test_p256_scloudplus192(void **state)
+{
+    one_group(state, "SecP256r1SCloud+192");
+}
 /* ~19 KB ClientHello: Initial CRYPTO data past 16 KiB (the ngtcp2 patch). */
-static void test_p384_scloudplus256(void **state) { one_group(state, "SecP384r1SCloud+256"); }
-static void test_x25519_mlkem768(void **state) { one_group(state, "X25519MLKEM768"); }
-static void test_x25519_classic(void **state) { one_group(state, "X25519"); }
+static void test_p384_scloudplus256(void **state)
+{
+    one_group(state, "SecP384r1SCloud+256");
+}
+static void test_x25519_mlkem768(void **state)
+{
+    one_group(state, "X25519MLKEM768");
+}
+static void test_x25519_classic(void **state)
+{
+    one_group(state, "X25519");
+}
 
 /* Both ends on their defaults: the first hybrid of MM_QUIC_DEFAULT_GROUPS. */
 static void test_default_is_scloudplus(void **state)
@@ -127,10 +143,11 @@ static void test_no_common_group_refused(void **state)
     mm_quic_config s = qt_server_config(&f->pki), c = qt_client_config(&f->pki);
     s.groups = "X25519MLKEM768";
     c.groups = "SecP256r1SCloud+192";
-    assert_int_equal(mm_quic_server_new(f->base, &s, "127.0.0.1", 0, &qt_callbacks, &f->srec,
-                                        &f->srv), 0);
+    assert_int_equal(
+        mm_quic_server_new(f->base, &s, "127.0.0.1", 0, &qt_callbacks, &f->srec, &f->srv), 0);
     assert_int_equal(mm_quic_connect(f->base, &c, "127.0.0.1", mm_quic_endpoint_port(f->srv),
-                                     &qt_callbacks, &f->crec, &f->client), 0);
+                                     &qt_callbacks, &f->crec, &f->client),
+                     0);
     qt_run_until(f->base, &f->crec.closed, 5000);
     assert_int_equal(f->crec.closed, 1);
     assert_int_equal(f->crec.connected, 0);
@@ -146,8 +163,8 @@ static void test_unknown_group_rejected(void **state)
     fixture *f = *state;
     mm_quic_config s = qt_server_config(&f->pki);
     s.groups = "X25519:NoSuchGroup";
-    assert_int_not_equal(mm_quic_server_new(f->base, &s, "127.0.0.1", 0, &qt_callbacks,
-                                            &f->srec, &f->srv), 0);
+    assert_int_not_equal(
+        mm_quic_server_new(f->base, &s, "127.0.0.1", 0, &qt_callbacks, &f->srec, &f->srv), 0);
     assert_null(f->srv);
 }
 
@@ -175,8 +192,7 @@ int main(void)
 {
     mm_log_set_level(MM_LOG_WARN);
     if (!mm_quic_tls_has_groups()) {
-        print_message("QUIC backend %s has no configurable groups: skipped\n",
-                      mm_quic_tls_name());
+        print_message("QUIC backend %s has no configurable groups: skipped\n", mm_quic_tls_name());
         return 77;
     }
     const struct CMUnitTest tests[] = {
