@@ -1,6 +1,8 @@
 /*
  * bench-tls-handshake - full TLS 1.3 handshakes per second for X25519 and
- * each scloudplus group, as ratios to X25519 measured in the same run.
+ * each scloudplus group, as ratios to X25519 measured in the same run. On
+ * OpenSSL >= 3.5 (mamori's private build) X25519MLKEM768, the hybrid users
+ * would pick instead of X25519SCloud+128, is measured in the same run.
  *
  * Both endpoints are real libssl objects in this process, talking over
  * memory BIOs; every handshake is a full one (fresh SSL objects, no
@@ -19,6 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <stdbool.h>
+
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "mamori/mm_scloudplus.h"
@@ -111,11 +116,16 @@ static int run_group(OSSL_LIB_CTX *libctx, EVP_PKEY *key, X509 *cert, double sec
 
 int main(int argc, char **argv)
 {
-    static const char *default_groups[] = {"X25519", "X25519SCloud+128",
+    static const char *default_groups[] = {"X25519", "X25519SCloud+128", "X25519MLKEM768",
                                            "SecP256r1SCloud+192", "SecP384r1SCloud+256",
                                            "scloudplus128"};
-    const char **groups = default_groups;
-    size_t ngroups = sizeof(default_groups) / sizeof(default_groups[0]);
+    static const char *groups_30[] = {"X25519", "X25519SCloud+128", "SecP256r1SCloud+192",
+                                      "SecP384r1SCloud+256", "scloudplus128"};
+    /* X25519MLKEM768 is a group of OpenSSL's default provider from 3.5 on. */
+    bool mlkem = OpenSSL_version_num() >= 0x30500000L;
+    const char **groups = mlkem ? default_groups : groups_30;
+    size_t ngroups = mlkem ? sizeof(default_groups) / sizeof(default_groups[0])
+                           : sizeof(groups_30) / sizeof(groups_30[0]);
     double seconds = 1.0, base = 0;
     OSSL_LIB_CTX *libctx = mm_tls_libctx();
     EVP_PKEY *key = NULL;
@@ -138,8 +148,8 @@ int main(int argc, char **argv)
     printf("# full TLS 1.3 handshakes, ECDSA P-256 server cert, memory BIOs, %.1f s/group\n",
            seconds);
     printf("# rate = handshakes per second of server CPU; ratio vs the first row (X25519)\n");
-    printf("# Scloud+ kernel: %s (MM_SCLOUDPLUS_KERNEL to force one)\n",
-           mm_scloudplus_kernel_name());
+    printf("# Scloud+ kernel: %s (MM_SCLOUDPLUS_KERNEL to force one); %s\n",
+           mm_scloudplus_kernel_name(), OpenSSL_version(OPENSSL_VERSION));
     printf("%-22s %8s %12s %8s %12s %10s %10s %10s\n", "group", "n", "server hs/s", "ratio",
            "client ms", "c->s B", "s->c B", "total B");
     for (size_t i = 0; i < ngroups; i++) {

@@ -33,6 +33,14 @@ extern "C" {
 
 #define MM_QUIC_ALPN_NETCONF "noq"
 
+/*
+ * Key-exchange groups offered, in order (the OpenSSL backend; a ClientHello
+ * carries a key share for the first only, others cost a HelloRetryRequest).
+ * The GnuTLS backend has a fixed classical list (X25519, P-256, P-384).
+ */
+#define MM_QUIC_DEFAULT_GROUPS \
+    "X25519SCloud+128:X25519MLKEM768:SecP256r1SCloud+192:SecP384r1SCloud+256:X25519"
+
 /* NETCONF-over-QUIC application error codes (draft -06 section 7). */
 enum mm_quic_nc_error {
     MM_QUIC_NC_NO_ERROR = 0x00,            /* normal close */
@@ -77,13 +85,16 @@ typedef struct mm_quic_config {
      * stream or connection credit; the credit is granted once the backlog is
      * down to half, and on_stream_drained runs. 0: no limit. */
     size_t max_send_queue;
-    const mm_quic_tls_backend *backend; /* NULL: the built-in default (GnuTLS) */
+    const mm_quic_tls_backend *backend; /* NULL: the build's backend (mm_quic_tls_name()) */
     /* Tests only: a client that asks for 0-RTT and tries to resume with the
      * session data of an earlier connection (mm_quic_conn_tls_session_data).
      * The server never issues tickets nor accepts early data: this fails closed. */
     bool test_try_early_data;
     const uint8_t *test_resume;
     size_t test_resume_len;
+    /* Colon-separated key-exchange groups, as mm_tls_config.groups; NULL:
+     * MM_QUIC_DEFAULT_GROUPS. Ignored by the GnuTLS backend. */
+    const char *groups;
 } mm_quic_config;
 
 /* Why a connection ended. */
@@ -184,6 +195,14 @@ void mm_quic_conn_abandon(mm_quic_conn *c);
 /* Send what is queued now (normally done by the event loop). */
 int mm_quic_conn_flush(mm_quic_conn *c);
 
+/* Negotiated key-exchange group ("X25519SCloud+128", "X25519MLKEM768", ...),
+ * NULL before the handshake. */
+const char *mm_quic_conn_tls_group(const mm_quic_conn *c);
+/* The TLS backend of this build: "openssl" or "gnutls". */
+const char *mm_quic_tls_name(void);
+/* true if this build's QUIC offers groups from mm_quic_config.groups (OpenSSL backend). */
+bool mm_quic_tls_has_groups(void);
+
 /* Smoothed RTT in microseconds (diagnostics, benchmarks). */
 uint64_t mm_quic_conn_srtt_us(const mm_quic_conn *c);
 
@@ -244,6 +263,7 @@ typedef struct mm_nc_quic_settings {
     /* Per session: while this many reply bytes wait unsent or unacknowledged
      * on stream 0, the client gets no new flow-control credit (0: default). */
     size_t max_queue;
+    char groups[256]; /* key-exchange groups; "" = MM_QUIC_DEFAULT_GROUPS */
 } mm_nc_quic_settings;
 
 typedef struct mm_nc_quic_server mm_nc_quic_server;

@@ -26,14 +26,20 @@
 extern "C" {
 #endif
 
-/* Offered in this order; a ClientHello carries a key share for the first only. */
+/*
+ * Offered in this order; a ClientHello carries a key share for the first only.
+ * On OpenSSL >= 3.5 (mamori's private build, docs/tls.md) OpenSSL's own
+ * ML-KEM hybrid comes second, so every service has both a Scloud+ and an
+ * ML-KEM hybrid: mm_tls_default_groups() picks the list at run time.
+ */
 #define MM_TLS_DEFAULT_GROUPS "X25519SCloud+128:SecP256r1SCloud+192:X25519"
+#define MM_TLS_DEFAULT_GROUPS_MLKEM "X25519SCloud+128:X25519MLKEM768:SecP256r1SCloud+192:X25519"
 
 typedef struct mm_tls_config {
     const char *ca_file;   /* PEM trust anchors for the peer's certificate */
     const char *cert_file; /* own certificate, PEM (may carry the chain) */
     const char *key_file;  /* own private key, PEM */
-    const char *groups;    /* colon-separated; NULL: MM_TLS_DEFAULT_GROUPS */
+    const char *groups;    /* colon-separated; NULL: mm_tls_default_groups() */
     const char *ciphersuites; /* TLS 1.3 suites; NULL: OpenSSL's default */
     /* Server: also accept clients without a certificate (bearer-token APIs). */
     bool client_cert_optional;
@@ -47,6 +53,10 @@ typedef struct mm_tls_config {
  * Thread-safe; NULL only if OpenSSL could not set it up.
  */
 OSSL_LIB_CTX *mm_tls_libctx(void);
+
+/* MM_TLS_DEFAULT_GROUPS_MLKEM when the OpenSSL in use has X25519MLKEM768
+ * (>= 3.5), else MM_TLS_DEFAULT_GROUPS. */
+const char *mm_tls_default_groups(void);
 
 /*
  * Server context: own cert/key required; clients must present a certificate

@@ -44,7 +44,7 @@ enum transport { TR_TLS, TR_QUIC, TR_TCP_DIRECT };
 typedef struct nc_opts {
     const char *verb;
     enum transport transport;
-    const char *host, *server_name, *ca, *cert, *key, *user;
+    const char *host, *server_name, *ca, *cert, *key, *user, *groups;
     char ca_buf[4096], cert_buf[4096], key_buf[4096];
     long port;
     int rpc_timeout_ms;
@@ -119,6 +119,8 @@ static int help(const char *verb)
            "  --host H          server name or address (default localhost)\n"
            "  --port P          default 6513 (tls), 831 (quic), 2023 (tcp-direct)\n"
            "  --server-name N   name the server certificate must match (default: H)\n"
+           "  --groups LIST     key-exchange groups offered, first gets the key share\n"
+           "                    (default: hybrids first; -v names the negotiated one)\n"
            "  --ca F --cert F --key F\n"
            "                    trust anchor and client certificate/key; defaults are\n"
            "                    ca.crt, client.crt, client.key in $MM_PKI_DIR or ./var/pki\n"
@@ -163,6 +165,7 @@ static const char **str_option(nc_opts *o, const char *name)
     } table[] = {
         {"--host", &o->host},
         {"--server-name", &o->server_name},
+        {"--groups", &o->groups},
         {"--ca", &o->ca},
         {"--cert", &o->cert},
         {"--key", &o->key},
@@ -704,7 +707,8 @@ static int connect_quic(const nc_opts *o, conn *c, char *why, size_t len)
         return MM_EUNSUPPORTED;
     }
     mm_quic_config qc = {
-        .ca_file = o->ca, .cert_file = o->cert, .key_file = o->key, .server_name = o->server_name};
+        .ca_file = o->ca, .cert_file = o->cert, .key_file = o->key, .server_name = o->server_name,
+        .groups = o->groups};
     int rc = mm_nc_quic_client_io(o->host, (uint16_t)o->port, &qc, o->rpc_timeout_ms, &c->io);
     if (rc < 0) {
         snprintf(why, len, "QUIC connection to %s port %ld failed: %s", o->host, o->port,
@@ -725,6 +729,7 @@ static int connect_transport(const nc_opts *o, conn *c, char *why, size_t len)
     mm_nc_tls_client_config tc = {.host = o->host,
                                   .port = (uint16_t)o->port,
                                   .server_name = o->server_name,
+                                  .groups = o->groups,
                                   .ca_file = o->ca,
                                   .cert_file = o->cert,
                                   .key_file = o->key,
@@ -745,6 +750,18 @@ static void conn_close(conn *c)
         mm_nc_quic_client_io_free(&c->io);
     if (c->fds.rfd >= 0)
         close(c->fds.rfd);
+}
+
+/* The negotiated key-exchange group of either secure transport (docs/tls.md). */
+static const char *conn_group(conn *c)
+{
+    if (c->tls)
+        return mm_nc_tls_stream_group(c->tls);
+#ifdef MM_HAVE_QUIC
+    if (c->quic_io)
+        return mm_quic_conn_tls_group(mm_nc_quic_client_conn(&c->io));
+#endif
+    return NULL;
 }
 
 static int nc_connect(const nc_opts *o, conn *c)
@@ -770,10 +787,12 @@ static int nc_connect(const nc_opts *o, conn *c)
         struct timespec settle = {0, 100 * 1000 * 1000};
         nanosleep(&settle, NULL);
     }
-    if (o->verbose)
+    if (o->verbose) {
+        const char *group = conn_group(c);
         fprintf(stderr, "mamori nc: connected to %s port %ld, session-id %u%s%s\n", o->host,
-                o->port, mm_nc_client_session_id(c->client), c->tls ? ", group " : "",
-                c->tls && mm_nc_tls_stream_group(c->tls) ? mm_nc_tls_stream_group(c->tls) : "");
+                o->port, mm_nc_client_session_id(c->client), group ? ", group " : "",
+                group ? group : "");
+    }
     return 0;
 }
 

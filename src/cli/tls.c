@@ -19,12 +19,17 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_tls.h"
 #include "sp_prov.h"
+#ifdef MM_HAVE_QUIC
+#include <event2/event.h>
+
+#include "mamori/mm_quic.h"
+#endif
 
 static int help(void)
 {
     printf("usage: mamori tls probe HOST:PORT [--groups LIST] [--ca FILE]\n"
            "                        [--cert FILE --key FILE] [--servername N]\n"
-           "                        [--timeout SEC] [--json]\n"
+           "                        [--timeout SEC] [--quic [--alpn TOKEN]] [--json]\n"
            "       mamori tls groups [--json]\n\n"
            "probe   connect with TLS 1.3 and report the protocol, the negotiated group,\n"
            "        the cipher suite, the peer's certificate chain (subject, issuer,\n"
@@ -35,16 +40,19 @@ static int help(void)
            "        client certificate (mutual TLS, as mamori daemons require).\n"
            "        HOST may be a name, an IPv4 address or [IPv6]. Exit 1 if the\n"
            "        connection or the handshake fails.\n"
+           "        --quic: the same over QUIC v1 (UDP, ALPN noq, as NETCONF over\n"
+           "        QUIC); needs --ca (QUIC always verifies the server). --alpn\n"
+           "        offers another token than noq (e.g. h3, to probe other servers).\n"
            "groups  list the hybrid and pure Scloud+ groups with their provisional\n"
            "        (private-use, not IANA-assigned) codepoints.\n",
-           MM_TLS_DEFAULT_GROUPS);
+           mm_tls_default_groups());
     return MM_CLI_EXIT_OK;
 }
 
 struct opts {
-    const char *target, *groups, *ca, *cert, *key, *servername;
+    const char *target, *groups, *ca, *cert, *key, *servername, *alpn;
     int timeout;
-    bool json;
+    bool json, quic;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -54,6 +62,10 @@ static int parse(int argc, char **argv, struct opts *o)
         const char *a = argv[i];
         if (!strcmp(a, "--json"))
             o->json = true;
+        else if (!strcmp(a, "--quic"))
+            o->quic = true;
+        else if (!strcmp(a, "--alpn") && i + 1 < argc)
+            o->alpn = argv[++i];
         else if (!strcmp(a, "--groups") && i + 1 < argc)
             o->groups = argv[++i];
         else if (!strcmp(a, "--ca") && i + 1 < argc)
@@ -75,6 +87,10 @@ static int parse(int argc, char **argv, struct opts *o)
         return mm_cli_usage_error("tls", "probe needs HOST:PORT");
     if ((o->cert == NULL) != (o->key == NULL))
         return mm_cli_usage_error("tls", "--cert and --key go together");
+    if (o->quic && o->ca == NULL)
+        return mm_cli_usage_error("tls", "--quic needs --ca");
+    if (o->alpn != NULL && (!o->quic || o->alpn[0] == '\0' || strlen(o->alpn) > 32))
+        return mm_cli_usage_error("tls", "--alpn takes one token of 1..32 bytes, with --quic");
     if (o->timeout <= 0 || o->timeout > 3600)
         return mm_cli_usage_error("tls", "--timeout must be 1..3600 seconds");
     return 0;
@@ -166,9 +182,12 @@ static void report(const struct opts *o, const struct probe *p, STACK_OF(X509) *
     json_t *certs = json_array();
 
     if (!o->json) {
-        printf("target:       %s\nprotocol:     %s\ngroup:        %s (0x%04x)\n"
+        char id[16] = "";
+        if (p->group_id != 0)
+            snprintf(id, sizeof(id), " (0x%04x)", p->group_id);
+        printf("target:       %s\nprotocol:     %s\ngroup:        %s%s\n"
                "cipher:       %s\nverified:     %s\nhandshake_ms: %.2f\npeer chain:\n",
-               o->target, p->protocol, p->group ? p->group : "?", p->group_id, p->cipher,
+               o->target, p->protocol, p->group ? p->group : "?", id, p->cipher,
                p->verified ? "yes" : o->ca ? X509_verify_cert_error_string(p->verify_code)
                                            : "no (no --ca given)",
                p->handshake_ms);
@@ -201,6 +220,89 @@ static void report(const struct opts *o, const struct probe *p, STACK_OF(X509) *
     }
 }
 
+#ifdef MM_HAVE_QUIC
+struct qprobe {
+    int connected, closed;
+    char reason[128];
+};
+
+static int qp_connected(mm_quic_conn *c, void *arg)
+{
+    (void)c;
+    ((struct qprobe *)arg)->connected = 1;
+    return 0;
+}
+
+static void qp_closed(mm_quic_conn *c, const mm_quic_close_info *info, void *arg)
+{
+    (void)c;
+    struct qprobe *q = arg;
+    q->closed = 1;
+    snprintf(q->reason, sizeof(q->reason), "%s (%s error 0x%llx)", info->reason,
+             info->app ? "application" : "transport", (unsigned long long)info->error_code);
+}
+
+/* The same report over QUIC: the group is what the QUIC TLS backend negotiated. */
+static int probe_quic(const struct opts *o, const char *host, const char *port)
+{
+    static const mm_quic_callbacks cbs = {.on_connected = qp_connected, .on_closed = qp_closed};
+    mm_quic_config cfg = {.ca_file = o->ca, .cert_file = o->cert, .key_file = o->key,
+                          .server_name = o->servername, .groups = o->groups,
+                          .alpn = o->alpn,
+                          .idle_timeout_ms = (uint32_t)o->timeout * 1000,
+                          .handshake_timeout_ms = (uint32_t)o->timeout * 1000,
+                          .max_streams_uni = MM_NC_QUIC_MAX_SUBSCRIPTIONS};
+    struct qprobe q = {0};
+    struct probe p = {.protocol = "TLSv1.3 (QUIC v1)", .cipher = "?"};
+    mm_quic_conn *c = NULL;
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    char group[64] = "";
+    long pn = strtol(port, NULL, 10);
+    int rc = MM_CLI_EXIT_FAIL;
+    struct event_base *base = event_base_new();
+
+    if (base == NULL || chain == NULL || pn <= 0 || pn > 65535) {
+        rc = mm_cli_fail("tls", "cannot set up the QUIC probe of %s", o->target);
+        goto done;
+    }
+    double t0 = (double)mm_monotonic_us() / 1e3;
+    if (mm_quic_connect(base, &cfg, host, (uint16_t)pn, &cbs, &q, &c) < 0) {
+        rc = mm_cli_fail("tls", "cannot set up QUIC to %s (groups, files?): see the log above",
+                         o->target);
+        goto done;
+    }
+    /* The handshake timeout bounds this loop (on_closed). */
+    while (!q.connected && !q.closed)
+        event_base_loop(base, EVLOOP_ONCE);
+    if (!q.connected) {
+        rc = mm_cli_fail("tls", "QUIC handshake with %s failed: %s", o->target, q.reason);
+        goto done;
+    }
+    p.handshake_ms = (double)mm_monotonic_us() / 1e3 - t0;
+    snprintf(group, sizeof(group), "%s",
+             mm_quic_conn_tls_group(c) ? mm_quic_conn_tls_group(c) : "?");
+    p.group = group;
+    p.verified = true; /* a QUIC client of mamori never connects unverified */
+    for (size_t i = 0; i < mm_quic_conn_peer_cert_count(c); i++) {
+        size_t len = 0;
+        const unsigned char *der = mm_quic_conn_peer_cert(c, i, &len);
+        X509 *x = der != NULL ? d2i_X509(NULL, &der, (long)len) : NULL;
+        if (x != NULL && !sk_X509_push(chain, x))
+            X509_free(x);
+    }
+    report(o, &p, chain);
+    mm_quic_conn_close(c, MM_QUIC_NC_NO_ERROR, "probe done", false);
+    rc = MM_CLI_EXIT_OK;
+done:
+    if (c != NULL)
+        mm_quic_endpoint_free(mm_quic_conn_endpoint(c));
+    sk_X509_pop_free(chain, X509_free);
+    if (base != NULL)
+        event_base_free(base);
+    return rc;
+}
+#endif
+
 static int probe(const struct opts *o)
 {
     mm_tls_config cfg = {.ca_file = o->ca, .cert_file = o->cert, .key_file = o->key,
@@ -215,6 +317,13 @@ static int probe(const struct opts *o)
 
     if (split_target(o->target, host, sizeof(host), &port) < 0)
         return mm_cli_usage_error("tls", "target must be HOST:PORT or [IPv6]:PORT");
+    if (o->quic) {
+#ifdef MM_HAVE_QUIC
+        return probe_quic(o, host, port);
+#else
+        return mm_cli_fail("tls", "this build has no QUIC");
+#endif
+    }
     ctx = mm_tls_ctx_new_client(&cfg);
     if (ctx == NULL)
         return mm_cli_fail("tls", "cannot set up TLS (groups, files?): see the log above");

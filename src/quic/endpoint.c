@@ -305,7 +305,7 @@ static mm_quic_endpoint *endpoint_alloc(struct event_base *base, const mm_quic_c
     ep->arg = arg;
     ep->server = server;
     ep->fd = -1;
-    ep->tls = cfg->backend != NULL ? cfg->backend : &mm_quic_tls_gnutls;
+    ep->tls = cfg->backend != NULL ? cfg->backend : mm_quic_tls_default();
     if (cfg->static_secret != NULL)
         memcpy(ep->secret, cfg->static_secret, sizeof(ep->secret));
     else

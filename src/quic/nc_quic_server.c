@@ -374,6 +374,7 @@ static mm_quic_config quic_config(const mm_nc_quic_settings *s)
         .max_streams_uni = 0,
         .verify_interval_ms = s->verify_interval_ms,
         .max_send_queue = s->max_queue ? s->max_queue : MM_NC_QUIC_DEFAULT_MAX_QUEUE,
+        .groups = s->groups[0] != '\0' ? s->groups : NULL,
     };
     return c;
 }

@@ -7,6 +7,8 @@
  * timer.c      the ngtcp2 expiry timer and the clock
  * verify.c     X.509 chain building and continuous verification (OpenSSL)
  * tls_gnutls.c the GnuTLS backend behind mm_quic_tls_backend
+ * tls_ossl.c   the OpenSSL >= 3.5 backend (hybrid post-quantum groups)
+ * tls.c        which backend is the default, and what conn.c needs of it
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -40,9 +42,9 @@
 /*
  * What a TLS 1.3 library must provide to carry QUIC. The ngtcp2 crypto
  * callbacks (AEAD, header protection, key derivation) come from the matching
- * libngtcp2_crypto_<backend>, chosen at build time; everything that touches
- * the TLS library's own objects goes through this table, so an OpenSSL >= 3.5
- * backend (ngtcp2_crypto_ossl, hybrid groups) is one more file and one row.
+ * libngtcp2_crypto_<backend>, chosen at build time (meson -Dquic_tls), so a
+ * build has exactly one backend; everything that touches the TLS library's
+ * own objects goes through this table.
  */
 struct mm_quic_tls_backend {
     const char *name;
@@ -69,9 +71,14 @@ struct mm_quic_tls_backend {
     int (*try_resume)(void *sess, const uint8_t *data, size_t len);
     /* Client: serialized session for a later resumption attempt (may be empty). */
     int (*session_data)(void *sess, uint8_t *out, size_t cap, size_t *len);
+    /* Name of the negotiated key-exchange group, NULL before the handshake. */
+    const char *(*group)(void *sess);
 };
 
+/* The one backend this build has (tls.c): mm_quic_tls_ossl or mm_quic_tls_gnutls. */
+extern const mm_quic_tls_backend mm_quic_tls_ossl;
 extern const mm_quic_tls_backend mm_quic_tls_gnutls;
+const mm_quic_tls_backend *mm_quic_tls_default(void);
 
 /* ---------------------------------------------------------------- verify */
 

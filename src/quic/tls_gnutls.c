@@ -246,6 +246,12 @@ static int session_data(void *p, uint8_t *out, size_t cap, size_t *len)
     return rc;
 }
 
+static const char *group(void *p)
+{
+    gnutls_group_t g = gnutls_group_get(((gtls_sess *)p)->s);
+    return g == GNUTLS_GROUP_INVALID ? NULL : gnutls_group_get_name(g);
+}
+
 const mm_quic_tls_backend mm_quic_tls_gnutls = {
     .name = "gnutls",
     .ctx_new = ctx_new,
@@ -259,4 +265,5 @@ const mm_quic_tls_backend mm_quic_tls_gnutls = {
     .early_data_accepted = early_data_accepted,
     .try_resume = try_resume,
     .session_data = session_data,
+    .group = group,
 };

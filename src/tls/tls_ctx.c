@@ -65,10 +65,18 @@ OSSL_LIB_CTX *mm_tls_libctx(void)
     return libctx;
 }
 
+const char *mm_tls_default_groups(void)
+{
+    /* The OpenSSL actually loaded decides, not the headers built against:
+     * X25519MLKEM768 is a TLS group of the default provider from 3.5 on. */
+    return OpenSSL_version_num() >= 0x30500000L ? MM_TLS_DEFAULT_GROUPS_MLKEM
+                                                : MM_TLS_DEFAULT_GROUPS;
+}
+
 static SSL_CTX *ctx_new(const mm_tls_config *cfg, const SSL_METHOD *method)
 {
     OSSL_LIB_CTX *lc = mm_tls_libctx();
-    const char *groups = cfg->groups != NULL ? cfg->groups : MM_TLS_DEFAULT_GROUPS;
+    const char *groups = cfg->groups != NULL ? cfg->groups : mm_tls_default_groups();
     SSL_CTX *ctx;
 
     if (lc == NULL)
