@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -76,6 +78,17 @@ int mm_scloudplus_encaps(enum mm_scloudplus_level level, enum mm_scloudplus_vari
                          uint8_t *ct, uint8_t *ss, const uint8_t *pk);
 int mm_scloudplus_decaps(enum mm_scloudplus_level level, enum mm_scloudplus_variant variant,
                          uint8_t *ss, const uint8_t *ct, const uint8_t *sk);
+
+/*
+ * The same, drawing randomness with RAND_bytes_ex from libctx (NULL: the
+ * default library context). The OpenSSL provider passes its own library
+ * context so a configured DRBG is honoured.
+ */
+int mm_scloudplus_keypair_ex(OSSL_LIB_CTX *libctx, enum mm_scloudplus_level level, uint8_t *pk,
+                             uint8_t *sk);
+int mm_scloudplus_encaps_ex(OSSL_LIB_CTX *libctx, enum mm_scloudplus_level level,
+                            enum mm_scloudplus_variant variant, uint8_t *ct, uint8_t *ss,
+                            const uint8_t *pk);
 
 /*
  * Length-checked forms of the randomised API (added for callers holding

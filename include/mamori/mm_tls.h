@@ -59,6 +59,17 @@ OSSL_LIB_CTX *mm_tls_libctx(void);
 const char *mm_tls_default_groups(void);
 
 /*
+ * An option of the built-in scloudplus provider, from mamori's configuration
+ * (the keys of the provider's openssl.cnf section, docs/provider.md:
+ * x25519_scloudplus128_codepoint, ..., scloudplus_variant,
+ * allow_any_codepoint). The provider section of OPENSSL_CONF (or OpenSSL's
+ * default config file) is read too; a key set to different values in both
+ * makes the library context fail. Effective only before the first use of
+ * mm_tls_libctx(). MM_EINVAL for an unknown key.
+ */
+int mm_tls_provider_option_set(const char *key, const char *value);
+
+/*
  * Server context: own cert/key required; clients must present a certificate
  * chaining to ca_file (required) unless client_cert_optional.
  */

@@ -91,7 +91,7 @@ static int kem_encapsulate(void *vctx, unsigned char *out, size_t *outlen,
             !sp_ec_derive(c->pc->libctx, g->ec, eph, k->ec, secret))
             goto done;
     }
-    if (mm_scloudplus_encaps(g->level, c->pc->variant, out + ec_pub, secret + ec_ss,
+    if (mm_scloudplus_encaps_ex(c->pc->libctx, g->level, c->pc->variant, out + ec_pub, secret + ec_ss,
                              k->pub + ec_pub) < 0)
         goto done;
     *outlen = ct_len;

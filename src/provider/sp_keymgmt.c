@@ -79,7 +79,7 @@ static int key_generate(sp_key *k)
         return 0;
     if (k->grp->ec != SP_EC_NONE && !sp_ec_keygen(k->pc->libctx, k->grp->ec, &k->ec, k->pub))
         return 0;
-    if (mm_scloudplus_keypair(k->grp->level, k->pub + ec_len, k->kem_sk) < 0)
+    if (mm_scloudplus_keypair_ex(k->pc->libctx, k->grp->level, k->pub + ec_len, k->kem_sk) < 0)
         return 0;
     k->has_pub = 1;
     return 1;

@@ -12,5 +12,5 @@ __attribute__((visibility("default"))) int
 OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
                    const OSSL_DISPATCH **out, void **provctx)
 {
-    return mm_scloudplus_provider_init(handle, in, out, provctx);
+    return mm_scloudplus_provider_init_module(handle, in, out, provctx);
 }

@@ -3,10 +3,12 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/params.h>
 
 #include "sp_prov.h"
@@ -25,7 +27,13 @@ static void sp_teardown(void *provctx)
 
 static const OSSL_ALGORITHM *sp_query(void *provctx, int operation_id, int *no_cache)
 {
+    sp_provctx *pc = provctx;
+
     *no_cache = 0;
+    if (pc->poisoned) {
+        sp_raise_config_error(pc, "sp_query");
+        return NULL;
+    }
     switch (operation_id) {
     case OSSL_OP_KEYMGMT:
         return sp_keymgmt_algs;
@@ -62,12 +70,48 @@ static int sp_get_params(void *provctx, OSSL_PARAM params[])
         !OSSL_PARAM_set_utf8_ptr(p, "Scloud+ kernel: runtime-selected; codepoints provisional"))
         return 0;
     if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS)) != NULL &&
-        !OSSL_PARAM_set_int(p, 1))
+        !OSSL_PARAM_set_int(p, ((sp_provctx *)provctx)->poisoned ? 0 : 1))
         return 0;
     return 1;
 }
 
+/* One reason: the configuration error, text = cfg_error (filled in by init
+ * or by a later clash check; the core keeps the pointer). */
+static const OSSL_ITEM *sp_get_reason_strings(void *provctx)
+{
+    sp_provctx *pc = provctx;
+
+    pc->reasons[0].id = SP_R_CONFIG;
+    pc->reasons[0].ptr = pc->cfg_error;
+    pc->reasons[1].id = 0;
+    pc->reasons[1].ptr = NULL;
+    return pc->reasons;
+}
+
+static void sp_set_error(sp_provctx *pc, const char *func, ...)
+{
+    va_list ap;
+
+    va_start(ap, func);
+    pc->core_vset_error(pc->handle, SP_R_CONFIG, NULL, ap);
+    va_end(ap);
+}
+
+void sp_raise_config_error(sp_provctx *pc, const char *func)
+{
+    if (pc->core_new_error == NULL || pc->core_set_error_debug == NULL ||
+        pc->core_vset_error == NULL) {
+        ERR_raise_data(ERR_LIB_PROV, ERR_R_PASSED_INVALID_ARGUMENT,
+                       "scloudplus provider unusable: %s", pc->cfg_error);
+        return;
+    }
+    pc->core_new_error(pc->handle);
+    pc->core_set_error_debug(pc->handle, OPENSSL_FILE, OPENSSL_LINE, func);
+    sp_set_error(pc, func);
+}
+
 static const OSSL_DISPATCH sp_dispatch[] = {
+    {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))sp_get_reason_strings},
     {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))sp_teardown},
     {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))sp_query},
     {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))sp_gettable_params},
@@ -87,10 +131,11 @@ static int algs_match_groups(void)
     return 1;
 }
 
-int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
-                                const OSSL_DISPATCH **out, void **provctx)
+static int provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                         const OSSL_DISPATCH **out, void **provctx, int poison)
 {
     sp_provctx *pc = NULL;
+    int cfg_ok;
 
     if (!algs_match_groups())
         return 0;
@@ -98,7 +143,21 @@ int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPA
     if (pc == NULL)
         return 0;
     pc->handle = handle;
-    if (!sp_config_load(pc, in))
+    for (const OSSL_DISPATCH *d = in; d != NULL && d->function_id != 0; d++) {
+        switch (d->function_id) {
+        case OSSL_FUNC_CORE_NEW_ERROR:
+            pc->core_new_error = OSSL_FUNC_core_new_error(d);
+            break;
+        case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
+            pc->core_set_error_debug = OSSL_FUNC_core_set_error_debug(d);
+            break;
+        case OSSL_FUNC_CORE_VSET_ERROR:
+            pc->core_vset_error = OSSL_FUNC_core_vset_error(d);
+            break;
+        }
+    }
+    cfg_ok = sp_config_load(pc, in);
+    if (!cfg_ok && !poison)
         goto err;
     /*
      * A child library context sees the providers of the library context that
@@ -107,6 +166,12 @@ int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPA
     pc->libctx = OSSL_LIB_CTX_new_child(handle, in);
     if (pc->libctx == NULL)
         goto err;
+    if (cfg_ok && !sp_config_check_providers(pc)) {
+        cfg_ok = 0;
+        if (!poison)
+            goto err;
+    }
+    pc->poisoned = !cfg_ok;
     sp_capabilities_build(pc);
     *out = sp_dispatch;
     *provctx = pc;
@@ -114,4 +179,25 @@ int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPA
 err:
     sp_teardown(pc);
     return 0;
+}
+
+int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                                const OSSL_DISPATCH **out, void **provctx)
+{
+    return provider_init(handle, in, out, provctx, 0);
+}
+
+/*
+ * OpenSSL 3.0 treats a provider whose init fails during config loading as a
+ * "non-fatal activation failure" and pops its errors: the application then
+ * runs without the hybrids and says nothing. So the .so loads anyway, in the
+ * poisoned state: every query and the TLS-GROUP capability fail with the
+ * configuration error, which makes SSL_CTX_new fail and the application
+ * print it.
+ */
+int mm_scloudplus_provider_init_module(const OSSL_CORE_HANDLE *handle,
+                                       const OSSL_DISPATCH *in, const OSSL_DISPATCH **out,
+                                       void **provctx)
+{
+    return provider_init(handle, in, out, provctx, 1);
 }

@@ -77,6 +77,17 @@ typedef struct sp_provctx {
     OSSL_LIB_CTX *libctx; /* child of the caller's library context */
     enum mm_scloudplus_variant variant;
     unsigned int ids[SP_NGROUPS]; /* codepoints in use (defaults or config) */
+    /* A configuration error (empty if none); with poisoned set, the .so is
+     * loaded but refuses every operation and raises this on each use. */
+    char cfg_error[256];
+    int poisoned;
+    /* the core's error functions: errors under the provider's own library
+     * ("scloudplus"), whose reason string SP_R_CONFIG is cfg_error itself, so
+     * programs that print only ERR_error_string (curl) show it too */
+    OSSL_FUNC_core_new_error_fn *core_new_error;
+    OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
+    OSSL_FUNC_core_vset_error_fn *core_vset_error;
+    OSSL_ITEM reasons[2];
     /* TLS-GROUP capability records; they point into ids[] and the constants. */
     OSSL_PARAM cap[SP_NGROUPS][SP_CAP_NPARAMS];
 } sp_provctx;
@@ -88,8 +99,43 @@ typedef struct sp_provctx {
 int mm_scloudplus_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
                                 const OSSL_DISPATCH **out, void **provctx);
 
-/* Read the codepoint overrides and the variant from the core's config params. */
+/*
+ * Provider options: the six codepoint keys (in sp_groups order), then these.
+ * allow_any_codepoint = yes lifts the private-use range restriction (never the
+ * refusal of a codepoint some other group already has).
+ */
+#define SP_NOPTS 8
+#define SP_OPT_VARIANT 6
+#define SP_OPT_ALLOW_ANY 7
+extern const char *const sp_opt_keys[SP_NOPTS];
+
+/*
+ * Read the codepoint overrides and the variant from the core's config params
+ * (the .so's config section), else from the in-process options below. 0 with
+ * pc->cfg_error set (and raised) on a bad value, a duplicate, a codepoint of a
+ * group OpenSSL knows, or one outside the private-use range.
+ */
 int sp_config_load(sp_provctx *pc, const OSSL_DISPATCH *in);
+#define SP_R_CONFIG 1
+/* Raise pc->cfg_error (poisoned provider) as an error of this provider. */
+void sp_raise_config_error(sp_provctx *pc, const char *func);
+
+/* 0 (cfg_error set) if another provider of pc->libctx has one of our codepoints. */
+int sp_config_check_providers(sp_provctx *pc);
+
+/*
+ * In-process options for the built-in provider (mamori's TLS layer): set
+ * before the provider is loaded. key is one of sp_opt_keys (-1 otherwise);
+ * a NULL value removes the option.
+ */
+int mm_scloudplus_provider_option_set(const char *key, const char *value);
+void mm_scloudplus_provider_options_clear(void);
+/* OSSL_provider_init of scloudplus.so: on a bad configuration it loads in the
+ * poisoned state (see sp_provctx) because OpenSSL would drop a failed init
+ * silently. */
+int mm_scloudplus_provider_init_module(const OSSL_CORE_HANDLE *handle,
+                                       const OSSL_DISPATCH *in, const OSSL_DISPATCH **out,
+                                       void **provctx);
 /* Build pc->cap from pc->ids. */
 void sp_capabilities_build(sp_provctx *pc);
 int sp_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb, void *arg);

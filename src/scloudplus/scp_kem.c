@@ -37,10 +37,18 @@ int mm_scloudplus_keypair_derand(enum mm_scloudplus_level level, uint8_t *pk, ui
 
 int mm_scloudplus_keypair(enum mm_scloudplus_level level, uint8_t *pk, uint8_t *sk)
 {
+    return mm_scloudplus_keypair_ex(NULL, level, pk, sk);
+}
+
+int mm_scloudplus_keypair_ex(OSSL_LIB_CTX *libctx, enum mm_scloudplus_level level, uint8_t *pk,
+                             uint8_t *sk)
+{
     uint8_t z[32], alpha[32];
     MM_ENSURE(scp_level_check(level) && pk && sk, MM_EINVAL);
     /* two separate draws, z first (§10): keeps KAT-style RNGs reproducible */
-    int rc = RAND_bytes(z, 32) == 1 && RAND_bytes(alpha, 32) == 1 ? 0 : MM_ECRYPTO;
+    int rc = RAND_bytes_ex(libctx, z, 32, 0) == 1 && RAND_bytes_ex(libctx, alpha, 32, 0) == 1
+                 ? 0
+                 : MM_ECRYPTO;
     if (rc == 0)
         rc = mm_scloudplus_keypair_derand(level, pk, sk, z, alpha);
     OPENSSL_cleanse(z, sizeof z);
@@ -76,10 +84,17 @@ int mm_scloudplus_encaps_derand(enum mm_scloudplus_level level,
 int mm_scloudplus_encaps(enum mm_scloudplus_level level, enum mm_scloudplus_variant variant,
                          uint8_t *ct, uint8_t *ss, const uint8_t *pk)
 {
+    return mm_scloudplus_encaps_ex(NULL, level, variant, ct, ss, pk);
+}
+
+int mm_scloudplus_encaps_ex(OSSL_LIB_CTX *libctx, enum mm_scloudplus_level level,
+                            enum mm_scloudplus_variant variant, uint8_t *ct, uint8_t *ss,
+                            const uint8_t *pk)
+{
     const scp_params *p = scp_level_check(level);
     MM_ENSURE(p && ct && ss && pk && (unsigned)variant < 2, MM_EINVAL);
     uint8_t m[MM_SCLOUDPLUS_MAX_SS_BYTES];
-    int rc = RAND_bytes(m, (int)p->info.ss_bytes) == 1 ? 0 : MM_ECRYPTO;
+    int rc = RAND_bytes_ex(libctx, m, p->info.ss_bytes, 0) == 1 ? 0 : MM_ECRYPTO;
     if (rc == 0)
         rc = mm_scloudplus_encaps_derand(level, variant, ct, ss, pk, m);
     OPENSSL_cleanse(m, sizeof m);

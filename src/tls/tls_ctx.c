@@ -15,38 +15,43 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_tls.h"
 #include "sp_prov.h"
+#include "tls_internal.h"
 
 static pthread_once_t libctx_once = PTHREAD_ONCE_INIT;
 static OSSL_LIB_CTX *libctx;
 
-/* Last OpenSSL error as text, for logs. */
-static const char *ossl_reason(char *buf, size_t len)
-{
-    unsigned long e = ERR_peek_last_error();
-
-    if (e == 0)
-        return "unknown";
-    ERR_error_string_n(e, buf, len);
-    return buf;
-}
-
 static void log_ossl(const char *event, const char *what)
 {
     char buf[256];
+    const char *data = NULL;
+    unsigned long e;
+    int flags = 0, n = 0;
 
-    mm_log_error(event, "what=%s openssl=\"%s\"", what, ossl_reason(buf, sizeof(buf)));
-    ERR_clear_error();
+    /* every queued error: the first usually says why (a provider's init) */
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        ERR_error_string_n(e, buf, sizeof(buf));
+        mm_log_error(event, "what=%s openssl=\"%s\" detail=\"%s\"", what, buf,
+                     data != NULL && (flags & ERR_TXT_STRING) != 0 ? data : "");
+        n++;
+    }
+    if (n == 0)
+        mm_log_error(event, "what=%s openssl=\"unknown\"", what);
 }
 
 /*
  * A private library context: OpenSSL's default provider for everything
  * classical plus scloudplus registered in-process. The system openssl.cnf is
- * never read into it, so no local configuration can drop the hybrids.
+ * never read into it, so no local configuration can drop the hybrids; only
+ * the scloudplus provider section is copied from it (tls_provider_conf.c),
+ * so codepoint overrides agree with the stock programs on this host.
  */
 static void libctx_create(void)
 {
-    OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+    OSSL_LIB_CTX *ctx;
 
+    if (mm_tls_provider_options_apply() != 0)
+        return;
+    ctx = OSSL_LIB_CTX_new();
     if (ctx == NULL)
         return;
     if (OSSL_PROVIDER_load(ctx, "default") == NULL ||

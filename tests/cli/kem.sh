@@ -41,6 +41,18 @@ if "$MAMORI" kem kat "$TMP/bad.rsp" > "$TMP/o" 2>&1; then fail "malformed rsp ac
 ok "truncated keys and malformed KAT files are refused"
 
 # --- the known-answer files of ../shared, when present
+# bench prints cycles as its help says (rdtsc on x86; "n/a" elsewhere): only
+# the shape of the output is checked, never a timing.
+"$MAMORI" kem bench --level 128 --iterations 3 > "$TMP/bench" || fail "kem bench"
+for op in keygen encaps decaps; do
+  case $(uname -m) in
+  x86_64 | i?86) grep -Eq "^scloudplus128 +[a-z0-9]+ +$op +[0-9]+ cycles +[0-9.]+ us" "$TMP/bench" ;;
+  *) grep -Eq "^scloudplus128 +[a-z0-9]+ +$op +(n/a|[0-9]+) cycles" "$TMP/bench" ;;
+  esac || fail "kem bench: no cycles for $op: $(cat "$TMP/bench")"
+done
+"$MAMORI" kem help 2>&1 | grep -q "median cycles" || fail "kem help does not mention cycles"
+ok "mamori kem bench prints median cycles and microseconds per operation"
+
 KAT="${MM_SHARED_DIR:-}/kat"
 if [ ! -d "$KAT" ]; then
   skip "$KAT is absent (the shared test data, MM_SHARED_DIR): the KAT-file part did not run"
