@@ -190,10 +190,10 @@ static void confirmed_commit(nc_rpc *rpc, uint32_t timeout, const char *persist)
     }
     if (apply_candidate(rpc) < 0) {
         /* Nothing changed: the pending commit (if any) keeps the time it had. */
-        if (had_prev)
-            event_add(c->timer, &prev);
-        else
+        if (!had_prev)
             event_del(c->timer);
+        else if (event_add(c->timer, &prev) != 0) /* the old deadline: roll back now */
+            rollback(srv, rpc->s, "timeout");
         free(token);
         lyd_free_all(backup);
         return;
