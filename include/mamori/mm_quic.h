@@ -182,6 +182,9 @@ void mm_quic_conn_abandon(mm_quic_conn *c);
 /* Send what is queued now (normally done by the event loop). */
 int mm_quic_conn_flush(mm_quic_conn *c);
 
+/* The max_idle_timeout the peer advertised, in ms (0: none). */
+uint64_t mm_quic_conn_peer_idle_timeout_ms(const mm_quic_conn *c);
+
 /* Smoothed RTT in microseconds (diagnostics, benchmarks). */
 uint64_t mm_quic_conn_srtt_us(const mm_quic_conn *c);
 

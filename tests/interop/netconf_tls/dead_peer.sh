@@ -39,5 +39,9 @@ for tr in quic tls; do
 done
 grep -q "event=nc_quic_closed.*reason=\"idle timeout\"" "$T/daemon.log" ||
   fail "the QUIC session did not end by idle timeout"
+# The NETCONF client (mamori nc, nc_session: the same library) advertises an
+# idle timeout of its own (it advertised none).
+grep -q "event=nc_quic_connected .*peer_idle_timeout_ms=120000" "$T/daemon.log" ||
+  fail "the client advertised no idle timeout"
 finish
 echo "PASS"
