@@ -25,6 +25,15 @@ for tr in quic tls; do
   nc_admin --transport "$tr" --port "$port" --server-name localhost lock --target candidate \
     > "$T/denied.out" 2>&1 && fail "$tr: second lock granted while the holder is alive"
   grep -q "lock-denied" "$T/denied.out" || fail "$tr: expected lock-denied: $(cat "$T/denied.out")"
+  if [ "$tr" = tls ] && command -v ss > /dev/null; then
+    # The daemon's end of the TLS connection probes a silent peer (TCP
+    # keep-alive at a third of --idle-timeout-ms: 1 s here; Linux's default
+    # would be 2 hours, and only with SO_KEEPALIVE set).
+    ss -tno state established "( sport = :$PORT )" > "$T/ss.out"
+    grep -q "timer:(keepalive,[0-9.]*m\?s" "$T/ss.out" ||
+      fail "no TCP keep-alive on the daemon's TLS socket: $(cat "$T/ss.out")"
+    grep -o "timer:(keepalive[^)]*)" "$T/ss.out"
+  fi
   kill -9 "$HOLDER"
   wait "$HOLDER" 2>/dev/null
   # Bounded poll on the condition: another session gets the lock.
