@@ -202,6 +202,8 @@ const char *mm_quic_conn_tls_group(const mm_quic_conn *c);
 const char *mm_quic_tls_name(void);
 /* true if this build's QUIC offers groups from mm_quic_config.groups (OpenSSL backend). */
 bool mm_quic_tls_has_groups(void);
+/* The max_idle_timeout the peer advertised, in ms (0: none). */
+uint64_t mm_quic_conn_peer_idle_timeout_ms(const mm_quic_conn *c);
 
 /* Smoothed RTT in microseconds (diagnostics, benchmarks). */
 uint64_t mm_quic_conn_srtt_us(const mm_quic_conn *c);

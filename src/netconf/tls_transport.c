@@ -232,6 +232,7 @@ static size_t max_queue(const struct conn *c)
 }
 
 static void on_read(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
 
 /* Enough of the backlog went out: read (and answer) again. */
 static void on_write(struct bufferevent *bev, void *arg)
@@ -241,6 +242,7 @@ static void on_write(struct bufferevent *bev, void *arg)
         return;
     c->paused = false;
     bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(bev, on_read, NULL, on_event, c);
     bufferevent_enable(bev, EV_READ);
     on_read(bev, c); /* requests already read are waiting */
 }
@@ -280,8 +282,11 @@ static void on_read(struct bufferevent *bev, void *arg)
         return;
     flush_out(c);
     if (c->paused) {
+        /* The write callback only while paused: libevent defers it holding a
+         * reference, which a callback that is never needed should not. */
         bufferevent_disable(bev, EV_READ);
         bufferevent_setwatermark(bev, EV_WRITE, cap / 2, 0);
+        bufferevent_setcb(bev, on_read, on_write, on_event, c);
         mm_log_debug("nc-tls-pause", "peer=%s queued=%zu cap=%zu", c->peer, queued(c), cap);
     }
 }
@@ -423,7 +428,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     /* Handshake and hello must not take forever (unauthenticated peers). */
     struct timeval hs = {MM_NC_TLS_HANDSHAKE_TIMEOUT_S, 0};
     bufferevent_set_timeouts(c->bev, &hs, &hs);
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

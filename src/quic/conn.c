@@ -979,6 +979,12 @@ int mm_quic_conn_flush(mm_quic_conn *c)
     return 0;
 }
 
+uint64_t mm_quic_conn_peer_idle_timeout_ms(const mm_quic_conn *c)
+{
+    const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(c->conn);
+    return p != NULL ? p->max_idle_timeout / NGTCP2_MILLISECONDS : 0;
+}
+
 uint64_t mm_quic_conn_srtt_us(const mm_quic_conn *c)
 {
     ngtcp2_conn_info ci;

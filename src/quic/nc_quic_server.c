@@ -185,7 +185,9 @@ static int on_connected(mm_quic_conn *qc, void *arg)
     if (qs->conns != NULL)
         qs->conns->prev = nc;
     qs->conns = nc;
-    mm_log_info("nc_quic_connected", "peer=%s user=%s", mm_quic_conn_peer(qc), nc->user);
+    mm_log_info("nc_quic_connected", "peer=%s user=%s peer_idle_timeout_ms=%llu",
+                mm_quic_conn_peer(qc), nc->user,
+                (unsigned long long)mm_quic_conn_peer_idle_timeout_ms(qc));
     return 0;
 }
 

@@ -42,6 +42,9 @@ wait_for "$T/daemon.log" "event=nc-tls-queue .*pauses=[1-9]" ||
 MAXQ=$(sed -n 's/.*event=nc-tls-queue .*max_queued=\([0-9]*\) pauses=[1-9].*/\1/p' "$T/daemon.log" | sort -n | tail -1)
 echo "max queued: $MAXQ bytes (cap $CAP, one reply $REPLY, all $ALL)"
 [ "$MAXQ" -le $(( CAP + 16 * REPLY + 65536 )) ] || fail "queue grew to $MAXQ bytes over the cap $CAP"
-[ "$RSS_KB" -lt $(( ALL / 1024 )) ] || fail "daemon RSS $RSS_KB kB holds the whole flood"
+# RSS is a second, rougher look (not under ASan, whose quarantine inflates it).
+if [ -z "${MM_UNDER_ASAN:-}" ]; then
+  [ "$RSS_KB" -lt $(( ALL / 1024 )) ] || fail "daemon RSS $RSS_KB kB holds the whole flood"
+fi
 finish
 echo "PASS"

@@ -16,15 +16,27 @@ MODULE_DIR=""
 start_daemon_quic --idle-timeout-ms 1500
 
 LOCK='<lock><target><candidate/></target></lock>'
+SUB='<create-subscription xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"/>'
+MON='<netconf-state xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"><sessions/></netconf-state>'
 for tr in quic tls; do
-  session "$tr" "$T/holder-$tr.out" "$LOCK" '@hold'
+  session "$tr" "$T/holder-$tr.out" "$SUB" "$LOCK" '@hold'
   HOLDER=$SPID
   wait_for "$T/holder-$tr.out" '^holding' || fail "$tr: holder did not lock: $(cat "$T/holder-$tr.out")"
-  grep -q '^reply: ok' "$T/holder-$tr.out" || fail "$tr: lock refused"
+  [ "$(grep -c '^reply: ok' "$T/holder-$tr.out")" = 2 ] || fail "$tr: subscribe/lock refused"
+  HSID=$(sed -n 's/^session-id \([0-9]*\)/\1/p' "$T/holder-$tr.out")
   port=$PORT; [ "$tr" = quic ] && port=$QPORT
   nc_admin --transport "$tr" --port "$port" --server-name localhost lock --target candidate \
     > "$T/denied.out" 2>&1 && fail "$tr: second lock granted while the holder is alive"
   grep -q "lock-denied" "$T/denied.out" || fail "$tr: expected lock-denied: $(cat "$T/denied.out")"
+  if [ "$tr" = tls ] && command -v ss > /dev/null; then
+    # The daemon's end of the TLS connection probes a silent peer (TCP
+    # keep-alive at a third of --idle-timeout-ms: 1 s here; Linux's default
+    # would be 2 hours, and only with SO_KEEPALIVE set).
+    ss -tno state established "( sport = :$PORT )" > "$T/ss.out"
+    grep -q "timer:(keepalive,[0-9.]*m\?s" "$T/ss.out" ||
+      fail "no TCP keep-alive on the daemon's TLS socket: $(cat "$T/ss.out")"
+    grep -o "timer:(keepalive[^)]*)" "$T/ss.out"
+  fi
   kill -9 "$HOLDER"
   wait "$HOLDER" 2>/dev/null
   # Bounded poll on the condition: another session gets the lock.
@@ -35,9 +47,16 @@ for tr in quic tls; do
     sleep 0.2
   done
   [ -n "$got" ] || fail "$tr: the killed client's lock was never released: $(cat "$T/lock.out")"
+  # ...and its session, with its subscription, is gone.
+  nc_admin --server-name localhost get --filter "$MON" > "$T/mon.out" || fail "monitoring"
+  grep -q "<session-id>$HSID</session-id>" "$T/mon.out" && fail "$tr: session $HSID still listed"
   echo "ok: $tr lock released after kill -9"
 done
 grep -q "event=nc_quic_closed.*reason=\"idle timeout\"" "$T/daemon.log" ||
   fail "the QUIC session did not end by idle timeout"
+# The NETCONF client (mamori nc, nc_session: the same library) advertises an
+# idle timeout of its own (it advertised none).
+grep -q "event=nc_quic_connected .*peer_idle_timeout_ms=120000" "$T/daemon.log" ||
+  fail "the client advertised no idle timeout"
 finish
 echo "PASS"
