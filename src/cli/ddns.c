@@ -53,13 +53,15 @@ static void help(void)
          "                 [--key-name N --key-secret BASE64 [--key-alg hmac-sha256]]\n"
          "  admin host-add --state-dir D --host H\n"
          "  admin list --state-dir D [--json]\n"
+         "  (admin verbs take --store URI for a PostgreSQL store shared by several\n"
+         "   ddnsd; the token key stays in D/token.key, copy it to every instance)\n"
          "Admin actions are audited in D/admin-audit.log.");
 }
 
 /* ------------------------------------------------------------ options */
 
 struct opts {
-    const char *state_dir, *server, *token, *token_file, *ca, *ipv4, *ipv6, *scopes, *env,
+    const char *state_dir, *store, *server, *token, *token_file, *ca, *ipv4, *ipv6, *scopes, *env,
         *zone_srv, *key_name, *key_secret, *key_alg;
     const char *hosts[64], *zones[64];
     size_t n_hosts, n_zones;
@@ -82,7 +84,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"id", required_argument, 0, 'i'},        {"port", required_argument, 0, 'p'},
         {"key-name", required_argument, 0, 'k'},  {"key-secret", required_argument, 0, 'K'},
         {"key-alg", required_argument, 0, 'a'},   {"expires-days", required_argument, 0, 'x'},
-        {"server-ip", required_argument, 0, 'I'}, {0, 0, 0, 0}};
+        {"server-ip", required_argument, 0, 'I'}, {"store", required_argument, 0, 'D'},
+        {0, 0, 0, 0}};
     o->ttl = -1;
     o->retries = 3;
     o->port = 53;
@@ -128,6 +131,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'a': o->key_alg = optarg; break;
         case 'x': o->expires_days = strtol(optarg, NULL, 10); break;
         case 'I': o->zone_srv = optarg; break;
+        case 'D': o->store = optarg; break;
         default:
             return mm_cli_usage_error(NOUN, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -152,8 +156,8 @@ static int admin_open(const struct opts *o, struct admin *a)
     if (mm_mkdir_p(o->state_dir, 0700) < 0)
         return mm_cli_fail(NOUN, "%s: cannot create", o->state_dir);
     snprintf(p, sizeof(p), "%s/ddns.db", o->state_dir);
-    if (mm_ddns_store_open(p, &a->store) < 0)
-        return mm_cli_fail(NOUN, "%s: cannot open the store", p);
+    if (mm_ddns_store_open(o->store ? o->store : p, &a->store) < 0)
+        return mm_cli_fail(NOUN, "%s: cannot open the store", o->store ? "--store" : p);
     /* The daemon owns audit.log (one writer per hash chain): admin has its own. */
     snprintf(p, sizeof(p), "%s/admin-audit.log", o->state_dir);
     if (mm_audit_open(p, &a->audit) < 0)

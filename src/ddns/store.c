@@ -1,129 +1,81 @@
 /*
- * SQLite store: tokens (keyed hashes only), grants, zones, hosts, TXT values
- * and the queue of RFC 2136 changes still to push.
+ * The ddns store over db.h (SQLite by default, PostgreSQL for several
+ * ddnsd instances): tokens (keyed hashes only), grants, zones, hosts, TXT
+ * values, and the queue of RFC 2136 changes still to push.
  *
- * Durability: WAL with synchronous=FULL, so a commit returns only after the
- * WAL is fsync'd; the daemon acknowledges an update only after its commit
- * returned, hence kill -9 (or power loss) never loses an acknowledged
- * update. The DNS push work is queued in the same transaction as the data,
- * so a crash between commit and push loses no DNS change either.
+ * Durability: an update is acknowledged only after its COMMIT returned (see
+ * db.c for what COMMIT guarantees on each backend). The DNS push work is
+ * queued in the same transaction as the data, so a crash between commit and
+ * push loses no DNS change either.
  * SPDX-License-Identifier: Apache-2.0
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_ddns.h"
 
 struct mm_ddns_store {
-    sqlite3 *db;
+    db *db;
 };
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
-    " hint TEXT NOT NULL, scopes INTEGER NOT NULL, created INTEGER NOT NULL,"
-    " expires INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS grants(token_id INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " name TEXT NOT NULL, PRIMARY KEY(token_id, kind, name));"
-    "CREATE TABLE IF NOT EXISTS zones(name TEXT PRIMARY KEY, server TEXT NOT NULL,"
-    " port INTEGER NOT NULL, key_name TEXT NOT NULL, key_alg TEXT NOT NULL,"
-    " key_secret TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, zone TEXT NOT NULL,"
-    " ipv4 TEXT NOT NULL DEFAULT '', ipv6 TEXT NOT NULL DEFAULT '', ttl INTEGER NOT NULL,"
-    " created INTEGER NOT NULL, updated INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS txt(owner TEXT NOT NULL, value TEXT NOT NULL,"
-    " ttl INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(owner, value));"
-    "CREATE TABLE IF NOT EXISTS push(id INTEGER PRIMARY KEY AUTOINCREMENT, zone TEXT NOT NULL,"
-    " name TEXT NOT NULL, rtype INTEGER NOT NULL, op INTEGER NOT NULL, data TEXT NOT NULL,"
-    " ttl INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " next_ms INTEGER NOT NULL DEFAULT 0);";
+/* One row per table: SQLite and PostgreSQL spellings of the same schema. */
+static const struct { const char *lite, *pg; } schema[] = {
+    {"CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
+     " hint TEXT NOT NULL, scopes INTEGER NOT NULL, created INTEGER NOT NULL,"
+     " expires INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0)",
+     "CREATE TABLE IF NOT EXISTS tokens(id BIGSERIAL PRIMARY KEY, hash BYTEA NOT NULL UNIQUE,"
+     " hint TEXT NOT NULL, scopes BIGINT NOT NULL, created BIGINT NOT NULL,"
+     " expires BIGINT NOT NULL DEFAULT 0, revoked BIGINT NOT NULL DEFAULT 0)"},
+    {"CREATE TABLE IF NOT EXISTS grants(token_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+     " name TEXT NOT NULL, PRIMARY KEY(token_id, kind, name))",
+     "CREATE TABLE IF NOT EXISTS grants(token_id BIGINT NOT NULL, kind TEXT NOT NULL,"
+     " name TEXT NOT NULL, PRIMARY KEY(token_id, kind, name))"},
+    {"CREATE TABLE IF NOT EXISTS zones(name TEXT PRIMARY KEY, server TEXT NOT NULL,"
+     " port INTEGER NOT NULL, key_name TEXT NOT NULL, key_alg TEXT NOT NULL,"
+     " key_secret TEXT NOT NULL)",
+     "CREATE TABLE IF NOT EXISTS zones(name TEXT PRIMARY KEY, server TEXT NOT NULL,"
+     " port BIGINT NOT NULL, key_name TEXT NOT NULL, key_alg TEXT NOT NULL,"
+     " key_secret TEXT NOT NULL)"},
+    {"CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, zone TEXT NOT NULL,"
+     " ipv4 TEXT NOT NULL DEFAULT '', ipv6 TEXT NOT NULL DEFAULT '', ttl INTEGER NOT NULL,"
+     " created INTEGER NOT NULL, updated INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 0)",
+     "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, zone TEXT NOT NULL,"
+     " ipv4 TEXT NOT NULL DEFAULT '', ipv6 TEXT NOT NULL DEFAULT '', ttl BIGINT NOT NULL,"
+     " created BIGINT NOT NULL, updated BIGINT NOT NULL, count BIGINT NOT NULL DEFAULT 0)"},
+    {"CREATE TABLE IF NOT EXISTS txt(owner TEXT NOT NULL, value TEXT NOT NULL,"
+     " ttl INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(owner, value))",
+     "CREATE TABLE IF NOT EXISTS txt(owner TEXT NOT NULL, value TEXT NOT NULL,"
+     " ttl BIGINT NOT NULL, created BIGINT NOT NULL, PRIMARY KEY(owner, value))"},
+    {"CREATE TABLE IF NOT EXISTS push(id INTEGER PRIMARY KEY AUTOINCREMENT, zone TEXT NOT NULL,"
+     " name TEXT NOT NULL, rtype INTEGER NOT NULL, op INTEGER NOT NULL, data TEXT NOT NULL,"
+     " ttl INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_ms INTEGER NOT NULL DEFAULT 0)",
+     "CREATE TABLE IF NOT EXISTS push(id BIGSERIAL PRIMARY KEY, zone TEXT NOT NULL,"
+     " name TEXT NOT NULL, rtype BIGINT NOT NULL, op BIGINT NOT NULL, data TEXT NOT NULL,"
+     " ttl BIGINT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
+     " next_ms BIGINT NOT NULL DEFAULT 0)"},
+};
 
-static int db_err(mm_ddns_store *s, const char *what)
+static void copy(char *out, size_t outlen, const char *in)
 {
-    mm_log_error("ddns-store", "op=%s err=\"%s\"", what, sqlite3_errmsg(s->db));
-    return MM_EIO;
+    snprintf(out, outlen, "%s", in);
 }
 
-static int exec(mm_ddns_store *s, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        mm_log_error("ddns-store", "sql=\"%.40s\" err=\"%s\"", sql, msg ? msg : "?");
-        sqlite3_free(msg);
-        return MM_EIO;
-    }
-    return 0;
-}
-
-/* Prepare sql and bind the arguments described by fmt: i=int64, t=text, b=hash blob. */
-static sqlite3_stmt *prep(mm_ddns_store *s, const char *sql, const char *fmt, ...)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, "prepare");
-        return NULL;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    for (int i = 1; fmt && *fmt; fmt++, i++) {
-        int rc = SQLITE_OK;
-        if (*fmt == 'i')
-            rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
-        else if (*fmt == 't')
-            rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-        else if (*fmt == 'b')
-            rc = sqlite3_bind_blob(st, i, va_arg(ap, const uint8_t *), MM_DDNS_HASH_LEN,
-                                   SQLITE_TRANSIENT);
-        if (rc != SQLITE_OK) {
-            va_end(ap);
-            sqlite3_finalize(st);
-            db_err(s, "bind");
-            return NULL;
-        }
-    }
-    va_end(ap);
-    return st;
-}
-
-/* Run a statement that returns no rows. */
-static int run(mm_ddns_store *s, sqlite3_stmt *st)
-{
-    if (!st)
-        return MM_EIO;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT)
-        return MM_EEXIST;
-    return rc == SQLITE_DONE ? 0 : db_err(s, "step");
-}
-
-static void col_text(sqlite3_stmt *st, int i, char *out, size_t outlen)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, outlen, "%s", t ? (const char *)t : "");
-}
-
-int mm_ddns_store_open(const char *path, mm_ddns_store **out)
+int mm_ddns_store_open(const char *target, mm_ddns_store **out)
 {
     mm_ddns_store *s = calloc(1, sizeof(*s));
     if (!s)
         return MM_ENOMEM;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-        mm_log_error("ddns-store", "path=%s err=\"%s\"", path, sqlite3_errmsg(s->db));
-        sqlite3_close(s->db);
-        free(s);
-        return MM_EIO;
+    int rc = db_open(target, &s->db);
+    for (size_t i = 0; rc == 0 && i < sizeof(schema) / sizeof(schema[0]); i++) {
+        int e = db_exec(s->db, db_is_pg(s->db) ? schema[i].pg : schema[i].lite, NULL);
+        rc = e < 0 && e != MM_EEXIST ? e : 0; /* two instances creating at once */
     }
-    sqlite3_busy_timeout(s->db, 5000); /* the CLI may write while the daemon runs */
-    int rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-    if (rc == 0)
-        rc = exec(s, schema);
     if (rc < 0) {
         mm_ddns_store_close(s);
         return rc;
@@ -136,7 +88,7 @@ void mm_ddns_store_close(mm_ddns_store *s)
 {
     if (!s)
         return;
-    sqlite3_close(s->db);
+    db_close(s->db);
     free(s);
 }
 
@@ -145,11 +97,16 @@ void mm_ddns_store_close(mm_ddns_store *s)
 int mm_ddns_store_token_add(mm_ddns_store *s, const uint8_t hash[MM_DDNS_HASH_LEN],
                             const char *hint, uint32_t scopes, int64_t expires, int64_t *id)
 {
-    MM_GUARD(run(s, prep(s, "INSERT INTO tokens(hash,hint,scopes,created,expires)"
-                            " VALUES(?,?,?,strftime('%s','now'),?)",
-                         "btii", hash, hint, (int64_t)scopes, expires)));
-    *id = sqlite3_last_insert_rowid(s->db);
-    return 0;
+    db_rows *r = db_query(s->db, "INSERT INTO tokens(hash,hint,scopes,created,expires)"
+                                 " VALUES(?,?,?,?,?) RETURNING id",
+                          "btiii", hash, hint, (int64_t)scopes, (int64_t)time(NULL), expires);
+    if (!r)
+        return MM_EIO;
+    int rc = db_next(r) ? 0 : MM_EIO;
+    if (rc == 0)
+        *id = db_int(r, 0);
+    db_done(r);
+    return rc;
 }
 
 int mm_ddns_store_token_find(mm_ddns_store *s, const uint8_t hash[MM_DDNS_HASH_LEN],
@@ -160,88 +117,102 @@ int mm_ddns_store_token_find(mm_ddns_store *s, const uint8_t hash[MM_DDNS_HASH_L
      * under a secret key: its timing says nothing about stored tokens. The
      * stored hash is compared again in constant time all the same.
      */
-    sqlite3_stmt *st = prep(s, "SELECT id, hash, scopes, revoked, expires, hint FROM tokens"
-                               " WHERE hash = ?", "b", hash);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT id, hash, scopes, revoked, expires, hint FROM tokens"
+                                 " WHERE hash = ?", "b", hash);
+    if (!r)
         return MM_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == MM_DDNS_HASH_LEN &&
-        mm_ddns_hash_equal(sqlite3_column_blob(st, 1), hash)) {
-        out->id = sqlite3_column_int64(st, 0);
-        out->scopes = (uint32_t)sqlite3_column_int64(st, 2);
-        out->revoked = sqlite3_column_int(st, 3) != 0;
-        out->expires = sqlite3_column_int64(st, 4);
-        col_text(st, 5, out->hint, sizeof(out->hint));
-        rc = 0;
-    } else {
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? MM_ENOENT : db_err(s, "token-find");
+    int rc = MM_ENOENT;
+    size_t bl = 0;
+    if (db_next(r)) {
+        const uint8_t *b = db_blob(r, 1, &bl);
+        if (b && bl == MM_DDNS_HASH_LEN && mm_ddns_hash_equal(b, hash)) {
+            out->id = db_int(r, 0);
+            out->scopes = (uint32_t)db_int(r, 2);
+            out->revoked = db_int(r, 3) != 0;
+            out->expires = db_int(r, 4);
+            copy(out->hint, sizeof(out->hint), db_text(r, 5));
+            rc = 0;
+        }
     }
-    sqlite3_finalize(st);
+    db_done(r);
     return rc;
 }
 
 int mm_ddns_store_token_revoke(mm_ddns_store *s, int64_t id)
 {
-    MM_GUARD(run(s, prep(s, "UPDATE tokens SET revoked = 1 WHERE id = ?", "i", id)));
-    return sqlite3_changes(s->db) == 1 ? 0 : MM_ENOENT;
+    int n = db_exec(s->db, "UPDATE tokens SET revoked = 1 WHERE id = ?", "i", id);
+    return n < 0 ? n : n == 1 ? 0 : MM_ENOENT;
 }
 
 int mm_ddns_store_grant_add(mm_ddns_store *s, int64_t token_id, const char *kind,
                             const char *name)
 {
-    int rc = run(s, prep(s, "INSERT INTO grants(token_id,kind,name) VALUES(?,?,?)", "itt",
-                         token_id, kind, name));
-    return rc == MM_EEXIST ? 0 : rc;
+    int rc = db_exec(s->db, "INSERT INTO grants(token_id,kind,name) VALUES(?,?,?)", "itt",
+                     token_id, kind, name);
+    return rc == MM_EEXIST || rc >= 0 ? 0 : rc;
 }
 
 int mm_ddns_store_may_manage(mm_ddns_store *s, int64_t token_id, const char *name, bool *ok)
 {
     *ok = false;
-    sqlite3_stmt *st = prep(s, "SELECT kind, name FROM grants WHERE token_id = ?", "i", token_id);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT kind, name FROM grants WHERE token_id = ?", "i", token_id);
+    if (!r)
         return MM_EIO;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !*ok) {
-        const char *kind = (const char *)sqlite3_column_text(st, 0);
-        const char *g = (const char *)sqlite3_column_text(st, 1);
-        if (!kind || !g)
-            continue;
+    while (!*ok && db_next(r)) {
+        const char *kind = db_text(r, 0), *g = db_text(r, 1);
         if (strcmp(kind, "host") == 0)
             *ok = strcmp(g, name) == 0;
         else if (strcmp(kind, "zone") == 0)
             *ok = mm_ddns_name_in_zone(name, g);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, "grants");
+    db_done(r);
+    return 0;
 }
 
 /* ------------------------------------------------------------ zones and hosts */
 
 int mm_ddns_store_zone_add(mm_ddns_store *s, const mm_ddns_zone *z)
 {
-    return run(s, prep(s, "INSERT OR REPLACE INTO zones VALUES(?,?,?,?,?,?)", "ttitt" "t", z->name,
-                       z->server, (int64_t)z->port, z->key_name, z->key_alg, z->key_secret));
+    int rc = db_exec(s->db, "INSERT INTO zones VALUES(?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE"
+                            " SET server=excluded.server, port=excluded.port,"
+                            " key_name=excluded.key_name, key_alg=excluded.key_alg,"
+                            " key_secret=excluded.key_secret",
+                     "ttittt", z->name, z->server, (int64_t)z->port, z->key_name, z->key_alg,
+                     z->key_secret);
+    if (rc < 0)
+        return rc;
+    /* Hosts already registered under the new zone now belong to it. */
+    db_rows *r = db_query(s->db, "SELECT name, zone FROM hosts", NULL);
+    if (!r)
+        return MM_EIO;
+    char names[256][MM_DDNS_HOSTNAME_MAX + 1];
+    size_t n = 0;
+    while (db_next(r) && n < 256)
+        if (mm_ddns_name_in_zone(db_text(r, 0), z->name) && strlen(db_text(r, 1)) < strlen(z->name))
+            copy(names[n++], sizeof(names[0]), db_text(r, 0));
+    db_done(r);
+    for (size_t i = 0; i < n; i++)
+        MM_GUARD(db_exec(s->db, "UPDATE hosts SET zone = ? WHERE name = ?", "tt", z->name, names[i]));
+    return 0;
 }
 
 int mm_ddns_store_zone_get(mm_ddns_store *s, const char *name, mm_ddns_zone *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT name, server, port, key_name, key_alg, key_secret"
-                               " FROM zones WHERE name = ?", "t", name);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT name, server, port, key_name, key_alg, key_secret"
+                                 " FROM zones WHERE name = ?", "t", name);
+    if (!r)
         return MM_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        col_text(st, 0, out->name, sizeof(out->name));
-        col_text(st, 1, out->server, sizeof(out->server));
-        out->port = (uint16_t)sqlite3_column_int(st, 2);
-        col_text(st, 3, out->key_name, sizeof(out->key_name));
-        col_text(st, 4, out->key_alg, sizeof(out->key_alg));
-        col_text(st, 5, out->key_secret, sizeof(out->key_secret));
+    int rc = MM_ENOENT;
+    if (db_next(r)) {
+        copy(out->name, sizeof(out->name), db_text(r, 0));
+        copy(out->server, sizeof(out->server), db_text(r, 1));
+        out->port = (uint16_t)db_int(r, 2);
+        copy(out->key_name, sizeof(out->key_name), db_text(r, 3));
+        copy(out->key_alg, sizeof(out->key_alg), db_text(r, 4));
+        copy(out->key_secret, sizeof(out->key_secret), db_text(r, 5));
         rc = 0;
-    } else {
-        rc = rc == SQLITE_DONE ? MM_ENOENT : db_err(s, "zone-get");
     }
-    sqlite3_finalize(st);
+    db_done(r);
     return rc;
 }
 
@@ -249,15 +220,15 @@ int mm_ddns_store_zone_get(mm_ddns_store *s, const char *name, mm_ddns_zone *out
 static int zone_of(mm_ddns_store *s, const char *name, char *out, size_t outlen)
 {
     out[0] = 0;
-    sqlite3_stmt *st = prep(s, "SELECT name FROM zones", NULL);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT name FROM zones", NULL);
+    if (!r)
         return MM_EIO;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *z = (const char *)sqlite3_column_text(st, 0);
-        if (z && mm_ddns_name_in_zone(name, z) && strlen(z) > strlen(out))
-            snprintf(out, outlen, "%s", z);
+    while (db_next(r)) {
+        const char *z = db_text(r, 0);
+        if (mm_ddns_name_in_zone(name, z) && strlen(z) > strlen(out))
+            copy(out, outlen, z);
     }
-    sqlite3_finalize(st);
+    db_done(r);
     return 0;
 }
 
@@ -265,84 +236,116 @@ int mm_ddns_store_host_add(mm_ddns_store *s, const char *name, int64_t now_ms)
 {
     char zone[MM_DDNS_HOSTNAME_MAX + 1];
     MM_GUARD(zone_of(s, name, zone, sizeof(zone)));
-    return run(s, prep(s, "INSERT INTO hosts(name,zone,ttl,created,updated) VALUES(?,?,?,?,?)",
-                       "ttiii", name, zone, (int64_t)MM_DDNS_TTL_DEFAULT, now_ms, now_ms));
-}
-
-static void host_row(sqlite3_stmt *st, mm_ddns_host *h)
-{
-    col_text(st, 0, h->name, sizeof(h->name));
-    col_text(st, 1, h->zone, sizeof(h->zone));
-    col_text(st, 2, h->ipv4, sizeof(h->ipv4));
-    col_text(st, 3, h->ipv6, sizeof(h->ipv6));
-    h->ttl = (uint32_t)sqlite3_column_int64(st, 4);
-    h->created_ms = sqlite3_column_int64(st, 5);
-    h->updated_ms = sqlite3_column_int64(st, 6);
-    h->update_count = sqlite3_column_int64(st, 7);
+    int rc = db_exec(s->db, "INSERT INTO hosts(name,zone,ttl,created,updated) VALUES(?,?,?,?,?)",
+                     "ttiii", name, zone, (int64_t)MM_DDNS_TTL_DEFAULT, now_ms, now_ms);
+    return rc < 0 ? rc : 0;
 }
 
 #define HOST_COLS "name, zone, ipv4, ipv6, ttl, created, updated, count"
 
+static void host_row(db_rows *r, mm_ddns_host *h)
+{
+    copy(h->name, sizeof(h->name), db_text(r, 0));
+    copy(h->zone, sizeof(h->zone), db_text(r, 1));
+    copy(h->ipv4, sizeof(h->ipv4), db_text(r, 2));
+    copy(h->ipv6, sizeof(h->ipv6), db_text(r, 3));
+    h->ttl = (uint32_t)db_int(r, 4);
+    h->created_ms = db_int(r, 5);
+    h->updated_ms = db_int(r, 6);
+    h->update_count = db_int(r, 7);
+}
+
 int mm_ddns_store_host_get(mm_ddns_store *s, const char *name, mm_ddns_host *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT " HOST_COLS " FROM hosts WHERE name = ?", "t", name);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT " HOST_COLS " FROM hosts WHERE name = ?", "t", name);
+    if (!r)
         return MM_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        host_row(st, out);
+    int rc = MM_ENOENT;
+    if (db_next(r)) {
+        host_row(r, out);
         rc = 0;
-    } else {
-        rc = rc == SQLITE_DONE ? MM_ENOENT : db_err(s, "host-get");
     }
-    sqlite3_finalize(st);
+    db_done(r);
     return rc;
 }
 
 int mm_ddns_store_host_each(mm_ddns_store *s, int64_t token_id, mm_ddns_host_cb cb, void *arg)
 {
-    sqlite3_stmt *st = prep(s, "SELECT " HOST_COLS " FROM hosts ORDER BY name", NULL);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT " HOST_COLS " FROM hosts ORDER BY name", NULL);
+    if (!r)
         return MM_EIO;
     int rc = 0;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        mm_ddns_host h;
-        host_row(st, &h);
+    /* Collect first: grant checks query the same connection. */
+    mm_ddns_host *hs = NULL;
+    size_t n = 0, cap = 0;
+    while (rc == 0 && db_next(r)) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            mm_ddns_host *nh = realloc(hs, cap * sizeof(*hs));
+            if (!nh) {
+                rc = MM_ENOMEM;
+                break;
+            }
+            hs = nh;
+        }
+        host_row(r, &hs[n++]);
+    }
+    db_done(r);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         bool ok = token_id < 0;
         if (!ok)
-            rc = mm_ddns_store_may_manage(s, token_id, h.name, &ok);
+            rc = mm_ddns_store_may_manage(s, token_id, hs[i].name, &ok);
         if (rc == 0 && ok)
-            rc = cb(&h, arg);
+            rc = cb(&hs[i], arg);
     }
-    sqlite3_finalize(st);
+    free(hs);
     return rc;
 }
 
 int mm_ddns_store_list(mm_ddns_store *s, mm_ddns_row_cb cb, void *arg)
 {
-    static const struct { const char *kind, *sql; } q[] = {
-        {"zone", "SELECT name || ' primary=' || server || '@' || port || ' key=' ||"
-                 " CASE key_name WHEN '' THEN '-' ELSE key_name END FROM zones ORDER BY name"},
-        {"host", "SELECT name || ' zone=' || CASE zone WHEN '' THEN '-' ELSE zone END ||"
-                 " ' ipv4=' || CASE ipv4 WHEN '' THEN '-' ELSE ipv4 END ||"
-                 " ' ipv6=' || CASE ipv6 WHEN '' THEN '-' ELSE ipv6 END || ' ttl=' || ttl"
-                 " FROM hosts ORDER BY name"},
-        {"token", "SELECT 'id=' || id || ' hint=' || hint || ' scopes=' || scopes ||"
-                  " ' revoked=' || revoked || ' grants=' || IFNULL((SELECT group_concat(kind"
-                  " || ':' || name, ',') FROM grants WHERE token_id = tokens.id), '-')"
-                  " FROM tokens ORDER BY id"},
-    };
-    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-        sqlite3_stmt *st = prep(s, q[i].sql, NULL);
-        if (!st)
-            return MM_EIO;
-        int rc = 0;
-        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-            rc = cb(q[i].kind, (const char *)sqlite3_column_text(st, 0), arg);
-        sqlite3_finalize(st);
-        MM_GUARD(rc);
+    char line[1024];
+    int rc = 0;
+    db_rows *r = db_query(s->db, "SELECT name, server, port, key_name FROM zones ORDER BY name", NULL);
+    while (r && rc == 0 && db_next(r)) {
+        snprintf(line, sizeof(line), "%s primary=%s@%lld key=%s", db_text(r, 0), db_text(r, 1),
+                 (long long)db_int(r, 2), db_text(r, 3)[0] ? db_text(r, 3) : "-");
+        rc = cb("zone", line, arg);
     }
-    return 0;
+    db_done(r);
+    r = rc == 0 ? db_query(s->db, "SELECT name, zone, ipv4, ipv6, ttl FROM hosts ORDER BY name", NULL)
+                : NULL;
+    while (r && rc == 0 && db_next(r)) {
+        snprintf(line, sizeof(line), "%s zone=%s ipv4=%s ipv6=%s ttl=%lld", db_text(r, 0),
+                 db_text(r, 1)[0] ? db_text(r, 1) : "-", db_text(r, 2)[0] ? db_text(r, 2) : "-",
+                 db_text(r, 3)[0] ? db_text(r, 3) : "-", (long long)db_int(r, 4));
+        rc = cb("host", line, arg);
+    }
+    db_done(r);
+    r = rc == 0 ? db_query(s->db, "SELECT t.id, t.hint, t.scopes, t.revoked, g.kind, g.name FROM"
+                                  " tokens t LEFT JOIN grants g ON g.token_id = t.id"
+                                  " ORDER BY t.id, g.kind, g.name", NULL)
+                : NULL;
+    int64_t cur = -1;
+    size_t n = 0;
+    while (r && rc == 0 && db_next(r)) {
+        if (db_int(r, 0) != cur) {
+            if (cur >= 0)
+                rc = cb("token", line, arg);
+            char sc[128];
+            mm_ddns_scopes_format((uint32_t)db_int(r, 2), sc, sizeof(sc));
+            cur = db_int(r, 0);
+            n = (size_t)snprintf(line, sizeof(line), "id=%lld hint=%s scopes=%s revoked=%lld grants=",
+                                 (long long)cur, db_text(r, 1), sc, (long long)db_int(r, 3));
+        }
+        if (db_text(r, 4)[0] && n < sizeof(line))
+            n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s:%s",
+                                  line[n - 1] == '=' ? "" : ",", db_text(r, 4), db_text(r, 5));
+    }
+    if (rc == 0 && cur >= 0)
+        rc = cb("token", line, arg);
+    db_done(r);
+    return rc;
 }
 
 /* ------------------------------------------------------------ updates */
@@ -352,8 +355,9 @@ static int push_add(mm_ddns_store *s, const char *zone, const char *name, int rt
 {
     if (!zone[0])
         return 0; /* no zone configured for this name: nothing to push */
-    return run(s, prep(s, "INSERT INTO push(zone,name,rtype,op,data,ttl) VALUES(?,?,?,?,?,?)",
-                       "ttiiti", zone, name, (int64_t)rtype, (int64_t)op, data, (int64_t)ttl));
+    int rc = db_exec(s->db, "INSERT INTO push(zone,name,rtype,op,data,ttl) VALUES(?,?,?,?,?,?)",
+                     "ttiiti", zone, name, (int64_t)rtype, (int64_t)op, data, (int64_t)ttl);
+    return rc < 0 ? rc : 0;
 }
 
 /* One address family of an update: new text into cur, queue the DNS change. */
@@ -367,7 +371,7 @@ static int apply_family(mm_ddns_store *s, const mm_ddns_host *b, enum mm_ddns_tr
     if (tri == MM_DDNS_SET || tri == MM_DDNS_NULL) {
         if (strcmp(cur, text) != 0)
             *changed = true;
-        snprintf(cur, curlen, "%s", text);
+        copy(cur, curlen, text);
     }
     bool differs = (tri == MM_DDNS_SET || tri == MM_DDNS_NULL) &&
                    strcmp(rtype == 1 ? b->ipv4 : b->ipv6, text) != 0;
@@ -382,8 +386,8 @@ int mm_ddns_store_host_update(mm_ddns_store *s, const mm_ddns_update_req *r, int
                               mm_ddns_host *before, mm_ddns_host *after, bool *changed)
 {
     *changed = false;
-    /* IMMEDIATE: writers serialise here, so previous_* is exactly what was stored. */
-    MM_GUARD(exec(s, "BEGIN IMMEDIATE"));
+    /* Writers of one name serialise here, so previous_* is exactly what was stored. */
+    MM_GUARD(db_begin_write(s->db, r->hostname));
     int rc = mm_ddns_store_host_get(s, r->hostname, before);
     if (rc < 0)
         goto out;
@@ -400,13 +404,14 @@ int mm_ddns_store_host_update(mm_ddns_store *s, const mm_ddns_update_req *r, int
         goto out;
     after->updated_ms = now_ms;
     after->update_count = before->update_count + 1;
-    rc = run(s, prep(s, "UPDATE hosts SET ipv4=?, ipv6=?, ttl=?, updated=?, count=count+1"
+    rc = db_exec(s->db, "UPDATE hosts SET ipv4=?, ipv6=?, ttl=?, updated=?, count=count+1"
                         " WHERE name=?", "ttiit", after->ipv4, after->ipv6, (int64_t)ttl, now_ms,
-                     r->hostname));
+                 r->hostname);
+    rc = rc < 0 ? rc : 0;
 out:
     if (rc == 0)
-        return exec(s, "COMMIT");
-    exec(s, "ROLLBACK");
+        return db_commit(s->db);
+    db_rollback(s->db);
     return rc;
 }
 
@@ -418,71 +423,72 @@ int mm_ddns_store_txt_get(mm_ddns_store *s, const char *owner,
 {
     *n = 0;
     *ttl = MM_DDNS_TXT_TTL_DEFAULT;
-    sqlite3_stmt *st = prep(s, "SELECT value, ttl FROM txt WHERE owner = ? ORDER BY created, value",
-                            "t", owner);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT value, ttl FROM txt WHERE owner = ? ORDER BY created, value",
+                          "t", owner);
+    if (!r)
         return MM_EIO;
-    while (sqlite3_step(st) == SQLITE_ROW && *n < max) {
-        col_text(st, 0, values[*n], MM_DDNS_TXT_VALUE_MAX + 1);
-        *ttl = (uint32_t)sqlite3_column_int64(st, 1);
+    while (*n < max && db_next(r)) {
+        copy(values[*n], MM_DDNS_TXT_VALUE_MAX + 1, db_text(r, 0));
+        *ttl = (uint32_t)db_int(r, 1);
         (*n)++;
     }
-    sqlite3_finalize(st);
+    db_done(r);
     return 0;
 }
 
 static int txt_count(mm_ddns_store *s, const char *owner, size_t *count)
 {
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM txt WHERE owner = ?", "t", owner);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT count(*) FROM txt WHERE owner = ?", "t", owner);
+    if (!r)
         return MM_EIO;
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : db_err(s, "txt-count");
-    *count = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    int rc = db_next(r) ? 0 : MM_EIO;
+    *count = rc == 0 ? (size_t)db_int(r, 0) : 0;
+    db_done(r);
     return rc;
 }
 
 int mm_ddns_store_txt_add(mm_ddns_store *s, const char *owner, const char *zone,
                           const char *value, uint32_t ttl, int64_t now_ms, size_t *count)
 {
-    MM_GUARD(exec(s, "BEGIN IMMEDIATE"));
+    MM_GUARD(db_begin_write(s->db, owner));
     size_t n = 0;
     int rc = txt_count(s, owner, &n);
     if (rc == 0) {
-        rc = run(s, prep(s, "INSERT INTO txt(owner,value,ttl,created) VALUES(?,?,?,?)", "ttii",
-                         owner, value, (int64_t)ttl, now_ms));
-        if (rc == MM_EEXIST) {
+        /* ON CONFLICT DO NOTHING: an existing value is a no-op (and keeps PG's transaction usable) */
+        rc = db_exec(s->db, "INSERT INTO txt(owner,value,ttl,created) VALUES(?,?,?,?)"
+                            " ON CONFLICT DO NOTHING", "ttii", owner, value, (int64_t)ttl, now_ms);
+        if (rc == 0) {
             rc = 1; /* already there: idempotent, nothing to push */
-        } else if (rc == 0 && n + 1 > MM_DDNS_TXT_MAX_RECORDS) {
+        } else if (rc > 0 && n + 1 > MM_DDNS_TXT_MAX_RECORDS) {
             rc = MM_ELIMIT;
-        } else if (rc == 0) {
+        } else if (rc > 0) {
             n++;
             rc = push_add(s, zone, owner, 16, MM_DDNS_PUSH_ADD, value, ttl);
         }
     }
     *count = n;
     if (rc >= 0)
-        return exec(s, "COMMIT");
-    exec(s, "ROLLBACK");
+        return db_commit(s->db);
+    db_rollback(s->db);
     return rc;
 }
 
 int mm_ddns_store_txt_delete(mm_ddns_store *s, const char *owner, const char *zone,
                              const char *value, size_t *removed, size_t *remaining)
 {
-    MM_GUARD(exec(s, "BEGIN IMMEDIATE"));
-    int rc = value ? run(s, prep(s, "DELETE FROM txt WHERE owner = ? AND value = ?", "tt", owner,
-                                 value))
-                   : run(s, prep(s, "DELETE FROM txt WHERE owner = ?", "t", owner));
-    *removed = rc == 0 ? (size_t)sqlite3_changes(s->db) : 0;
+    MM_GUARD(db_begin_write(s->db, owner));
+    int rc = value ? db_exec(s->db, "DELETE FROM txt WHERE owner = ? AND value = ?", "tt", owner, value)
+                   : db_exec(s->db, "DELETE FROM txt WHERE owner = ?", "t", owner);
+    *removed = rc > 0 ? (size_t)rc : 0;
+    rc = rc < 0 ? rc : 0;
     if (rc == 0 && *removed)
         rc = push_add(s, zone, owner, 16, value ? MM_DDNS_PUSH_DELETE_RR : MM_DDNS_PUSH_DELETE_RRSET,
                       value ? value : "", 0);
     if (rc == 0)
         rc = txt_count(s, owner, remaining);
     if (rc == 0)
-        return exec(s, "COMMIT");
-    exec(s, "ROLLBACK");
+        return db_commit(s->db);
+    db_rollback(s->db);
     return rc;
 }
 
@@ -490,46 +496,49 @@ int mm_ddns_store_txt_delete(mm_ddns_store *s, const char *owner, const char *zo
 
 int mm_ddns_store_push_next(mm_ddns_store *s, int64_t now_ms, mm_ddns_push_item *out)
 {
+    /* Several instances on one PostgreSQL: one pusher at a time keeps the order. */
+    if (!db_push_leader(s->db))
+        return MM_ENOENT;
     /* Strict order: a later change of a name must never overtake an earlier one. */
-    sqlite3_stmt *st = prep(s, "SELECT id, zone, name, rtype, op, data, ttl, attempts, next_ms"
-                               " FROM push ORDER BY id LIMIT 1", NULL);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT id, zone, name, rtype, op, data, ttl, attempts, next_ms"
+                                 " FROM push ORDER BY id LIMIT 1", NULL);
+    if (!r)
         return MM_EIO;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 8) <= now_ms) {
-        out->id = sqlite3_column_int64(st, 0);
-        col_text(st, 1, out->zone, sizeof(out->zone));
-        col_text(st, 2, out->name, sizeof(out->name));
-        out->rtype = (uint16_t)sqlite3_column_int(st, 3);
-        out->op = sqlite3_column_int(st, 4);
-        col_text(st, 5, out->data, sizeof(out->data));
-        out->ttl = (uint32_t)sqlite3_column_int64(st, 6);
-        out->attempts = (uint32_t)sqlite3_column_int64(st, 7);
+    int rc = MM_ENOENT;
+    if (db_next(r) && db_int(r, 8) <= now_ms) {
+        out->id = db_int(r, 0);
+        copy(out->zone, sizeof(out->zone), db_text(r, 1));
+        copy(out->name, sizeof(out->name), db_text(r, 2));
+        out->rtype = (uint16_t)db_int(r, 3);
+        out->op = (int)db_int(r, 4);
+        copy(out->data, sizeof(out->data), db_text(r, 5));
+        out->ttl = (uint32_t)db_int(r, 6);
+        out->attempts = (uint32_t)db_int(r, 7);
         rc = 0;
-    } else {
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? MM_ENOENT : db_err(s, "push-next");
     }
-    sqlite3_finalize(st);
+    db_done(r);
     return rc;
 }
 
 int mm_ddns_store_push_done(mm_ddns_store *s, int64_t id)
 {
-    return run(s, prep(s, "DELETE FROM push WHERE id = ?", "i", id));
+    int rc = db_exec(s->db, "DELETE FROM push WHERE id = ?", "i", id);
+    return rc < 0 ? rc : 0;
 }
 
 int mm_ddns_store_push_retry(mm_ddns_store *s, int64_t id, int64_t next_ms)
 {
-    return run(s, prep(s, "UPDATE push SET attempts = attempts + 1, next_ms = ? WHERE id = ?",
-                       "ii", next_ms, id));
+    int rc = db_exec(s->db, "UPDATE push SET attempts = attempts + 1, next_ms = ? WHERE id = ?",
+                     "ii", next_ms, id);
+    return rc < 0 ? rc : 0;
 }
 
 int64_t mm_ddns_store_push_pending(mm_ddns_store *s)
 {
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM push", NULL);
-    if (!st)
+    db_rows *r = db_query(s->db, "SELECT count(*) FROM push", NULL);
+    if (!r)
         return MM_EIO;
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : MM_EIO;
-    sqlite3_finalize(st);
+    int64_t n = db_next(r) ? db_int(r, 0) : MM_EIO;
+    db_done(r);
     return n;
 }

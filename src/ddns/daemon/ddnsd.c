@@ -414,8 +414,9 @@ static int open_state(struct mm_ddnsd *d)
     char p[1200];
     MM_GUARD(mm_mkdir_p(d->o.state_dir, 0700));
     snprintf(p, sizeof(p), "%s/ddns.db", d->o.state_dir);
-    MM_GUARD(mm_ddns_store_open(p, &d->store));
-    MM_GUARD(mm_ddns_store_open(p, &d->push.store));
+    const char *target = d->o.store ? d->o.store : p;
+    MM_GUARD(mm_ddns_store_open(target, &d->store));
+    MM_GUARD(mm_ddns_store_open(target, &d->push.store)); /* the push worker's own connection */
     snprintf(p, sizeof(p), "%s/audit.log", d->o.state_dir);
     MM_GUARD(mm_audit_open(p, &d->audit));
     mm_ddns_service_config cfg = {.store = d->store, .audit = d->audit,

@@ -13,6 +13,7 @@
 
 typedef struct mm_ddnsd_options {
     const char *state_dir;  /* ddns.db, token.key, audit.log */
+    const char *store;      /* NULL: STATE/ddns.db; or a PostgreSQL URI / conninfo */
     const char *pki_dir;    /* server.crt/key, ca.crt; created if missing */
     const char *listen;     /* "127.0.0.1:8443", "[::1]:8443" */
     bool test_mode;

@@ -21,6 +21,8 @@ static void usage(FILE *f)
             "first), with dyndns2 /nic/update and RFC 2136 push to the zones' primaries.\n\n"
             "  --state-dir D       ddns.db, token.key, audit.log (default $MM_STATE_DIR/ddns\n"
             "                      or ./var/ddns)\n"
+            "  --store S           PostgreSQL URI or conninfo (postgresql://..., host=...)\n"
+            "                      shared by several instances (default: SQLite D/ddns.db)\n"
             "  --pki-dir D         certificates (default D/pki of the state dir; created if\n"
             "                      missing)\n"
             "  --listen A:P        address and port (default 127.0.0.1:8443; [::1]:8443)\n"
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
 {
     static const struct option longs[] = {
         {"state-dir", required_argument, 0, 's'}, {"pki-dir", required_argument, 0, 'p'},
+        {"store", required_argument, 0, 'S'},
         {"listen", required_argument, 0, 'l'},    {"test-mode", no_argument, 0, 't'},
         {"max-connections", required_argument, 0, 'm'},
         {"request-timeout", required_argument, 0, 'T'},
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 's': snprintf(state, sizeof(state), "%s", optarg); break;
         case 'p': snprintf(pki, sizeof(pki), "%s", optarg); break;
+        case 'S': o.store = optarg; break;
         case 'l': o.listen = optarg; break;
         case 't': o.test_mode = true; break;
         case 'm': o.max_conns = (unsigned)strtoul(optarg, NULL, 10); break;

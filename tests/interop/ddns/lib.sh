@@ -16,6 +16,8 @@ HOST=home.example.net
 
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null; done
+    # a peer started through a wrapper (runuser) is stopped by the test's own hook
+    if [ -n "${EXTRA_CLEANUP:-}" ]; then eval "$EXTRA_CLEANUP"; fi
     for p in $PIDS; do wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
@@ -83,14 +85,16 @@ print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' 
 
 # api METHOD PATH [BODY]: curl with the token; prints "STATUS BODY".
 api() {
-    local m=$1 p=$2 d=${3:-}
+    local m=$1 p=$2 d=${3:-} bf
+    bf=$(mktemp "$TMP/body.XXXXXX") # concurrent calls must not share it
     if [ -n "$d" ]; then
-        curl -s --cacert "$CA" -o "$TMP/body" -w '%{http_code}' -X "$m" "$B$p" \
+        curl -s --cacert "$CA" -o "$bf" -w '%{http_code}' -X "$m" "$B$p" \
             -H "Authorization: Bearer $T" -H 'Content-Type: application/json' -d "$d"
     else
-        curl -s --cacert "$CA" -o "$TMP/body" -w '%{http_code}' -X "$m" "$B$p" \
+        curl -s --cacert "$CA" -o "$bf" -w '%{http_code}' -X "$m" "$B$p" \
             -H "Authorization: Bearer $T"
     fi
     printf ' '
-    cat "$TMP/body"
+    cat "$bf"
+    rm -f "$bf"
 }

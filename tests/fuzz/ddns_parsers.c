@@ -1,0 +1,83 @@
+/*
+ * libFuzzer harness: the small ApertoDNS parsers of untrusted text --
+ * hostnames, addresses (round trip through the canonical form), percent-
+ * decoding and query strings, Basic credentials, update objects, and the
+ * client's HTTP response reader. Byte 0 picks the parser.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mamori/mm_core.h"
+#include "mamori/mm_ddns.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    unsigned sel = data[0] % 7;
+    const char *s = (const char *)data + 1;
+    size_t n = size - 1;
+    char *z = malloc(n + 1); /* NUL-terminated copy for the string APIs */
+    if (!z)
+        return 0;
+    memcpy(z, s, n);
+    z[n] = 0;
+    char out[1024];
+    switch (sel) {
+    case 0:
+    case 1: {
+        char a[MM_DDNS_HOSTNAME_MAX + 1], b[MM_DDNS_HOSTNAME_MAX + 1];
+        if (mm_ddns_hostname_normalize(s, n, sel == 1, a) == 0) {
+            /* normal form is a fixed point */
+            if (mm_ddns_hostname_normalize(a, strlen(a), sel == 1, b) != 0 || strcmp(a, b))
+                abort();
+            mm_ddns_txt_owner_base(a, b, sizeof(b));
+        }
+        break;
+    }
+    case 2: {
+        mm_ddns_addr a, b;
+        if (mm_ddns_addr_parse(s, n, &a) == 0) {
+            mm_ddns_addr_format(&a, out, sizeof(out));
+            if (mm_ddns_addr_parse(out, strlen(out), &b) != 0 || memcmp(&a, &b, sizeof(a)))
+                abort();
+            mm_ddns_addr_classify(&a);
+        }
+        break;
+    }
+    case 3:
+        mm_ddns_query_get(z, "hostname", out, sizeof(out));
+        mm_ddns_query_get(z, "myip", out, sizeof(out));
+        mm_ddns_pct_decode(s, n, true, out, sizeof(out));
+        break;
+    case 4:
+        mm_ddns_basic_password(z, out, sizeof(out));
+        break;
+    case 5: {
+        json_t *j = json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL);
+        mm_ddns_policy pol = {.allow_doc = true, .allow_loopback_auto = true, .txt_enabled = true};
+        mm_ddns_update_req r;
+        mm_ddns_fail f;
+        mm_ddns_addr peer;
+        mm_ddns_addr_parse("127.0.0.1", 9, &peer);
+        if (j && mm_ddns_update_parse(j, NULL, &pol, &r, &f) == 0)
+            mm_ddns_update_resolve_auto(&r, &peer, &pol, &f);
+        json_decref(j);
+        break;
+    }
+    case 6: {
+        mm_ddns_http_response r;
+        if (mm_ddns_http_response_parse((const uint8_t *)s, n, &r) == 0 &&
+            r.body_off + r.body_len > n)
+            abort();
+        break;
+    }
+    }
+    free(z);
+    return 0;
+}
