@@ -73,7 +73,7 @@ struct key {
     enum mm_dkim_alg alg;
     const char *sel;
     char rdata[1024];
-    char opendkim_secret[4096]; /* PEM (rsa) or base64 raw key (ed25519) */
+    char opendkim_secret[4096]; /* PEM */
 };
 static struct key keys[2];
 static mm_dkim_keysrc *keysrc;
@@ -108,22 +108,21 @@ static void make_keys(const char *dir)
         FILE *pf = fopen(path, "w");
         PEM_write_PrivateKey(pf, K->pk, NULL, NULL, 0, NULL, NULL);
         fclose(pf);
+        /* libopendkim takes PEM for both algorithms; dkimpy takes the raw Ed25519 seed */
+        BIO *bio = BIO_new(BIO_s_mem());
+        PEM_write_bio_PrivateKey(bio, K->pk, NULL, NULL, 0, NULL, NULL);
+        int pn = BIO_read(bio, K->opendkim_secret, sizeof(K->opendkim_secret) - 1);
+        K->opendkim_secret[pn > 0 ? pn : 0] = 0;
+        BIO_free(bio);
         if (k) {
             uint8_t seed[32];
             size_t sl = sizeof(seed);
             EVP_PKEY_get_raw_private_key(K->pk, seed, &sl);
             mm_dkim_b64_encode(&b, seed, sl);
-            snprintf(K->opendkim_secret, sizeof(K->opendkim_secret), "%s", mm_buf_cstr(&b));
             snprintf(path, sizeof(path), "%s/ed.seed", dir);
             pf = fopen(path, "w");
-            fputs(K->opendkim_secret, pf);
+            fputs(mm_buf_cstr(&b), pf);
             fclose(pf);
-        } else {
-            BIO *bio = BIO_new(BIO_s_mem());
-            PEM_write_bio_PrivateKey(bio, K->pk, NULL, NULL, 0, NULL, NULL);
-            int n = BIO_read(bio, K->opendkim_secret, sizeof(K->opendkim_secret) - 1);
-            K->opendkim_secret[n > 0 ? n : 0] = 0;
-            BIO_free(bio);
         }
         mm_buf_free(&b);
     }
