@@ -231,6 +231,7 @@ typedef struct mm_dkim_sign_opts {
     int64_t t;                 /* t= (0: now; <0: omit) */
     int64_t expire_after;      /* x = t + this (0: no x=) */
     bool body_length;          /* l=: always refused (MM_EINVAL), RFC 6376 8.2 */
+    bool copy_headers;         /* z= (3.5): copies of the signed fields, for `explain` */
     /* ACDC [P]: acdc_n > 0 makes an ACDC signature of that instance. */
     int acdc_n;
     mm_dkim_acdc_env env;
@@ -277,6 +278,13 @@ int mm_dkim_verifier_finish(mm_dkim_verifier *v, const mm_dkim_result **res, siz
 /* Which signed header differs from the one the signature was made over (explain); needs z=
  * or is unknown: fills why with what can be said. */
 const mm_dkim_msg *mm_dkim_verifier_msg(const mm_dkim_verifier *v);
+
+/*
+ * Which signed header fields differ from the copies in the signature's z= tag (RFC 6376
+ * 3.5): one line per field ("changed NAME", "missing NAME") appended to report.
+ * Returns the number of differing fields, or MM_ENOENT if the signature has no z=.
+ */
+int mm_dkim_explain_headers(const mm_dkim_msg *m, size_t sig_idx, mm_buf *report);
 
 /* Verify a whole message in memory; results copied to res (up to cap), count in *n. */
 int mm_dkim_verify_message(const mm_dkim_verify_opts *o, const uint8_t *msg, size_t len,

@@ -31,6 +31,7 @@ static void dkim_help(void)
          "  sign --key KEY --domain D --selector S [--canon H/B] [--headers a:b:c]\n"
          "       [--auid I] [--expire SECONDS] [--acdc N --mail-from A --rcpt B ...\n"
          "       [--received-for R]]   (ACDC instance N; N > 1 chains to instance N-1)\n"
+         "       [--copy-headers]   (z=: lets `explain` name the header field that changed)\n"
          "      prints the message with a DKIM-Signature prepended\n"
          "  verify [--key-file F | --zone F | --dns IP[@PORT]] [--timeout MS] [--allow-l]\n"
          "         [--now T] [--authserv-id ID] [--mail-from A --rcpt B ...]\n"
@@ -49,7 +50,7 @@ struct args {
     size_t nrcpt;
     int bits, timeout, acdc;
     long long expire, now;
-    bool allow_l, json;
+    bool allow_l, json, copy_headers;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -62,7 +63,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"timeout", 1, 0, 'T'},  {"allow-l", 0, 0, 'l'},  {"now", 1, 0, 'n'},
         {"authserv-id", 1, 0, 'A'}, {"mail-from", 1, 0, 'm'}, {"rcpt", 1, 0, 'r'},
         {"acdc", 1, 0, 'a'},     {"expire", 1, 0, 'x'},   {"json", 0, 0, 'j'},
-        {"received-for", 1, 0, 'R'},
+        {"received-for", 1, 0, 'R'}, {"copy-headers", 0, 0, 'Z'},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     a->bits = 2048;
@@ -99,6 +100,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'x': a->expire = atoll(optarg); break;
         case 'j': a->json = true; break;
         case 'R': a->received_for = optarg; break;
+        case 'Z': a->copy_headers = true; break;
         default: return mm_cli_usage_error(NOUN, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -223,6 +225,7 @@ static int cmd_sign(struct args *a)
     o.selector = a->selector;
     o.auid = a->auid;
     o.expire_after = a->expire;
+    o.copy_headers = a->copy_headers;
     char *hcopy = NULL;
     const char *hl[MM_DKIM_MAX_H + 1] = {0};
     if (a->headers) {
@@ -303,6 +306,18 @@ static void explain_sig(const mm_dkim_msg *m, const mm_dkim_result *r)
                r->code == MM_DKIM_PASS ? "verifies" : "DOES NOT verify: a signed field changed");
     if (r->weak_key)
         printf("  key: RSA %d bits (< 2048, accepted per RFC 8301 but weak)\n", r->key_bits);
+    mm_buf rep;
+    mm_buf_init(&rep, 1 << 16);
+    int zc = mm_dkim_explain_headers(m, r->field_idx, &rep);
+    if (zc > 0)
+        printf("  fields changed since signing (from z=):\n    %s", mm_buf_cstr(&rep));
+    else if (zc == 0 && r->code != MM_DKIM_PASS && r->body_ok)
+        printf("  z= copies match the current fields: the change is in h= order or an added instance\n");
+    else if (zc == MM_ENOENT && r->code == MM_DKIM_FAIL && r->body_ok)
+        printf("  no z= in the signature: which field changed cannot be told (sign with --copy-headers)\n");
+    else if (zc < 0 && zc != MM_ENOENT)
+        printf("  z= present but unreadable: %s\n", mm_strerror(zc));
+    mm_buf_free(&rep);
     /* Which signed fields exist now: a field present more often than h= lists was added after
      * signing and is not covered; oversigned names (listed more often than present) block that. */
     mm_dkim_taglist tl;
@@ -322,7 +337,13 @@ static void explain_sig(const mm_dkim_msg *m, const mm_dkim_result *r)
     names[o] = 0;
     printf("  signed fields (h=): %s\n", names);
     char *sv, *dup = strdup(names);
+    char seen[4096] = ":";
     for (char *t = dup ? strtok_r(dup, ":", &sv) : NULL; t; t = strtok_r(NULL, ":", &sv)) {
+        char key[300];
+        snprintf(key, sizeof(key), ":%s:", t);
+        if (strcasestr(seen, key))
+            continue; /* each name once */
+        snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s:", t);
         size_t listed = 0, present = 0;
         for (char *q = names; (q = strcasestr(q, t)); q += strlen(t))
             if ((q == names || q[-1] == ':') && (q[strlen(t)] == ':' || !q[strlen(t)]))

@@ -115,29 +115,82 @@ static void line_end(mm_dkim_body *b)
     }
 }
 
+/*
+ * The hot loop: state lives in locals, ordinary octets cost a compare and a
+ * store; only empty-line runs and buffer flushes leave the loop. Semantics are
+ * those of content()/line_end() above (the chunking tests hold both to it).
+ */
 void mm_dkim_body_update(mm_dkim_body *b, const uint8_t *p, size_t n)
 {
-    bool relaxed = b->c == MM_DKIM_RELAXED;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = p[i];
-        if (b->pending_cr) {
-            b->pending_cr = false;
-            if (ch == '\n') {
-                line_end(b);
-                continue;
-            }
+    const bool relaxed = b->c == MM_DKIM_RELAXED;
+    size_t i = 0;
+    if (n && b->pending_cr) {
+        b->pending_cr = false;
+        if (p[0] == '\n') {
+            line_end(b);
+            i = 1;
+        } else {
             content(b, '\r');
         }
-        if (ch == '\r') {
-            b->pending_cr = true;
-        } else if (ch == '\n') {
-            line_end(b);
-        } else if (relaxed && is_wsp(ch)) {
-            b->pending_wsp = true;
-        } else {
-            content(b, ch);
+    }
+    uint8_t *buf = b->buf;
+    const size_t cap = sizeof(b->buf) - 2; /* room for a pair (SP + octet, CR LF) */
+    size_t blen = b->blen;
+    uint64_t out = b->out - blen; /* octets emitted before buf[0]; + blen at the end */
+    /* one test on the hot path: bit 1 = line not open, bit 2 = a WSP run is pending */
+    unsigned st = (b->line_open ? 0u : 1u) | (b->pending_wsp ? 2u : 0u);
+    for (; i < n; i++) {
+        uint8_t c = p[i];
+        if (__builtin_expect(c <= ' ', 0)) {
+            if (c == '\n') {
+                if (!(st & 1u)) {
+                    buf[blen++] = '\r';
+                    buf[blen++] = '\n';
+                } else {
+                    b->pending_nl++;
+                }
+                st = 1u;
+                goto room;
+            }
+            if (relaxed && (c == ' ' || c == '\t')) {
+                st |= 2u;
+                continue;
+            }
+            if (c == '\r') {
+                if (i + 1 == n) {
+                    b->pending_cr = true; /* decided by the next chunk */
+                    break;
+                }
+                if (p[i + 1] == '\n')
+                    continue; /* CRLF: the LF ends the line */
+            }
+        }
+        /* an ordinary octet (or a bare CR, which is content) */
+        if (__builtin_expect(st != 0, 0)) {
+            if ((st & 1u) && b->pending_nl) {
+                b->blen = blen;
+                b->out = out + blen;
+                put_pending_lines(b);
+                blen = b->blen;
+                out = b->out - blen;
+            }
+            if (st & 2u)
+                buf[blen++] = ' ';
+            st = 0;
+        }
+        buf[blen++] = c;
+    room:
+        if (__builtin_expect(blen >= cap, 0)) {
+            b->blen = blen;
+            flush(b);
+            out += blen;
+            blen = 0;
         }
     }
+    b->blen = blen;
+    b->out = out + blen;
+    b->pending_wsp = (st & 2u) != 0;
+    b->line_open = (st & 1u) == 0;
 }
 
 void mm_dkim_body_final(mm_dkim_body *b)

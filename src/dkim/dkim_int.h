@@ -68,6 +68,10 @@ int dkim_bodyhash_final(dkim_bodyhash *h, uint8_t out[32]);
 void dkim_bodyhash_free(dkim_bodyhash *h);
 
 int dkim_acdc_strip(mm_dkim_msg *m, int k, const mm_dkim_field **diff_out);
+/* The parsed key of record rd for qname, from the keysrc's cache or parsed now (the caller
+ * frees it with mm_dkim_pubkey_free; the cache holds its own reference). */
+int dkim_keysrc_pubkey(mm_dkim_keysrc *s, const char *qname, const uint8_t *rd, size_t rl,
+                       mm_dkim_pubkey *out, const char **why);
 bool dkim_acdc_rt_has(const dkim_span *rt, const char *h);
 
 /* Fold-aware append of "tag=value;" to a signature being built (line length ~78). */

@@ -13,15 +13,25 @@
 #include <strings.h>
 
 #include <ldns/ldns.h>
+#include <openssl/evp.h>
 
-#include "mamori/mm_dkim.h"
+#include "dkim_int.h"
 
 struct entry {
     char *name;
     char *rdata;
 };
 
+/* Parsed keys by (name, record): a changed record is a miss, so any source may use it. */
+#define KEY_CACHE 64
+struct kcache {
+    char *qname, *rdata;
+    mm_dkim_pubkey key;
+};
+
 struct mm_dkim_keysrc {
+    struct kcache cache[KEY_CACHE];
+    size_t cache_next;
     enum mm_dkim_keysrc_kind kind;
     struct entry *e;
     size_t n, cap;
@@ -235,6 +245,11 @@ void mm_dkim_keysrc_close(mm_dkim_keysrc *s)
     free(s->e);
     if (s->res)
         ldns_resolver_deep_free(s->res);
+    for (size_t i = 0; i < KEY_CACHE; i++) {
+        free(s->cache[i].qname);
+        free(s->cache[i].rdata);
+        mm_dkim_pubkey_free(&s->cache[i].key);
+    }
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -278,4 +293,38 @@ int mm_dkim_keysrc_lookup(mm_dkim_keysrc *s, const char *qname, mm_buf *out)
         if (name_eq(s->e[i].name, qname))
             return mm_buf_append_str(out, s->e[i].rdata);
     return MM_ENOENT;
+}
+
+int dkim_keysrc_pubkey(mm_dkim_keysrc *s, const char *qname, const uint8_t *rd, size_t rl,
+                       mm_dkim_pubkey *out, const char **why)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < KEY_CACHE; i++) {
+        struct kcache *c = &s->cache[i];
+        if (c->qname && strcmp(c->qname, qname) == 0 && strlen(c->rdata) == rl &&
+            memcmp(c->rdata, rd, rl) == 0 && EVP_PKEY_up_ref(c->key.pkey) == 1) {
+            *out = c->key;
+            pthread_mutex_unlock(&s->lock);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    MM_GUARD(mm_dkim_pubkey_parse(rd, rl, out, why));
+    char *q = strdup(qname), *r = strndup((const char *)rd, rl);
+    if (!q || !r || memchr(rd, 0, rl) || EVP_PKEY_up_ref(out->pkey) != 1) {
+        free(q);
+        free(r);
+        return 0; /* not cached; the key itself is fine */
+    }
+    pthread_mutex_lock(&s->lock);
+    struct kcache *c = &s->cache[s->cache_next];
+    s->cache_next = (s->cache_next + 1) % KEY_CACHE;
+    free(c->qname);
+    free(c->rdata);
+    mm_dkim_pubkey_free(&c->key);
+    c->qname = q;
+    c->rdata = r;
+    c->key = *out;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
 }

@@ -342,9 +342,11 @@ int dkim_fold_append(mm_buf *b, size_t *col, const char *text, size_t len, bool 
         *col += len;
         return 0;
     }
-    /* base64 and colon lists may carry FWS anywhere (3.5): break where the line is full */
+    /* base64 and DKIM-Quoted-Printable may carry FWS between octets (2.4, 2.11): break where
+     * the line is full, but never inside a "=XX" hex-octet */
     for (size_t i = 0; i < len; i++) {
-        if (*col >= width) {
+        bool in_hex = (i >= 1 && text[i - 1] == '=') || (i >= 2 && text[i - 2] == '=');
+        if (*col >= width && !in_hex) {
             MM_GUARD(mm_buf_append(b, "\r\n\t", 3));
             *col = 1;
         }

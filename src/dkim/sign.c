@@ -201,6 +201,51 @@ static int acdc_tags(mm_dkim_signer *s, mm_buf *f, size_t *col)
     return rc;
 }
 
+/* DKIM-Quoted-Printable (RFC 6376 2.11) of one octet string; '|' is encoded too (z= separator). */
+static int dkim_qp(mm_buf *out, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '\r' || c == '\n')
+            continue; /* unfolded */
+        if (c > 0x20 && c < 0x7f && c != ';' && c != '=' && c != '|') {
+            MM_GUARD(mm_buf_append(out, &c, 1));
+        } else {
+            char e[3] = {'=', hex[c >> 4], hex[c & 15]};
+            MM_GUARD(mm_buf_append(out, e, 3));
+        }
+    }
+    return 0;
+}
+
+/* z=: the signed fields as they are now (bottom-most instance of each listed name). */
+static int z_tag(mm_dkim_signer *s, mm_buf *f, size_t *col)
+{
+    mm_buf z;
+    mm_buf_init(&z, MM_DKIM_MAX_HEADER_BYTES * 3);
+    int rc = mm_buf_append_str(&z, "z=");
+    bool first = true;
+    for (const char *const *n = s->o.headers; !rc && *n; n++)
+        for (size_t i = s->msg.n; i-- > 0;)
+            if (mm_dkim_field_is(&s->msg.f[i], *n)) {
+                if (!first)
+                    rc = mm_buf_append(&z, "|", 1);
+                first = false;
+                if (!rc)
+                    rc = dkim_qp(&z, s->msg.f[i].raw, s->msg.f[i].len);
+                break;
+            }
+    if (!rc)
+        rc = mm_buf_append(&z, ";", 1);
+    if (!rc)
+        rc = dkim_fold_append(f, col, "", 0, false);
+    if (!rc)
+        rc = dkim_fold_append(f, col, (const char *)z.data, z.len, true);
+    mm_buf_free(&z);
+    return rc;
+}
+
 /* h=: every present instance of each configured name, plus one for oversigned names. */
 static int h_tag(mm_dkim_signer *s, mm_buf *f, size_t *col, dkim_span *h, size_t *nh)
 {
@@ -256,6 +301,8 @@ int mm_dkim_signer_finish(mm_dkim_signer *s, mm_buf *f)
         MM_GUARD(add_tag(f, &col, "x=%lld;", (long long)(t + o->expire_after)));
     if (o->acdc_n)
         MM_GUARD(acdc_tags(s, f, &col));
+    if (o->copy_headers && !o->acdc_n) /* spec 5.6: no z= in ACDC signatures */
+        MM_GUARD(z_tag(s, f, &col));
     dkim_span h[MM_DKIM_MAX_H];
     size_t nh;
     MM_GUARD(h_tag(s, f, &col, h, &nh));

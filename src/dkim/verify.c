@@ -123,7 +123,8 @@ static void check_sig(mm_dkim_verifier *v, struct vsig *vs, mm_dkim_result *r)
         mm_buf_free(&txt);
         return set(r, MM_DKIM_TEMPERROR, "key query failed (DNS timeout or server failure)");
     }
-    rc = mm_dkim_pubkey_parse(txt.data, txt.len, &vs->key, &why);
+    rc = dkim_keysrc_pubkey(v->o.keys, qname, txt.data ? txt.data : (const uint8_t *)"", txt.len,
+                            &vs->key, &why);
     mm_buf_free(&txt);
     if (rc < 0)
         return set(r, MM_DKIM_PERMERROR, why);
