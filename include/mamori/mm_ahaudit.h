@@ -171,6 +171,8 @@ int mm_ah_capture_live(const char *iface, const mm_ah_capture_opts *o, mm_ah_rep
  * again). Needs CAP_NET_ADMIN. Key material in the dump is never read.
  */
 int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r);
+/* The same in the namespace of nsfile (e.g. /proc/PID/ns/net); label names it in findings. */
+int mm_ah_xfrm_scan_nsfile(const char *nsfile, const char *label, mm_ah_report *r);
 /*
  * Parse one buffer of netlink messages from an XFRM dump (NEWSA / NEWPOLICY,
  * DONE, ERROR) and add AH findings labelled where. Returns 1 when DONE was

@@ -235,25 +235,15 @@ static int scan_here(const char *where, mm_ah_report *r)
     return rc;
 }
 
-int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r)
+int mm_ah_xfrm_scan_nsfile(const char *nsfile, const char *label, mm_ah_report *r)
 {
     char where[300];
-    if (!netns) {
-        snprintf(where, sizeof(where), "xfrm (current network namespace)");
-        return scan_here(where, r);
-    }
-    snprintf(where, sizeof(where), "xfrm netns %s", netns);
-    if (!netns[0] || strchr(netns, '/') || !strcmp(netns, ".") || !strcmp(netns, "..")) {
-        mm_ah_report_error(r, "%s: not a network namespace name", where);
-        return MM_EINVAL;
-    }
-    char path[300];
-    snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
+    snprintf(where, sizeof(where), "xfrm netns %s", label);
     int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int target = open(path, O_RDONLY | O_CLOEXEC);
+    int target = open(nsfile, O_RDONLY | O_CLOEXEC);
     int rc = 0;
     if (self < 0 || target < 0) {
-        mm_ah_report_error(r, "%s: %s: %s", where, self < 0 ? "/proc/self/ns/net" : path,
+        mm_ah_report_error(r, "%s: %s: %s", where, self < 0 ? "/proc/self/ns/net" : nsfile,
                            strerror(errno));
         rc = MM_ENOENT;
     } else if (setns(target, CLONE_NEWNET) != 0) {
@@ -273,4 +263,17 @@ int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r)
     if (target >= 0)
         close(target);
     return rc;
+}
+
+int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r)
+{
+    if (!netns)
+        return scan_here("xfrm (current network namespace)", r);
+    if (!netns[0] || strchr(netns, '/') || !strcmp(netns, ".") || !strcmp(netns, "..")) {
+        mm_ah_report_error(r, "xfrm netns %s: not a network namespace name", netns);
+        return MM_EINVAL;
+    }
+    char path[300];
+    snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
+    return mm_ah_xfrm_scan_nsfile(path, netns, r);
 }

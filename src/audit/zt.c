@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,7 @@ struct outcome {
     bool data;         /* the server sent application data */
     bool silent;       /* nothing within the timeout */
     bool plaintext;    /* the answer was not TLS */
+    bool cert_requested; /* the server sent a CertificateRequest (probes without a cert) */
     char err[160];
     char group[64];
     char version[16];
@@ -93,7 +96,32 @@ static int tcp_connect(const mm_zt_endpoint *ep, int timeout_ms)
     } else {
         return -1;
     }
+    /* A socket belongs to the namespace it is created in: make it in the daemon's. */
+    int self = -1, target = -1;
+    if (ep->pid) {
+        char nspath[64];
+        snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", (int)ep->pid);
+        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        target = open(nspath, O_RDONLY | O_CLOEXEC);
+        if (self < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) {
+            int e = errno;
+            if (self >= 0)
+                close(self);
+            if (target >= 0)
+                close(target);
+            errno = e;
+            return -1;
+        }
+    }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int e = errno;
+    if (ep->pid) {
+        if (setns(self, CLONE_NEWNET) != 0)
+            abort(); /* every later probe would run in the wrong namespace */
+        close(self);
+        close(target);
+    }
+    errno = e;
     if (fd < 0)
         return -1;
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
@@ -133,6 +161,7 @@ static void tls_try(SSL_CTX *ctx, const mm_zt_endpoint *ep, int timeout_ms, stru
         close(fd);
         return;
     }
+    SSL_set_app_data(ssl, &o->cert_requested);
     errno = 0;
     ERR_clear_error();
     if (SSL_connect(ssl) != 1) {
@@ -164,6 +193,15 @@ static void tls_try(SSL_CTX *ctx, const mm_zt_endpoint *ep, int timeout_ms, stru
     close(fd);
 }
 
+/* Called by OpenSSL when the server asks for a certificate and we have none. */
+static int on_cert_request(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+    bool *requested = SSL_get_app_data(ssl);
+    if (requested)
+        *requested = true;
+    return 0; /* no certificate */
+}
+
 static SSL_CTX *client_ctx(int min_version, int max_version, const char *groups)
 {
     SSL_CTX *ctx = SSL_CTX_new_ex(mm_tls_libctx(), NULL, TLS_client_method());
@@ -172,6 +210,7 @@ static SSL_CTX *client_ctx(int min_version, int max_version, const char *groups)
     SSL_CTX_set_min_proto_version(ctx, min_version);
     SSL_CTX_set_max_proto_version(ctx, max_version);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_client_cert_cb(ctx, on_cert_request);
     if (groups && !SSL_CTX_set1_groups_list(ctx, groups)) {
         SSL_CTX_free(ctx);
         return NULL;
@@ -211,16 +250,29 @@ static bool tcp_eps(const mm_zt_target *t, mm_zt_result *r)
     return false;
 }
 
+/* A listener the probe cannot reach is not verified: that is a failure of the check. */
+static bool unreachable(mm_zt_result *r, const mm_zt_endpoint *ep, const struct outcome *o)
+{
+    if (o->connected)
+        return false;
+    fail(r);
+    add(r, "%s [%s]:%u could not be probed: %s", ep->owner, ep->addr, ep->port, o->err);
+    return true;
+}
+
 #define FOR_TCP(t, ep)                                                                            \
     for (const mm_zt_endpoint *ep = (t)->endpoints; ep < (t)->endpoints + (t)->nendpoints; ep++) \
         if (!ep->udp)
+
+static int timeout_ms_of(const mm_zt_target *t) { return t->timeout_ms; }
 
 /* ZT-01: an unauthenticated or unknown client must be turned away. */
 static void refuse_common(const mm_zt_target *t, mm_zt_result *r, bool stranger)
 {
     if (!tcp_eps(t, r))
         return;
-    SSL_CTX *ctx = client_ctx(TLS1_3_VERSION, 0, MM_TLS_DEFAULT_GROUPS ":P-256");
+    /* Any version: a server that accepts anonymous clients over TLS 1.2 must be caught too. */
+    SSL_CTX *ctx = client_ctx(TLS1_2_VERSION, 0, MM_TLS_DEFAULT_GROUPS ":P-256");
     if (!ctx || (stranger && !use_stranger_cert(ctx))) {
         r->status = MM_ZT_FAIL;
         add(r, "probe could not be set up");
@@ -234,12 +286,26 @@ static void refuse_common(const mm_zt_target *t, mm_zt_result *r, bool stranger)
         X509_free(o.peer);
         const char *who = stranger ? "a client certificate from an unknown CA"
                                    : "a client without a certificate";
-        if (o.data || (o.handshake && o.silent)) {
+        /*
+         * Accepted: application data or an open session after the handshake; a
+         * completed TLS 1.2 handshake (1.2 refuses inside the handshake); or, for
+         * the probe without a certificate, a server that never asked for one. A
+         * TLS 1.3 server that asked refuses with an alert after our Finished.
+         */
+        bool tls12 = o.handshake && strcmp(o.version, "TLSv1.3") != 0;
+        bool unasked = o.handshake && !stranger && !o.cert_requested;
+        if (o.data || (o.handshake && o.silent) || tls12 || unasked) {
             fail(r);
             add(r, "%s [%s]:%u accepted %s (%s)", ep->owner, ep->addr, ep->port, who,
-                o.data ? "it sent application data" : "session stayed open");
-        } else if (!o.connected) {
-            add(r, "%s [%s]:%u not reachable: %s", ep->owner, ep->addr, ep->port, o.err);
+                o.data     ? "it sent application data"
+                : unasked  ? "it did not ask for a certificate"
+                : tls12    ? "TLS 1.2 handshake completed"
+                           : "session stayed open");
+        } else if (unreachable(r, ep, &o)) {
+            continue;
+        } else if (o.silent) {
+            add(r, "%s [%s]:%u did not complete a handshake with %s within %d ms", ep->owner,
+                ep->addr, ep->port, who, timeout_ms_of(t));
         } else {
             add(r, "%s [%s]:%u refused %s (%s)", ep->owner, ep->addr, ep->port, who,
                 o.err[0] ? o.err : "closed");
@@ -265,6 +331,8 @@ static void zt02_no_old_tls(const mm_zt_target *t, mm_zt_result *r)
             break;
         tls_try(ctx, ep, t->timeout_ms, &o);
         X509_free(o.peer);
+        if (unreachable(r, ep, &o))
+            continue;
         if (o.handshake) {
             fail(r);
             add(r, "%s [%s]:%u completed a %s handshake", ep->owner, ep->addr, ep->port,
@@ -286,7 +354,9 @@ static void zt02_no_plaintext(const mm_zt_target *t, mm_zt_result *r)
     {
         int fd = tcp_connect(ep, t->timeout_ms);
         if (fd < 0) {
-            add(r, "%s [%s]:%u not reachable", ep->owner, ep->addr, ep->port);
+            fail(r);
+            add(r, "%s [%s]:%u could not be probed: %s", ep->owner, ep->addr, ep->port,
+                strerror(errno));
             continue;
         }
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -310,6 +380,8 @@ static void zt02_no_plaintext(const mm_zt_target *t, mm_zt_result *r)
             break;
         tls_try(ctx, ep, t->timeout_ms, &o);
         X509_free(o.peer);
+        if (unreachable(r, ep, &o))
+            continue;
         if (o.plaintext || (!o.handshake && o.silent)) {
             fail(r);
             add(r, "%s [%s]:%u did not answer a TLS ClientHello with TLS (%s)", ep->owner, ep->addr,
@@ -336,6 +408,8 @@ static void zt02_hybrid(const mm_zt_target *t, mm_zt_result *r)
             break;
         tls_try(ctx, ep, t->timeout_ms, &o);
         X509_free(o.peer);
+        if (unreachable(r, ep, &o))
+            continue;
         if (!o.handshake) {
             fail(r);
             add(r, "%s [%s]:%u no TLS 1.3 handshake with the hybrid group offered first (%s)",
@@ -634,16 +708,38 @@ static void zt11_crypto(const mm_zt_target *t, mm_zt_result *r)
         X509_free(o.peer);
     }
     SSL_CTX_free(ctx);
-    /* AH is deprecated (draft-herbert-deprecate-auth-header): the kernel must not use it. */
+    /*
+     * AH is deprecated (draft-herbert-deprecate-auth-header): the kernel must
+     * not use it, in our namespace and in every daemon's.
+     */
     mm_ah_report ah;
     mm_ah_report_init(&ah);
     mm_ah_xfrm_scan(NULL, &ah);
+    /* Each namespace once: ours, then the daemons' (identified by inode). */
+    ino_t seen[MM_ZT_MAX_DAEMONS + 1];
+    size_t nseen = 0;
+    struct stat st;
+    if (stat("/proc/self/ns/net", &st) == 0)
+        seen[nseen++] = st.st_ino;
+    for (size_t i = 0; i < t->ndaemons; i++) {
+        char ns[64];
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)t->daemons[i].pid);
+        if (stat(ns, &st) != 0)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < nseen && !dup; j++)
+            dup = seen[j] == st.st_ino;
+        if (dup)
+            continue;
+        seen[nseen++] = st.st_ino;
+        mm_ah_xfrm_scan_nsfile(ns, ns, &ah);
+    }
     if (ah.nerrors)
-        add(r, "kernel IPsec not checked: %s", ah.errors[0]);
-    else if (ah.n) {
+        add(r, "kernel IPsec not fully checked: %s", ah.errors[0]);
+    if (ah.n) {
         fail(r);
-        add(r, "kernel IPsec uses AH: %zu SA/policy findings (see `mamori audit ah --xfrm`)",
-            ah.n);
+        add(r, "kernel IPsec uses AH: %zu SA/policy findings, first: %s %s", ah.n, ah.f[0].where,
+            ah.f[0].detail);
     } else {
         add(r, "no AH SA or policy in the kernel");
     }

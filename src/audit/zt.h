@@ -38,6 +38,7 @@ typedef struct mm_zt_endpoint {
     uint16_t port;
     bool udp;                /* QUIC: listed, not TLS-probed over TCP */
     char owner[64];          /* daemon name, or "--endpoint" */
+    pid_t pid;               /* the daemon (its network namespace is probed); 0: ours */
 } mm_zt_endpoint;
 
 typedef struct mm_zt_target {

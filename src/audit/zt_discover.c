@@ -161,6 +161,7 @@ static void scan_net(mm_zt_target *t, const mm_zt_daemon *d, const char *file, b
         ep->port = (uint16_t)port;
         ep->udp = udp;
         snprintf(ep->owner, sizeof(ep->owner), "%s", d->name);
+        ep->pid = d->pid;
     }
     fclose(f);
 }

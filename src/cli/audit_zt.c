@@ -16,8 +16,9 @@ static const char *const status_names[] = {"pass", "fail", "not-applicable"};
 
 static void help(void)
 {
-    printf("usage: mamori audit zt [--pid PID]... [--endpoint HOST:PORT]... [--pki-dir D]\n"
-           "                       [--state-dir D] [--expiry-days N] [--timeout-ms N] [--json]\n\n"
+    printf("usage: mamori audit zt [--pid PID]... [--endpoint HOST:PORT]... [--no-discover]\n"
+           "                       [--pki-dir D] [--state-dir D] [--expiry-days N]\n"
+           "                       [--timeout-ms N] [--json]\n\n"
            "Probe the running mamori daemons (processes named mamori-*d; --pid limits to\n"
            "some) and their listeners against the zero-trust checklist ZT-01..ZT-12:\n"
            "TLS probes without a client certificate, with a stranger's certificate, with\n"
@@ -26,6 +27,7 @@ static void help(void)
            "(default 30 days); audit log present and its hash chain intact; certificate\n"
            "algorithms and AH in the kernel's IPsec state.\n"
            "  --endpoint HOST:PORT  also probe this TCP listener\n"
+           "  --no-discover         probe only what is given (no process scan)\n"
            "  --pki-dir D, --state-dir D  also check these directories\n\n"
            "Each check prints pass / fail / not-applicable with its evidence and fix.\n"
            "Exit status: 0 no check failed, 1 a check failed, 2 error.\n");
@@ -39,7 +41,7 @@ int mm_zt_cli(int argc, char **argv)
     t.timeout_ms = 3000;
     pid_t pids[MM_ZT_MAX_DAEMONS] = {0};
     size_t npids = 0;
-    bool json = false;
+    bool json = false, discover = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool v = i + 1 < argc;
@@ -49,6 +51,8 @@ int mm_zt_cli(int argc, char **argv)
             return MM_CLI_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--no-discover")) {
+            discover = false;
         } else if (v && !strcmp(a, "--pid")) {
             long p = strtol(argv[++i], &end, 10);
             if (*end || p <= 0 || npids == MM_ZT_MAX_DAEMONS)
@@ -73,9 +77,9 @@ int mm_zt_cli(int argc, char **argv)
             return mm_cli_usage_error("audit", "zt: unknown option or missing value '%s'", a);
         }
     }
-    if (mm_zt_discover(&t, pids, npids) < 0)
+    if (discover && mm_zt_discover(&t, pids, npids) < 0)
         return mm_cli_fail("audit", "zt: cannot read /proc");
-    if (npids && t.ndaemons < npids) {
+    if (discover && npids && t.ndaemons < npids) {
         fprintf(stderr, "mamori audit zt: %zu of %zu --pid are not running mamori daemons\n",
                 npids - t.ndaemons, npids);
         return MM_CLI_EXIT_USAGE;
