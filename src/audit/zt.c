@@ -32,11 +32,11 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_tls.h"
 #include "zt.h"
+#include "zt_internal.h"
 
 /* ---------------------------------------------------------------- evidence */
 
-static void add(mm_zt_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(mm_zt_result *r, const char *fmt, ...)
+void mm_zt_add(mm_zt_result *r, const char *fmt, ...)
 {
     size_t used = strlen(r->evidence);
     if (used + 1 >= sizeof(r->evidence))
@@ -49,7 +49,7 @@ static void add(mm_zt_result *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static void fail(mm_zt_result *r) { r->status = MM_ZT_FAIL; }
+void mm_zt_fail(mm_zt_result *r) { r->status = MM_ZT_FAIL; }
 
 /* ---------------------------------------------------------------- TLS probes */
 
@@ -68,7 +68,7 @@ struct outcome {
 };
 
 /* Wildcard listeners are probed on loopback. */
-static const char *probe_addr(const mm_zt_endpoint *ep)
+const char *mm_zt_probe_addr(const mm_zt_endpoint *ep)
 {
     if (!strcmp(ep->addr, "0.0.0.0"))
         return "127.0.0.1";
@@ -77,12 +77,42 @@ static const char *probe_addr(const mm_zt_endpoint *ep)
     return ep->addr;
 }
 
+int mm_zt_netns_enter(pid_t pid, int *saved)
+{
+    *saved = -1;
+    if (!pid)
+        return 0;
+    char nspath[64];
+    snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", (int)pid);
+    int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int target = open(nspath, O_RDONLY | O_CLOEXEC);
+    int rc = (self >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0) ? 0 : MM_ESYS;
+    int e = errno;
+    if (target >= 0)
+        close(target);
+    if (rc < 0 && self >= 0)
+        close(self);
+    errno = e;
+    if (rc == 0)
+        *saved = self;
+    return rc;
+}
+
+void mm_zt_netns_leave(int saved)
+{
+    if (saved < 0)
+        return;
+    if (setns(saved, CLONE_NEWNET) != 0)
+        abort(); /* every later probe would run in the wrong namespace */
+    close(saved);
+}
+
 static int tcp_connect(const mm_zt_endpoint *ep, int timeout_ms)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     socklen_t sl;
-    const char *a = probe_addr(ep);
+    const char *a = mm_zt_probe_addr(ep);
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
     if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
@@ -97,30 +127,12 @@ static int tcp_connect(const mm_zt_endpoint *ep, int timeout_ms)
         return -1;
     }
     /* A socket belongs to the namespace it is created in: make it in the daemon's. */
-    int self = -1, target = -1;
-    if (ep->pid) {
-        char nspath[64];
-        snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", (int)ep->pid);
-        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        target = open(nspath, O_RDONLY | O_CLOEXEC);
-        if (self < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) {
-            int e = errno;
-            if (self >= 0)
-                close(self);
-            if (target >= 0)
-                close(target);
-            errno = e;
-            return -1;
-        }
-    }
+    int saved = -1;
+    if (mm_zt_netns_enter(ep->pid, &saved) < 0)
+        return -1;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int e = errno;
-    if (ep->pid) {
-        if (setns(self, CLONE_NEWNET) != 0)
-            abort(); /* every later probe would run in the wrong namespace */
-        close(self);
-        close(target);
-    }
+    mm_zt_netns_leave(saved);
     errno = e;
     if (fd < 0)
         return -1;
@@ -246,7 +258,7 @@ static bool tcp_eps(const mm_zt_target *t, mm_zt_result *r)
         if (!t->endpoints[i].udp)
             return true;
     r->status = MM_ZT_NA;
-    add(r, "no TCP listener found");
+    mm_zt_add(r, "no TCP listener found");
     return false;
 }
 
@@ -255,8 +267,8 @@ static bool unreachable(mm_zt_result *r, const mm_zt_endpoint *ep, const struct 
 {
     if (o->connected)
         return false;
-    fail(r);
-    add(r, "%s [%s]:%u could not be probed: %s", ep->owner, ep->addr, ep->port, o->err);
+    mm_zt_fail(r);
+    mm_zt_add(r, "%s [%s]:%u could not be probed: %s", ep->owner, ep->addr, ep->port, o->err);
     return true;
 }
 
@@ -275,7 +287,7 @@ static void refuse_common(const mm_zt_target *t, mm_zt_result *r, bool stranger)
     SSL_CTX *ctx = client_ctx(TLS1_2_VERSION, 0, MM_TLS_DEFAULT_GROUPS ":P-256");
     if (!ctx || (stranger && !use_stranger_cert(ctx))) {
         r->status = MM_ZT_FAIL;
-        add(r, "probe could not be set up");
+        mm_zt_add(r, "probe could not be set up");
         SSL_CTX_free(ctx);
         return;
     }
@@ -295,8 +307,8 @@ static void refuse_common(const mm_zt_target *t, mm_zt_result *r, bool stranger)
         bool tls12 = o.handshake && strcmp(o.version, "TLSv1.3") != 0;
         bool unasked = o.handshake && !stranger && !o.cert_requested;
         if (o.data || (o.handshake && o.silent) || tls12 || unasked) {
-            fail(r);
-            add(r, "%s [%s]:%u accepted %s (%s)", ep->owner, ep->addr, ep->port, who,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u accepted %s (%s)", ep->owner, ep->addr, ep->port, who,
                 o.data     ? "it sent application data"
                 : unasked  ? "it did not ask for a certificate"
                 : tls12    ? "TLS 1.2 handshake completed"
@@ -304,10 +316,10 @@ static void refuse_common(const mm_zt_target *t, mm_zt_result *r, bool stranger)
         } else if (unreachable(r, ep, &o)) {
             continue;
         } else if (o.silent) {
-            add(r, "%s [%s]:%u did not complete a handshake with %s within %d ms", ep->owner,
+            mm_zt_add(r, "%s [%s]:%u did not complete a handshake with %s within %d ms", ep->owner,
                 ep->addr, ep->port, who, timeout_ms_of(t));
         } else {
-            add(r, "%s [%s]:%u refused %s (%s)", ep->owner, ep->addr, ep->port, who,
+            mm_zt_add(r, "%s [%s]:%u refused %s (%s)", ep->owner, ep->addr, ep->port, who,
                 o.err[0] ? o.err : "closed");
         }
     }
@@ -334,11 +346,11 @@ static void zt02_no_old_tls(const mm_zt_target *t, mm_zt_result *r)
         if (unreachable(r, ep, &o))
             continue;
         if (o.handshake) {
-            fail(r);
-            add(r, "%s [%s]:%u completed a %s handshake", ep->owner, ep->addr, ep->port,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u completed a %s handshake", ep->owner, ep->addr, ep->port,
                 o.version);
         } else {
-            add(r, "%s [%s]:%u refused TLS 1.0-1.2", ep->owner, ep->addr, ep->port);
+            mm_zt_add(r, "%s [%s]:%u refused TLS 1.0-1.2", ep->owner, ep->addr, ep->port);
         }
     }
     SSL_CTX_free(ctx);
@@ -354,8 +366,8 @@ static void zt02_no_plaintext(const mm_zt_target *t, mm_zt_result *r)
     {
         int fd = tcp_connect(ep, t->timeout_ms);
         if (fd < 0) {
-            fail(r);
-            add(r, "%s [%s]:%u could not be probed: %s", ep->owner, ep->addr, ep->port,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u could not be probed: %s", ep->owner, ep->addr, ep->port,
                 strerror(errno));
             continue;
         }
@@ -370,8 +382,8 @@ static void zt02_no_plaintext(const mm_zt_target *t, mm_zt_result *r)
             for (ssize_t i = 0; i < n; i++)
                 if (banner[i] < 0x20 || banner[i] > 0x7e)
                     banner[i] = '.';
-            fail(r);
-            add(r, "%s [%s]:%u speaks first in the clear: \"%s\"", ep->owner, ep->addr, ep->port,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u speaks first in the clear: \"%s\"", ep->owner, ep->addr, ep->port,
                 banner);
             continue;
         }
@@ -383,11 +395,11 @@ static void zt02_no_plaintext(const mm_zt_target *t, mm_zt_result *r)
         if (unreachable(r, ep, &o))
             continue;
         if (o.plaintext || (!o.handshake && o.silent)) {
-            fail(r);
-            add(r, "%s [%s]:%u did not answer a TLS ClientHello with TLS (%s)", ep->owner, ep->addr,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u did not answer a TLS ClientHello with TLS (%s)", ep->owner, ep->addr,
                 ep->port, o.err);
         } else {
-            add(r, "%s [%s]:%u speaks TLS", ep->owner, ep->addr, ep->port);
+            mm_zt_add(r, "%s [%s]:%u speaks TLS", ep->owner, ep->addr, ep->port);
         }
     }
     SSL_CTX_free(ctx);
@@ -411,15 +423,15 @@ static void zt02_hybrid(const mm_zt_target *t, mm_zt_result *r)
         if (unreachable(r, ep, &o))
             continue;
         if (!o.handshake) {
-            fail(r);
-            add(r, "%s [%s]:%u no TLS 1.3 handshake with the hybrid group offered first (%s)",
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u no TLS 1.3 handshake with the hybrid group offered first (%s)",
                 ep->owner, ep->addr, ep->port, o.err);
         } else if (!is_hybrid(o.group)) {
-            fail(r);
-            add(r, "%s [%s]:%u chose %s although X25519SCloud+128 was offered first", ep->owner,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s [%s]:%u chose %s although X25519SCloud+128 was offered first", ep->owner,
                 ep->addr, ep->port, o.group);
         } else {
-            add(r, "%s [%s]:%u negotiated %s", ep->owner, ep->addr, ep->port, o.group);
+            mm_zt_add(r, "%s [%s]:%u negotiated %s", ep->owner, ep->addr, ep->port, o.group);
         }
     }
     SSL_CTX_free(ctx);
@@ -430,23 +442,23 @@ static void zt02_hybrid(const mm_zt_target *t, mm_zt_result *r)
 static void not_applicable(const mm_zt_target *t, mm_zt_result *r)
 {
     r->status = MM_ZT_NA;
-    add(r, "nothing in a mamori installation to probe for this item yet");
+    mm_zt_add(r, "nothing in a mamori installation to probe for this item yet");
 }
 
 static void zt05_not_root(const mm_zt_target *t, mm_zt_result *r)
 {
     if (!t->ndaemons) {
         r->status = MM_ZT_NA;
-        add(r, "no running mamori daemon found");
+        mm_zt_add(r, "no running mamori daemon found");
         return;
     }
     for (size_t i = 0; i < t->ndaemons; i++) {
         const mm_zt_daemon *d = &t->daemons[i];
         if (d->euid == 0 || d->ruid == 0) {
-            fail(r);
-            add(r, "%s pid %d runs as uid %u/%u (root)", d->name, (int)d->pid, d->ruid, d->euid);
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s pid %d runs as uid %u/%u (root)", d->name, (int)d->pid, d->ruid, d->euid);
         } else {
-            add(r, "%s pid %d runs as uid %u", d->name, (int)d->pid, d->euid);
+            mm_zt_add(r, "%s pid %d runs as uid %u", d->name, (int)d->pid, d->euid);
         }
     }
 }
@@ -457,17 +469,17 @@ static void mode_check(mm_zt_result *r, const char *path, mode_t forbidden, bool
     struct stat st;
     if (stat(path, &st) != 0) {
         if (must_exist) {
-            fail(r);
-            add(r, "%s: %s", path, strerror(errno));
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s: %s", path, strerror(errno));
         }
         return;
     }
     if (st.st_mode & forbidden) {
-        fail(r);
-        add(r, "%s mode %04o (must not have %04o)", path, (unsigned)(st.st_mode & 07777),
+        mm_zt_fail(r);
+        mm_zt_add(r, "%s mode %04o (must not have %04o)", path, (unsigned)(st.st_mode & 07777),
             (unsigned)forbidden);
     } else {
-        add(r, "%s %04o", path, (unsigned)(st.st_mode & 07777));
+        mm_zt_add(r, "%s %04o", path, (unsigned)(st.st_mode & 07777));
     }
 }
 
@@ -527,7 +539,7 @@ static void zt05_file_modes(const mm_zt_target *t, mm_zt_result *r)
     }
     if (strlen(r->evidence) == before) {
         r->status = MM_ZT_NA;
-        add(r, "no PKI or state directory known (give --pki-dir / --state-dir)");
+        mm_zt_add(r, "no PKI or state directory known (give --pki-dir / --state-dir)");
     }
 }
 
@@ -535,15 +547,15 @@ static void zt06_bind(const mm_zt_target *t, mm_zt_result *r)
 {
     if (!t->nendpoints) {
         r->status = MM_ZT_NA;
-        add(r, "no listener found");
+        mm_zt_add(r, "no listener found");
         return;
     }
     for (size_t i = 0; i < t->nendpoints; i++) {
         const mm_zt_endpoint *ep = &t->endpoints[i];
         bool any = !strcmp(ep->addr, "0.0.0.0") || !strcmp(ep->addr, "::");
         if (any)
-            fail(r);
-        add(r, "%s %s [%s]:%u%s", ep->owner, ep->udp ? "udp" : "tcp", ep->addr, ep->port,
+            mm_zt_fail(r);
+        mm_zt_add(r, "%s %s [%s]:%u%s", ep->owner, ep->udp ? "udp" : "tcp", ep->addr, ep->port,
             any ? " (every interface)" : "");
     }
 }
@@ -570,24 +582,24 @@ static void zt07_crl(const mm_zt_target *t, mm_zt_result *r)
         if (f)
             fclose(f);
         if (!crl) {
-            fail(r);
-            add(r, "%s: CRL %s unreadable", d->name, d->crl);
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s: CRL %s unreadable", d->name, d->crl);
             continue;
         }
         time_t next = asn1_time(X509_CRL_get0_nextUpdate(crl));
         if (!next || next < time(NULL)) {
-            fail(r);
-            add(r, "%s: CRL %s is stale (nextUpdate %s)", d->name, d->crl,
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s: CRL %s is stale (nextUpdate %s)", d->name, d->crl,
                 next ? "passed" : "missing");
         } else {
-            add(r, "%s: CRL %s fresh for %lld more hours", d->name, d->crl,
+            mm_zt_add(r, "%s: CRL %s fresh for %lld more hours", d->name, d->crl,
                 (long long)(next - time(NULL)) / 3600);
         }
         X509_CRL_free(crl);
     }
     if (!any) {
         r->status = MM_ZT_NA;
-        add(r, "no daemon checks a CRL (--crl)");
+        mm_zt_add(r, "no daemon checks a CRL (--crl)");
     }
 }
 
@@ -596,11 +608,11 @@ static void cert_horizon(mm_zt_result *r, const char *what, X509 *x, unsigned da
     time_t end = asn1_time(X509_get0_notAfter(x));
     time_t horizon = time(NULL) + (time_t)days * 86400;
     if (end < horizon) {
-        fail(r);
-        add(r, "%s expires in %lld days (< %u)", what, (long long)(end - time(NULL)) / 86400,
+        mm_zt_fail(r);
+        mm_zt_add(r, "%s expires in %lld days (< %u)", what, (long long)(end - time(NULL)) / 86400,
             days);
     } else {
-        add(r, "%s valid for %lld more days", what, (long long)(end - time(NULL)) / 86400);
+        mm_zt_add(r, "%s valid for %lld more days", what, (long long)(end - time(NULL)) / 86400);
     }
 }
 
@@ -652,7 +664,7 @@ static void zt08_expiry(const mm_zt_target *t, mm_zt_result *r)
     for_each_pki_dir(t, pki_horizon, &h);
     if (!r->evidence[0]) {
         r->status = MM_ZT_NA;
-        add(r, "no certificate found");
+        mm_zt_add(r, "no certificate found");
     }
 }
 
@@ -661,23 +673,23 @@ static void zt10_audit_present(const mm_zt_target *t, mm_zt_result *r)
     for (size_t i = 0; i < t->ndaemons; i++) {
         const mm_zt_daemon *d = &t->daemons[i];
         if (!d->state_dir[0]) {
-            fail(r);
-            add(r, "%s: no --state-dir, audit log location unknown", d->name);
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s: no --state-dir, audit log location unknown", d->name);
             continue;
         }
         char p[1100];
         snprintf(p, sizeof(p), "%s/audit.log", d->state_dir);
         struct stat st;
         if (stat(p, &st) != 0) {
-            fail(r);
-            add(r, "%s: %s: %s", d->name, p, strerror(errno));
+            mm_zt_fail(r);
+            mm_zt_add(r, "%s: %s: %s", d->name, p, strerror(errno));
         } else {
-            add(r, "%s: %s, %lld bytes", d->name, p, (long long)st.st_size);
+            mm_zt_add(r, "%s: %s, %lld bytes", d->name, p, (long long)st.st_size);
         }
     }
     if (!t->ndaemons) {
         r->status = MM_ZT_NA;
-        add(r, "no running mamori daemon found");
+        mm_zt_add(r, "no running mamori daemon found");
     }
 }
 
@@ -700,8 +712,8 @@ static void zt11_crypto(const mm_zt_target *t, mm_zt_result *r)
         bool weak_md = md == NID_md5 || md == NID_sha1;
         bool weak_key = rsa ? bits < 2048 : bits < 256;
         if (weak_md || weak_key)
-            fail(r);
-        add(r, "[%s]:%u certificate signed with %s, %s %d bits%s", ep->addr, ep->port,
+            mm_zt_fail(r);
+        mm_zt_add(r, "[%s]:%u certificate signed with %s, %s %d bits%s", ep->addr, ep->port,
             md == NID_undef ? OBJ_nid2sn(X509_get_signature_nid(o.peer)) : OBJ_nid2sn(md),
             key ? EVP_PKEY_get0_type_name(key) : "?", bits,
             weak_md || weak_key ? " (weak)" : "");
@@ -735,13 +747,13 @@ static void zt11_crypto(const mm_zt_target *t, mm_zt_result *r)
         mm_ah_xfrm_scan_nsfile(ns, ns, &ah);
     }
     if (ah.nerrors)
-        add(r, "kernel IPsec not fully checked: %s", ah.errors[0]);
+        mm_zt_add(r, "kernel IPsec not fully checked: %s", ah.errors[0]);
     if (ah.n) {
-        fail(r);
-        add(r, "kernel IPsec uses AH: %zu SA/policy findings, first: %s %s", ah.n, ah.f[0].where,
+        mm_zt_fail(r);
+        mm_zt_add(r, "kernel IPsec uses AH: %zu SA/policy findings, first: %s %s", ah.n, ah.f[0].where,
             ah.f[0].detail);
     } else {
-        add(r, "no AH SA or policy in the kernel");
+        mm_zt_add(r, "no AH SA or policy in the kernel");
     }
     mm_ah_report_free(&ah);
 }
@@ -761,18 +773,18 @@ static void zt12_chain(const mm_zt_target *t, mm_zt_result *r)
         size_t count = 0, bad = 0;
         int rc = mm_audit_verify(p, &count, &bad);
         if (rc == 0) {
-            add(r, "%s: chain intact, %zu records", p, count);
+            mm_zt_add(r, "%s: chain intact, %zu records", p, count);
         } else {
-            fail(r);
+            mm_zt_fail(r);
             if (rc == MM_EVERIFY)
-                add(r, "%s: chain broken at record %zu", p, bad);
+                mm_zt_add(r, "%s: chain broken at record %zu", p, bad);
             else
-                add(r, "%s: %s", p, mm_strerror(rc));
+                mm_zt_add(r, "%s: %s", p, mm_strerror(rc));
         }
     }
     if (!any) {
         r->status = MM_ZT_NA;
-        add(r, "no audit log found");
+        mm_zt_add(r, "no audit log found");
     }
 }
 
@@ -802,6 +814,8 @@ static const struct check {
     {"ZT-05b", "key and state file modes", zt05_file_modes,
      "chmod 0600 private keys and the audit log, 0700 state directories, no group/other write on "
      "the PKI directory"},
+    {"ZT-05c", "NACM enabled, writes denied by default", mm_zt_check_nacm,
+     "keep enable-nacm true and write-default deny; grant writes with rules per group"},
     {"ZT-06", "listeners bound to specific addresses", zt06_bind,
      "bind the management address (loopback by default), not every interface"},
     {"ZT-07", "revocation list fresh", zt07_crl,

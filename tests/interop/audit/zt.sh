@@ -5,9 +5,11 @@
 # suite) as an unprivileged user with a fresh PKI and state under $TMP:
 # every ZT check passes or is not applicable. Then it weakens one setting at
 # a time and checks that exactly the named check fails:
-#   key file 0644 -> ZT-05b; state dir 0755 -> ZT-05b; AH policy -> ZT-11;
+#   key file 0644 -> ZT-05b; state dir 0755 -> ZT-05b; NACM write-default
+#   permit or enable-nacm false -> ZT-05c; AH policy -> ZT-11;
 #   edited audit record -> ZT-12; 10-day server certificate -> ZT-08;
-#   netconfd as root -> ZT-05a; on 0.0.0.0 -> ZT-06; stale CRL -> ZT-07.
+#   netconfd as root -> ZT-05a; on 0.0.0.0 -> ZT-06; stale CRL -> ZT-07 (and
+#   ZT-05c: the daemon then refuses every client, the admin's NACM probe too).
 # mamori-netconfd cannot be made to accept clients without certificates,
 # TLS 1.2 or classical-only groups, so those checks are shown failing on
 # peers given with --endpoint: openssl s_server without client auth on
@@ -54,7 +56,7 @@ expect_fail() {
   got=$(failing)
   [ "$ZRC" = 1 ] && [ "$got" = "$want" ] \
     || fail "$what: exit $ZRC, failing [$got], want [$want]: $(cat "$TMP/zt.json" "$TMP/zt.err")"
-  ok "$what -> $want fails ($(jq -r --arg id "${want%% *}" '.checks[] | select(.id==$id) | .evidence' \
+  ok "$what -> $want fails ($(jq -r --arg id "${want##* }" '.checks[] | select(.id==$id) | .evidence' \
        "$TMP/zt.json" | cut -c1-150))"
 }
 
@@ -74,7 +76,7 @@ inns env MM_PKI_DIR="$P" "$MAMORI" nc --host ::1 --server-name localhost get-con
   || fail "admin get-config"
 zt --pid "$NC"
 [ "$ZRC" = 0 ] || fail "default suite: exit $ZRC, failing [$(failing)]: $(cat "$TMP/zt.json" "$TMP/zt.err")"
-for id in ZT-01a ZT-01b ZT-02a ZT-02b ZT-02c ZT-05a ZT-05b ZT-06 ZT-08 ZT-10 ZT-11 ZT-12; do
+for id in ZT-01a ZT-01b ZT-02a ZT-02b ZT-02c ZT-05a ZT-05b ZT-05c ZT-06 ZT-08 ZT-10 ZT-11 ZT-12; do
   [ "$(jq -r --arg id $id '.checks[] | select(.id==$id) | .status' "$TMP/zt.json")" = pass ] \
     || fail "default suite: $id is not pass"
 done
@@ -83,7 +85,7 @@ jq -e '.checks[] | select(.id=="ZT-12") | .evidence | test("chain intact, [1-9][
 ok "default suite (mamori up as nobody): $(jq -r '[.checks[] | select(.status=="pass")] | length' \
    "$TMP/zt.json") checks pass, the rest not applicable"
 inns "$MAMORI" audit zt --pid "$NC" --timeout-ms 1500 >"$TMP/zt.txt"
-grep -q '^ZT-01a pass' "$TMP/zt.txt" && grep -q 'of 16 checks failed' "$TMP/zt.txt" \
+grep -q '^ZT-01a pass' "$TMP/zt.txt" && grep -q 'of 17 checks failed' "$TMP/zt.txt" \
   || fail "text output: $(cat "$TMP/zt.txt")"
 
 # ---------------------------------------------------------------- weakened settings
@@ -98,6 +100,24 @@ inns ip xfrm policy add src 10.9.0.1/32 dst 10.9.0.2/32 dir out \
   tmpl src 10.9.0.1 dst 10.9.0.2 proto ah mode transport || fail "AH policy"
 expect_fail "ZT-11" "AH policy in the daemon's namespace" --pid "$NC"
 inns ip xfrm policy flush
+
+# NACM: write-default permit, then enable-nacm false, set by the admin over NETCONF.
+nacm_set() {  # nacm_set LEAF VALUE
+  printf '<nacm xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-acm"><%s>%s</%s></nacm>\n' \
+    "$1" "$2" "$1" >"$TMP/nacm.xml"
+  inns env MM_PKI_DIR="$P" "$MAMORI" nc --host ::1 --server-name localhost edit-config \
+    --target running --config "$TMP/nacm.xml" >"$TMP/nacm.out" 2>&1 || fail "nacm $1=$2: $(cat "$TMP/nacm.out")"
+}
+nacm_set write-default permit
+expect_fail "ZT-05c" "NACM write-default permit" --pid "$NC"
+nacm_set write-default deny
+nacm_set enable-nacm false
+expect_fail "ZT-05c" "NACM disabled" --pid "$NC"
+jq -e '.checks[] | select(.id=="ZT-05c") | .evidence | test("kill-session. by an unconfigured identity was not denied")' \
+  "$TMP/zt.json" >/dev/null || fail "NACM disabled: the unconfigured identity probe did not notice"
+nacm_set enable-nacm true
+zt --pid "$NC"
+[ "$ZRC" = 0 ] || fail "NACM restored: still failing [$(failing)]"
 
 cp -p "$S/audit.log" "$TMP/audit.bak"
 [ "$(wc -l <"$S/audit.log")" -ge 2 ] || fail "audit log has fewer than 2 records"
@@ -150,7 +170,11 @@ openssl ca -config "$TMP/ca/ca.cnf" -gencrl -keyfile "$P/ca.key" -cert "$P/ca.cr
   >/dev/null 2>&1 || fail "stale CRL"
 chmod 0644 "$TMP/stale.crl"
 start_nc crld nobody --pki-dir "$P" --address 127.0.0.1 --crl "$TMP/stale.crl"
-expect_fail "ZT-07" "netconfd with a CRL past its nextUpdate" --pid "$NCX"
+# A stale CRL makes the daemon refuse every client, the admin too: the NACM
+# probe (ZT-05c) cannot log in and fails with it.
+expect_fail "ZT-05c ZT-07" "netconfd with a CRL past its nextUpdate" --pid "$NCX"
+jq -e '.checks[] | select(.id=="ZT-05c") | .evidence | test("admin failed")' "$TMP/zt.json" \
+  >/dev/null || fail "stale CRL: ZT-05c should fail because the admin is locked out"
 
 # ---------------------------------------------------------------- weak peers (--endpoint)
 listening() { inns ss -ltn "sport = :$1" | grep -q LISTEN; }
