@@ -177,6 +177,8 @@ int mm_ah_capture_live(const char *iface, const mm_ah_capture_opts *o, mm_ah_rep
  * again). Needs CAP_NET_ADMIN. Key material in the dump is never read.
  */
 int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r);
+/* Note (not a finding) whether the running kernel can do AH: modules ah4/ah6, its config. */
+void mm_ah_kernel_note(mm_ah_report *r);
 /* The same in the namespace of nsfile (e.g. /proc/PID/ns/net); label names it in findings. */
 int mm_ah_xfrm_scan_nsfile(const char *nsfile, const char *label, mm_ah_report *r);
 /*
