@@ -121,7 +121,9 @@ typedef struct mm_ah_report {
     size_t nerrors;
     uint64_t frames;        /* frames read from captures */
     uint64_t frames_bad;    /* frames the walker could not fully decode */
-    size_t last_packet;     /* cache: index of the last packet finding + 1 */
+    size_t last_packet;     /* cache: index of the last packet finding + 1 ... */
+    mm_ah_hit last_hit;     /* ... and the hit (addresses, SPI, depth) that matched it */
+    const char *last_where;
 } mm_ah_report;
 
 /* The recommendation every finding carries (draft-herbert-deprecate-auth-header). */
@@ -134,7 +136,11 @@ int mm_ah_report_add(mm_ah_report *r, const mm_ah_finding *f);
 /* Add a note / an error (printf format). */
 void mm_ah_report_note(mm_ah_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mm_ah_report_error(mm_ah_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Count one AH hit of frame number frame (1-based) read from where. */
+/*
+ * Count one AH hit of frame number frame (1-based) read from where. The last
+ * flow is cached by the where pointer: keep it unchanged (same string) while
+ * the frames of one capture are counted.
+ */
 int mm_ah_report_packet(mm_ah_report *r, const char *where, uint64_t frame, const mm_ah_hit *h);
 /* Print as text. */
 void mm_ah_report_print(const mm_ah_report *r, FILE *out);
@@ -171,6 +177,10 @@ int mm_ah_capture_live(const char *iface, const mm_ah_capture_opts *o, mm_ah_rep
  * again). Needs CAP_NET_ADMIN. Key material in the dump is never read.
  */
 int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r);
+/* Note (not a finding) whether the running kernel can do AH: modules ah4/ah6, its config. */
+void mm_ah_kernel_note(mm_ah_report *r);
+/* The same in the namespace of nsfile (e.g. /proc/PID/ns/net); label names it in findings. */
+int mm_ah_xfrm_scan_nsfile(const char *nsfile, const char *label, mm_ah_report *r);
 /*
  * Parse one buffer of netlink messages from an XFRM dump (NEWSA / NEWPOLICY,
  * DONE, ERROR) and add AH findings labelled where. Returns 1 when DONE was

@@ -86,6 +86,7 @@ int mm_ah_capture_file(const char *path, const mm_ah_capture_opts *o, mm_ah_repo
         return MM_EMALFORMED;
     }
     struct feed fd = {.r = r, .where = path, .linktype = pcap_datalink(p)};
+    r->last_packet = 0; /* the flow cache keys on the where pointer: one capture at a time */
     if (!mm_ah_linktype_supported(fd.linktype)) {
         const char *name = pcap_datalink_val_to_name(fd.linktype);
         mm_ah_report_error(r, "%s: link type %d (%s) not supported", path, fd.linktype,
@@ -161,6 +162,7 @@ int mm_ah_capture_live(const char *iface, const mm_ah_capture_opts *o, mm_ah_rep
     }
     pcap_freecode(&prog);
     struct feed fd = {.r = r, .where = where, .linktype = pcap_datalink(p)};
+    r->last_packet = 0; /* the flow cache keys on the where pointer: one capture at a time */
     if (!mm_ah_linktype_supported(fd.linktype)) {
         mm_ah_report_error(r, "%s: link type %d not supported", where, fd.linktype);
         pcap_close(p);

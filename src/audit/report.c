@@ -96,8 +96,24 @@ static bool same_flow(const mm_ah_finding *f, const char *where, const mm_ah_hit
            !strcmp(f->where, where);
 }
 
+/* Same flow as the cached hit: compare raw fields, no formatting (the hot path). */
+static bool same_as_last(const mm_ah_report *r, const char *where, const mm_ah_hit *h)
+{
+    const mm_ah_hit *l = &r->last_hit;
+    return r->last_packet && r->last_where == where && l->family == h->family &&
+           l->spi == h->spi && l->depth == h->depth && !memcmp(l->src, h->src, 16) &&
+           !memcmp(l->dst, h->dst, 16);
+}
+
 int mm_ah_report_packet(mm_ah_report *r, const char *where, uint64_t frame, const mm_ah_hit *h)
 {
+    if (same_as_last(r, where, h)) {
+        mm_ah_finding *lf = &r->f[r->last_packet - 1];
+        lf->packets++;
+        lf->last_frame = frame;
+        lf->seq_last = h->seq;
+        return 0;
+    }
     char src[64], dst[64];
     mm_ah_addr_format(h->family, h->src, src, sizeof(src));
     mm_ah_addr_format(h->family, h->dst, dst, sizeof(dst));
@@ -144,6 +160,8 @@ int mm_ah_report_packet(mm_ah_report *r, const char *where, uint64_t frame, cons
     f->packets++;
     f->last_frame = frame;
     f->seq_last = h->seq;
+    r->last_hit = *h;
+    r->last_where = where;
     return 0;
 }
 

@@ -128,6 +128,8 @@ static bool walk_ah(struct walk *w, mm_cursor *c, const struct ip_ctx *ip, uint8
     if (r->nhits < MM_AH_MAX_HITS) {
         r->hits[r->nhits] = h;
         hp = &r->hits[r->nhits++];
+    } else {
+        problem(w, MM_ELIMIT, "more than 8 AH headers in one frame (the rest not counted)", c);
     }
     if (h.truncated) {
         /* Proto 51 alone is proof of AH; a first fragment may end here legitimately. */

@@ -17,10 +17,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <sys/utsname.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
@@ -235,25 +239,15 @@ static int scan_here(const char *where, mm_ah_report *r)
     return rc;
 }
 
-int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r)
+int mm_ah_xfrm_scan_nsfile(const char *nsfile, const char *label, mm_ah_report *r)
 {
     char where[300];
-    if (!netns) {
-        snprintf(where, sizeof(where), "xfrm (current network namespace)");
-        return scan_here(where, r);
-    }
-    snprintf(where, sizeof(where), "xfrm netns %s", netns);
-    if (!netns[0] || strchr(netns, '/') || !strcmp(netns, ".") || !strcmp(netns, "..")) {
-        mm_ah_report_error(r, "%s: not a network namespace name", where);
-        return MM_EINVAL;
-    }
-    char path[300];
-    snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
+    snprintf(where, sizeof(where), "xfrm netns %s", label);
     int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int target = open(path, O_RDONLY | O_CLOEXEC);
+    int target = open(nsfile, O_RDONLY | O_CLOEXEC);
     int rc = 0;
     if (self < 0 || target < 0) {
-        mm_ah_report_error(r, "%s: %s: %s", where, self < 0 ? "/proc/self/ns/net" : path,
+        mm_ah_report_error(r, "%s: %s: %s", where, self < 0 ? "/proc/self/ns/net" : nsfile,
                            strerror(errno));
         rc = MM_ENOENT;
     } else if (setns(target, CLONE_NEWNET) != 0) {
@@ -273,4 +267,53 @@ int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r)
     if (target >= 0)
         close(target);
     return rc;
+}
+
+int mm_ah_xfrm_scan(const char *netns, mm_ah_report *r)
+{
+    if (!netns)
+        return scan_here("xfrm (current network namespace)", r);
+    if (!netns[0] || strchr(netns, '/') || !strcmp(netns, ".") || !strcmp(netns, "..")) {
+        mm_ah_report_error(r, "xfrm netns %s: not a network namespace name", netns);
+        return MM_EINVAL;
+    }
+    char path[300];
+    snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
+    return mm_ah_xfrm_scan_nsfile(path, netns, r);
+}
+
+/*
+ * AH_CAPABLE (spec section 4.2): whether this kernel can do AH at all, from
+ * the loaded modules and the build configuration. Reported as a note: the
+ * capability alone is not use.
+ */
+void mm_ah_kernel_note(mm_ah_report *r)
+{
+    static const char *const mods[] = {"/sys/module/ah4", "/sys/module/ah6"};
+    char loaded[64] = "";
+    for (size_t i = 0; i < 2; i++)
+        if (access(mods[i], F_OK) == 0) {
+            strcat(loaded, loaded[0] ? ", " : "");
+            strcat(loaded, mods[i] + 12);
+        }
+    if (loaded[0]) {
+        mm_ah_report_note(r, "AH_CAPABLE: kernel AH modules loaded (%s)", loaded);
+        return;
+    }
+    /* The build configuration: /proc/config.gz (CONFIG_IKCONFIG_PROC), else /boot. */
+    char path[300] = "/proc/config.gz";
+    struct utsname u;
+    if (access(path, R_OK) != 0 && uname(&u) == 0)
+        snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+    gzFile f = gzopen(path, "r"); /* reads plain files as they are */
+    if (!f)
+        return;
+    char line[256];
+    bool ah = false;
+    while (gzgets(f, line, sizeof(line)))
+        ah |= !strncmp(line, "CONFIG_INET_AH=", 15) || !strncmp(line, "CONFIG_INET6_AH=", 16);
+    gzclose(f);
+    mm_ah_report_note(r, "%s: %s", path,
+                      ah ? "AH_CAPABLE: the kernel is built with AH (CONFIG_INET_AH/INET6_AH)"
+                         : "kernel built without AH (CONFIG_INET_AH, CONFIG_INET6_AH not set)");
 }

@@ -121,6 +121,9 @@ static int cmd_ah(int argc, char **argv)
             return mm_cli_usage_error(NOUN, "ah: unknown option or missing value '%s'", a);
         }
     }
+    bool any_xfrm = xfrm_here;
+    for (size_t i = 0; i < n; i++)
+        any_xfrm |= srcs[i].kind == SRC_XFRM;
     if (xfrm_here)
         srcs[n++] = (struct src){.kind = SRC_XFRM, .arg = NULL};
     if (!n) {
@@ -149,6 +152,8 @@ static int cmd_ah(int argc, char **argv)
         }
     }
     free(srcs);
+    if (any_xfrm)
+        mm_ah_kernel_note(&r);
     int status = mm_ah_report_status(&r);
     if (json)
         mm_cli_json_print(mm_ah_report_json(&r));

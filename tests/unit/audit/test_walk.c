@@ -252,6 +252,14 @@ static void test_malformed_ext_headers(void **state)
         wrap_ipv4(&p, 4, A4(192, 0, 2, 1), A4(192, 0, 2, 2));
     assert_int_equal(walk(MM_AH_LINK_RAW, &p), MM_ELIMIT);
     assert_int_equal(res.nhits, 0);
+    /* Ten AH headers in a row: eight are reported, the limit is named. */
+    pkt_payload(&p, 8, 0);
+    for (int i = 0; i < 10; i++)
+        wrap_ah(&p, i ? 51 : 59, 0x100 + (uint32_t)i, 1, 12);
+    wrap_ipv4(&p, 51, A4(10, 0, 0, 1), A4(10, 0, 0, 2));
+    assert_int_equal(walk(MM_AH_LINK_RAW, &p), MM_ELIMIT);
+    assert_int_equal(res.nhits, MM_AH_MAX_HITS);
+    assert_int_equal(res.hits[0].spi, 0x109);
     /* IHL below 5. */
     ipv4_ah(&p, 0x8, 1);
     p.b[0] = 0x44;

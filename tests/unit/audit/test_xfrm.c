@@ -24,56 +24,64 @@
 static uint8_t buf[8192] __attribute__((aligned(4)));
 static size_t used;
 
-static void *msg_add(uint16_t type, size_t body)
+static uint8_t *msg_add(uint16_t type, size_t body)
 {
-    struct nlmsghdr *nh = (struct nlmsghdr *)(buf + used);
     size_t len = NLMSG_LENGTH(body);
     assert_true(used + NLMSG_ALIGN(len) <= sizeof(buf));
-    memset(nh, 0, NLMSG_ALIGN(len));
-    nh->nlmsg_len = (uint32_t)len;
-    nh->nlmsg_type = type;
+    uint8_t *m = buf + used;
+    memset(m, 0, NLMSG_ALIGN(len));
+    struct nlmsghdr nh = {.nlmsg_len = (uint32_t)len, .nlmsg_type = type};
+    memcpy(m, &nh, sizeof(nh));
     used += NLMSG_ALIGN(len);
-    return NLMSG_DATA(nh);
+    return m + NLMSG_HDRLEN;
 }
 
+/* Netlink buffers are only 4-aligned: build each struct aside and copy it in. */
 static void add_sa(uint8_t proto, uint32_t spi, const char *src, const char *dst, uint8_t mode)
 {
     /* The SA carries an (unread) key attribute, as real dumps do. */
     size_t keyattr = NLA_ALIGN(NLA_HDRLEN + sizeof(struct xfrm_algo) + 32);
-    struct xfrm_usersa_info *sa = msg_add(XFRM_MSG_NEWSA, sizeof(*sa) + keyattr);
-    sa->family = AF_INET;
-    sa->id.proto = proto;
-    sa->id.spi = htonl(spi);
-    sa->mode = mode;
-    sa->reqid = 7;
-    inet_pton(AF_INET, src, &sa->saddr);
-    inet_pton(AF_INET, dst, &sa->id.daddr);
-    struct nlattr *na = (struct nlattr *)((uint8_t *)sa + NLA_ALIGN(sizeof(*sa)));
-    na->nla_type = XFRMA_ALG_AUTH;
-    na->nla_len = (uint16_t)(NLA_HDRLEN + sizeof(struct xfrm_algo) + 32);
+    struct xfrm_usersa_info sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.family = AF_INET;
+    sa.id.proto = proto;
+    sa.id.spi = htonl(spi);
+    sa.mode = mode;
+    sa.reqid = 7;
+    inet_pton(AF_INET, src, &sa.saddr);
+    inet_pton(AF_INET, dst, &sa.id.daddr);
+    uint8_t *body = msg_add(XFRM_MSG_NEWSA, NLA_ALIGN(sizeof(sa)) + keyattr);
+    memcpy(body, &sa, sizeof(sa));
+    struct nlattr na = {.nla_type = XFRMA_ALG_AUTH,
+                        .nla_len = (uint16_t)(NLA_HDRLEN + sizeof(struct xfrm_algo) + 32)};
+    memcpy(body + NLA_ALIGN(sizeof(sa)), &na, sizeof(na));
 }
 
 static void add_policy(const uint8_t *protos, size_t n, const char *tsrc, const char *tdst)
 {
     size_t tl = n * sizeof(struct xfrm_user_tmpl);
-    struct xfrm_userpolicy_info *p =
-        msg_add(XFRM_MSG_NEWPOLICY, NLA_ALIGN(sizeof(*p)) + NLA_HDRLEN + tl);
-    p->sel.family = AF_INET6;
-    inet_pton(AF_INET6, "2001:db8::1", &p->sel.saddr);
-    inet_pton(AF_INET6, "2001:db8::2", &p->sel.daddr);
-    p->sel.prefixlen_s = p->sel.prefixlen_d = 128;
-    p->dir = XFRM_POLICY_OUT;
-    p->index = 42;
-    struct nlattr *na = (struct nlattr *)((uint8_t *)p + NLA_ALIGN(sizeof(*p)));
-    na->nla_type = XFRMA_TMPL;
-    na->nla_len = (uint16_t)(NLA_HDRLEN + tl);
-    struct xfrm_user_tmpl *t = (struct xfrm_user_tmpl *)((uint8_t *)na + NLA_HDRLEN);
+    struct xfrm_userpolicy_info p;
+    memset(&p, 0, sizeof(p));
+    p.sel.family = AF_INET6;
+    inet_pton(AF_INET6, "2001:db8::1", &p.sel.saddr);
+    inet_pton(AF_INET6, "2001:db8::2", &p.sel.daddr);
+    p.sel.prefixlen_s = p.sel.prefixlen_d = 128;
+    p.dir = XFRM_POLICY_OUT;
+    p.index = 42;
+    uint8_t *body = msg_add(XFRM_MSG_NEWPOLICY, NLA_ALIGN(sizeof(p)) + NLA_HDRLEN + tl);
+    memcpy(body, &p, sizeof(p));
+    struct nlattr na = {.nla_type = XFRMA_TMPL, .nla_len = (uint16_t)(NLA_HDRLEN + tl)};
+    uint8_t *ap = body + NLA_ALIGN(sizeof(p));
+    memcpy(ap, &na, sizeof(na));
     for (size_t i = 0; i < n; i++) {
-        t[i].family = AF_INET6;
-        t[i].id.proto = protos[i];
-        t[i].mode = XFRM_MODE_TUNNEL;
-        inet_pton(AF_INET6, tsrc, &t[i].saddr);
-        inet_pton(AF_INET6, tdst, &t[i].id.daddr);
+        struct xfrm_user_tmpl t;
+        memset(&t, 0, sizeof(t));
+        t.family = AF_INET6;
+        t.id.proto = protos[i];
+        t.mode = XFRM_MODE_TUNNEL;
+        inet_pton(AF_INET6, tsrc, &t.saddr);
+        inet_pton(AF_INET6, tdst, &t.id.daddr);
+        memcpy(ap + NLA_HDRLEN + i * sizeof(t), &t, sizeof(t));
     }
 }
 
@@ -133,22 +141,24 @@ static void test_malformed_and_errors(void **state)
     }
     assert_int_equal(r.n, 0);
     /* nlmsg_len shorter than the header. */
-    ((struct nlmsghdr *)buf)->nlmsg_len = 4;
+    uint32_t short_len = 4;
+    memcpy(buf, &short_len, sizeof(short_len)); /* nlmsg_len */
     assert_int_equal(mm_ah_xfrm_parse(buf, used, "bad", &r), MM_EMALFORMED);
     /* A policy attribute whose length runs past the message. */
     used = 0;
     const uint8_t ah[] = {51};
     add_policy(ah, 1, "::1", "::2");
-    struct nlattr *na = (struct nlattr *)(buf + NLMSG_HDRLEN +
-                                          NLA_ALIGN(sizeof(struct xfrm_userpolicy_info)));
-    na->nla_len = 2000;
+    uint8_t *na = buf + NLMSG_HDRLEN + NLA_ALIGN(sizeof(struct xfrm_userpolicy_info));
+    uint16_t len = 2000;
+    memcpy(na, &len, sizeof(len)); /* nla_len */
     assert_int_equal(mm_ah_xfrm_parse(buf, used, "bad", &r), MM_EMALFORMED);
-    na->nla_len = 2;
+    len = 2;
+    memcpy(na, &len, sizeof(len));
     assert_int_equal(mm_ah_xfrm_parse(buf, used, "bad", &r), MM_EMALFORMED);
     /* A netlink error (EPERM without CAP_NET_ADMIN). */
     used = 0;
-    struct nlmsgerr *e = msg_add(NLMSG_ERROR, sizeof(*e));
-    e->error = -1;
+    struct nlmsgerr e = {.error = -1};
+    memcpy(msg_add(NLMSG_ERROR, sizeof(e)), &e, sizeof(e));
     assert_int_equal(mm_ah_xfrm_parse(buf, used, "x", &r), MM_EPERM);
     assert_int_equal(r.n, 0);
     mm_ah_report_free(&r);
