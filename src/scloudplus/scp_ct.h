@@ -13,7 +13,18 @@
 #include <stdint.h>
 #include <string.h>
 
-#ifdef MM_SCP_HAVE_VALGRIND
+#if defined(__has_feature)
+#if __has_feature(memory_sanitizer)
+#define SCP_UNDER_MSAN 1
+#endif
+#endif
+
+#ifdef SCP_UNDER_MSAN
+/* The MemorySanitizer constant-time check (tests/ct/scloudplus_msan.c):
+ * secrets are poisoned; a declassified value is unpoisoned. */
+#include <sanitizer/msan_interface.h>
+#define SCP_DECLASSIFY(ptr, len) __msan_unpoison((ptr), (len))
+#elif defined(MM_SCP_HAVE_VALGRIND)
 #include <valgrind/memcheck.h>
 /*
  * Mark a value public. Used only where docs/scloudplus.md argues the value

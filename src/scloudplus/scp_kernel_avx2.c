@@ -224,6 +224,7 @@ const scp_kernel scp_kernel_avx2 = {
     .mul_as = scp_avx2_mul_as_fast,
     .mul_sa = scp_avx2_mul_sa_fast,
     .mul_sb = scp_avx2_mul_sb,
+    .expand_a = scp_avx2_expand_a,
     .mul_cs = scp_avx2_mul_cs,
     .fixed_weight = scp_avx2_fixed_weight,
     .cbd = scp_cbd,

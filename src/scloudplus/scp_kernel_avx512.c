@@ -556,10 +556,26 @@ SCP_K(sa_strip)(const scp_params *p, const scp_aes_ctx *ctx, const int16_t *sp, 
     }
 }
 
+#ifdef MM_SCP_CT_INJECT
+/*
+ * Sensitivity test of the constant-time check only (tests/ct, never in a
+ * normal build): 1 adds a branch on a secret entry of S', 2 a load whose
+ * index is one. The check must report both.
+ */
+volatile unsigned scp_ct_inject_sink;
+static const uint8_t scp_ct_inject_table[256] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+#endif
+
 static int SCP_K(mul_sa_fused)(const scp_params *p, const uint8_t seed_a[16], const int16_t *sp,
                                uint16_t *c1)
 {
     scp_aes_ctx ctx;
+#if defined(MM_SCP_CT_INJECT) && MM_SCP_CT_INJECT == 1
+    if (sp[3] > 0)
+        scp_ct_inject_sink++;
+#elif defined(MM_SCP_CT_INJECT) && MM_SCP_CT_INJECT == 2
+    scp_ct_inject_sink += scp_ct_inject_table[(uint8_t)sp[3]];
+#endif
     SCP_K(aes_init)(&ctx, seed_a);
     for (unsigned s = 0; s < (p->n + 31u) / 32; s++) {
         if (p->mbar == 8)
@@ -576,6 +592,7 @@ const scp_kernel scp_kernel_avx512 = {
     .mul_as = scp_avx512_mul_as_fused,
     .mul_sa = scp_avx512_mul_sa_fused,
     .mul_sb = scp_avx512_mul_sb,
+    .expand_a = scp_avx512_expand_a,
     .mul_cs = scp_avx512_mul_cs,
     .fixed_weight = scp_avx512_fixed_weight,
     .cbd = scp_avx512_cbd,

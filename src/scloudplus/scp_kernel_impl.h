@@ -89,6 +89,17 @@ static __attribute__((unused)) int SCP_K(mul_sa)(const scp_params *p, const uint
     return rc;
 }
 
+static __attribute__((unused)) int SCP_K(expand_a)(const uint8_t seed_a[16], uint32_t ctr,
+                                                  size_t nblocks, uint16_t *out)
+{
+    scp_aes_ctx ctx;
+    int rc = SCP_K(aes_init)(&ctx, seed_a);
+    if (rc == 0)
+        rc = SCP_K(expand)(&ctx, ctr, nblocks, out);
+    SCP_K(aes_done)(&ctx);
+    return rc;
+}
+
 /* c2 (mbar x nbar) += S' * B; B is transposed first so both operands stream. */
 static void SCP_K(mul_sb)(const scp_params *p, const int16_t *sp, const uint16_t *b,
                           uint16_t *c2)

@@ -94,6 +94,7 @@ const scp_kernel scp_kernel_portable = {
     .mul_as = scp_portable_mul_as,
     .mul_sa = scp_portable_mul_sa,
     .mul_sb = scp_portable_mul_sb,
+    .expand_a = scp_portable_expand_a,
     .mul_cs = scp_portable_mul_cs,
     .fixed_weight = scp_portable_fixed_weight,
     .cbd = scp_cbd,
