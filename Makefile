@@ -15,7 +15,7 @@ help:
 	@echo "make            build (runs scripts/bootstrap first if something is missing)"
 	@echo "make run        build and start the suite (mamori up); Ctrl-C stops it"
 	@echo "make test       build and run the whole test suite"
-	@echo "make asan       the whole test suite under AddressSanitizer + UBSan"
+	@echo "make asan       the test suite except ct and bench, under AddressSanitizer + UBSan"
 	@echo "make bench      benchmarks (bench/), printed as ratios against a peer"
 	@echo "make fuzz       libFuzzer on every harness for FUZZ_SECONDS each (clang)"
 	@echo "make clean      remove build directories"

@@ -13,7 +13,18 @@
 #include <stdint.h>
 #include <string.h>
 
-#ifdef MM_SCP_HAVE_VALGRIND
+#if defined(__has_feature)
+#if __has_feature(memory_sanitizer)
+#define SCP_UNDER_MSAN 1
+#endif
+#endif
+
+#ifdef SCP_UNDER_MSAN
+/* The MemorySanitizer constant-time check (tests/ct/scloudplus_msan.c):
+ * secrets are poisoned; a declassified value is unpoisoned. */
+#include <sanitizer/msan_interface.h>
+#define SCP_DECLASSIFY(ptr, len) __msan_unpoison((ptr), (len))
+#elif defined(MM_SCP_HAVE_VALGRIND)
 #include <valgrind/memcheck.h>
 /*
  * Mark a value public. Used only where docs/scloudplus.md argues the value
@@ -23,6 +34,65 @@
 #define SCP_DECLASSIFY(ptr, len) ((void)VALGRIND_MAKE_MEM_DEFINED((ptr), (len)))
 #else
 #define SCP_DECLASSIFY(ptr, len) ((void)(ptr), (void)(len))
+#endif
+
+/*
+ * VPTERNLOGQ through SCP_TERNLOG512/256. clang 14's MemorySanitizer does not
+ * model the instruction: it checks its operands strictly, as if they were a
+ * branch condition, which would report every use on secret data. In the MSan
+ * build the real instruction still runs, on unpoisoned copies, and the
+ * result then gets the union of the operands' shadows (what MSan does for
+ * any bitwise operation): x ^ x' with x' reloaded through a volatile slot is
+ * 0 with x's shadow, and XORing that in changes no bit of the value. In
+ * every other build these are the bare intrinsics.
+ */
+#ifdef SCP_UNDER_MSAN
+#include <immintrin.h>
+#define SCP_MSAN_TAINT(T, x)                                                                 \
+    ({                                                                                       \
+        volatile T scp_slot_ = (x);                                                          \
+        T scp_again_ = scp_slot_;                                                            \
+        (x) ^ scp_again_;                                                                    \
+    })
+#define SCP_MSAN_CLEAN(T, x)                                                                 \
+    ({                                                                                       \
+        T scp_clean_ = (x);                                                                  \
+        __msan_unpoison(&scp_clean_, sizeof scp_clean_);                                     \
+        scp_clean_;                                                                          \
+    })
+#define SCP_TERNLOG_MSAN(T, fn, a, b, c, imm)                                                \
+    ({                                                                                       \
+        T scp_a_ = (a), scp_b_ = (b), scp_c_ = (c);                                          \
+        T scp_r_ = fn(SCP_MSAN_CLEAN(T, scp_a_), SCP_MSAN_CLEAN(T, scp_b_),                  \
+                      SCP_MSAN_CLEAN(T, scp_c_), imm);                                       \
+        (T)((__v8di)(scp_r_) ^ (__v8di)SCP_MSAN_TAINT(T, scp_a_) ^                           \
+            (__v8di)SCP_MSAN_TAINT(T, scp_b_) ^ (__v8di)SCP_MSAN_TAINT(T, scp_c_));          \
+    })
+/* VPACKUSDW (512-bit): also checked strictly by clang 14's MSan; same treatment
+ * (the result's shadow is the union over all lanes: coarser, never finer). */
+#define SCP_PACKUS512(a, b)                                                                  \
+    ({                                                                                       \
+        __m512i scp_a_ = (a), scp_b_ = (b);                                                  \
+        __m512i scp_r_ = _mm512_packus_epi32(SCP_MSAN_CLEAN(__m512i, scp_a_),                \
+                                             SCP_MSAN_CLEAN(__m512i, scp_b_));               \
+        (__m512i)((__v8di)scp_r_ ^ (__v8di)SCP_MSAN_TAINT(__m512i, scp_a_) ^                 \
+                  (__v8di)SCP_MSAN_TAINT(__m512i, scp_b_));                                  \
+    })
+#define SCP_TERNLOG512(a, b, c, imm) SCP_TERNLOG_MSAN(__m512i, _mm512_ternarylogic_epi64, a, b, c, imm)
+#define SCP_TERNLOG256(a, b, c, imm)                                                         \
+    ({                                                                                       \
+        __m256i scp_a_ = (a), scp_b_ = (b), scp_c_ = (c);                                    \
+        __m256i scp_r_ = _mm256_ternarylogic_epi64(SCP_MSAN_CLEAN(__m256i, scp_a_),          \
+                                                   SCP_MSAN_CLEAN(__m256i, scp_b_),          \
+                                                   SCP_MSAN_CLEAN(__m256i, scp_c_), imm);    \
+        (__m256i)((__v4di)scp_r_ ^ (__v4di)SCP_MSAN_TAINT(__m256i, scp_a_) ^                 \
+                  (__v4di)SCP_MSAN_TAINT(__m256i, scp_b_) ^                                  \
+                  (__v4di)SCP_MSAN_TAINT(__m256i, scp_c_));                                  \
+    })
+#else
+#define SCP_PACKUS512(a, b) _mm512_packus_epi32(a, b)
+#define SCP_TERNLOG512(a, b, c, imm) _mm512_ternarylogic_epi64(a, b, c, imm)
+#define SCP_TERNLOG256(a, b, c, imm) _mm256_ternarylogic_epi64(a, b, c, imm)
 #endif
 
 /*

@@ -272,6 +272,19 @@ static void scp_fw_to_dense(const scp_fw_state *s, const scp_fw_spec *fw, int16_
 #define SCP_FW_DENSE(s, fw, out) scp_fw_to_dense(s, fw, out)
 #endif
 
+#ifndef SCP_FW_FREE_DEFINED
+#define SCP_FW_FREE_DEFINED
+/* Wipe and free the retry buffer: malloc'd, so free() (OPENSSL_clear_free
+ * would hand it to a custom OpenSSL allocator that never made it). */
+static inline void scp_fw_free(uint8_t *p, size_t n)
+{
+    if (p) {
+        scp_wipe(p, n);
+        free(p);
+    }
+}
+#endif
+
 static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
                                const uint8_t seed[32], const uint8_t *pre, int16_t *out)
 {
@@ -289,7 +302,7 @@ static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
         }
         const size_t sbytes = (size_t)chunks * SCP_CHUNK_BYTES;
         if (sbytes + 8 > sizeof sbuf) {
-            OPENSSL_clear_free(hbuf, hlen);
+            scp_fw_free(hbuf, hlen);
             hlen = sbytes + 8;
             buf = hbuf = malloc(hlen);
             if (!hbuf) {
@@ -316,7 +329,7 @@ static int SCP_K(fixed_weight)(const scp_fw_spec *fw, const scp_params *p,
             break;
         }
     }
-    OPENSSL_clear_free(hbuf, hlen);
+    scp_fw_free(hbuf, hlen);
     if (sused)
         scp_wipe(sbuf, sused);
     scp_wipe(&s, sizeof s);

@@ -96,6 +96,10 @@ typedef struct scp_kernel {
                         const uint8_t *pre, int16_t *out);
     /* CBD noise (§5.2), same contract and output as scp_cbd. */
     void (*cbd)(uint16_t *out, size_t count, unsigned eta, const uint8_t *buf);
+    /* ExpandA alone (§4.1), with this kernel's AES construction: nblocks
+     * blocks from counter ctr into out (8 uint16 per block). For the
+     * benchmark's stage lines and its AES bound; the products do not call it. */
+    int (*expand_a)(const uint8_t seed_a[16], uint32_t ctr, size_t nblocks, uint16_t *out);
     /* NULL, or o0 = SHAKE256(s0, l0) and o1 = SHAKE256(s1, l1) side by side. */
     int (*shake256_x2)(uint8_t *o0, size_t l0, const uint8_t s0[32], uint8_t *o1, size_t l1,
                        const uint8_t s1[32]);

@@ -15,6 +15,7 @@
 
 #include "mamori/mm_core.h"
 #include "scp_aesni.h"
+#include "scp_ct.h"
 #include "scp_internal.h"
 
 #define SCP_K(name) scp_avx2_##name
@@ -142,16 +143,15 @@ static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], con
 {
     scp_aes_ctx ctx;
     const unsigned n = p->n, np = SCP_PAD(n), bpr = n / 8;
-    int16_t *stp = aligned_alloc(32, sizeof(int16_t) * SCP_MAX_NBAR * SCP_PAD(SCP_MAX_N));
-    uint16_t *a = malloc(sizeof(uint16_t) * (SCP_ROWS_PER_BLOCK * n + 16));
-    int rc = stp && a ? SCP_K(aes_init)(&ctx, seed_a) : MM_ENOMEM;
-    if (rc == 0) {
-        memset(stp, 0, sizeof(int16_t) * p->nbar * np);
-        for (unsigned k = 0; k < p->nbar; k++)
-            memcpy(stp + (size_t)k * np, st + (size_t)k * n, sizeof(int16_t) * n);
-        memset(a + SCP_ROWS_PER_BLOCK * n, 0, 32);
-    }
-    for (unsigned i0 = 0; rc == 0 && i0 < p->m; i0 += SCP_ROWS_PER_BLOCK) {
+    /* On the stack (about 43 KB): S^T padded (secret, wiped) and one block of A. */
+    int16_t stp[SCP_MAX_NBAR * SCP_PAD(SCP_MAX_N)] __attribute__((aligned(32)));
+    uint16_t a[SCP_ROWS_PER_BLOCK * SCP_MAX_N + 16];
+    SCP_K(aes_init)(&ctx, seed_a);
+    memset(stp, 0, sizeof(int16_t) * p->nbar * np);
+    for (unsigned k = 0; k < p->nbar; k++)
+        memcpy(stp + (size_t)k * np, st + (size_t)k * n, sizeof(int16_t) * n);
+    memset(a + SCP_ROWS_PER_BLOCK * n, 0, 32);
+    for (unsigned i0 = 0; i0 < p->m; i0 += SCP_ROWS_PER_BLOCK) {
         unsigned rows = p->m - i0 < SCP_ROWS_PER_BLOCK ? p->m - i0 : SCP_ROWS_PER_BLOCK;
         SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
         for (unsigned i = 0; i < rows; i++) {
@@ -162,10 +162,8 @@ static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], con
                 scp_avx2_as_row(a + (size_t)i * n, stp, np, bi, SCP_MAX_NBAR);
         }
     }
-    if (stp)
-        OPENSSL_clear_free(stp, sizeof(int16_t) * SCP_MAX_NBAR * SCP_PAD(SCP_MAX_N));
-    free(a);
-    return rc;
+    scp_wipe(stp, sizeof(int16_t) * p->nbar * np);
+    return 0;
 }
 
 /* c1[:, 16-column vector j] += S'[:, rows of the block] * A_block: all mbar rows in registers */
@@ -194,13 +192,15 @@ static int SCP_K(mul_sa_fast)(const scp_params *p, const uint8_t seed_a[16], con
 {
     scp_aes_ctx ctx;
     const unsigned n = p->n, np = SCP_PAD(n), bpr = n / 8, m = p->m, mbar = p->mbar;
-    __m256i *bs = aligned_alloc(32, sizeof(__m256i) * SCP_ROWS_PER_BLOCK * SCP_MAX_MBAR);
-    uint16_t *a = malloc(sizeof(uint16_t) * (SCP_ROWS_PER_BLOCK * n + 16));
-    uint16_t *acc = calloc((size_t)SCP_MAX_MBAR * SCP_PAD(SCP_MAX_N), sizeof(uint16_t));
-    int rc = bs && a && acc ? SCP_K(aes_init)(&ctx, seed_a) : MM_ENOMEM;
-    if (rc == 0)
-        memset(a + SCP_ROWS_PER_BLOCK * n, 0, 32);
-    for (unsigned i0 = 0; rc == 0 && i0 < m; i0 += SCP_ROWS_PER_BLOCK) {
+    /* On the stack (about 48 KB): the broadcast S' entries and the partial
+     * C1 (secret, wiped), one block of A (public). */
+    __m256i bs[SCP_ROWS_PER_BLOCK * SCP_MAX_MBAR];
+    uint16_t acc[SCP_MAX_MBAR * SCP_PAD(SCP_MAX_N)] __attribute__((aligned(32)));
+    uint16_t a[SCP_ROWS_PER_BLOCK * SCP_MAX_N + 16];
+    SCP_K(aes_init)(&ctx, seed_a);
+    memset(acc, 0, sizeof(uint16_t) * mbar * np);
+    memset(a + SCP_ROWS_PER_BLOCK * n, 0, 32);
+    for (unsigned i0 = 0; i0 < m; i0 += SCP_ROWS_PER_BLOCK) {
         unsigned rows = m - i0 < SCP_ROWS_PER_BLOCK ? m - i0 : SCP_ROWS_PER_BLOCK;
         SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
         for (unsigned i = 0; i < rows; i++)
@@ -211,15 +211,12 @@ static int SCP_K(mul_sa_fast)(const scp_params *p, const uint8_t seed_a[16], con
         else
             scp_avx2_sa_block(a, rows, n, bs, acc, SCP_MAX_MBAR);
     }
-    for (unsigned r = 0; rc == 0 && r < mbar; r++)
+    for (unsigned r = 0; r < mbar; r++)
         for (unsigned j = 0; j < n; j++)
             c1[(size_t)r * n + j] = (uint16_t)(c1[(size_t)r * n + j] + acc[(size_t)r * np + j]);
-    if (bs)
-        OPENSSL_clear_free(bs, sizeof(__m256i) * SCP_ROWS_PER_BLOCK * SCP_MAX_MBAR);
-    if (acc)
-        OPENSSL_clear_free(acc, sizeof(uint16_t) * SCP_MAX_MBAR * SCP_PAD(SCP_MAX_N));
-    free(a);
-    return rc;
+    scp_wipe(bs, sizeof bs);
+    scp_wipe(acc, sizeof(uint16_t) * mbar * np);
+    return 0;
 }
 
 const scp_kernel scp_kernel_avx2 = {
@@ -227,6 +224,7 @@ const scp_kernel scp_kernel_avx2 = {
     .mul_as = scp_avx2_mul_as_fast,
     .mul_sa = scp_avx2_mul_sa_fast,
     .mul_sb = scp_avx2_mul_sb,
+    .expand_a = scp_avx2_expand_a,
     .mul_cs = scp_avx2_mul_cs,
     .fixed_weight = scp_avx2_fixed_weight,
     .cbd = scp_cbd,

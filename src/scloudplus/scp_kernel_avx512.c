@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "scp_aesni.h"
+#include "scp_ct.h"
 #include "scp_internal.h"
 
 #define SCP_K(name) scp_avx512_##name
@@ -249,18 +250,18 @@ scp_avx512_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t 
             for (unsigned z = 0; z < NV; z++) {
                 /* 0 in every lane but pos / 64: shift counts >= 64 give 0 */
                 const __m512i oh = _mm512_sllv_epi64(one64, _mm512_sub_epi64(pv, qoff[z]));
-                T[z] = _mm512_ternarylogic_epi64(T[z], oh, m0, 0xF8); /* a | (b & c) */
-                N[z] = _mm512_ternarylogic_epi64(N[z], oh, m1, 0xF8);
-                TN[z] = _mm512_ternarylogic_epi64(TN[z], oh, m2, 0xF8);
-                NN[z] = _mm512_ternarylogic_epi64(NN[z], oh, m3, 0xF8);
+                T[z] = SCP_TERNLOG512(T[z], oh, m0, 0xF8); /* a | (b & c) */
+                N[z] = SCP_TERNLOG512(N[z], oh, m1, 0xF8);
+                TN[z] = SCP_TERNLOG512(TN[z], oh, m2, 0xF8);
+                NN[z] = SCP_TERNLOG512(NN[z], oh, m3, 0xF8);
             }
         }
         const __m512i dm = _mm512_set1_epi64((long long)done);
         for (unsigned z = 0; z < NV; z++) {
-            FT[z] = _mm512_ternarylogic_epi64(FT[z], T[z], dm, 0xF8);
-            FN[z] = _mm512_ternarylogic_epi64(FN[z], N[z], dm, 0xF8);
-            T[z] = _mm512_ternarylogic_epi64(dm, TN[z], T[z], 0xCA); /* dm ? TN : T */
-            N[z] = _mm512_ternarylogic_epi64(dm, NN[z], N[z], 0xCA);
+            FT[z] = SCP_TERNLOG512(FT[z], T[z], dm, 0xF8);
+            FN[z] = SCP_TERNLOG512(FN[z], N[z], dm, 0xF8);
+            T[z] = SCP_TERNLOG512(dm, TN[z], T[z], 0xCA); /* dm ? TN : T */
+            N[z] = SCP_TERNLOG512(dm, NN[z], N[z], 0xCA);
         }
         const uint64_t ctc = (uint64_t)__builtin_popcount(tc);
         const uint64_t ctn = (uint64_t)__builtin_popcount(tn);
@@ -273,9 +274,9 @@ scp_avx512_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t 
         const __m512i m = _mm512_set1_epi64((long long)(fdone & scp_ct_eq64(r, frow)));
         for (unsigned z = 0; z < NV; z++) {
             s->out_u[r][z] =
-                (scp_vw)_mm512_ternarylogic_epi64((__m512i)s->out_u[r][z], FT[z], m, 0xF8);
+                (scp_vw)SCP_TERNLOG512((__m512i)s->out_u[r][z], FT[z], m, 0xF8);
             s->out_n[r][z] =
-                (scp_vw)_mm512_ternarylogic_epi64((__m512i)s->out_n[r][z], FN[z], m, 0xF8);
+                (scp_vw)SCP_TERNLOG512((__m512i)s->out_n[r][z], FN[z], m, 0xF8);
         }
     }
     for (unsigned z = 0; z < NV; z++) {
@@ -330,8 +331,8 @@ static void scp_keccak_x4(__m256i a[25])
     for (unsigned r = 0; r < 24; r++) {
         __m256i c[5], d[5], b[25];
         for (unsigned x = 0; x < 5; x++)
-            c[x] = _mm256_ternarylogic_epi64(
-                _mm256_ternarylogic_epi64(a[x], a[x + 5], a[x + 10], 0x96), a[x + 15], a[x + 20],
+            c[x] = SCP_TERNLOG256(
+                SCP_TERNLOG256(a[x], a[x + 5], a[x + 10], 0x96), a[x + 15], a[x + 20],
                 0x96);
         for (unsigned x = 0; x < 5; x++)
             d[x] = _mm256_xor_si256(c[(x + 4) % 5], _mm256_rol_epi64(c[(x + 1) % 5], 1));
@@ -344,7 +345,7 @@ static void scp_keccak_x4(__m256i a[25])
         /* chi: a ^ (~b & c) is truth table 0xD2 */
         for (unsigned y = 0; y < 25; y += 5)
             for (unsigned x = 0; x < 5; x++)
-                a[y + x] = _mm256_ternarylogic_epi64(b[y + x], b[y + (x + 1) % 5],
+                a[y + x] = SCP_TERNLOG256(b[y + x], b[y + (x + 1) % 5],
                                                      b[y + (x + 2) % 5], 0xD2);
         a[0] = _mm256_xor_si256(a[0], _mm256_set1_epi64x((long long)scp_keccak_rc[r]));
     }
@@ -548,7 +549,7 @@ SCP_K(sa_strip)(const scp_params *p, const scp_aes_ctx *ctx, const int16_t *sp, 
     __mmask32 msk = SCP_K(tail_mask)(n, s);
     for (unsigned r = 0; r < mbar; r++) {
         /* packus after masking to 16 bits is a plain truncation, and undoes the unpack order */
-        __m512i v = _mm512_packus_epi32(_mm512_and_si512(lo[r], low16),
+        __m512i v = SCP_PACKUS512(_mm512_and_si512(lo[r], low16),
                                         _mm512_and_si512(hi[r], low16));
         uint16_t *dst = c1 + (size_t)r * n + 32 * s;
         __m512i old = _mm512_maskz_loadu_epi16(msk, dst);
@@ -556,10 +557,26 @@ SCP_K(sa_strip)(const scp_params *p, const scp_aes_ctx *ctx, const int16_t *sp, 
     }
 }
 
+#ifdef MM_SCP_CT_INJECT
+/*
+ * Sensitivity test of the constant-time check only (tests/ct, never in a
+ * normal build): 1 adds a branch on a secret entry of S', 2 a load whose
+ * index is one. The check must report both.
+ */
+volatile unsigned scp_ct_inject_sink;
+static const uint8_t scp_ct_inject_table[256] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+#endif
+
 static int SCP_K(mul_sa_fused)(const scp_params *p, const uint8_t seed_a[16], const int16_t *sp,
                                uint16_t *c1)
 {
     scp_aes_ctx ctx;
+#if defined(MM_SCP_CT_INJECT) && MM_SCP_CT_INJECT == 1
+    if (sp[3] > 0)
+        scp_ct_inject_sink++;
+#elif defined(MM_SCP_CT_INJECT) && MM_SCP_CT_INJECT == 2
+    scp_ct_inject_sink += scp_ct_inject_table[(uint8_t)sp[3]];
+#endif
     SCP_K(aes_init)(&ctx, seed_a);
     for (unsigned s = 0; s < (p->n + 31u) / 32; s++) {
         if (p->mbar == 8)
@@ -576,6 +593,7 @@ const scp_kernel scp_kernel_avx512 = {
     .mul_as = scp_avx512_mul_as_fused,
     .mul_sa = scp_avx512_mul_sa_fused,
     .mul_sb = scp_avx512_mul_sb,
+    .expand_a = scp_avx512_expand_a,
     .mul_cs = scp_avx512_mul_cs,
     .fixed_weight = scp_avx512_fixed_weight,
     .cbd = scp_avx512_cbd,

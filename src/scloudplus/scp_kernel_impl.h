@@ -60,8 +60,8 @@ static __attribute__((unused)) int SCP_K(mul_as)(const scp_params *p, const uint
 {
     scp_aes_ctx ctx;
     const unsigned bpr = p->n / 8; /* AES blocks per row */
-    uint16_t *a = malloc(sizeof(uint16_t) * SCP_ROWS_PER_BLOCK * p->n);
-    int rc = a ? SCP_K(aes_init)(&ctx, seed_a) : MM_ENOMEM;
+    uint16_t a[SCP_ROWS_PER_BLOCK * SCP_MAX_N]; /* one block of A (public), 18 KB */
+    int rc = SCP_K(aes_init)(&ctx, seed_a);
     for (unsigned i0 = 0; rc == 0 && i0 < p->m; i0 += SCP_ROWS_PER_BLOCK) {
         unsigned rows = p->m - i0 < SCP_ROWS_PER_BLOCK ? p->m - i0 : SCP_ROWS_PER_BLOCK;
         rc = SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
@@ -69,7 +69,6 @@ static __attribute__((unused)) int SCP_K(mul_as)(const scp_params *p, const uint
             SCP_K(as_rows)(p, a, rows, st, b + (size_t)i0 * p->nbar);
     }
     SCP_K(aes_done)(&ctx);
-    free(a); /* A is public */
     return rc;
 }
 
@@ -78,8 +77,8 @@ static __attribute__((unused)) int SCP_K(mul_sa)(const scp_params *p, const uint
 {
     scp_aes_ctx ctx;
     const unsigned bpr = p->n / 8;
-    uint16_t *a = malloc(sizeof(uint16_t) * SCP_ROWS_PER_BLOCK * p->n);
-    int rc = a ? SCP_K(aes_init)(&ctx, seed_a) : MM_ENOMEM;
+    uint16_t a[SCP_ROWS_PER_BLOCK * SCP_MAX_N]; /* one block of A (public), 18 KB */
+    int rc = SCP_K(aes_init)(&ctx, seed_a);
     for (unsigned i0 = 0; rc == 0 && i0 < p->m; i0 += SCP_ROWS_PER_BLOCK) {
         unsigned rows = p->m - i0 < SCP_ROWS_PER_BLOCK ? p->m - i0 : SCP_ROWS_PER_BLOCK;
         rc = SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
@@ -87,7 +86,17 @@ static __attribute__((unused)) int SCP_K(mul_sa)(const scp_params *p, const uint
             SCP_K(sa_rows)(p, a, i0, rows, sp, c1);
     }
     SCP_K(aes_done)(&ctx);
-    free(a);
+    return rc;
+}
+
+static __attribute__((unused)) int SCP_K(expand_a)(const uint8_t seed_a[16], uint32_t ctr,
+                                                  size_t nblocks, uint16_t *out)
+{
+    scp_aes_ctx ctx;
+    int rc = SCP_K(aes_init)(&ctx, seed_a);
+    if (rc == 0)
+        rc = SCP_K(expand)(&ctx, ctr, nblocks, out);
+    SCP_K(aes_done)(&ctx);
     return rc;
 }
 

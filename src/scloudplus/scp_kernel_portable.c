@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -17,19 +18,52 @@ typedef struct scp_aes_ctx {
     EVP_CIPHER_CTX *evp;
 } scp_aes_ctx;
 
+/*
+ * One AES-128-ECB context per thread, re-keyed for every product: a new
+ * EVP_CIPHER_CTX (and an init with a cipher, which resets it) allocates, a
+ * re-key with a NULL cipher does not. seedA is public: no wipe needed. Freed
+ * at thread exit.
+ */
+static EVP_CIPHER *scp_portable_aes;
+static pthread_once_t scp_portable_once = PTHREAD_ONCE_INIT;
+static pthread_key_t scp_portable_key;
+static _Thread_local EVP_CIPHER_CTX *scp_portable_tl;
+
+static void scp_portable_ctx_free(void *v)
+{
+    EVP_CIPHER_CTX_free(v);
+}
+
+static void scp_portable_fetch(void)
+{
+    if (pthread_key_create(&scp_portable_key, scp_portable_ctx_free) == 0)
+        scp_portable_aes = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+}
+
 static int SCP_K(aes_init)(scp_aes_ctx *ctx, const uint8_t key[16])
 {
-    ctx->evp = EVP_CIPHER_CTX_new();
-    if (!ctx->evp || EVP_EncryptInit_ex(ctx->evp, EVP_aes_128_ecb(), NULL, key, NULL) != 1 ||
-        EVP_CIPHER_CTX_set_padding(ctx->evp, 0) != 1)
+    ctx->evp = NULL;
+    if (pthread_once(&scp_portable_once, scp_portable_fetch) != 0 || !scp_portable_aes)
         return MM_ECRYPTO;
+    if (scp_portable_tl == NULL) {
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        if (!c || EVP_EncryptInit_ex2(c, scp_portable_aes, key, NULL, NULL) != 1 ||
+            EVP_CIPHER_CTX_set_padding(c, 0) != 1 ||
+            pthread_setspecific(scp_portable_key, c) != 0) {
+            EVP_CIPHER_CTX_free(c);
+            return MM_ECRYPTO;
+        }
+        scp_portable_tl = c;
+    } else if (EVP_EncryptInit_ex2(scp_portable_tl, NULL, key, NULL, NULL) != 1) {
+        return MM_ECRYPTO;
+    }
+    ctx->evp = scp_portable_tl;
     return 0;
 }
 
 static void SCP_K(aes_done)(scp_aes_ctx *ctx)
 {
-    EVP_CIPHER_CTX_free(ctx->evp);
-    ctx->evp = NULL;
+    ctx->evp = NULL; /* the context stays with the thread */
 }
 
 /* nblocks blocks AES(LE32(ctr + t) || 0^12), as 8 uint16 words each mod q */
@@ -60,6 +94,7 @@ const scp_kernel scp_kernel_portable = {
     .mul_as = scp_portable_mul_as,
     .mul_sa = scp_portable_mul_sa,
     .mul_sb = scp_portable_mul_sb,
+    .expand_a = scp_portable_expand_a,
     .mul_cs = scp_portable_mul_cs,
     .fixed_weight = scp_portable_fixed_weight,
     .cbd = scp_cbd,

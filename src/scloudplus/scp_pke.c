@@ -57,6 +57,8 @@ int scp_pke_keygen(const scp_params *p, uint8_t *pk, uint8_t *pke_sk, const uint
     const uint8_t *seed_a = ws->seeds, *r1 = ws->seeds + 16, *r2 = ws->seeds + 48;
     const uint8_t *pre = NULL;
     int rc = scp_shake256(ws->seeds, 80, alpha, 32);
+    /* seedA is published in pk: public from here on (constant-time checks) */
+    SCP_DECLASSIFY(ws->seeds, SCP_SEEDA_BYTES);
     if (rc == 0 && k->shake256_x2) { /* the sampler's stream and the noise side by side */
         rc = k->shake256_x2(ws->fw, SCP_FW_PRE_BYTES(&p->fw_s), r1, ws->noise, elen, r2);
         pre = ws->fw;
