@@ -698,11 +698,19 @@ static int conn_write(mm_quic_conn *c)
             break;
         mm_quic_endpoint_sendto(c->ep, buf, (size_t)n, (struct sockaddr *)&c->remote,
                                 c->remotelen);
-        c->tx_bytes += (uint64_t)n;
+        /* Handshake flights are not counted: their size is the TLS messages'
+         * (a hybrid ClientHello is 7.5 KB, an ML-KEM-free one 300 bytes),
+         * already bounded by the anti-amplification limit and ACK-clocked by
+         * the peer's flights (RFC 9000 8.1), so counting them would only
+         * leave the first application data (the <hello>s) waiting for the
+         * pacer when the key share is large. */
+        if (ngtcp2_conn_get_handshake_completed(c->conn))
+            c->tx_bytes += (uint64_t)n;
         npkt++;
     }
     /*
-     * Pacing starts once a connection has sent an initial window: RFC 9002
+     * Pacing starts once a connection has sent an initial window after its
+     * handshake: RFC 9002
      * section 7.7 lets a sender burst up to that much. Pacing the handshake
      * and the <hello>s (at the initial window over the first RTT sample,
      * after the path MTU probe sent at handshake completion) held each
