@@ -123,23 +123,40 @@ static struct lyd_node *dup_node(const struct lyd_node *d, bool recursive)
     return lyd_dup_single(d, NULL, opts, &dup) == LY_SUCCESS ? dup : NULL;
 }
 
-/* Do all content-match children of f match children of d? */
-static bool content_matches(const struct lyd_node *f, const struct lyd_node *d)
+/*
+ * One subtree filtering: the max-depth of selected nodes (0: all) and, for
+ * a user NACM restricts, the reader that says whether a data node may be
+ * read. Every data node the filter looks at (to match it, compare its
+ * value or descend into it) is checked first, top-down, so a node the user
+ * may not read never decides anything (RFC 8341 section 3.4.5).
+ */
+typedef struct f_ctx {
+    uint32_t depth;
+    mm_nacm_reader *rd; /* NULL: everything readable */
+} f_ctx;
+
+static bool readable(const f_ctx *cx, const struct lyd_node *d)
+{
+    return !cx->rd || mm_nacm_reader_may_read(cx->rd, d);
+}
+
+/* Do all content-match children of f match (readable) children of d? */
+static bool content_matches(const f_ctx *cx, const struct lyd_node *f, const struct lyd_node *d)
 {
     for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
         if (f_kind(fc) != F_CONTENT)
             continue;
         bool hit = false;
         for (const struct lyd_node *dc = lyd_child(d); dc && !hit; dc = dc->next)
-            hit = f_match(fc, dc) && f_value_eq(fc, dc);
+            hit = f_match(fc, dc) && readable(cx, dc) && f_value_eq(fc, dc);
         if (!hit)
             return false;
     }
     return true;
 }
 
-static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d,
-                                    uint32_t depth);
+static struct lyd_node *filter_node(const f_ctx *cx, const struct lyd_node *f,
+                                    const struct lyd_node *d);
 
 void nc_depth_prune(struct lyd_node *n, uint32_t depth)
 {
@@ -200,14 +217,14 @@ static bool key_predicate(const struct lyd_node *fc, char *out, size_t len)
 }
 
 /* One filter child fc applied to one data child dc, grafted into r. */
-static bool containment_one(const struct lyd_node *fc, const struct lyd_node *dc,
-                            struct lyd_node *r, bool content, uint32_t depth)
+static bool containment_one(const f_ctx *cx, const struct lyd_node *fc, const struct lyd_node *dc,
+                            struct lyd_node *r, bool content)
 {
-    if (!f_match(fc, dc) || lysc_is_key(dc->schema))
+    if (!f_match(fc, dc) || lysc_is_key(dc->schema) || !readable(cx, dc))
         return false;
     if (content && !f_value_eq(fc, dc))
         return false;
-    struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(fc, dc, depth);
+    struct lyd_node *piece = content ? dup_node(dc, true) : filter_node(cx, fc, dc);
     if (!piece)
         return false;
     graft(r, NULL, piece);
@@ -215,8 +232,8 @@ static bool containment_one(const struct lyd_node *fc, const struct lyd_node *dc
 }
 
 /* Children of a containment node f applied to d, into r. */
-static bool containment_children(const struct lyd_node *f, const struct lyd_node *d,
-                                 struct lyd_node *r, uint32_t depth)
+static bool containment_children(const f_ctx *cx, const struct lyd_node *f,
+                                 const struct lyd_node *d, struct lyd_node *r)
 {
     bool got = false;
     for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
@@ -225,25 +242,25 @@ static bool containment_children(const struct lyd_node *f, const struct lyd_node
         if (!content && key_predicate(fc, pred, sizeof(pred))) {
             struct lyd_node *match = NULL;
             if (lyd_find_sibling_val(lyd_child(d), fc->schema, pred, 0, &match) == LY_SUCCESS)
-                got = containment_one(fc, match, r, false, depth) || got;
+                got = containment_one(cx, fc, match, r, false) || got;
             continue;
         }
         for (const struct lyd_node *dc = lyd_child(d); dc; dc = dc->next) {
-            got = containment_one(fc, dc, r, content, depth) || got;
+            got = containment_one(cx, fc, dc, r, content) || got;
         }
     }
     return got;
 }
 
-static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_node *d,
-                                    uint32_t depth)
+static struct lyd_node *filter_node(const f_ctx *cx, const struct lyd_node *f,
+                                    const struct lyd_node *d)
 {
     enum f_kind k = f_kind(f);
     if (k == F_SELECTION)
-        return dup_selected(d, depth);
+        return dup_selected(d, cx->depth);
     if (k == F_CONTENT)
         return f_value_eq(f, d) ? dup_node(d, true) : NULL;
-    if ((d->schema->nodetype & LYD_NODE_TERM) || !content_matches(f, d))
+    if ((d->schema->nodetype & LYD_NODE_TERM) || !content_matches(cx, f, d))
         return NULL;
     bool only_content = true, any_content = false;
     for (const struct lyd_node *fc = lyd_child(f); fc; fc = fc->next) {
@@ -251,9 +268,9 @@ static struct lyd_node *filter_node(const struct lyd_node *f, const struct lyd_n
         any_content = any_content || f_kind(fc) == F_CONTENT;
     }
     if (only_content) /* RFC 6241 6.2.5: the whole matching subtree */
-        return dup_selected(d, depth);
+        return dup_selected(d, cx->depth);
     struct lyd_node *r = dup_node(d, false);
-    if (r && !containment_children(f, d, r, depth) && !any_content) {
+    if (r && !containment_children(cx, f, d, r) && !any_content) {
         lyd_free_tree(r);
         r = NULL;
     }
@@ -269,12 +286,19 @@ int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node
 int nc_filter_subtree_depth(const struct lyd_node *filter_first, const struct lyd_node *data,
                             uint32_t depth, struct lyd_node **out)
 {
+    return nc_filter_subtree_nacm(filter_first, data, depth, NULL, out);
+}
+
+int nc_filter_subtree_nacm(const struct lyd_node *filter_first, const struct lyd_node *data,
+                           uint32_t depth, mm_nacm_reader *rd, struct lyd_node **out)
+{
     *out = NULL;
+    const f_ctx cx = {.depth = depth, .rd = rd};
     for (const struct lyd_node *f = filter_first; f; f = f->next) {
         for (const struct lyd_node *d = data; d; d = d->next) {
-            if (!d->schema || !f_match(f, d))
+            if (!d->schema || !f_match(f, d) || !readable(&cx, d))
                 continue;
-            struct lyd_node *piece = filter_node(f, d, depth);
+            struct lyd_node *piece = filter_node(&cx, f, d);
             if (piece)
                 graft(NULL, out, piece);
         }

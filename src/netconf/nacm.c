@@ -673,6 +673,47 @@ int mm_nacm_read_view(const mm_nacm_req *req, const struct lyd_node *src, struct
     return 1;
 }
 
+struct mm_nacm_reader {
+    nacm_policy pol;
+};
+
+int mm_nacm_reader_new(const mm_nacm_req *req, mm_nacm_reader **out)
+{
+    *out = NULL;
+    mm_nacm_reader *rd = calloc(1, sizeof(*rd));
+    MM_ENSURE(rd, MM_ENOMEM);
+    nacm_decision d = {0};
+    policy_load(req, &rd->pol);
+    if (bypass(req, &rd->pol, &d)) {
+        mm_nacm_reader_free(rd);
+        audit(req, "read", "request", &d);
+        return 0;
+    }
+    *out = rd;
+    return 1;
+}
+
+bool mm_nacm_reader_may_read(mm_nacm_reader *rd, const struct lyd_node *node)
+{
+    if (!node || !node->schema)
+        return false;
+    if (lysc_is_key(node->schema))
+        return true; /* a key goes with its list entry */
+    nacm_target t;
+    nacm_decision d = {0};
+    target_init(&t, node, MM_NACM_READ, TGT_DATA);
+    decide(&rd->pol, &t, &d);
+    return d.permit;
+}
+
+void mm_nacm_reader_free(mm_nacm_reader *rd)
+{
+    if (!rd)
+        return;
+    policy_free(&rd->pol);
+    free(rd);
+}
+
 /* ---------------------------------------------------------------- notifications */
 
 /* RFC 5277 section 3.6: these end a replay or a subscription and are always sent. */

@@ -77,6 +77,21 @@ void mm_nacm_filter_read(const mm_nacm_req *req, struct lyd_node **tree);
 int mm_nacm_read_view(const mm_nacm_req *req, const struct lyd_node *src, struct lyd_node **view);
 
 /*
+ * Read checks one node at a time, for filters that walk the data top-down
+ * instead of copying it (mm_nacm_read_view): the policy is loaded once.
+ * mm_nacm_reader_new() returns 0 with *out NULL when the user may read
+ * everything (the request is audited as such), 1 with a reader, or
+ * MM_ENOMEM. mm_nacm_reader_may_read() decides for node itself (its
+ * ancestors must have been found readable already; list keys follow their
+ * entry); it writes no audit record: prune the result with
+ * mm_nacm_filter_read(), which records what was withheld.
+ */
+typedef struct mm_nacm_reader mm_nacm_reader;
+int mm_nacm_reader_new(const mm_nacm_req *req, mm_nacm_reader **out);
+bool mm_nacm_reader_may_read(mm_nacm_reader *rd, const struct lyd_node *node);
+void mm_nacm_reader_free(mm_nacm_reader *rd);
+
+/*
  * Notification authorization (section 3.4.7): replayComplete and
  * notificationComplete are always permitted. notif is the notification's
  * data node.

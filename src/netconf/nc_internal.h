@@ -262,6 +262,14 @@ int nc_filter_subtree(const struct lyd_node *filter_first, const struct lyd_node
                       struct lyd_node **out);
 int nc_filter_subtree_depth(const struct lyd_node *filter_first, const struct lyd_node *data,
                             uint32_t depth, struct lyd_node **out);
+/*
+ * The same seeing only what rd lets the user read (NULL: everything): the
+ * filter never matches on, or descends into, a node the user may not read.
+ * Selected subtrees are copied whole: prune the result with
+ * mm_nacm_filter_read() before it goes out.
+ */
+int nc_filter_subtree_nacm(const struct lyd_node *filter_first, const struct lyd_node *data,
+                           uint32_t depth, mm_nacm_reader *rd, struct lyd_node **out);
 int nc_filter_xpath(const struct lyd_node *data, const char *xpath, struct lyd_node **out);
 int nc_filter_xpath_depth(const struct lyd_node *data, const char *xpath, uint32_t depth,
                           struct lyd_node **out);

@@ -27,12 +27,31 @@ static const char *meta_value(const struct lyd_node *n, const char *name)
 }
 
 /*
+ * A subtree filter walked over src with NACM checks on every node it looks
+ * at (no copy of src), the result pruned for what the selected subtrees
+ * hold that the user may not read.
+ */
+static int subtree_nacm(nc_rpc *rpc, const mm_nacm_req *req, const struct lyd_node *src,
+                        const struct lyd_node *filter, struct lyd_node **out)
+{
+    mm_nacm_reader *rd = NULL;
+    int rc = mm_nacm_reader_new(req, &rd);
+    if (rc < 0)
+        return rc;
+    rc = nc_filter_subtree_nacm(nc_filter_first(rpc, filter), src, 0, rd, out);
+    if (rc == 0 && rd)
+        mm_nacm_filter_read(req, out);
+    mm_nacm_reader_free(rd);
+    return rc;
+}
+
+/*
  * The data a filter selects from src (src is not modified), of what the
- * user may read: the filter runs on NACM's view of src, so a content match
- * on a node the user may not read selects nothing, whatever its value
- * (RFC 8341 section 3.4.5). A user who may read everything (recovery
- * session, NACM disabled) filters src directly, which keeps a small <get>
- * on a large datastore cheap.
+ * user may read (RFC 8341 section 3.4.5): a content match on a node the
+ * user may not read selects nothing, whatever its value. Subtree filters
+ * check each node they visit; XPath filters, which libyang evaluates over
+ * the whole tree, run on NACM's pruned copy of src. A user who may read
+ * everything (recovery session, NACM disabled) filters src directly.
  */
 static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd_node *filter,
                        const char *xpath, struct lyd_node **out)
@@ -41,28 +60,26 @@ static int select_from(nc_rpc *rpc, const struct lyd_node *src, const struct lyd
     if (!src)
         return 0;
     mm_nacm_req req = nc_nacm_req(rpc->s);
-    struct lyd_node *view = NULL;
-    int rc = mm_nacm_read_view(&req, src, &view);
-    if (rc < 0) {
-        nc_rpc_err(rpc, "application", "operation-failed", "out of memory");
-        return rc;
-    }
-    if (rc == 1) {
-        src = view;
-        if (!filter && !xpath) {
-            *out = view;
+    int rc;
+    if (filter && !xpath) {
+        rc = subtree_nacm(rpc, &req, src, filter, out);
+    } else {
+        struct lyd_node *view = NULL;
+        rc = mm_nacm_read_view(&req, src, &view);
+        if (rc == 1 && !xpath) {
+            *out = view; /* no filter: the view is the answer */
             return 0;
         }
+        if (rc == 1)
+            src = view;
+        if (rc >= 0)
+            rc = xpath ? (src ? nc_filter_xpath(src, xpath, out) : 0)
+                       : (lyd_dup_siblings(src, NULL, NC_DUP, out) == LY_SUCCESS ? 0 : MM_ENOMEM);
+        lyd_free_all(view);
     }
-    if (xpath) {
-        rc = src ? nc_filter_xpath(src, xpath, out) : 0;
-    } else if (filter) {
-        rc = src ? nc_filter_subtree(nc_filter_first(rpc, filter), src, out) : 0;
-    } else {
-        rc = lyd_dup_siblings(src, NULL, NC_DUP, out) == LY_SUCCESS ? 0 : MM_ENOMEM;
-    }
-    lyd_free_all(view);
-    if (rc < 0) {
+    if (rc == MM_ENOMEM) {
+        nc_rpc_err(rpc, "application", "operation-failed", "out of memory");
+    } else if (rc < 0) {
         nc_err e = {.type = "protocol", .tag = "invalid-value", .bad_elem = "filter",
                     .message = ly_errmsg(rpc->s->srv->ctx)};
         nc_rpc_error(rpc, &e);

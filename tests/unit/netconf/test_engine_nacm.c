@@ -134,6 +134,17 @@ static void test_filter_no_read_leak(void **state)
                   SUBTREE_NOTE "</subtree-filter></get-data>");
     same_reply(g, "<get-data " NMDA " xmlns:t=\"urn:mamori:test:nc\"><datastore>ds:running"
                   "</datastore><xpath-filter>" XPATH_NOTE "</xpath-filter></get-data>");
+    /* a content match on a readable leaf selects the entry, its note withheld */
+    r = nct_expect(g, "<get-config><source><running/></source><filter type=\"subtree\"><top "
+                      NCT_TNS "><item><value>7</value></item></top></filter></get-config>",
+                   "<id>1</id>");
+    assert_null(strstr(r, "secret"));
+    assert_null(strstr(r, "<id>2</id>"));
+    free(r);
+    r = nct_expect(g, "<get><filter type=\"subtree\"><top " NCT_TNS "><item><id>1</id><note/>"
+                      "</item></top></filter></get>", "<data");
+    assert_null(strstr(r, "secret"));
+    free(r);
     /* the same filters work for a user who may read the note */
     r = nct_expect(&f->admin, "<get-config><source><running/></source><filter type=\"subtree\">"
                               "<top " NCT_TNS "><item><note>secret</note></item></top></filter>"
