@@ -322,6 +322,18 @@ int mm_dkim_acdc_diff_make(int k, const uint8_t *old_msg, size_t old_len,
 /* Apply instance k's diff to msg (headers + body) giving the earlier version in out. */
 int mm_dkim_acdc_undo(const uint8_t *msg, size_t len, int k, mm_buf *out, const char **why);
 
+/* The newest ACDC instance of a message, for chaining the next one (spec 5.7). */
+typedef struct mm_dkim_acdc_prev {
+    int k;               /* its instance number */
+    char salt[32];       /* its acdc_s */
+    char b[1400];        /* the lexicographically smallest b= of the instance (FWS removed) */
+    char rt[256 * 23];   /* its acdc_rt list */
+} mm_dkim_acdc_prev;
+/* 0, or MM_ENOENT if the message has no ACDC signature. */
+int mm_dkim_acdc_prev_get(const uint8_t *msg, size_t len, mm_dkim_acdc_prev *out);
+/* The first of addrs whose EH under the previous salt is in the previous acdc_rt, or NULL. */
+const char *mm_dkim_acdc_received_for(const mm_dkim_acdc_prev *p, const char *const *addrs, size_t n);
+
 typedef struct mm_dkim_acdc_report {
     enum mm_dkim_result_code code; /* overall */
     char reason[160];              /* one of the [P] reason names or a plain text */
@@ -355,6 +367,9 @@ typedef struct mm_dkim_fout {
     char *name[MM_DKIM_MAX_SIGS + 1];  /* header fields to insert at the top */
     char *value[MM_DKIM_MAX_SIGS + 1]; /* folded with "\n\t" (milter form) */
     char reason[160];
+    char *new_subject;  /* intermediary: Subject value to set (NULL: unchanged) */
+    uint8_t *new_body;  /* intermediary: replacement body (NULL: unchanged) */
+    size_t new_body_len;
 } mm_dkim_fout;
 void mm_dkim_fout_free(mm_dkim_fout *o);
 
