@@ -261,7 +261,6 @@ typedef struct mm_dkim_verify_opts {
     mm_dkim_keysrc *keys;
     int64_t now;           /* 0: time(NULL) */
     bool allow_l;          /* l= honoured; false: such signatures get policy */
-    bool require_acdc_relaxed; /* unused placeholder kept false */
     int max_sigs;          /* 0: MM_DKIM_MAX_SIGS */
 } mm_dkim_verify_opts;
 
@@ -275,8 +274,7 @@ int mm_dkim_verifier_eoh(mm_dkim_verifier *v);
 void mm_dkim_verifier_body(mm_dkim_verifier *v, const uint8_t *p, size_t n);
 /* Results, one per DKIM-Signature (n may be 0: dkim=none). Valid until free. */
 int mm_dkim_verifier_finish(mm_dkim_verifier *v, const mm_dkim_result **res, size_t *n);
-/* Which signed header differs from the one the signature was made over (explain); needs z=
- * or is unknown: fills why with what can be said. */
+/* The header fields the verifier holds (for explain: field_idx of a result indexes them). */
 const mm_dkim_msg *mm_dkim_verifier_msg(const mm_dkim_verifier *v);
 
 /*
