@@ -261,7 +261,6 @@ typedef struct mm_dkim_verify_opts {
     mm_dkim_keysrc *keys;
     int64_t now;           /* 0: time(NULL) */
     bool allow_l;          /* l= honoured; false: such signatures get policy */
-    bool require_acdc_relaxed; /* unused placeholder kept false */
     int max_sigs;          /* 0: MM_DKIM_MAX_SIGS */
 } mm_dkim_verify_opts;
 
@@ -275,8 +274,7 @@ int mm_dkim_verifier_eoh(mm_dkim_verifier *v);
 void mm_dkim_verifier_body(mm_dkim_verifier *v, const uint8_t *p, size_t n);
 /* Results, one per DKIM-Signature (n may be 0: dkim=none). Valid until free. */
 int mm_dkim_verifier_finish(mm_dkim_verifier *v, const mm_dkim_result **res, size_t *n);
-/* Which signed header differs from the one the signature was made over (explain); needs z=
- * or is unknown: fills why with what can be said. */
+/* The header fields the verifier holds (for explain: field_idx of a result indexes them). */
 const mm_dkim_msg *mm_dkim_verifier_msg(const mm_dkim_verifier *v);
 
 /*
@@ -322,6 +320,18 @@ int mm_dkim_acdc_diff_make(int k, const uint8_t *old_msg, size_t old_len,
 /* Apply instance k's diff to msg (headers + body) giving the earlier version in out. */
 int mm_dkim_acdc_undo(const uint8_t *msg, size_t len, int k, mm_buf *out, const char **why);
 
+/* The newest ACDC instance of a message, for chaining the next one (spec 5.7). */
+typedef struct mm_dkim_acdc_prev {
+    int k;               /* its instance number */
+    char salt[32];       /* its acdc_s */
+    char b[1400];        /* the lexicographically smallest b= of the instance (FWS removed) */
+    char rt[256 * 23];   /* its acdc_rt list */
+} mm_dkim_acdc_prev;
+/* 0, or MM_ENOENT if the message has no ACDC signature. */
+int mm_dkim_acdc_prev_get(const uint8_t *msg, size_t len, mm_dkim_acdc_prev *out);
+/* The first of addrs whose EH under the previous salt is in the previous acdc_rt, or NULL. */
+const char *mm_dkim_acdc_received_for(const mm_dkim_acdc_prev *p, const char *const *addrs, size_t n);
+
 typedef struct mm_dkim_acdc_report {
     enum mm_dkim_result_code code; /* overall */
     char reason[160];              /* one of the [P] reason names or a plain text */
@@ -355,6 +365,9 @@ typedef struct mm_dkim_fout {
     char *name[MM_DKIM_MAX_SIGS + 1];  /* header fields to insert at the top */
     char *value[MM_DKIM_MAX_SIGS + 1]; /* folded with "\n\t" (milter form) */
     char reason[160];
+    char *new_subject;  /* intermediary: Subject value to set (NULL: unchanged) */
+    uint8_t *new_body;  /* intermediary: replacement body (NULL: unchanged) */
+    size_t new_body_len;
 } mm_dkim_fout;
 void mm_dkim_fout_free(mm_dkim_fout *o);
 

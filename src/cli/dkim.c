@@ -173,43 +173,6 @@ static int parse_canon(const char *s, enum mm_dkim_canon *h, enum mm_dkim_canon 
                : 0;
 }
 
-/* Newest ACDC signature's acdc_s and b= (for chaining an intermediary's instance). */
-static int prev_instance(const mm_buf *msg, int k, char *salt, size_t sl, char *b, size_t bl)
-{
-    mm_dkim_msg m;
-    mm_dkim_msg_init(&m);
-    size_t body;
-    int rc = mm_dkim_msg_parse(&m, msg->data, msg->len, &body), found = MM_ENOENT;
-    for (size_t i = 0; !rc && i < m.n && found; i++) {
-        if (!mm_dkim_field_is(&m.f[i], "DKIM-Signature"))
-            continue;
-        mm_dkim_taglist tl;
-        size_t vl, nl;
-        const uint8_t *v = mm_dkim_field_value(&m.f[i], &vl);
-        if (mm_dkim_taglist_parse(&tl, v, vl) < 0)
-            continue;
-        int ni = mm_dkim_taglist_find(&tl, mm_dkim_acdc_name(MM_ACDC_TAG_N));
-        int si = mm_dkim_taglist_find(&tl, mm_dkim_acdc_name(MM_ACDC_TAG_S));
-        int bi = mm_dkim_taglist_find(&tl, "b");
-        if (ni < 0 || si < 0 || bi < 0)
-            continue;
-        const uint8_t *nv = mm_dkim_taglist_value(&tl, ni, &nl);
-        if (nl > 3 || atoi((const char *)nv) != k - 1 || (nl < 3 && nv[nl] >= '0' && nv[nl] <= '9'))
-            continue;
-        const uint8_t *sv = mm_dkim_taglist_value(&tl, si, &nl);
-        snprintf(salt, sl, "%.*s", (int)nl, (const char *)sv);
-        const uint8_t *bv = mm_dkim_taglist_value(&tl, bi, &nl);
-        size_t o = 0;
-        for (size_t j = 0; j < nl && o + 1 < bl; j++)
-            if (bv[j] > ' ')
-                b[o++] = (char)bv[j];
-        b[o] = 0;
-        found = 0;
-    }
-    mm_dkim_msg_free(&m);
-    return rc ? rc : found;
-}
-
 static int cmd_sign(struct args *a)
 {
     if (!a->key || !a->domain || !a->selector)
@@ -239,8 +202,8 @@ static int cmd_sign(struct args *a)
     mm_buf msg, sig;
     mm_buf_init(&msg, DKIM_MAX_MSG);
     mm_buf_init(&sig, 1 << 16);
-    char psalt[64], pb[2048];
-    rc = read_msg(a->file, &msg);
+    mm_dkim_acdc_prev *prev = calloc(1, sizeof(*prev));
+    rc = prev ? read_msg(a->file, &msg) : MM_ENOMEM;
     if (rc == 0 && a->acdc) {
         o.acdc_n = a->acdc;
         o.env.mail_from = a->mail_from;
@@ -248,9 +211,9 @@ static int cmd_sign(struct args *a)
         o.env.nrcpt = a->nrcpt;
         if (a->acdc > 1) {
             /* chain to instance k-1: its salt and b=, and the address this hop received for */
-            if (prev_instance(&msg, a->acdc, psalt, sizeof(psalt), pb, sizeof(pb)) == 0) {
-                o.acdc_prev_salt_b64 = psalt;
-                o.acdc_prev_b = pb;
+            if (mm_dkim_acdc_prev_get(msg.data, msg.len, prev) == 0 && prev->k == a->acdc - 1) {
+                o.acdc_prev_salt_b64 = prev->salt;
+                o.acdc_prev_b = prev->b;
                 o.acdc_received_for = a->received_for;
             }
         }
@@ -259,6 +222,7 @@ static int cmd_sign(struct args *a)
         rc = mm_dkim_sign_message(&o, msg.data, msg.len, &sig);
     EVP_PKEY_free(o.pkey);
     free(hcopy);
+    free(prev);
     if (rc < 0) {
         mm_buf_free(&msg);
         mm_buf_free(&sig);

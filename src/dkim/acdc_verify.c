@@ -194,3 +194,52 @@ int mm_dkim_acdc_verify(const mm_dkim_verify_opts *o, const uint8_t *msg, size_t
     mm_dkim_msg_free(&m);
     return rc;
 }
+
+int mm_dkim_acdc_prev_get(const uint8_t *msg, size_t len, mm_dkim_acdc_prev *out)
+{
+    memset(out, 0, sizeof(*out));
+    mm_dkim_msg m;
+    mm_dkim_msg_init(&m);
+    size_t body;
+    int rc = mm_dkim_msg_parse(&m, msg, len, &body);
+    for (size_t i = 0; !rc && i < m.n; i++) {
+        if (!mm_dkim_field_is(&m.f[i], "DKIM-Signature"))
+            continue;
+        dkim_sig s;
+        const char *why;
+        if (dkim_sig_parse(&m.f[i], &s, &why) < 0 || s.acdc_n < out->k || !s.acdc_n)
+            continue;
+        char bt[sizeof(out->b)];
+        b_text(&s, bt, sizeof(bt));
+        if (s.acdc_n == out->k && strcmp(bt, out->b) >= 0)
+            continue;
+        out->k = s.acdc_n;
+        snprintf(out->b, sizeof(out->b), "%s", bt);
+        mm_buf sb;
+        mm_buf_init(&sb, 64);
+        mm_dkim_b64_encode(&sb, s.acdc_salt, 16);
+        snprintf(out->salt, sizeof(out->salt), "%s", mm_buf_cstr(&sb));
+        mm_buf_free(&sb);
+        snprintf(out->rt, sizeof(out->rt), "%.*s", (int)s.acdc_rt.len, (const char *)s.acdc_rt.p);
+    }
+    mm_dkim_msg_free(&m);
+    if (rc)
+        return rc;
+    return out->k ? 0 : MM_ENOENT;
+}
+
+const char *mm_dkim_acdc_received_for(const mm_dkim_acdc_prev *p, const char *const *addrs, size_t n)
+{
+    uint8_t salt[16];
+    size_t sl;
+    if (mm_dkim_b64_decode((const uint8_t *)p->salt, strlen(p->salt), salt, sizeof(salt), &sl) < 0 ||
+        sl != 16)
+        return NULL;
+    dkim_span rt = {(const uint8_t *)p->rt, strlen(p->rt)};
+    for (size_t i = 0; i < n; i++) {
+        char h[23];
+        if (mm_dkim_acdc_eh(salt, MM_ACDC_KIND_RCPT, addrs[i], h) == 0 && dkim_acdc_rt_has(&rt, h))
+            return addrs[i];
+    }
+    return NULL;
+}

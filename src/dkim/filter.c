@@ -44,12 +44,15 @@ struct mm_dkim_filter {
     size_t nclients;
     struct skey key[MAX_KEYS];
     size_t nkeys;
+    bool inter; /* intermediary mode */
+    char inter_domain[254], subject_tag[72], footer[4200];
 };
 
 struct mm_dkim_fsess {
     const mm_dkim_filter *f;
     char client[64], queue_id[64], msgid[128], from_domain[254];
-    bool internal, sign, has_acdc, acdc_overflow, overlimit;
+    bool internal, sign, has_acdc, acdc_overflow, overlimit, inter;
+    size_t acdc_hdr_len; /* header block length inside acdc_msg */
     char *mail_from;
     char *rcpt[MAX_RCPT];
     size_t nrcpt;
@@ -149,6 +152,34 @@ int mm_dkim_filter_load(const char *path, mm_dkim_filter **out, char *err, size_
             rc = load_key(f, set->dnodes[i], err, errlen);
         ly_set_free(set, NULL);
     }
+    set = NULL;
+    if (!rc && lyd_find_xpath(cfg->tree, "/mamori-dkim:dkim/intermediary", &set) == LY_SUCCESS &&
+        set->count) {
+        f->inter = true;
+        snprintf(f->inter_domain, sizeof(f->inter_domain), "%s", leaf(set->dnodes[0], "domain"));
+        const char *t = leaf(set->dnodes[0], "subject-tag"), *ft = leaf(set->dnodes[0], "footer");
+        snprintf(f->subject_tag, sizeof(f->subject_tag), "%s", t ? t : "");
+        /* footer lines end in CRLF in the body */
+        size_t o = 0;
+        for (const char *q = ft ? ft : ""; *q && o + 3 < sizeof(f->footer); q++) {
+            if (*q == '\n')
+                f->footer[o++] = '\r';
+            f->footer[o++] = *q;
+        }
+        if (o && f->footer[o - 1] != '\n' && o + 2 < sizeof(f->footer)) {
+            f->footer[o++] = '\r';
+            f->footer[o++] = '\n';
+        }
+        f->footer[o] = 0;
+        bool have = false;
+        for (size_t k = 0; k < f->nkeys; k++)
+            have |= strcasecmp(f->key[k].domain, f->inter_domain) == 0;
+        if (!have) {
+            snprintf(err, errlen, "intermediary domain %s has no signing-key", f->inter_domain);
+            rc = MM_ECONFIG;
+        }
+    }
+    ly_set_free(set, NULL);
     const char *al = mm_config_str(cfg, "/mamori-dkim:dkim/audit-log", NULL);
     if (!rc && (rc = mm_audit_open(al, &f->audit)) < 0)
         snprintf(err, errlen, "audit log %s: %s", al, mm_strerror(rc));
@@ -206,7 +237,8 @@ void mm_dkim_fsess_reset(mm_dkim_fsess *s)
     s->ver = NULL;
     mm_dkim_msg_free(&s->hdrs);
     mm_buf_reset(&s->acdc_msg);
-    s->sign = s->has_acdc = s->acdc_overflow = s->overlimit = false;
+    s->sign = s->has_acdc = s->acdc_overflow = s->overlimit = s->inter = false;
+    s->acdc_hdr_len = 0;
     s->queue_id[0] = s->msgid[0] = s->from_domain[0] = 0;
 }
 
@@ -349,6 +381,8 @@ int mm_dkim_fsess_eoh(mm_dkim_fsess *s)
             s->acdc_overflow = mm_buf_append(&s->acdc_msg, s->hdrs.f[i].raw, s->hdrs.f[i].len) < 0 ||
                                mm_buf_append(&s->acdc_msg, "\r\n", 2) < 0;
         s->acdc_overflow |= mm_buf_append(&s->acdc_msg, "\r\n", 2) < 0;
+        s->acdc_hdr_len = s->acdc_msg.len;
+        s->inter = s->f->inter; /* an ACDC message from outside: this hop may edit it */
     }
     return 0;
 }
@@ -474,6 +508,140 @@ audit_failed:
     return 0;
 }
 
+/* The edited message M' (subject tag, footer) from the received one in acdc_msg. */
+static int edit_message(mm_dkim_fsess *s, mm_buf *nm, char **subject)
+{
+    const mm_dkim_filter *f = s->f;
+    *subject = NULL;
+    for (size_t i = 0; i < s->hdrs.n; i++) {
+        const mm_dkim_field *fl = &s->hdrs.f[i];
+        size_t vl;
+        const uint8_t *v = mm_dkim_field_value(fl, &vl);
+        while (vl && (*v == ' ' || *v == '\t')) {
+            v++;
+            vl--;
+        }
+        size_t tl = strlen(f->subject_tag);
+        if (mm_dkim_field_is(fl, "Subject") && tl && !*subject &&
+            !(vl >= tl && memcmp(v, f->subject_tag, tl) == 0)) {
+            mm_buf val;
+            mm_buf_init(&val, MM_DKIM_MAX_FIELD);
+            MM_GUARD(mm_buf_printf(&val, "%s %.*s", f->subject_tag, (int)vl, (const char *)v));
+            *subject = strdup(mm_buf_cstr(&val));
+            mm_buf_free(&val);
+            if (!*subject)
+                return MM_ENOMEM;
+            MM_GUARD(mm_buf_printf(nm, "Subject: %s\r\n", *subject));
+            continue;
+        }
+        MM_GUARD(mm_buf_append(nm, fl->raw, fl->len));
+        MM_GUARD(mm_buf_append(nm, "\r\n", 2));
+    }
+    MM_GUARD(mm_buf_append(nm, "\r\n", 2));
+    const uint8_t *body = s->acdc_msg.data + s->acdc_hdr_len;
+    size_t bl = s->acdc_msg.len - s->acdc_hdr_len;
+    MM_GUARD(mm_buf_append(nm, body, bl));
+    if (f->footer[0]) {
+        if (bl && body[bl - 1] != '\n')
+            MM_GUARD(mm_buf_append(nm, "\r\n", 2));
+        MM_GUARD(mm_buf_append_str(nm, f->footer));
+    }
+    return 0;
+}
+
+static const char *const inter_headers[] = {
+    "from", "reply-to", "subject", "date", "to", "cc", "message-id", "in-reply-to",
+    "references", "mime-version", "content-type", "content-transfer-encoding",
+    "list-id", "acdc-diff", NULL};
+
+/* Spec 5.7 intermediary: edit, record the change, sign instance k+1 chained to instance k. */
+static int eom_intermediary(mm_dkim_fsess *s, mm_dkim_fout *out)
+{
+    const mm_dkim_filter *f = s->f;
+    int rc = 0;
+    mm_dkim_acdc_prev *prev = calloc(1, sizeof(*prev));
+    mm_buf nm, diff, full;
+    mm_buf_init(&nm, (size_t)f->max_acdc * 2 + 8192);
+    mm_buf_init(&diff, (size_t)f->max_acdc * 2 + 8192);
+    mm_buf_init(&full, (size_t)f->max_acdc * 4 + 16384);
+    char *subject = NULL;
+    const char *why = "edited, change recorded, signed";
+    const char *rf = NULL;
+    if (!prev || mm_dkim_acdc_prev_get(s->acdc_msg.data, s->acdc_msg.len, prev) < 0) {
+        why = "no ACDC instance to chain to";
+        goto done;
+    }
+    rf = mm_dkim_acdc_received_for(prev, (const char *const *)s->rcpt, s->nrcpt);
+    if (!rf || prev->k >= 255) {
+        why = "no RCPT TO of this transaction is in the previous instance: not chained, not edited";
+        goto done;
+    }
+    rc = edit_message(s, &nm, &subject);
+    if (!rc)
+        rc = mm_dkim_acdc_diff_make(prev->k + 1, s->acdc_msg.data, s->acdc_msg.len, nm.data, nm.len,
+                                    inter_headers, &diff);
+    if (!rc && diff.len) {
+        rc = mm_buf_append(&full, diff.data, diff.len);
+        if (!rc)
+            rc = mm_buf_append(&full, "\r\n", 2);
+    }
+    if (!rc)
+        rc = mm_buf_append(&full, nm.data, nm.len);
+    uint8_t salt[16];
+    if (!rc && RAND_bytes(salt, sizeof(salt)) != 1)
+        rc = MM_ECRYPTO;
+    for (size_t k = 0; !rc && k < f->nkeys; k++) {
+        if (strcasecmp(f->key[k].domain, f->inter_domain) != 0)
+            continue;
+        mm_dkim_sign_opts o = {.pkey = f->key[k].pkey, .alg = f->key[k].alg,
+                               .domain = f->key[k].domain, .selector = f->key[k].selector,
+                               .hc = MM_DKIM_RELAXED, .bc = MM_DKIM_RELAXED, .headers = inter_headers,
+                               .acdc_n = prev->k + 1, .acdc_salt = salt,
+                               .env = {s->mail_from, (const char *const *)s->rcpt, s->nrcpt},
+                               .acdc_prev_salt_b64 = prev->salt, .acdc_received_for = rf,
+                               .acdc_prev_b = prev->b, .acdc_diff = diff.len > 0};
+        mm_buf sig;
+        mm_buf_init(&sig, 1 << 16);
+        rc = mm_dkim_sign_message(&o, full.data, full.len, &sig);
+        if (!rc)
+            rc = add_out(out, "DKIM-Signature", &sig, strlen("DKIM-Signature:") + 1);
+        mm_buf_free(&sig);
+    }
+    if (!rc && diff.len) {
+        const char *dn = mm_dkim_acdc_name(MM_ACDC_HDR_DIFF);
+        rc = add_out(out, dn, &diff, strlen(dn) + 2);
+    }
+    if (!rc) {
+        size_t bl = s->acdc_msg.len - s->acdc_hdr_len;
+        const uint8_t *nb = memmem(nm.data, nm.len, "\r\n\r\n", 4);
+        size_t off = nb ? (size_t)(nb - nm.data) + 4 : nm.len;
+        if (nm.len - off != bl || memcmp(nm.data + off, s->acdc_msg.data + s->acdc_hdr_len, bl) != 0) {
+            out->new_body_len = nm.len - off;
+            out->new_body = malloc(out->new_body_len ? out->new_body_len : 1);
+            if (!out->new_body)
+                rc = MM_ENOMEM;
+            else
+                memcpy(out->new_body, nm.data + off, out->new_body_len);
+        }
+        out->new_subject = subject;
+        subject = NULL;
+    }
+done:
+    if (audit(s, "intermediary", f->inter_domain, rc == 0 && rf, rc ? mm_strerror(rc) : why) < 0)
+        rc = MM_EIO;
+    if (rc) {
+        out->action = MM_DKIM_TEMPFAIL; /* never forward an edit without its record */
+        snprintf(out->reason, sizeof(out->reason), "intermediary failed: %s", mm_strerror(rc));
+        rc = 0;
+    }
+    free(subject);
+    free(prev);
+    mm_buf_free(&nm);
+    mm_buf_free(&diff);
+    mm_buf_free(&full);
+    return rc;
+}
+
 int mm_dkim_fsess_eom(mm_dkim_fsess *s, mm_dkim_fout *out)
 {
     memset(out, 0, sizeof(*out));
@@ -496,13 +664,20 @@ int mm_dkim_fsess_eom(mm_dkim_fsess *s, mm_dkim_fout *out)
     }
     if (s->sign)
         return eom_sign(s, out);
-    if (s->ver)
-        return eom_verify(s, out);
-    return MM_ESTATE;
+    if (!s->ver)
+        return MM_ESTATE;
+    MM_GUARD(eom_verify(s, out));
+    if (s->inter && !s->acdc_overflow && out->action == MM_DKIM_ACCEPT)
+        return eom_intermediary(s, out);
+    return 0;
 }
 
 void mm_dkim_fout_free(mm_dkim_fout *o)
 {
+    free(o->new_subject);
+    free(o->new_body);
+    o->new_subject = NULL;
+    o->new_body = NULL;
     for (size_t i = 0; i < o->n; i++) {
         free(o->name[i]);
         free(o->value[i]);

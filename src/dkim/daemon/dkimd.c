@@ -106,6 +106,15 @@ static sfsistat on_eom(SMFICTX *ctx)
         mm_dkim_fout_free(&out);
         return SMFIS_TEMPFAIL;
     }
+    /* intermediary: the edit whose change record and signature are added below */
+    if (out.new_subject && smfi_chgheader(ctx, "Subject", 1, out.new_subject) != MI_SUCCESS) {
+        mm_dkim_fout_free(&out);
+        return SMFIS_TEMPFAIL;
+    }
+    if (out.new_body && smfi_replacebody(ctx, out.new_body, (int)out.new_body_len) != MI_SUCCESS) {
+        mm_dkim_fout_free(&out);
+        return SMFIS_TEMPFAIL;
+    }
     /* signatures and results go on top (RFC 6376 5.6, RFC 8601 5) */
     for (size_t i = 0; i < out.n; i++)
         if (smfi_insheader(ctx, 0, out.name[i], out.value[i]) != MI_SUCCESS) {
@@ -161,7 +170,7 @@ int main(int argc, char **argv)
     struct smfiDesc desc = {
         .xxfi_name = "mamori-dkimd",
         .xxfi_version = SMFI_VERSION,
-        .xxfi_flags = SMFIF_ADDHDRS,
+        .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY, /* last two: intermediary */
         .xxfi_connect = on_connect,
         .xxfi_envfrom = on_envfrom,
         .xxfi_envrcpt = on_rcpt,

@@ -12,6 +12,12 @@ need_prog opendkim
 need_dkimpy
 
 cd "$TMP" || fail "no temp dir"
+# CLI conventions (src/cli/cli.h): help 0, usage error 2, failure 1
+"$M" dkim help > /dev/null || fail "dkim help"
+"$M" dkim frobnicate > /dev/null 2>&1; [ $? = 2 ] || fail "unknown command is not a usage error"
+"$M" dkim sign --key x > /dev/null 2>&1; [ $? = 2 ] || fail "sign without --domain is not a usage error"
+"$M" dkim verify --key-file /nonexistent msg.eml > /dev/null 2>&1; [ $? = 1 ] || fail "missing key file is not exit 1"
+ok "CLI exit codes: help 0, usage 2, failure 1"
 # Keys: mamori keygen writes the private key (0600) and prints the TXT record.
 txt_of() { sed -e 's/.*( //' -e 's/ )$//' -e 's/" "//g' -e 's/"//g'; }
 "$M" dkim keygen --type rsa --out rsa.pem --domain example.test --selector mr > rsa.zone || fail "keygen rsa"

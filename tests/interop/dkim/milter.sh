@@ -26,7 +26,7 @@ txt_of() { sed -e 's/.*( //' -e 's/ )$//' -e 's/" "//g' -e 's/"//g'; }
     echo "me._domainkey.example.test $(txt_of < ed.zone)"
 } > keys.txt
 
-# config NAME KEYS-JSON DNS-FAILURE KEYFILE
+# config NAME KEYS-JSON DNS-FAILURE KEYFILE [EXTRA-JSON]
 config() {
     cat > "$1.json" <<EOC
 {"mamori-dkim:dkim": {
@@ -35,7 +35,7 @@ config() {
   "audit-log": "$TMP/$1-audit.log",
   "keys": $2,
   "dns-failure": "$3",
-  "internal-client": ["127.0.0.1"],
+  "internal-client": ["127.0.0.1"],${5:-}
   "signing-key": [
     {"domain": "example.test", "selector": "mr", "key-file": "$TMP/${4:-rsa.pem}"},
     {"domain": "example.test", "selector": "me", "key-file": "$TMP/ed.pem"}
@@ -83,7 +83,8 @@ local r = mt.getreply(conn)
 if r == SMFIR_TEMPFAIL or r == SMFIR_REPLYCODE then out:write("reply=tempfail\n")
 elseif r == SMFIR_ACCEPT or r == SMFIR_CONTINUE then out:write("reply=accept\n")
 else out:write("reply=other " .. tostring(r) .. "\n") end
-for _, h in ipairs({"DKIM-Signature", "Authentication-Results"}) do
+-- ACDC-Diff: the provisional field name of src/dkim/acdc_names.c
+for _, h in ipairs({"DKIM-Signature", "Authentication-Results", "ACDC-Diff"}) do
   for i = 0, 3 do
     if mt.eom_check(conn, MT_HDRINSERT, h) then
       local v = mt.getheader(conn, h, i)
@@ -92,6 +93,8 @@ for _, h in ipairs({"DKIM-Signature", "Authentication-Results"}) do
     end
   end
 end
+if mt.eom_check(conn, MT_HDRCHANGE, "Subject") then out:write("subject-changed\n") end
+if mt.eom_check(conn, MT_BODYCHANGE) then out:write("body-changed\n") end
 out:close()
 mt.disconnect(conn)
 EOL
@@ -153,6 +156,32 @@ lua tamper 192.0.2.7 '<alice@example.test>' '<bob@example.net>' in sd
 grep -q 'dkim=pass' tamper.out && fail "tampered body passed: $(cat tamper.out)"
 [ "$(grep -o 'dkim=fail' tamper.out | wc -l)" = 2 ] || fail "tampered body: $(cat tamper.out)"
 ok "tampered body: dkim=fail for both signatures"
+
+# Intermediary (ACDC change records): a gateway that tags the subject and adds a footer.
+config im '{"key-file": "'"$TMP"'/keys.txt"}' tempfail rsa.pem \
+    ' "intermediary": {"domain": "example.test", "subject-tag": "[gw]", "footer": "-- \nscanned by gw"},'
+start im
+printf 'Hello Bob,\r\nsigned by the milter.\r\n' > in.body
+lua inter 192.0.2.7 '<alice@example.test>' '<bob@example.net>' in im
+grep -q '^reply=accept' inter.out || fail "intermediary: $(cat inter.out)"
+grep -q '^subject-changed' inter.out && grep -q '^body-changed' inter.out || fail "no edit: $(cat inter.out)"
+grep -q '^H ACDC-Diff' inter.out || fail "no change record: $(cat inter.out)"
+[ "$(grep -c '^H DKIM-Signature' inter.out)" = 2 ] || fail "intermediary signatures: $(cat inter.out)"
+# the edited message as the MTA will write it: inserted fields on top, edited Subject, new body
+{
+    grep -e '^H DKIM-Signature' -e '^H ACDC-Diff' inter.out | tac | sed -e 's/^H //' -e 's/\\n/\r\n/g' -e 's/$/\r/'
+    grep '^DKIM-Signature' in.hdrs | sed -e 's/\\n/\r\n/g' -e 's/$/\r/'
+    grep -v '^DKIM-Signature' in.hdrs | sed -e 's/^Subject: /Subject: [gw] /' -e 's/$/\r/'
+    printf '\r\n'
+    cat in.body
+    printf -- '-- \r\nscanned by gw\r\n'
+} > edited.eml
+"$M" dkim verify --key-file keys.txt --mail-from '<alice@example.test>' --rcpt '<bob@example.net>' \
+    edited.eml > v.out
+grep -q 'x-acdc=pass' v.out && grep -q 'x-acdc.instances=2' v.out || { cat v.out; fail "chain after the edit"; }
+grep -q 'dkim=fail' v.out || fail "instance 1 should fail classically after the edit: $(cat v.out)"
+r=$(dkimpy_verify edited.eml 0); [ "${r%% *}" = pass ] || fail "dkimpy on the gateway signature: $r"
+ok "intermediary: subject tag + footer recorded in a change record; chain of 2 instances verifies, classic verifiers pass the new signature"
 
 # DNS failure policy: a resolver that never answers
 "$PY" -c 'import socket,sys,time

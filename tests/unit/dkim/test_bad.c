@@ -5,6 +5,8 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <arpa/inet.h>
+#include <ldns/ldns.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -262,6 +264,102 @@ static void test_dns_timeout(void **state)
     close(fd);
 }
 
+/*
+ * A small authoritative server on loopback (ldns builds the answers): selector "ed" gets the
+ * real key split over two character-strings, "nx" NXDOMAIN, "sf" SERVFAIL, "gb" garbage.
+ */
+struct dns_srv {
+    int fd;
+    char rdata[600];
+    int served;
+};
+
+static void *dns_serve(void *arg)
+{
+    struct dns_srv *d = arg;
+    for (;;) {
+        uint8_t q[1500];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t n = recvfrom(d->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+        if (n <= 0)
+            return NULL;
+        ldns_pkt *qp = NULL;
+        if (ldns_wire2pkt(&qp, q, (size_t)n) != LDNS_STATUS_OK)
+            continue;
+        ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(qp), 0);
+        char *qname = ldns_rdf2str(ldns_rr_owner(qr));
+        ldns_pkt *a = ldns_pkt_new();
+        ldns_pkt_set_id(a, ldns_pkt_id(qp));
+        ldns_pkt_set_qr(a, true);
+        ldns_pkt_set_aa(a, true);
+        ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, ldns_rr_clone(qr));
+        if (!strncmp(qname, "nx.", 3)) {
+            ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
+        } else if (!strncmp(qname, "sf.", 3)) {
+            ldns_pkt_set_rcode(a, LDNS_RCODE_SERVFAIL);
+        } else {
+            char rr[1400];
+            if (!strncmp(qname, "gb.", 3))
+                snprintf(rr, sizeof(rr), "%s 300 IN TXT \"v=DKIM1; k=ed25519; p=%%%%%%\"", qname);
+            else /* split after 20 octets: the strings must be joined without a separator */
+                snprintf(rr, sizeof(rr), "%s 300 IN TXT \"%.20s\" \"%s\"", qname, d->rdata, d->rdata + 20);
+            ldns_rr *ans = NULL;
+            if (ldns_rr_new_frm_str(&ans, rr, 300, NULL, NULL) == LDNS_STATUS_OK)
+                ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, ans);
+        }
+        uint8_t *wire = NULL;
+        size_t wl = 0;
+        if (ldns_pkt2wire(&wire, a, &wl) == LDNS_STATUS_OK)
+            sendto(d->fd, wire, wl, 0, (struct sockaddr *)&from, fl);
+        d->served++;
+        free(wire);
+        free(qname);
+        ldns_pkt_free(a);
+        ldns_pkt_free(qp);
+    }
+}
+
+static void test_dns_answers(void **state)
+{
+    (void)state;
+    struct dns_srv d = {0};
+    const char *rd = strchr(mm_buf_cstr(&rec), ' ') + 1;
+    snprintf(d.rdata, sizeof(d.rdata), "%.*s", (int)strcspn(rd, "\n"), rd);
+    d.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(d.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    getsockname(d.fd, (struct sockaddr *)&sa, &sl);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, dns_serve, &d), 0);
+    char ns[64];
+    snprintf(ns, sizeof(ns), "127.0.0.1@%u", ntohs(sa.sin_port));
+    mm_dkim_keysrc *ks;
+    assert_int_equal(mm_dkim_keysrc_open(MM_DKIM_KEYS_DNS, ns, 2000, &ks), 0);
+    static const struct {
+        const char *sel;
+        enum mm_dkim_result_code want;
+    } c[] = {{"ed", MM_DKIM_PASS}, {"nx", MM_DKIM_PERMERROR}, {"sf", MM_DKIM_TEMPERROR},
+             {"gb", MM_DKIM_PERMERROR}};
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        mm_dkim_sign_opts o = {.pkey = ed, .alg = MM_DKIM_ALG_ED25519_SHA256, .domain = "example.test",
+                               .selector = c[i].sel, .hc = MM_DKIM_RELAXED, .bc = MM_DKIM_RELAXED};
+        size_t len;
+        uint8_t *m = t_sign(&o, T_MSG, &len);
+        mm_dkim_result r = t_verify(ks, m, len, false);
+        print_message("dns selector %s -> %s (%s)\n", c[i].sel, mm_dkim_result_name(r.code), r.reason);
+        assert_int_equal(r.code, c[i].want);
+        free(m);
+    }
+    assert_true(d.served >= 4);
+    mm_dkim_keysrc_close(ks);
+    shutdown(d.fd, SHUT_RDWR);
+    close(d.fd);
+    pthread_cancel(th);
+    pthread_join(th, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_message_limits),
         cmocka_unit_test(test_l_policy),
         cmocka_unit_test(test_dns_timeout),
+        cmocka_unit_test(test_dns_answers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
