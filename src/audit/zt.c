@@ -359,6 +359,10 @@ static void zt02_no_old_tls(const mm_zt_target *t, mm_zt_result *r)
 /* A listener that talks first, or answers a ClientHello with non-TLS bytes, is plaintext. */
 static void zt02_no_plaintext(const mm_zt_target *t, mm_zt_result *r)
 {
+    for (size_t i = 0; i < t->nendpoints; i++)
+        if (t->endpoints[i].udp)
+            mm_zt_add(r, "%s udp [%s]:%u not probed (QUIC carries TLS 1.3 by design)",
+                      t->endpoints[i].owner, t->endpoints[i].addr, t->endpoints[i].port);
     if (!tcp_eps(t, r))
         return;
     SSL_CTX *ctx = client_ctx(TLS1_3_VERSION, 0, MM_TLS_DEFAULT_GROUPS ":P-256");

@@ -174,13 +174,15 @@ static void probe_admin(const mm_zt_target *t, const mm_zt_endpoint *ep, const c
 static void probe_stranger(const mm_zt_target *t, const mm_zt_endpoint *ep, const char *pki,
                            mm_zt_result *r)
 {
-    char dir[] = "/tmp/mamori-zt.XXXXXX";
+    char dir[512];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/mamori-zt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         mm_zt_add(r, "[%s]:%u: no temporary directory for the probe identity", ep->addr,
                   ep->port);
         return;
     }
-    char cert[256], key[256], ca[1100], why[256] = "";
+    char cert[600], key[600], ca[1100], why[256] = "";
     snprintf(ca, sizeof(ca), "%s/ca.crt", pki);
     if (!make_probe_identity(pki, dir, cert, key, sizeof(cert))) {
         mm_zt_add(r, "[%s]:%u: unconfigured-identity probe not run (CA key of %s unreadable)",

@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ static void help(void)
            "  zt          probe a running mamori installation for ZT-01..ZT-12\n"
            "  verify-log  check the hash chain of an audit log\n\n"
            "mamori audit ah [--pcap FILE]... [--live IFACE [--duration SEC] [--count N]]\n"
-           "                [--xfrm] [--netns NAME]... [--config FILE]...\n"
+           "                [--xfrm] [--netns NAME]... [--all-netns] [--config FILE]...\n"
            "                [--swanctl FILE]... [--ipsec-conf FILE]... [--progress] [--json]\n"
            "  --pcap FILE        read a pcap or pcapng capture (streaming; progress line on\n"
            "                     stderr for files of 256 MiB and more, or with --progress)\n"
@@ -47,6 +48,7 @@ static void help(void)
            "  --count N          stop live capture after N frames with AH\n"
            "  --xfrm             kernel XFRM SAs and policies in this network namespace\n"
            "  --netns NAME       the same in /var/run/netns/NAME (repeatable)\n"
+           "  --all-netns        the same in every namespace under /var/run/netns\n"
            "  --config FILE      strongSwan swanctl.conf or ipsec.conf, libreswan ipsec.conf\n"
            "                     (kind detected from the syntax)\n"
            "  --swanctl FILE, --ipsec-conf FILE  the same with the kind given\n\n"
@@ -73,13 +75,28 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Every named namespace (ip netns add): /var/run/netns/NAME. */
+static void scan_all_netns(mm_ah_report *r)
+{
+    DIR *d = opendir("/var/run/netns");
+    if (!d) {
+        mm_ah_report_note(r, "no named network namespaces (/var/run/netns)");
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            (void)mm_ah_xfrm_scan(e->d_name, r);
+    closedir(d);
+}
+
 static int cmd_ah(int argc, char **argv)
 {
     struct src *srcs = calloc((size_t)argc + 1, sizeof(*srcs));
     if (!srcs)
         return mm_cli_fail(NOUN, "out of memory");
     size_t n = 0;
-    bool json = false, xfrm_here = false;
+    bool json = false, xfrm_here = false, all_netns = false;
     mm_ah_capture_opts o = {.progress_min = 256ull << 20, .stop = &stop_flag};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -94,6 +111,8 @@ static int cmd_ah(int argc, char **argv)
             o.progress = true;
         } else if (!strcmp(a, "--xfrm")) {
             xfrm_here = true;
+        } else if (!strcmp(a, "--all-netns")) {
+            all_netns = true;
         } else if (has_val && (!strcmp(a, "--pcap") || !strcmp(a, "--live") ||
                                !strcmp(a, "--netns") || !strcmp(a, "--config") ||
                                !strcmp(a, "--swanctl") || !strcmp(a, "--ipsec-conf"))) {
@@ -121,12 +140,12 @@ static int cmd_ah(int argc, char **argv)
             return mm_cli_usage_error(NOUN, "ah: unknown option or missing value '%s'", a);
         }
     }
-    bool any_xfrm = xfrm_here;
+    bool any_xfrm = xfrm_here || all_netns;
     for (size_t i = 0; i < n; i++)
         any_xfrm |= srcs[i].kind == SRC_XFRM;
     if (xfrm_here)
         srcs[n++] = (struct src){.kind = SRC_XFRM, .arg = NULL};
-    if (!n) {
+    if (!n && !all_netns) {
         free(srcs);
         return mm_cli_usage_error(NOUN, "ah: nothing to audit (give --pcap, --live, --xfrm, "
                                         "--netns or --config)");
@@ -152,6 +171,8 @@ static int cmd_ah(int argc, char **argv)
         }
     }
     free(srcs);
+    if (all_netns && !stop_flag)
+        scan_all_netns(&r);
     if (any_xfrm)
         mm_ah_kernel_note(&r);
     int status = mm_ah_report_status(&r);

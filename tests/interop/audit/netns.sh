@@ -111,6 +111,12 @@ jq -e --arg b "xfrm netns $B" '[.findings[] | select(.where==$b and .source=="po
 jq -e '.findings | all(.recommendation | test("ESP"))' "$TMP/x.json" >/dev/null \
   || fail "recommendation missing"
 ok "xfrm: $want_pol AH policies and $want_sa AH SAs found in two namespaces"
+# --all-netns visits every named namespace: ours among them (others may exist: only ours counted).
+"$MAMORI" audit ah --all-netns --json >"$TMP/all.json"
+n=$(jq --arg a "xfrm netns $A" --arg b "xfrm netns $B" --arg e "xfrm netns $E" \
+  '[.findings[] | select(.where==$a or .where==$b or .where==$e)] | length' "$TMP/all.json")
+[ "$n" = $((want_pol + want_sa)) ] || fail "--all-netns: $n findings in our namespaces: $(cat "$TMP/all.json")"
+ok "--all-netns: the same findings"
 
 # ---------------------------------------------------------------- traffic
 start_td() {  # start_td NAME IFACE FILTER: tcpdump inside B; its pid in TDPID
