@@ -198,6 +198,9 @@ void mm_scloudplus_provider_options_clear(void)
 
 /* Record the configuration error: raised now and again on every later use. */
 static int config_fail(sp_provctx *pc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int config_fail(sp_provctx *pc, const char *fmt, ...)
 {
     va_list ap;
 
