@@ -37,6 +37,9 @@ typedef struct mm_suite_config {
     char state_dir[1024];
     char pki_dir[1024];
     char log_level[8];
+    /* suite/scloudplus as "key=value;...", exported to daemons as
+     * MM_SCLOUDPLUS_OPTIONS (read by src/tls); empty if none */
+    char scloudplus_options[512];
     uint32_t initial_backoff_ms, max_backoff_ms, stable_after_s;
     size_t n_daemons;
     mm_daemon_spec daemons[MM_SUPERVISOR_MAX_DAEMONS];

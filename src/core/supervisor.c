@@ -153,6 +153,33 @@ static int daemon_from_node(const struct lyd_node *list, mm_suite_config *c, mm_
     return 0;
 }
 
+/* suite/scloudplus leaves -> "key=value;..." with the provider's key names. */
+static int scloudplus_options(const mm_config *cfg, char *out, size_t len)
+{
+    static const char *const leaves[] = {
+        "x25519-scloudplus128-codepoint", "secp256r1-scloudplus192-codepoint",
+        "secp384r1-scloudplus256-codepoint", "scloudplus128-codepoint",
+        "scloudplus192-codepoint", "scloudplus256-codepoint", "allow-any-codepoint",
+        "variant"};
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+        char path[128], key[64];
+        snprintf(path, sizeof(path), "/mamori-suite:suite/scloudplus/%s", leaves[i]);
+        const char *v = mm_config_str(cfg, path, NULL);
+        if (v == NULL)
+            continue;
+        snprintf(key, sizeof(key), "%s%s", !strcmp(leaves[i], "variant") ? "scloudplus_" : "",
+                 leaves[i]);
+        for (char *k = key; *k; k++)
+            *k = *k == '-' ? '_' : *k;
+        int n = snprintf(out + used, len - used, "%s%s=%s", used ? ";" : "", key, v);
+        MM_ENSURE(n > 0 && (size_t)n < len - used, MM_ELIMIT);
+        used += (size_t)n;
+    }
+    return 0;
+}
+
 int mm_suite_config_from_tree(const mm_config *cfg, mm_suite_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -166,6 +193,7 @@ int mm_suite_config_from_tree(const mm_config *cfg, mm_suite_config *c)
         MM_GUARD(mm_pki_path(c->state_dir, "pki", c->pki_dir, sizeof(c->pki_dir)));
     MM_GUARD(copy_str(c->log_level, sizeof(c->log_level),
                       mm_config_str(cfg, "/mamori-suite:suite/log-level", "info")));
+    MM_GUARD(scloudplus_options(cfg, c->scloudplus_options, sizeof(c->scloudplus_options)));
     c->initial_backoff_ms =
         mm_config_u32(cfg, "/mamori-suite:suite/restart/initial-backoff-ms", 500);
     c->max_backoff_ms = mm_config_u32(cfg, "/mamori-suite:suite/restart/max-backoff-ms", 30000);
@@ -276,6 +304,8 @@ static int spawn(struct child *k)
         setenv("MM_STATE_DIR", cfg->state_dir, 1);
         setenv("MM_PKI_DIR", cfg->pki_dir, 1);
         setenv("MM_LOG_LEVEL", cfg->log_level, 1);
+        if (cfg->scloudplus_options[0] != '\0')
+            setenv("MM_SCLOUDPLUS_OPTIONS", cfg->scloudplus_options, 1);
         execvp(exe, k->spec->argv);
         fprintf(stderr, "mamori up: cannot execute %s: %s\n", exe, strerror(errno));
         _exit(127);

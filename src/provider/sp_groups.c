@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,9 @@ void mm_scloudplus_provider_options_clear(void)
 
 /* Record the configuration error: raised now and again on every later use. */
 static int config_fail(sp_provctx *pc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int config_fail(sp_provctx *pc, const char *fmt, ...)
 {
     va_list ap;
 
@@ -276,7 +280,12 @@ struct sp_clash {
     sp_provctx *pc;
     const char *prov;
     int bad;
+    char msg[sizeof(((sp_provctx *)0)->cfg_error)];
 };
+
+/* Serialises the first poisoning (concurrent SSL_CTX_new calls may both see
+ * a clash); cfg_error is written once, before poisoned is set. */
+static pthread_mutex_t sp_poison_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static _Thread_local int sp_checking;
 
@@ -295,8 +304,9 @@ static int clash_group_cb(const OSSL_PARAM params[], void *arg)
     for (size_t i = 0; i < SP_NGROUPS; i++) {
         /* the same group under the same name is another instance of us */
         if (c->pc->ids[i] == id && strcasecmp(name, sp_groups[i].tls_name) != 0) {
-            config_fail(c->pc, "%s = 0x%04X collides with group %s of provider %s: refused",
-                        sp_groups[i].cnf_key, id, name, c->prov);
+            snprintf(c->msg, sizeof(c->msg),
+                     "%s = 0x%04X collides with group %s of provider %s: refused",
+                     sp_groups[i].cnf_key, id, name, c->prov);
             c->bad = 1;
             return 0;
         }
@@ -323,7 +333,7 @@ static int clash_provider_cb(OSSL_PROVIDER *prov, void *arg)
  */
 int sp_config_check_providers(sp_provctx *pc)
 {
-    struct sp_clash c = {pc, NULL, 0};
+    struct sp_clash c = {pc, NULL, 0, ""};
 
     /*
      * Asking the others may reach an instance of this module (another name
@@ -335,6 +345,12 @@ int sp_config_check_providers(sp_provctx *pc)
     sp_checking = 1;
     (void)OSSL_PROVIDER_do_all(pc->libctx, clash_provider_cb, &c);
     sp_checking = 0;
+    if (c.bad) {
+        pthread_mutex_lock(&sp_poison_lock);
+        if (!sp_is_poisoned(pc) && pc->cfg_error[0] == '\0')
+            config_fail(pc, "%s", c.msg);
+        pthread_mutex_unlock(&sp_poison_lock);
+    }
     return !c.bad;
 }
 
@@ -380,9 +396,9 @@ int sp_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb
      * whose init fails (and drops its error), so the module stays loaded and
      * fails here instead, which fails SSL_CTX_new with this message.
      */
-    if (pc->cfg_error[0] == '\0' && !sp_config_check_providers(pc))
-        pc->poisoned = 1;
-    if (pc->poisoned) {
+    if (!sp_is_poisoned(pc) && !sp_config_check_providers(pc))
+        __atomic_store_n(&pc->poisoned, 1, __ATOMIC_RELEASE);
+    if (sp_is_poisoned(pc)) {
         sp_raise_config_error(pc, "sp_get_capabilities");
         return 0;
     }

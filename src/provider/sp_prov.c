@@ -30,7 +30,7 @@ static const OSSL_ALGORITHM *sp_query(void *provctx, int operation_id, int *no_c
     sp_provctx *pc = provctx;
 
     *no_cache = 0;
-    if (pc->poisoned) {
+    if (sp_is_poisoned(pc)) {
         sp_raise_config_error(pc, "sp_query");
         return NULL;
     }
@@ -70,7 +70,7 @@ static int sp_get_params(void *provctx, OSSL_PARAM params[])
         !OSSL_PARAM_set_utf8_ptr(p, "Scloud+ kernel: runtime-selected; codepoints provisional"))
         return 0;
     if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS)) != NULL &&
-        !OSSL_PARAM_set_int(p, ((sp_provctx *)provctx)->poisoned ? 0 : 1))
+        !OSSL_PARAM_set_int(p, sp_is_poisoned(provctx) ? 0 : 1))
         return 0;
     return 1;
 }

@@ -116,6 +116,12 @@ extern const char *const sp_opt_keys[SP_NOPTS];
  * group OpenSSL knows, or one outside the private-use range.
  */
 int sp_config_load(sp_provctx *pc, const OSSL_DISPATCH *in);
+/* pc->poisoned, read across threads (set once, after cfg_error is written) */
+static inline int sp_is_poisoned(const sp_provctx *pc)
+{
+    return __atomic_load_n(&pc->poisoned, __ATOMIC_ACQUIRE);
+}
+
 #define SP_R_CONFIG 1
 /* Raise pc->cfg_error (poisoned provider) as an error of this provider. */
 void sp_raise_config_error(sp_provctx *pc, const char *func);

@@ -12,6 +12,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,11 +123,51 @@ done:
     return rc;
 }
 
+/*
+ * MM_SCLOUDPLUS_OPTIONS="key=value;key=value": mamori's configuration
+ * (suite/scloudplus, exported by the supervisor to every daemon). Taken as
+ * mamori options; one set differently through mm_tls_provider_option_set
+ * too is an error.
+ */
+static int read_env(void)
+{
+    const char *env = getenv("MM_SCLOUDPLUS_OPTIONS");
+    char buf[512], *save = NULL;
+
+    if (env == NULL || env[0] == '\0')
+        return 0;
+    if (strlen(env) >= sizeof(buf)) {
+        mm_log_error("tls-init", "what=MM_SCLOUDPLUS_OPTIONS reason=\"too long\"");
+        return MM_EINVAL;
+    }
+    memcpy(buf, env, strlen(env) + 1);
+    for (char *kv = strtok_r(buf, ";", &save); kv != NULL; kv = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(kv, '=');
+        int i;
+
+        if (eq == NULL || (*eq = '\0', i = opt_index(kv)) < 0) {
+            mm_log_error("tls-init", "what=MM_SCLOUDPLUS_OPTIONS item=\"%s\" reason=\"unknown key\"",
+                         kv);
+            return MM_EINVAL;
+        }
+        if (mm_opts[i] != NULL && strcmp(mm_opts[i], eq + 1) != 0) {
+            mm_log_error("tls-init", "what=scloudplus-option key=%s api=\"%s\" env=\"%s\" "
+                         "reason=\"set twice, differently\"", kv, mm_opts[i], eq + 1);
+            return MM_EINVAL;
+        }
+        MM_GUARD(mm_tls_provider_option_set(kv, eq + 1));
+    }
+    return 0;
+}
+
 int mm_tls_provider_options_apply(void)
 {
     char *cnf_opts[SP_NOPTS] = {0};
     char path[512] = "";
-    int rc = read_cnf(cnf_opts, path, sizeof(path));
+    int rc = read_env();
+
+    if (rc == 0)
+        rc = read_cnf(cnf_opts, path, sizeof(path));
 
     mm_scloudplus_provider_options_clear();
     for (int i = 0; rc == 0 && i < SP_NOPTS; i++) {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/provider.h>
 
 #include "sp_prov.h"
 #include "testutil.h"
@@ -193,6 +195,92 @@ static void test_handshake_each_group(void **state)
     X509_free(cert);
 }
 
+/* Load the built-in provider into a fresh library context with the given
+ * in-process options (key, value pairs); returns the provider or NULL, with
+ * the first queued error's data text in why. */
+static OSSL_PROVIDER *load_with(OSSL_LIB_CTX **lc, const char *const *kv, char *why,
+                                size_t whylen)
+{
+    OSSL_PROVIDER *p;
+    const char *data = NULL;
+    int flags = 0;
+
+    mm_scloudplus_provider_options_clear();
+    for (size_t i = 0; kv[i] != NULL; i += 2)
+        assert_int_equal(mm_scloudplus_provider_option_set(kv[i], kv[i + 1]), 0);
+    *lc = OSSL_LIB_CTX_new();
+    assert_non_null(*lc);
+    assert_non_null(OSSL_PROVIDER_load(*lc, "default"));
+    assert_true(OSSL_PROVIDER_add_builtin(*lc, SP_PROVIDER_NAME, mm_scloudplus_provider_init));
+    ERR_clear_error();
+    p = OSSL_PROVIDER_load(*lc, SP_PROVIDER_NAME);
+    why[0] = '\0';
+    if (ERR_peek_error_data(&data, &flags) != 0 && data != NULL && (flags & ERR_TXT_STRING))
+        snprintf(why, whylen, "%s", data);
+    ERR_clear_error();
+    mm_scloudplus_provider_options_clear();
+    return p;
+}
+
+static int cap_id_cb(const OSSL_PARAM params[], void *arg)
+{
+    const OSSL_PARAM *n = OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_NAME);
+    const OSSL_PARAM *i = OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_ID);
+    const char *name = NULL;
+    unsigned int id = 0;
+
+    if (OSSL_PARAM_get_utf8_string_ptr(n, &name) && strcmp(name, "X25519SCloud+128") == 0 &&
+        OSSL_PARAM_get_uint(i, &id))
+        *(unsigned int *)arg = id;
+    return 1;
+}
+
+/* Codepoint overrides: refused values fail the load with the reason; a good
+ * one moves the group. */
+static void test_codepoint_overrides(void **state)
+{
+    static const struct {
+        const char *kv[5];
+        const char *why; /* NULL: must load */
+    } cases[] = {
+        {{"x25519_scloudplus128_codepoint", "29", NULL}, "is the codepoint of x25519"},
+        {{"x25519_scloudplus128_codepoint", "0x11EC", NULL}, "ECDHE-MLKEM hybrid"},
+        {{"x25519_scloudplus128_codepoint", "257", NULL}, "FFDHE"},
+        {{"x25519_scloudplus128_codepoint", "0x6399", NULL}, "outside the private-use range"},
+        {{"x25519_scloudplus128_codepoint", "29", "allow_any_codepoint", "yes", NULL},
+         "is the codepoint of x25519"},
+        {{"scloudplus256_codepoint", "0xFE50", NULL}, "share codepoint 0xFE50"},
+        {{"scloudplus256_codepoint", "0x10000", NULL}, "bad scloudplus256_codepoint"},
+        {{"scloudplus256_codepoint", "-1", NULL}, "bad scloudplus256_codepoint"},
+        {{"allow_any_codepoint", "perhaps", NULL}, "bad allow_any_codepoint"},
+        {{"scloudplus_variant", "other", NULL}, "bad scloudplus_variant"},
+        {{"x25519_scloudplus128_codepoint", "0x6399", "allow_any_codepoint", "yes", NULL}, NULL},
+        {{"x25519_scloudplus128_codepoint", "0xFE60", NULL}, NULL},
+    };
+    (void)state;
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        OSSL_LIB_CTX *lc = NULL;
+        char why[300];
+        OSSL_PROVIDER *p = load_with(&lc, cases[c].kv, why, sizeof(why));
+
+        if (cases[c].why != NULL) {
+            assert_null(p);
+            if (strstr(why, cases[c].why) == NULL)
+                fail_msg("case %zu: error '%s' does not say '%s'", c, why, cases[c].why);
+        } else {
+            unsigned int id = 0;
+            unsigned long want = strtoul(cases[c].kv[1], NULL, 0);
+
+            assert_non_null(p);
+            assert_int_equal(OSSL_PROVIDER_get_capabilities(p, "TLS-GROUP", cap_id_cb, &id), 1);
+            assert_int_equal(id, want);
+            OSSL_PROVIDER_unload(p);
+        }
+        OSSL_LIB_CTX_free(lc);
+    }
+    assert_int_equal(mm_scloudplus_provider_option_set("no_such_key", "1"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_set_encoded_rejects),
         cmocka_unit_test(test_tls_groups_known),
         cmocka_unit_test(test_handshake_each_group),
+        cmocka_unit_test(test_codepoint_overrides),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
