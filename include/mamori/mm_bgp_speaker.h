@@ -348,6 +348,55 @@ int mm_bgp_flowspec_update_build(mm_cursor *w, uint16_t afi, bool withdraw, cons
                                  size_t rule_len, uint32_t local_as, bool as4, bool ibgp,
                                  const uint8_t *ecomms, size_t ecomms_len);
 
+/* ================================================================ RIB (rib.c) */
+
+/*
+ * Adj-RIB-In of every peer plus the locally originated routes (peer 0) in
+ * one hash keyed by (peer, AFI, SAFI, NLRI bytes). The Loc-RIB view of an
+ * NLRI is its entry with the lowest peer number (local first). Values are
+ * copies: the RIB owns its memory.
+ */
+typedef struct mm_bgp_rib mm_bgp_rib;
+
+typedef struct mm_bgp_route {
+    uint32_t peer;
+    uint16_t afi;
+    uint8_t safi;
+    uint16_t nlri_len;
+    uint16_t ecomm_len;
+    uint8_t origin;
+    bool valid;           /* RFC 8955 §6 outcome (true when validation is off) */
+    int64_t since_ms;     /* mm_monotonic_ms() of the last change */
+    uint8_t *nlri;        /* FlowSpec rule bytes, or (len byte + address bytes) for unicast */
+    uint8_t *ecomm;
+    char *aspath;         /* text form */
+    struct mm_bgp_route *next;
+} mm_bgp_route;
+
+int mm_bgp_rib_new(size_t buckets_log2, mm_bgp_rib **out);
+void mm_bgp_rib_free(mm_bgp_rib *rib);
+/* Insert or replace; *replaced tells which. */
+int mm_bgp_rib_add(mm_bgp_rib *rib, const mm_bgp_route *r, bool *replaced);
+/* 0 if removed, MM_ENOENT if absent. */
+int mm_bgp_rib_del(mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t safi, const uint8_t *nlri,
+                   size_t nlri_len);
+const mm_bgp_route *mm_bgp_rib_get(const mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t safi,
+                                   const uint8_t *nlri, size_t nlri_len);
+size_t mm_bgp_rib_count(const mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t safi);
+typedef void (*mm_bgp_rib_cb)(void *arg, const mm_bgp_route *r);
+/* Visit entries (peer UINT32_MAX = every peer; afi 0 = every family). */
+void mm_bgp_rib_walk(const mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t safi,
+                     mm_bgp_rib_cb cb, void *arg);
+/* Remove every entry of a peer, calling cb on each first; returns how many. */
+size_t mm_bgp_rib_flush_peer(mm_bgp_rib *rib, uint32_t peer, mm_bgp_rib_cb cb, void *arg);
+/* Longest-match unicast lookup over every peer: the best route covering p, or NULL. */
+const mm_bgp_route *mm_bgp_rib_lookup(const mm_bgp_rib *rib, const mm_bgp_prefix *p);
+/* Is r the Loc-RIB (best) entry of its NLRI? */
+bool mm_bgp_rib_is_best(const mm_bgp_rib *rib, const mm_bgp_route *r);
+size_t mm_bgp_rib_size(const mm_bgp_rib *rib);
+/* Unicast NLRI key: length byte + the address bytes the length covers. */
+size_t mm_bgp_rib_prefix_key(const mm_bgp_prefix *p, uint8_t out[17]);
+
 #ifdef __cplusplus
 }
 #endif
