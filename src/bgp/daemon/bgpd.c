@@ -1,0 +1,1065 @@
+/*
+ * bgpd.c - mamori-bgpd: BGP sessions over TCP (libevent), the RIB, and
+ * what happens to routes: every received FlowSpec rule and every change is
+ * audited, max-prefix per peer and family is enforced (RFC 4486 Cease 1),
+ * RFC 8955 §6 validation is optional per peer, originated rules are sent to
+ * every Established peer of the family.
+ *
+ * Zero trust on the BGP side: only configured neighbour addresses are
+ * accepted (others are closed and audited before anything is read),
+ * TCP-MD5 (RFC 2385) and GTSM (RFC 5082) per peer, and a bounded output
+ * backlog per peer (over it we stop reading that peer until it drains).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "bgpd.h"
+#include "mamori/mm_audit.h"
+#include "mamori/mm_core.h"
+
+typedef struct bgpd_peer {
+    bgpd *d;
+    uint32_t id; /* RIB peer number: index + 1 (0 is "local") */
+    bgpd_peer_cfg cfg;
+    mm_bgp_session *s;
+    struct bufferevent *bev;
+    bool connecting;
+    struct event *timers[MM_BGP_N_TIMERS];
+    struct event *restart;
+    uint32_t count[BGPD_NFAM];
+    bool read_paused;
+    int64_t up_since_ms;
+    char last_error[200];
+    uint64_t rules_in, rules_rejected;
+} bgpd_peer;
+
+struct bgpd {
+    struct event_base *base;
+    bgpd_config *cfg;
+    mm_audit *audit;
+    mm_bgp_rib *rib;
+    struct evconnlistener *lis;
+    bgpd_control *ctl;
+    bool stopping;
+    size_t n_peers;
+    bgpd_peer peers[BGPD_MAX_PEERS];
+};
+
+struct mm_audit *bgpd_audit(bgpd *d) { return d->audit; }
+
+static int audit(bgpd *d, const char *subject, const char *action, const char *object, bool permit,
+                 const char *reason, const char *session)
+{
+    mm_audit_record r = {"bgp", subject, action, object, permit, reason, session};
+    int rc = mm_audit_write(d->audit, &r);
+    if (rc < 0)
+        mm_log_error("audit", "cannot write the audit record (%s): %s", action, mm_strerror(rc));
+    return rc;
+}
+
+/* "flow4 dst 10.0.0.0/24 proto =6 then rate-bytes 0; ifit ..." for audit and display. */
+static void rule_text(int fam, const uint8_t *rule, size_t rl, const uint8_t *ec, size_t el, mm_buf *b)
+{
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    mm_buf_printf(b, "%s ", bgpd_fam_short(fam));
+    if (mm_bgp_flowspec_format(afi, rule, rl, b) < 0)
+        mm_buf_append_str(b, "<undecodable>");
+    mm_bgp_fs_actions a;
+    if (el && mm_bgp_fs_actions_decode(ec, el, &a) == 0) {
+        mm_buf_append_str(b, " then ");
+        mm_bgp_fs_actions_format(&a, b);
+        if (a.n_unknown)
+            mm_buf_printf(b, "; %zu other ECs", a.n_unknown);
+    }
+}
+
+static void peer_subject(const bgpd_peer *p, char *out, size_t n)
+{
+    snprintf(out, n, "peer:%s", p->cfg.address);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static int peer_send(void *arg, const uint8_t *data, size_t n)
+{
+    bgpd_peer *p = arg;
+    if (!p->bev)
+        return MM_ECLOSED;
+    if (bufferevent_write(p->bev, data, n) < 0)
+        return MM_ENOMEM;
+    /* Back-pressure: a peer that does not read its output is not read either. */
+    if (!p->read_paused && evbuffer_get_length(bufferevent_get_output(p->bev)) > p->d->cfg->max_out_bytes) {
+        p->read_paused = true;
+        bufferevent_disable(p->bev, EV_READ);
+        bufferevent_setwatermark(p->bev, EV_WRITE, p->d->cfg->max_out_bytes / 2, 0);
+        mm_log_warn("backpressure", "peer=%s output backlog over %u bytes: reading paused",
+                    p->cfg.address, p->d->cfg->max_out_bytes);
+    }
+    return 0;
+}
+
+static void send_originated(bgpd_peer *p, int fam, const mm_bgp_route *r, bool withdraw)
+{
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    const mm_bgp_session_info *in = mm_bgp_session_get_info(p->s);
+    uint8_t msg[MM_BGP_EXT_MAX_LEN];
+    mm_cursor w;
+    mm_cursor_init_write(&w, msg, in->ext_msg ? MM_BGP_EXT_MAX_LEN : MM_BGP_MAX_LEN);
+    bool ibgp = p->cfg.remote_as == p->d->cfg->local_as;
+    if (mm_bgp_flowspec_update_build(&w, afi, withdraw, r->nlri, r->nlri_len, p->d->cfg->local_as,
+                                     in->as4, ibgp, r->ecomm, withdraw ? 0 : r->ecomm_len) < 0) {
+        mm_log_warn("originate", "peer=%s rule does not fit one UPDATE", p->cfg.address);
+        return;
+    }
+    mm_bgp_session_send_update(p->s, msg, mm_cursor_offset(&w));
+}
+
+static bool peer_has(const bgpd_peer *p, int fam)
+{
+    const mm_bgp_session_info *in = mm_bgp_session_get_info(p->s);
+    return mm_bgp_session_state(p->s) == MM_BGP_ST_ESTABLISHED &&
+           (fam == BGPD_FLOW4 ? in->fam_flow4 : fam == BGPD_FLOW6 ? in->fam_flow6 : false);
+}
+
+typedef struct { bgpd_peer *p; int fam; } orig_walk;
+
+static void orig_cb(void *arg, const mm_bgp_route *r)
+{
+    orig_walk *ow = arg;
+    send_originated(ow->p, ow->fam, r, false);
+}
+
+static void send_eor(bgpd_peer *p, int fam)
+{
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    /* RFC 4724 §2: an MP_UNREACH with no NLRI. */
+    uint8_t v[3] = {(uint8_t)(afi >> 8), (uint8_t)afi, safi}, msg[64];
+    mm_cursor w;
+    mm_cursor_init_write(&w, msg, sizeof(msg));
+    size_t off = mm_bgp_hdr_begin(&w, MM_BGP_UPDATE);
+    mm_cursor_write_u16(&w, 0);
+    mm_cursor_write_u16(&w, 6);
+    mm_bgp_attr_encode(&w, MM_BGP_ATTR_F_OPTIONAL, MM_BGP_ATTR_MP_UNREACH, v, 3);
+    mm_bgp_hdr_finish(&w, off);
+    if (!mm_cursor_error(&w))
+        mm_bgp_session_send_update(p->s, msg, mm_cursor_offset(&w));
+}
+
+/* ---------------------------------------------------------------- connection handling */
+
+static void conn_close(bgpd_peer *p);
+
+static void closing_write_cb(struct bufferevent *bev, void *arg)
+{
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_free(bev);
+}
+
+static void closing_event_cb(struct bufferevent *bev, short what, void *arg) { bufferevent_free(bev); }
+
+/* Let the NOTIFICATION (if any) reach the peer, then close; bounded by a write timeout. */
+static void conn_close(bgpd_peer *p)
+{
+    struct bufferevent *bev = p->bev;
+    p->bev = NULL;
+    p->connecting = false;
+    p->read_paused = false;
+    if (!bev)
+        return;
+    bufferevent_disable(bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        bufferevent_free(bev);
+        return;
+    }
+    struct timeval tv = {5, 0};
+    bufferevent_set_timeouts(bev, NULL, &tv);
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(bev, NULL, closing_write_cb, closing_event_cb, NULL);
+}
+
+static void peer_read_cb(struct bufferevent *bev, void *arg)
+{
+    bgpd_peer *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    mm_audit_batch_begin(p->d->audit);
+    uint8_t buf[16384];
+    int n;
+    while (p->bev == bev && (n = evbuffer_remove(in, buf, sizeof(buf))) > 0)
+        if (mm_bgp_session_input(p->s, buf, (size_t)n) < 0)
+            break;
+    mm_audit_batch_end(p->d->audit);
+}
+
+static void peer_write_cb(struct bufferevent *bev, void *arg)
+{
+    bgpd_peer *p = arg;
+    if (p->read_paused) {
+        p->read_paused = false;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        bufferevent_enable(bev, EV_READ);
+        mm_log_info("backpressure", "peer=%s output drained: reading resumed", p->cfg.address);
+    }
+}
+
+static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    bgpd_peer *p = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        p->connecting = false;
+        mm_log_info("connected", "peer=%s outbound", p->cfg.address);
+        mm_bgp_session_event(p->s, MM_BGP_EV_TCP_ACKNOWLEDGED);
+        return;
+    }
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        snprintf(p->last_error, sizeof(p->last_error), "%s",
+                 (what & BEV_EVENT_EOF) ? "connection closed by peer"
+                 : (what & BEV_EVENT_TIMEOUT) ? "connection timed out"
+                                              : strerror(EVUTIL_SOCKET_ERROR()));
+        conn_close(p);
+        mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
+    }
+}
+
+/* RFC 2385 key for this peer on fd (also used on the listener, before any SYN). */
+static int set_md5(int fd, const bgpd_peer_cfg *c)
+{
+    if (!c->md5[0])
+        return 0;
+    struct tcp_md5sig sig;
+    memset(&sig, 0, sizeof(sig));
+    memcpy(&sig.tcpm_addr, &c->sa, c->salen);
+    sig.tcpm_keylen = (uint16_t)strlen(c->md5);
+    memcpy(sig.tcpm_key, c->md5, sig.tcpm_keylen);
+    if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) < 0) {
+        mm_log_error("md5", "peer=%s TCP_MD5SIG: %s", c->address, strerror(errno));
+        return MM_ESYS;
+    }
+    return 0;
+}
+
+/* RFC 5082: send with TTL 255 and drop anything that arrives with less than 254. */
+static int set_gtsm(int fd, const bgpd_peer_cfg *c)
+{
+    if (!c->gtsm)
+        return 0;
+    int ttl = 255, min = 254;
+    if (c->sa.ss_family == AF_INET6) {
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl)) < 0 ||
+            setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min, sizeof(min)) < 0)
+            return MM_ESYS;
+    } else if (setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ||
+               setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min, sizeof(min)) < 0) {
+        return MM_ESYS;
+    }
+    return 0;
+}
+
+static void conn_attach(bgpd_peer *p, evutil_socket_t fd)
+{
+    p->bev = bufferevent_socket_new(p->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!p->bev) {
+        evutil_closesocket(fd);
+        return;
+    }
+    bufferevent_setcb(p->bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
+    bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+}
+
+static void peer_connect(void *arg)
+{
+    bgpd_peer *p = arg;
+    conn_close(p);
+    int fd = socket(p->cfg.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    if (p->cfg.local_address[0]) {
+        struct sockaddr_storage la;
+        memset(&la, 0, sizeof(la));
+        socklen_t ll;
+        if (p->cfg.sa.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&la;
+            a->sin6_family = AF_INET6;
+            inet_pton(AF_INET6, p->cfg.local_address, &a->sin6_addr);
+            ll = sizeof(*a);
+        } else {
+            struct sockaddr_in *a = (struct sockaddr_in *)&la;
+            a->sin_family = AF_INET;
+            inet_pton(AF_INET, p->cfg.local_address, &a->sin_addr);
+            ll = sizeof(*a);
+        }
+        if (bind(fd, (struct sockaddr *)&la, ll) < 0) {
+            snprintf(p->last_error, sizeof(p->last_error), "bind %s: %s", p->cfg.local_address,
+                     strerror(errno));
+            close(fd);
+            goto fail;
+        }
+    }
+    if (set_md5(fd, &p->cfg) < 0 || set_gtsm(fd, &p->cfg) < 0) {
+        close(fd);
+        goto fail;
+    }
+    conn_attach(p, fd);
+    if (!p->bev)
+        goto fail;
+    p->connecting = true;
+    if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&p->cfg.sa, (int)p->cfg.salen) < 0) {
+        conn_close(p);
+        goto fail;
+    }
+    return;
+fail:
+    /* Report asynchronously: the FSM is in the middle of a transition. */
+    mm_log_info("connect", "peer=%s failed to start: %s", p->cfg.address, p->last_error);
+}
+
+static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                        void *arg)
+{
+    bgpd *d = arg;
+    char addr[64] = "?";
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+    bgpd_peer *p = NULL;
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (strcmp(d->peers[i].cfg.address, addr) == 0)
+            p = &d->peers[i];
+    char subj[80];
+    snprintf(subj, sizeof(subj), "peer:%s", addr);
+    /* Allow-list first: nothing is read from an unknown address. */
+    if (!p) {
+        audit(d, subj, "connect", "bgp", false, "not a configured neighbor", NULL);
+        mm_log_warn("refused", "connection from %s: not a configured neighbor", addr);
+        evutil_closesocket(fd);
+        return;
+    }
+    enum mm_bgp_state st = mm_bgp_session_state(p->s);
+    if (st == MM_BGP_ST_OPENSENT || st == MM_BGP_ST_OPENCONFIRM || st == MM_BGP_ST_ESTABLISHED ||
+        (p->bev && !p->connecting)) {
+        /* Collision (RFC 4271 §6.8) simplified: keep the connection we already have. */
+        audit(d, subj, "connect", "bgp", false, "a session with this neighbor already exists", NULL);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (set_gtsm(fd, &p->cfg) < 0) {
+        evutil_closesocket(fd);
+        return;
+    }
+    audit(d, subj, "connect", "bgp", true, "configured neighbor", NULL);
+    conn_close(p); /* an outbound attempt in progress loses to the inbound connection */
+    evutil_make_socket_nonblocking(fd);
+    conn_attach(p, fd);
+    if (!p->bev)
+        return;
+    if (st == MM_BGP_ST_IDLE)
+        mm_bgp_session_event(p->s, MM_BGP_EV_MANUAL_START_PASSIVE);
+    mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
+}
+
+/* ---------------------------------------------------------------- session callbacks */
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg);
+
+typedef struct { bgpd_peer *p; int which; } timer_arg;
+static timer_arg timer_args[BGPD_MAX_PEERS][MM_BGP_N_TIMERS];
+
+static void peer_timer(void *arg, int which, uint32_t secs)
+{
+    bgpd_peer *p = arg;
+    if (secs == 0) {
+        evtimer_del(p->timers[which]);
+        return;
+    }
+    struct timeval tv = {(time_t)secs, 0};
+    evtimer_add(p->timers[which], &tv);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    timer_arg *ta = arg;
+    static const enum mm_bgp_event ev[MM_BGP_N_TIMERS] = {
+        MM_BGP_EV_CONNECT_RETRY_EXPIRES, MM_BGP_EV_HOLD_EXPIRES, MM_BGP_EV_KEEPALIVE_EXPIRES};
+    if (ta->which == MM_BGP_TIMER_HOLD)
+        snprintf(ta->p->last_error, sizeof(ta->p->last_error), "hold timer expired");
+    mm_bgp_session_event(ta->p->s, ev[ta->which]);
+}
+
+static void peer_drop(void *arg) { conn_close(arg); }
+
+static void restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bgpd_peer *p = arg;
+    if (!p->d->stopping && mm_bgp_session_state(p->s) == MM_BGP_ST_IDLE)
+        mm_bgp_session_event(p->s, MM_BGP_EV_MANUAL_START);
+}
+
+typedef struct { bgpd_peer *p; size_t n; } flush_ctx;
+
+static void flushed_cb(void *arg, const mm_bgp_route *r)
+{
+    flush_ctx *f = arg;
+    int fam = bgpd_fam_of(r->afi, r->safi);
+    if (fam == BGPD_FLOW4 || fam == BGPD_FLOW6) {
+        mm_buf b;
+        mm_buf_init(&b, 1u << 16);
+        rule_text(fam, r->nlri, r->nlri_len, r->ecomm, r->ecomm_len, &b);
+        char subj[80];
+        peer_subject(f->p, subj, sizeof(subj));
+        audit(f->p->d, subj, "release", mm_buf_cstr(&b), true, "session down", NULL);
+        mm_buf_free(&b);
+    }
+    f->n++;
+}
+
+static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, const char *why)
+{
+    bgpd_peer *p = arg;
+    char subj[80], obj[96];
+    peer_subject(p, subj, sizeof(subj));
+    snprintf(obj, sizeof(obj), "%s -> %s", mm_bgp_state_name(from), mm_bgp_state_name(to));
+    mm_log_info("state", "peer=%s %s (%s)", p->cfg.address, obj, why);
+    audit(p->d, subj, "state", obj, true, why && *why ? why : "fsm", NULL);
+    if (why && *why && to == MM_BGP_ST_IDLE)
+        snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+    if (from == MM_BGP_ST_ESTABLISHED) {
+        /* A vanished peer releases what it holds. */
+        mm_audit_batch_begin(p->d->audit);
+        flush_ctx f = {p, 0};
+        mm_bgp_rib_flush_peer(p->d->rib, p->id, flushed_cb, &f);
+        mm_audit_batch_end(p->d->audit);
+        memset(p->count, 0, sizeof(p->count));
+        mm_log_info("released", "peer=%s routes=%zu", p->cfg.address, f.n);
+    }
+    if (to == MM_BGP_ST_ESTABLISHED) {
+        p->up_since_ms = mm_monotonic_ms();
+        p->last_error[0] = 0;
+        for (int fam = BGPD_FLOW4; fam <= BGPD_FLOW6; fam++) {
+            if (!peer_has(p, fam))
+                continue;
+            uint16_t afi;
+            uint8_t safi;
+            bgpd_fam_afisafi(fam, &afi, &safi);
+            orig_walk ow = {p, fam};
+            mm_bgp_rib_walk(p->d->rib, 0, afi, safi, orig_cb, &ow);
+            send_eor(p, fam);
+        }
+    }
+    if (to == MM_BGP_ST_IDLE && !p->d->stopping) {
+        struct timeval tv = {p->d->cfg->connect_retry, 0};
+        evtimer_add(p->restart, &tv);
+    }
+}
+
+static void peer_notification(void *arg, bool sent, const mm_bgp_notification *n)
+{
+    bgpd_peer *p = arg;
+    char subj[80], obj[160];
+    peer_subject(p, subj, sizeof(subj));
+    char text[130] = "";
+    /* RFC 9003: Cease subcodes 2 and 4 carry a length-prefixed UTF-8 message. */
+    if (n->code == 6 && (n->subcode == 2 || n->subcode == 4) && n->data_len >= 1 &&
+        n->data[0] <= n->data_len - 1) {
+        size_t l = n->data[0] < sizeof(text) - 1 ? n->data[0] : sizeof(text) - 1;
+        for (size_t i = 0; i < l; i++)
+            text[i] = n->data[1 + i] >= 0x20 && n->data[1 + i] < 0x7f ? (char)n->data[1 + i] : '?';
+        text[l] = 0;
+    }
+    snprintf(obj, sizeof(obj), "%s %u/%u %s%s%s", sent ? "sent" : "received", n->code, n->subcode,
+             mm_bgp_notification_code_name(n->code), text[0] ? ": " : "", text);
+    snprintf(p->last_error, sizeof(p->last_error), "NOTIFICATION %s", obj);
+    mm_log_warn("notification", "peer=%s %s", p->cfg.address, obj);
+    audit(p->d, subj, "notification", obj, true, "protocol", NULL);
+}
+
+/* Is the eBGP route's AS_PATH led by the neighbour AS (RFC 8955 §6 c)? */
+static bool aspath_first_is(const mm_bgp_update *u, uint32_t as)
+{
+    const mm_bgp_attr *a = mm_bgp_update_attr(u, MM_BGP_ATTR_AS_PATH);
+    if (!a || a->len < 2 + (u->as4 ? 4 : 2) || a->val[0] != 2)
+        return false;
+    uint32_t first = u->as4 ? (uint32_t)a->val[2] << 24 | (uint32_t)a->val[3] << 16 |
+                                  (uint32_t)a->val[4] << 8 | a->val[5]
+                            : (uint32_t)a->val[2] << 8 | a->val[3];
+    return first == as;
+}
+
+static bool validate_rule(bgpd_peer *p, uint16_t afi, const uint8_t *r, size_t rl,
+                          const mm_bgp_update *u, const char **why)
+{
+    mm_bgp_fs_rule *rule = malloc(sizeof(*rule));
+    if (!rule)
+        return *why = "out of memory", false;
+    mm_bgp_fs_validation_input in;
+    memset(&in, 0, sizeof(in));
+    mm_bgp_prefix dst;
+    if (mm_bgp_fs_decode(afi, r, rl, rule, why) == 0 && mm_bgp_fs_rule_dst(rule, &dst)) {
+        in.has_dst = true;
+        const mm_bgp_route *best = mm_bgp_rib_lookup(p->d->rib, &dst);
+        in.unicast_found = best != NULL;
+        in.same_originator = best && best->peer == p->id;
+    }
+    free(rule);
+    in.ebgp = p->cfg.remote_as != p->d->cfg->local_as;
+    in.aspath_ok = aspath_first_is(u, p->cfg.remote_as);
+    return mm_bgp_fs_validate(&in, why) == 0;
+}
+
+static void max_prefix_exceeded(bgpd_peer *p, int fam)
+{
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    uint32_t lim = p->cfg.max_prefix[fam];
+    char subj[80], obj[96];
+    peer_subject(p, subj, sizeof(subj));
+    snprintf(obj, sizeof(obj), "%s over %u routes", bgpd_fam_short(fam), lim);
+    audit(p->d, subj, "max-prefix", obj, false, "RFC 4486 Cease 1", NULL);
+    /* RFC 4486 §4: data = AFI, SAFI, the limit. */
+    uint8_t data[7] = {(uint8_t)(afi >> 8), (uint8_t)afi, safi, (uint8_t)(lim >> 24),
+                       (uint8_t)(lim >> 16), (uint8_t)(lim >> 8), (uint8_t)lim};
+    uint8_t msg[64];
+    mm_cursor w;
+    mm_cursor_init_write(&w, msg, sizeof(msg));
+    mm_bgp_notification n = {6, 1, data, sizeof(data)};
+    if (mm_bgp_notification_encode(&w, &n) == 0 && p->bev) {
+        peer_notification(p, true, &n);
+        bufferevent_write(p->bev, msg, mm_cursor_offset(&w));
+    }
+    snprintf(p->last_error, sizeof(p->last_error), "maximum prefixes reached (%s)", obj);
+    conn_close(p);
+    mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
+}
+
+/* Apply one MP_REACH/MP_UNREACH or classic NLRI list to the Adj-RIB-In. */
+static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *nl, size_t len,
+                       bool reach, const mm_bgp_update *u, const mm_bgp_update_verdict *v)
+{
+    int fam = bgpd_fam_of(afi, safi);
+    if (fam < 0)
+        return true;
+    const mm_bgp_session_info *in = mm_bgp_session_get_info(p->s);
+    bool negotiated = fam == BGPD_FLOW4 ? in->fam_flow4 : fam == BGPD_FLOW6 ? in->fam_flow6
+                      : fam == BGPD_V4U ? in->fam_v4_unicast : in->fam_v6_unicast;
+    if (!negotiated)
+        return true; /* RFC 4760 §7: ignore families not negotiated */
+    bool flow = safi == MM_BGP_SAFI_FLOWSPEC;
+    /* RFC 7606: treat-as-withdraw turns every announcement of the UPDATE into a withdrawal. */
+    bool withdraw = !reach || v->action == MM_BGP_ERR_WITHDRAW;
+    const mm_bgp_attr *ec = mm_bgp_update_attr(u, MM_BGP_ATTR_EXT_COMMUNITIES);
+    mm_buf aspath;
+    mm_buf_init(&aspath, 1u << 16);
+    const mm_bgp_attr *ap = mm_bgp_update_attr(u, MM_BGP_ATTR_AS_PATH);
+    if (ap && !withdraw)
+        mm_bgp_aspath_format(ap->val, ap->len, u->as4, &aspath);
+    const mm_bgp_attr *og = mm_bgp_update_attr(u, MM_BGP_ATTR_ORIGIN);
+    char subj[80];
+    peer_subject(p, subj, sizeof(subj));
+    mm_cursor c;
+    mm_cursor_init_read(&c, nl, len);
+    bool ok = true;
+    for (;;) {
+        const uint8_t *key;
+        size_t kl;
+        uint8_t pk[17];
+        if (flow) {
+            if (mm_bgp_flowspec_next(&c, &key, &kl) <= 0)
+                break;
+        } else {
+            mm_bgp_prefix pfx;
+            if (mm_bgp_nlri_next(&c, afi, false, &pfx) <= 0)
+                break;
+            kl = mm_bgp_rib_prefix_key(&pfx, pk);
+            key = pk;
+        }
+        mm_buf t;
+        mm_buf_init(&t, 1u << 16);
+        if (flow)
+            rule_text(fam, key, kl, ec && !withdraw ? ec->val : NULL, ec && !withdraw ? ec->len : 0, &t);
+        if (withdraw) {
+            if (mm_bgp_rib_del(p->d->rib, p->id, afi, safi, key, kl) == 0) {
+                p->count[fam]--;
+                if (flow)
+                    audit(p->d, subj, v->action == MM_BGP_ERR_WITHDRAW && reach ? "treat-as-withdraw"
+                                                                                : "receive-withdraw",
+                          mm_buf_cstr(&t), true, v->why ? v->why : "withdrawn", NULL);
+            } else if (flow && reach) {
+                audit(p->d, subj, "treat-as-withdraw", mm_buf_cstr(&t), false, v->why, NULL);
+            }
+            mm_buf_free(&t);
+            continue;
+        }
+        const char *why = NULL;
+        bool valid = true;
+        if (flow && p->cfg.validate)
+            valid = validate_rule(p, afi, key, kl, u, &why);
+        /* The audit record comes first: a rule that cannot be audited is not accepted. */
+        if (flow && audit(p->d, subj, "receive-announce", mm_buf_cstr(&t), valid,
+                          valid ? "accepted" : why, NULL) < 0) {
+            mm_buf_free(&t);
+            continue;
+        }
+        mm_bgp_route r = {.peer = p->id, .afi = afi, .safi = safi, .nlri = (uint8_t *)key,
+                          .nlri_len = (uint16_t)kl, .ecomm = ec ? (uint8_t *)ec->val : NULL,
+                          .ecomm_len = ec ? ec->len : 0, .origin = og ? og->val[0] : 2,
+                          .aspath = (char *)mm_buf_cstr(&aspath), .valid = valid};
+        bool replaced = false;
+        if (mm_bgp_rib_add(p->d->rib, &r, &replaced) == 0 && !replaced)
+            p->count[fam]++;
+        if (flow) {
+            p->rules_in++;
+            if (!valid)
+                p->rules_rejected++;
+        }
+        mm_buf_free(&t);
+        if (p->cfg.max_prefix[fam] && p->count[fam] > p->cfg.max_prefix[fam]) {
+            ok = false;
+            break;
+        }
+    }
+    mm_buf_free(&aspath);
+    if (!ok)
+        max_prefix_exceeded(p, fam);
+    return ok;
+}
+
+static void peer_update(void *arg, const mm_bgp_update *u, const mm_bgp_update_verdict *v)
+{
+    bgpd_peer *p = arg;
+    if (v->action >= MM_BGP_ERR_AFISAFI) {
+        char subj[80];
+        peer_subject(p, subj, sizeof(subj));
+        audit(p->d, subj, "update-error", v->why ? v->why : "malformed", false,
+              mm_bgp_err_action_name(v->action), NULL);
+        return;
+    }
+    if (u->withdrawn_len &&
+        !apply_list(p, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST, u->withdrawn, u->withdrawn_len, false, u, v))
+        return;
+    if (u->mp_unreach.present &&
+        !apply_list(p, u->mp_unreach.afi, u->mp_unreach.safi, u->mp_unreach.nlri,
+                    u->mp_unreach.nlri_len, false, u, v))
+        return;
+    if (u->nlri_len &&
+        !apply_list(p, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST, u->nlri, u->nlri_len, true, u, v))
+        return;
+    if (u->mp_reach.present)
+        apply_list(p, u->mp_reach.afi, u->mp_reach.safi, u->mp_reach.nlri, u->mp_reach.nlri_len,
+                   true, u, v);
+}
+
+static void peer_route_refresh(void *arg, uint16_t afi, uint8_t safi)
+{
+    bgpd_peer *p = arg;
+    int fam = bgpd_fam_of(afi, safi);
+    if (fam != BGPD_FLOW4 && fam != BGPD_FLOW6)
+        return;
+    /* RFC 2918: send the Adj-RIB-Out again. */
+    orig_walk ow = {p, fam};
+    mm_bgp_rib_walk(p->d->rib, 0, afi, safi, orig_cb, &ow);
+    send_eor(p, fam);
+}
+
+static const mm_bgp_session_ops peer_ops = {peer_send, peer_state, peer_update, peer_notification,
+                                            peer_timer, peer_drop, peer_connect, peer_route_refresh};
+
+/* ---------------------------------------------------------------- start / stop */
+
+static int originate_config(bgpd *d)
+{
+    if (!d->cfg->flowspec)
+        return 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(d->cfg->flowspec, i, r) {
+        json_t *fam = json_object_get(r, "family");
+        int f = json_is_string(fam) ? bgpd_fam_parse(json_string_value(fam)) : BGPD_FLOW4;
+        json_t *res = bgpd_ctl_announce(d, "config", f, json_string_value(json_object_get(r, "match")),
+                                        json_object_get(r, "then"));
+        bool ok = json_is_true(json_object_get(res, "ok"));
+        json_decref(res);
+        if (!ok)
+            return MM_ECONFIG;
+    }
+    return 0;
+}
+
+int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
+{
+    bgpd *d = calloc(1, sizeof(*d));
+    if (!d)
+        return MM_ENOMEM;
+    d->base = base;
+    d->cfg = cfg;
+    int rc = mm_audit_open(cfg->audit_path, &d->audit);
+    if (rc < 0) {
+        mm_log_error("audit", "cannot open %s: %s", cfg->audit_path, mm_strerror(rc));
+        free(d);
+        return rc;
+    }
+    if ((rc = mm_bgp_rib_new(12, &d->rib)) < 0)
+        goto fail;
+    d->n_peers = cfg->n_peers;
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        bgpd_peer *p = &d->peers[i];
+        p->d = d;
+        p->id = (uint32_t)i + 1;
+        p->cfg = cfg->peers[i];
+        mm_bgp_session_config sc = {
+            .local_as = cfg->local_as, .peer_as = p->cfg.remote_as, .router_id = cfg->router_id,
+            .hold_time = p->cfg.hold_time, .connect_retry = cfg->connect_retry,
+            .passive = p->cfg.passive, .ibgp_allowed = true,
+            .fam_v4_unicast = p->cfg.fam[BGPD_V4U], .fam_v6_unicast = p->cfg.fam[BGPD_V6U],
+            .fam_flow4 = p->cfg.fam[BGPD_FLOW4], .fam_flow6 = p->cfg.fam[BGPD_FLOW6],
+            .ext_msg = true, .graceful_restart = true};
+        if ((rc = mm_bgp_session_new(&sc, &peer_ops, p, &p->s)) < 0)
+            goto fail;
+        for (int t = 0; t < MM_BGP_N_TIMERS; t++) {
+            timer_args[i][t] = (timer_arg){p, t};
+            p->timers[t] = evtimer_new(base, timer_cb, &timer_args[i][t]);
+        }
+        p->restart = evtimer_new(base, restart_cb, p);
+    }
+    if ((rc = originate_config(d)) < 0)
+        goto fail;
+    if (cfg->listen) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof(ss));
+        socklen_t sl;
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        if (inet_pton(AF_INET, cfg->listen_address, &a4->sin_addr) == 1) {
+            a4->sin_family = AF_INET;
+            a4->sin_port = htons(cfg->listen_port);
+            sl = sizeof(*a4);
+        } else {
+            inet_pton(AF_INET6, cfg->listen_address, &a6->sin6_addr);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = htons(cfg->listen_port);
+            sl = sizeof(*a6);
+        }
+        d->lis = evconnlistener_new_bind(base, listener_cb, d,
+                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                         64, (struct sockaddr *)&ss, (int)sl);
+        if (!d->lis) {
+            mm_log_error("listen", "%s port %u: %s", cfg->listen_address, cfg->listen_port,
+                         strerror(errno));
+            rc = MM_ESYS;
+            goto fail;
+        }
+        /* MD5 keys must be on the listener before a peer's SYN arrives (RFC 2385). */
+        for (size_t i = 0; i < d->n_peers; i++)
+            if ((rc = set_md5(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0)
+                goto fail;
+    }
+    if (cfg->control_socket[0] && (rc = bgpd_control_start(d, base, cfg->control_socket, &d->ctl)) < 0)
+        goto fail;
+    for (size_t i = 0; i < d->n_peers; i++)
+        mm_bgp_session_event(d->peers[i].s, d->peers[i].cfg.passive ? MM_BGP_EV_MANUAL_START_PASSIVE
+                                                                    : MM_BGP_EV_MANUAL_START);
+    *out = d;
+    return 0;
+fail:
+    bgpd_stop(d);
+    return rc;
+}
+
+void bgpd_stop(bgpd *d)
+{
+    if (!d)
+        return;
+    d->stopping = true;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        bgpd_peer *p = &d->peers[i];
+        if (p->s && mm_bgp_session_state(p->s) >= MM_BGP_ST_OPENSENT)
+            mm_bgp_session_shutdown(p->s, 2, "mamori-bgpd shutting down");
+        if (p->bev) {
+            /* Best effort to get the NOTIFICATION out before exit. */
+            evutil_socket_t fd = bufferevent_getfd(p->bev);
+            struct evbuffer *o = bufferevent_get_output(p->bev);
+            if (fd >= 0)
+                evbuffer_write(o, fd);
+        }
+        conn_close(p);
+        for (int t = 0; t < MM_BGP_N_TIMERS; t++)
+            if (p->timers[t])
+                event_free(p->timers[t]);
+        if (p->restart)
+            event_free(p->restart);
+        mm_bgp_session_free(p->s);
+    }
+    if (d->ctl)
+        bgpd_control_stop(d->ctl);
+    if (d->lis)
+        evconnlistener_free(d->lis);
+    mm_bgp_rib_free(d->rib);
+    mm_audit_close(d->audit);
+    free(d);
+}
+
+/* ---------------------------------------------------------------- control requests */
+
+json_t *bgpd_ctl_neighbors(bgpd *d)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < d->n_peers; i++) {
+        bgpd_peer *p = &d->peers[i];
+        const mm_bgp_session_info *in = mm_bgp_session_get_info(p->s);
+        enum mm_bgp_state st = mm_bgp_session_state(p->s);
+        json_t *fams = json_array(), *pfx = json_object();
+        bool neg[BGPD_NFAM] = {in->fam_v4_unicast, in->fam_v6_unicast, in->fam_flow4, in->fam_flow6};
+        for (int f = 0; f < BGPD_NFAM; f++) {
+            if (st == MM_BGP_ST_ESTABLISHED && neg[f])
+                json_array_append_new(fams, json_string(bgpd_fam_name(f)));
+            if (p->cfg.fam[f])
+                json_object_set_new(pfx, bgpd_fam_short(f), json_integer(p->count[f]));
+        }
+        char rid[32] = "";
+        if (in->peer_router_id) {
+            struct in_addr a = {htonl(in->peer_router_id)};
+            inet_ntop(AF_INET, &a, rid, sizeof(rid));
+        }
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:b, s:b}", "address", p->cfg.address,
+                              "remote-as", (json_int_t)p->cfg.remote_as, "description",
+                              p->cfg.description, "state", mm_bgp_state_name(st), "passive",
+                              p->cfg.passive, "gtsm", p->cfg.gtsm, "md5", p->cfg.md5[0] != 0,
+                              "validate", p->cfg.validate);
+        json_object_set_new(o, "families", fams);
+        json_object_set_new(o, "prefixes", pfx);
+        if (st == MM_BGP_ST_ESTABLISHED) {
+            json_object_set_new(o, "router-id", json_string(rid));
+            json_object_set_new(o, "hold-time", json_integer(in->hold_time));
+            json_object_set_new(o, "uptime-s", json_integer((mm_monotonic_ms() - p->up_since_ms) / 1000));
+            json_object_set_new(o, "four-octet-as", json_boolean(in->as4));
+            json_object_set_new(o, "extended-message", json_boolean(in->ext_msg));
+        }
+        json_object_set_new(o, "updates-in", json_integer((json_int_t)in->updates_in));
+        json_object_set_new(o, "updates-out", json_integer((json_int_t)in->updates_out));
+        json_object_set_new(o, "treat-as-withdraw", json_integer((json_int_t)in->withdraw_treated));
+        json_object_set_new(o, "rules-received", json_integer((json_int_t)p->rules_in));
+        json_object_set_new(o, "rules-invalid", json_integer((json_int_t)p->rules_rejected));
+        json_object_set_new(o, "last-error", json_string(p->last_error));
+        json_array_append_new(arr, o);
+    }
+    return json_pack("{s:b, s:o}", "ok", 1, "neighbors", arr);
+}
+
+typedef struct {
+    bgpd *d;
+    int fam;
+    const mm_bgp_route **v;
+    size_t n, cap;
+} rib_list;
+
+static void rib_collect(void *arg, const mm_bgp_route *r)
+{
+    rib_list *l = arg;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        const mm_bgp_route **nv = realloc(l->v, nc * sizeof(*nv));
+        if (!nv)
+            return;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = r;
+}
+
+static int rib_sort_afi;
+static int rib_sort_cmp(const void *a, const void *b)
+{
+    const mm_bgp_route *x = *(const mm_bgp_route *const *)a, *y = *(const mm_bgp_route *const *)b;
+    int c = mm_bgp_fs_cmp((uint16_t)rib_sort_afi, x->nlri, x->nlri_len, y->nlri, y->nlri_len);
+    return c ? c : (x->peer < y->peer ? -1 : x->peer > y->peer);
+}
+
+static json_t *ifit_json(const mm_bgp_ifit *f)
+{
+    const mm_bgp_ifit_desc *dsc = mm_bgp_ifit_desc_get(f->method);
+    json_t *o = json_pack("{s:s, s:b}", "method", dsc->name, "ignored", f->ignored);
+    switch (dsc->layout) {
+    case MM_BGP_IFIT_L_TRACE:
+    case MM_BGP_IFIT_L_DEX:
+        json_object_set_new(o, "namespace-id", json_integer(f->namespace_id));
+        json_object_set_new(o, "trace-type", json_integer(f->trace_type));
+        json_object_set_new(o, dsc->layout == MM_BGP_IFIT_L_DEX ? "ext-flags" : "flags",
+                            json_integer(f->flags));
+        break;
+    case MM_BGP_IFIT_L_E2E:
+        json_object_set_new(o, "namespace-id", json_integer(f->namespace_id));
+        json_object_set_new(o, "e2e-type", json_integer(f->e2e_type));
+        break;
+    case MM_BGP_IFIT_L_EAM:
+        json_object_set_new(o, "flow-mon-id", json_integer(f->flow_mon_id));
+        json_object_set_new(o, "period", json_integer(f->period));
+        json_object_set_new(o, "loss", json_boolean(f->loss));
+        json_object_set_new(o, "delay", json_boolean(f->delay));
+        break;
+    }
+    return o;
+}
+
+json_t *bgpd_ctl_rib(bgpd *d, int fam)
+{
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    rib_list l = {d, fam, NULL, 0, 0};
+    mm_bgp_rib_walk(d->rib, UINT32_MAX, afi, safi, rib_collect, &l);
+    bool flow = safi == MM_BGP_SAFI_FLOWSPEC;
+    if (flow) {
+        rib_sort_afi = afi; /* RFC 8955 §5.1 order, the order an installer applies them */
+        qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l.n; i++) {
+        const mm_bgp_route *r = l.v[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "peer", json_string(r->peer ? d->peers[r->peer - 1].cfg.address : "local"));
+        json_object_set_new(o, "family", json_string(bgpd_fam_name(fam)));
+        mm_buf t;
+        mm_buf_init(&t, 1u << 16);
+        if (flow) {
+            mm_bgp_flowspec_format(afi, r->nlri, r->nlri_len, &t);
+        } else {
+            mm_bgp_prefix pfx;
+            memset(&pfx, 0, sizeof(pfx));
+            pfx.afi = afi;
+            pfx.len = r->nlri[0];
+            memcpy(pfx.addr, r->nlri + 1, r->nlri_len - 1u);
+            char s[64];
+            mm_bgp_prefix_format(&pfx, s, sizeof(s));
+            mm_buf_append_str(&t, s);
+        }
+        json_object_set_new(o, flow ? "match" : "prefix", json_string(mm_buf_cstr(&t)));
+        mm_buf_reset(&t);
+        char hex[17];
+        json_t *ecs = json_array();
+        for (size_t k = 0; k + 8 <= r->ecomm_len; k += 8) {
+            mm_hex_encode(r->ecomm + k, 8, hex);
+            for (char *c = hex; *c; c++)
+                if (*c >= 'A' && *c <= 'F')
+                    *c = (char)(*c - 'A' + 'a');
+            json_array_append_new(ecs, json_string(hex));
+        }
+        json_object_set_new(o, "extended-communities", ecs);
+        mm_bgp_fs_actions a;
+        if (flow && mm_bgp_fs_actions_decode(r->ecomm, r->ecomm_len, &a) == 0) {
+            mm_bgp_fs_actions_format(&a, &t);
+            json_object_set_new(o, "actions", json_string(mm_buf_cstr(&t)));
+            json_t *ifit = json_array();
+            for (size_t k = 0; k < a.n_ifit; k++)
+                json_array_append_new(ifit, ifit_json(&a.ifit[k]));
+            json_object_set_new(o, "ifit", ifit);
+            json_object_set_new(o, "unknown-ecs", json_integer((json_int_t)a.n_unknown));
+        }
+        mm_buf_free(&t);
+        json_object_set_new(o, "as-path", json_string(r->aspath ? r->aspath : ""));
+        json_object_set_new(o, "valid", json_boolean(r->valid));
+        json_object_set_new(o, "best", json_boolean(mm_bgp_rib_is_best(d->rib, r)));
+        json_array_append_new(arr, o);
+    }
+    free(l.v);
+    return json_pack("{s:b, s:s, s:o}", "ok", 1, "family", bgpd_fam_name(fam), "routes", arr);
+}
+
+static json_t *ctl_err(const char *msg) { return json_pack("{s:b, s:s}", "ok", 0, "error", msg); }
+
+typedef struct { bgpd *d; int fam; const mm_bgp_route *r; bool withdraw; } fan_out;
+
+static void fan(bgpd *d, int fam, const mm_bgp_route *r, bool withdraw)
+{
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (peer_has(&d->peers[i], fam))
+            send_originated(&d->peers[i], fam, r, withdraw);
+}
+
+json_t *bgpd_ctl_announce(bgpd *d, const char *subject, int fam, const char *match, json_t *then)
+{
+    uint8_t rule[MM_BGP_FS_MAX_LEN], ec[8 * BGPD_MAX_ACTIONS];
+    size_t rl, el;
+    char err[256];
+    if (!match)
+        return ctl_err("match is required");
+    if (bgpd_rule_compile(fam, match, then, rule, &rl, ec, &el, err, sizeof(err)) < 0) {
+        audit(d, subject, "announce", match, false, err, NULL);
+        return ctl_err(err);
+    }
+    mm_buf t;
+    mm_buf_init(&t, 1u << 16);
+    rule_text(fam, rule, rl, ec, el, &t);
+    /* Audited (durably: a data change) before the change and the answer. */
+    if (audit(d, subject, "create", mm_buf_cstr(&t), true, "announce", NULL) < 0 ||
+        mm_audit_flush_critical(d->audit) < 0) {
+        mm_buf_free(&t);
+        return ctl_err("audit log unavailable: not announced");
+    }
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    char aspath[16] = "";
+    mm_bgp_route r = {.peer = 0, .afi = afi, .safi = safi, .nlri = rule, .nlri_len = (uint16_t)rl,
+                      .ecomm = ec, .ecomm_len = (uint16_t)el, .origin = 0, .aspath = aspath,
+                      .valid = true};
+    int rc = mm_bgp_rib_add(d->rib, &r, NULL);
+    if (rc < 0) {
+        mm_buf_free(&t);
+        return ctl_err(mm_strerror(rc));
+    }
+    fan(d, fam, mm_bgp_rib_get(d->rib, 0, afi, safi, rule, rl), false);
+    json_t *res = json_pack("{s:b, s:s}", "ok", 1, "rule", mm_buf_cstr(&t));
+    mm_buf_free(&t);
+    return res;
+}
+
+json_t *bgpd_ctl_withdraw(bgpd *d, const char *subject, int fam, const char *match)
+{
+    uint8_t rule[MM_BGP_FS_MAX_LEN], ec[8];
+    size_t rl, el;
+    char err[256];
+    if (!match)
+        return ctl_err("match is required");
+    if (bgpd_rule_compile(fam, match, NULL, rule, &rl, ec, &el, err, sizeof(err)) < 0)
+        return ctl_err(err);
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    const mm_bgp_route *r = mm_bgp_rib_get(d->rib, 0, afi, safi, rule, rl);
+    mm_buf t;
+    mm_buf_init(&t, 1u << 16);
+    rule_text(fam, rule, rl, NULL, 0, &t);
+    if (!r) {
+        audit(d, subject, "delete", mm_buf_cstr(&t), false, "no such originated rule", NULL);
+        mm_buf_free(&t);
+        return ctl_err("no such originated rule");
+    }
+    if (audit(d, subject, "delete", mm_buf_cstr(&t), true, "withdraw", NULL) < 0 ||
+        mm_audit_flush_critical(d->audit) < 0) {
+        mm_buf_free(&t);
+        return ctl_err("audit log unavailable: not withdrawn");
+    }
+    fan(d, fam, r, true);
+    mm_bgp_rib_del(d->rib, 0, afi, safi, rule, rl);
+    json_t *res = json_pack("{s:b, s:s}", "ok", 1, "rule", mm_buf_cstr(&t));
+    mm_buf_free(&t);
+    return res;
+}

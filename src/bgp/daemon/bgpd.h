@@ -1,0 +1,93 @@
+/*
+ * bgpd.h - mamori-bgpd internals shared by its files and tests: the
+ * validated configuration, the daemon object and the control protocol.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef MAMORI_BGPD_H
+#define MAMORI_BGPD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "mamori/mm_bgp_speaker.h"
+
+#define BGPD_MAX_PEERS 64
+#define BGPD_MAX_ACTIONS 16
+
+/* Address families by index; names as in the config and in `mamori bgp --family`. */
+enum { BGPD_V4U, BGPD_V6U, BGPD_FLOW4, BGPD_FLOW6, BGPD_NFAM };
+const char *bgpd_fam_name(int fam);       /* "ipv4-unicast" ... */
+const char *bgpd_fam_short(int fam);      /* "v4", "v6", "flow4", "flow6" */
+int bgpd_fam_parse(const char *s);        /* either spelling; -1 if unknown */
+int bgpd_fam_of(uint16_t afi, uint8_t safi);
+void bgpd_fam_afisafi(int fam, uint16_t *afi, uint8_t *safi);
+
+typedef struct bgpd_peer_cfg {
+    char address[64];
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    uint16_t port;             /* remote port for outbound connections */
+    char local_address[64];    /* bind address for outbound connections ("" any) */
+    uint32_t remote_as;
+    char description[64];
+    bool passive;
+    bool gtsm;                 /* RFC 5082: send TTL 255, accept >= 254 */
+    bool validate;             /* RFC 8955 §6 on received FlowSpec */
+    char md5[81];              /* RFC 2385 key ("" none) */
+    uint16_t hold_time;
+    bool fam[BGPD_NFAM];
+    uint32_t max_prefix[BGPD_NFAM]; /* 0 = no limit */
+} bgpd_peer_cfg;
+
+typedef struct bgpd_config {
+    uint32_t local_as;
+    uint32_t router_id;        /* host order */
+    char listen_address[64];
+    uint16_t listen_port;
+    bool listen;               /* false: outbound only */
+    char control_socket[256];
+    char audit_path[256];
+    uint16_t hold_time;
+    uint16_t connect_retry;
+    uint32_t max_out_bytes;    /* per-peer output backlog before we stop reading it */
+    size_t n_peers;
+    bgpd_peer_cfg peers[BGPD_MAX_PEERS];
+    json_t *flowspec;          /* originated rules, validated, owned */
+} bgpd_config;
+
+/* Load and validate; err names the offending member. */
+int bgpd_config_load(const char *path, bgpd_config *c, char *err, size_t errlen);
+int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen);
+void bgpd_config_free(bgpd_config *c);
+
+/*
+ * An originated rule from text: family, match, actions. On success rule
+ * and ecomm hold wire bytes. Shared by the config and the control socket.
+ */
+int bgpd_rule_compile(int fam, const char *match, json_t *then, uint8_t *rule, size_t *rule_len,
+                      uint8_t *ecomm, size_t *ecomm_len, char *err, size_t errlen);
+
+typedef struct bgpd bgpd;
+
+int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out);
+void bgpd_stop(bgpd *d);
+
+/* Control requests (control.c calls these with a parsed request; replies are JSON). */
+json_t *bgpd_ctl_neighbors(bgpd *d);
+json_t *bgpd_ctl_rib(bgpd *d, int fam);
+json_t *bgpd_ctl_announce(bgpd *d, const char *subject, int fam, const char *match, json_t *then);
+json_t *bgpd_ctl_withdraw(bgpd *d, const char *subject, int fam, const char *match);
+
+/* control.c */
+typedef struct bgpd_control bgpd_control;
+int bgpd_control_start(bgpd *d, struct event_base *base, const char *path, bgpd_control **out);
+void bgpd_control_stop(bgpd_control *c);
+/* The audit log of the daemon (control.c audits through it). */
+struct mm_audit *bgpd_audit(bgpd *d);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * control.c - mamori-bgpd's control socket behind `mamori bgp`: a unix
+ * stream socket (0600), one JSON request line, one JSON reply line.
+ * Authorization comes first: the client's credentials (SO_PEERCRED) must
+ * be root or the daemon's own user, else the refusal is audited and the
+ * connection closed before anything is read. Requests are bounded (64 KiB
+ * per line, 16 concurrent clients, 10 s to send the request).
+ *
+ * Requests: {"cmd":"neighbors"}, {"cmd":"rib","family":"flow4"},
+ * {"cmd":"announce","family":"flow4","match":"...","then":["..."]},
+ * {"cmd":"withdraw","family":"flow4","match":"..."}.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "bgpd.h"
+#include "mamori/mm_audit.h"
+#include "mamori/mm_core.h"
+
+#define CTL_MAX_LINE 65536
+#define CTL_MAX_CLIENTS 16
+
+struct bgpd_control {
+    bgpd *d;
+    struct evconnlistener *lis;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int clients;
+};
+
+typedef struct {
+    bgpd_control *c;
+    char subject[48];
+} ctl_client;
+
+static void client_done(struct bufferevent *bev, ctl_client *cl)
+{
+    cl->c->clients--;
+    free(cl);
+    bufferevent_free(bev);
+}
+
+static void client_flushed(struct bufferevent *bev, void *arg)
+{
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        client_done(bev, arg);
+}
+
+static json_t *dispatch(bgpd *d, const char *subject, json_t *req)
+{
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    json_t *fam = json_object_get(req, "family");
+    int f = json_is_string(fam) ? bgpd_fam_parse(json_string_value(fam)) : BGPD_FLOW4;
+    if (!cmd)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", "missing cmd");
+    if (f < 0)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", "unknown family");
+    const char *match = json_string_value(json_object_get(req, "match"));
+    mm_audit_record r = {"bgp", subject, "read", cmd, true, "control socket peer credentials", NULL};
+    if (strcmp(cmd, "neighbors") == 0) {
+        mm_audit_write(bgpd_audit(d), &r);
+        return bgpd_ctl_neighbors(d);
+    }
+    if (strcmp(cmd, "rib") == 0) {
+        mm_audit_write(bgpd_audit(d), &r);
+        return bgpd_ctl_rib(d, f);
+    }
+    if (strcmp(cmd, "announce") == 0)
+        return bgpd_ctl_announce(d, subject, f, match, json_object_get(req, "then"));
+    if (strcmp(cmd, "withdraw") == 0)
+        return bgpd_ctl_withdraw(d, subject, f, match);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", "unknown cmd");
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+    ctl_client *cl = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t n;
+    char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+    if (!line) {
+        if (evbuffer_get_length(in) > CTL_MAX_LINE)
+            client_done(bev, cl);
+        return;
+    }
+    json_error_t je;
+    json_t *req = json_loadb(line, n, 0, &je);
+    free(line);
+    json_t *res = json_is_object(req) ? dispatch(cl->c->d, cl->subject, req)
+                                      : json_pack("{s:b, s:s}", "ok", 0, "error", "request is not a JSON object");
+    json_decref(req);
+    char *out = json_dumps(res, JSON_COMPACT);
+    json_decref(res);
+    bufferevent_disable(bev, EV_READ);
+    if (out) {
+        bufferevent_write(bev, out, strlen(out));
+        bufferevent_write(bev, "\n", 1);
+        free(out);
+    }
+    bufferevent_setcb(bev, NULL, client_flushed, NULL, cl);
+    client_flushed(bev, cl);
+}
+
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+        client_done(bev, arg);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    bgpd_control *c = arg;
+    struct ucred cred;
+    socklen_t cl = sizeof(cred);
+    char subject[48];
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+        evutil_closesocket(fd);
+        return;
+    }
+    snprintf(subject, sizeof(subject), "uid:%u", (unsigned)cred.uid);
+    if (cred.uid != 0 && cred.uid != geteuid()) {
+        mm_audit_record r = {"bgp", subject, "connect", "control-socket", false,
+                             "peer credentials: not root or the daemon user", NULL};
+        mm_audit_write(bgpd_audit(c->d), &r);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (c->clients >= CTL_MAX_CLIENTS) {
+        evutil_closesocket(fd);
+        return;
+    }
+    ctl_client *x = calloc(1, sizeof(*x));
+    struct bufferevent *bev = x ? bufferevent_socket_new(evconnlistener_get_base(l), fd,
+                                                         BEV_OPT_CLOSE_ON_FREE)
+                                : NULL;
+    if (!bev) {
+        free(x);
+        evutil_closesocket(fd);
+        return;
+    }
+    x->c = c;
+    snprintf(x->subject, sizeof(x->subject), "%s", subject);
+    c->clients++;
+    struct timeval tv = {10, 0};
+    bufferevent_set_timeouts(bev, &tv, &tv);
+    bufferevent_setcb(bev, client_read, NULL, client_event, x);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+int bgpd_control_start(bgpd *d, struct event_base *base, const char *path, bgpd_control **out)
+{
+    bgpd_control *c = calloc(1, sizeof(*c));
+    if (!c)
+        return MM_ENOMEM;
+    c->d = d;
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        free(c);
+        return MM_EINVAL;
+    }
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    snprintf(c->path, sizeof(c->path), "%s", path);
+    unlink(path);
+    mode_t old = umask(0177); /* the socket is born 0600 */
+    c->lis = evconnlistener_new_bind(base, accept_cb, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                     16, (struct sockaddr *)&sun, (int)sizeof(sun));
+    umask(old);
+    if (!c->lis) {
+        mm_log_error("control", "cannot listen on %s: %s", path, strerror(errno));
+        free(c);
+        return MM_ESYS;
+    }
+    *out = c;
+    return 0;
+}
+
+void bgpd_control_stop(bgpd_control *c)
+{
+    if (!c)
+        return;
+    evconnlistener_free(c->lis);
+    unlink(c->path);
+    free(c);
+}

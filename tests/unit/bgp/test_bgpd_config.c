@@ -1,0 +1,148 @@
+/*
+ * test_bgpd_config.c - mamori-bgpd's configuration checks: a full valid
+ * config, loopback defaults, and one refusal per kind of mistake with the
+ * member named in the error; the RIB underneath (add/replace/delete,
+ * Loc-RIB choice, longest match, flush of a peer).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bgpd.h"
+#include "mamori/mm_core.h"
+
+static int load(const char *text, bgpd_config *c, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    assert_non_null(root);
+    int rc = bgpd_config_from_json(root, c, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+static void config_valid(void **st)
+{
+    (void)st;
+    static bgpd_config c;
+    char err[256] = "";
+    int rc = load("{\"local-as\": 4200000001, \"router-id\": \"10.0.0.1\", \"hold-time\": 30,"
+                  " \"ifit-codepoints\": [{\"method\": \"ioam-dex\", \"type\": 128, \"sub-type\": 197}],"
+                  " \"neighbors\": [{\"address\": \"127.0.0.2\", \"remote-as\": 65002, \"gtsm\": true,"
+                  "   \"md5-password\": \"s3cret\", \"max-prefix\": {\"flow4\": 100},"
+                  "   \"families\": [\"ipv4-flowspec\", \"ipv4-unicast\"]},"
+                  "  {\"address\": \"::1\", \"remote-as\": 65003, \"passive\": true}],"
+                  " \"flowspec\": [{\"family\": \"flow6\", \"match\": \"dst 2001:db8::/32\","
+                  "   \"then\": [\"discard\", \"ifit ioam-e2e namespace 1 e2e-type 0x8000\"]}]}",
+                  &c, err, sizeof(err));
+    if (rc)
+        fail_msg("%s", err);
+    assert_string_equal(c.listen_address, "127.0.0.1"); /* loopback by default */
+    assert_int_equal(c.listen_port, 179);
+    assert_int_equal(c.n_peers, 2);
+    assert_int_equal(c.peers[0].hold_time, 30);
+    assert_true(c.peers[0].gtsm);
+    assert_int_equal(c.peers[0].max_prefix[BGPD_FLOW4], 100);
+    assert_true(c.peers[0].fam[BGPD_V4U] && !c.peers[0].fam[BGPD_FLOW6]);
+    assert_true(c.peers[1].fam[BGPD_FLOW4] && c.peers[1].fam[BGPD_FLOW6]); /* default families */
+    assert_int_equal(mm_bgp_ifit_desc_get(MM_BGP_IFIT_IOAM_DEX)->subtype, 197);
+    bgpd_config_free(&c);
+    mm_bgp_ifit_codepoints_reset();
+}
+
+static void config_refused(void **st)
+{
+    (void)st;
+    static const struct { const char *json; const char *needle; } bad[] = {
+        {"{\"router-id\": \"10.0.0.1\"}", "/local-as"},
+        {"{\"local-as\": 1, \"router-id\": \"0.0.0.0\"}", "/router-id"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"hold-tme\": 3}", "hold-tme"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"hold-time\": 2}", "/hold-time"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"listen-address\": \"localhost\"}", "/listen-address"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.300\", \"remote-as\": 2}]}", "/neighbors[0]/address"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\"}]}", "remote-as"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2}, {\"address\": \"10.0.0.3\", \"remote-as\": 3}]}", "twice"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"families\": [\"ipv4-mcast\"]}]}", "families[0]"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"max-prefix\": {\"flow4\": 0}}]}", "max-prefix"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"gtsm\": \"yes\"}]}", "gtsm"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"flowspec\": [{\"match\": \"dst 10.0.0.0/33\"}]}", "/flowspec[0]"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"flowspec\": [{\"match\": \"dst 10.0.0.0/8\", \"then\": [\"mark 99\"]}]}", "then[0]"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"ifit-codepoints\": [{\"method\": \"ioam-dex\", \"type\": 129, \"sub-type\": 170}]}", "another method"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"ifit-codepoints\": [{\"method\": \"ioam-dex\", \"type\": 64, \"sub-type\": 1}]}", "transitive"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        static bgpd_config c;
+        char err[256] = "";
+        int rc = load(bad[i].json, &c, err, sizeof(err));
+        if (rc != MM_ECONFIG || !strstr(err, bad[i].needle))
+            fail_msg("case %zu: rc %d err '%s' (want '%s')", i, rc, err, bad[i].needle);
+        bgpd_config_free(&c);
+    }
+    mm_bgp_ifit_codepoints_reset();
+}
+
+static void rib_basics(void **st)
+{
+    (void)st;
+    mm_bgp_rib *rib;
+    assert_int_equal(mm_bgp_rib_new(4, &rib), 0);
+    uint8_t ec[8] = {0x80, 6, 0, 0, 0, 0, 0, 0};
+    /* Many routes: the table grows past its initial 16 buckets. */
+    for (uint32_t i = 0; i < 5000; i++) {
+        mm_bgp_prefix p = {.afi = 1, .len = 24};
+        p.addr[0] = 10, p.addr[1] = (uint8_t)(i >> 8), p.addr[2] = (uint8_t)i;
+        uint8_t key[17];
+        size_t kl = mm_bgp_rib_prefix_key(&p, key);
+        mm_bgp_route r = {.peer = 1 + (i % 2), .afi = 1, .safi = 1, .nlri = key,
+                          .nlri_len = (uint16_t)kl, .valid = true};
+        bool rep;
+        assert_int_equal(mm_bgp_rib_add(rib, &r, &rep), 0);
+        assert_false(rep);
+    }
+    assert_int_equal(mm_bgp_rib_size(rib), 5000);
+    /* Longest match: 10.0.5.7/32 is covered by 10.0.5.0/24. */
+    mm_bgp_prefix q = {.afi = 1, .len = 32, .addr = {10, 0, 5, 7}};
+    const mm_bgp_route *best = mm_bgp_rib_lookup(rib, &q);
+    assert_non_null(best);
+    assert_int_equal(best->nlri[0], 24);
+    assert_int_equal(best->nlri[3], 5);
+    q.addr[0] = 11;
+    assert_null(mm_bgp_rib_lookup(rib, &q));
+    /* Same NLRI from peer 0 (local) and 3: local is best; replace keeps one copy. */
+    uint8_t rule[] = {1, 24, 10, 2, 0};
+    mm_bgp_route r0 = {.peer = 3, .afi = 1, .safi = 133, .nlri = rule, .nlri_len = 5, .ecomm = ec,
+                       .ecomm_len = 8, .valid = true};
+    bool rep;
+    assert_int_equal(mm_bgp_rib_add(rib, &r0, &rep), 0);
+    r0.peer = 0;
+    assert_int_equal(mm_bgp_rib_add(rib, &r0, &rep), 0);
+    assert_int_equal(mm_bgp_rib_add(rib, &r0, &rep), 0);
+    assert_true(rep);
+    assert_true(mm_bgp_rib_is_best(rib, mm_bgp_rib_get(rib, 0, 1, 133, rule, 5)));
+    assert_false(mm_bgp_rib_is_best(rib, mm_bgp_rib_get(rib, 3, 1, 133, rule, 5)));
+    assert_int_equal(mm_bgp_rib_count(rib, 3, 1, 133), 1);
+    /* Flushing peer 1 releases its 2500 routes and nothing else. */
+    assert_int_equal(mm_bgp_rib_flush_peer(rib, 1, NULL, NULL), 2500);
+    assert_int_equal(mm_bgp_rib_size(rib), 2502);
+    assert_int_equal(mm_bgp_rib_del(rib, 3, 1, 133, rule, 5), 0);
+    assert_int_equal(mm_bgp_rib_del(rib, 3, 1, 133, rule, 5), MM_ENOENT);
+    assert_true(mm_bgp_rib_is_best(rib, mm_bgp_rib_get(rib, 0, 1, 133, rule, 5)));
+    mm_bgp_rib_free(rib);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(config_valid),
+        cmocka_unit_test(config_refused),
+        cmocka_unit_test(rib_basics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
