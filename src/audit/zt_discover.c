@@ -198,7 +198,7 @@ int mm_zt_discover(mm_zt_target *t, const pid_t *pids, size_t npids)
         mm_zt_daemon *d = &t->daemons[t->ndaemons++];
         memset(d, 0, sizeof(*d));
         d->pid = pid;
-        snprintf(d->name, sizeof(d->name), "%s", base);
+        snprintf(d->name, sizeof(d->name), "%.63s", base);
         read_uids(d);
         parse_cmdline(d);
         unsigned long inodes[MAX_SOCKETS];

@@ -501,7 +501,7 @@ static int client_open(const struct opts *o, struct client *c)
         fbuf[strcspn(fbuf, "\r\n")] = 0;
         tok = fbuf;
     }
-    snprintf(c->token, sizeof(c->token), "%s", tok ? tok : "");
+    snprintf(c->token, sizeof(c->token), "%.*s", (int)sizeof(c->token) - 1, tok ? tok : "");
     OPENSSL_cleanse(fbuf, sizeof(fbuf));
     char ca[1200];
     if (o->ca)

@@ -76,8 +76,8 @@ static void setup(void)
     if (!g.svc)
         abort();
     snprintf(g.bearer, sizeof(g.bearer), "Bearer %s", g.token);
-    char raw[120];
-    unsigned char enc[200];
+    char raw[160];
+    unsigned char enc[240];
     snprintf(raw, sizeof(raw), "user:%s", g.token);
     EVP_EncodeBlock(enc, (const unsigned char *)raw, (int)strlen(raw));
     snprintf(g.basic, sizeof(g.basic), "Basic %s", enc);
