@@ -56,6 +56,7 @@
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_netconf_tls.h"
 #include "mamori/mm_pki.h"
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #include "mamori/mm_tls.h"
 

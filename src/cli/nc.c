@@ -18,6 +18,7 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_pki.h"
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 
 /* The QUIC client lives in the QUIC module; absent from builds without it. */

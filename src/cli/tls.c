@@ -22,6 +22,7 @@
 #ifdef MM_HAVE_QUIC
 #include <event2/event.h>
 
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #endif
 

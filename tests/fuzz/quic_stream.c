@@ -3,7 +3,7 @@
  * of a NETCONF-over-QUIC connection.
  *
  * Each input runs through the real path: a QUIC connection over loopback
- * (ngtcp2 + GnuTLS, mutual X.509), the server glue (nc_quic_server.c:
+ * (ngtcp2 + GnuTLS, mutual X.509), the server glue (src/netconf/transport/quic.c:
  * session start on the first bidi stream, input, FIN/reset handling, close)
  * and the engine behind it (hello, chunked framing, RPCs). The first half of
  * the input goes out, then the second half with FIN, so stream reassembly
@@ -21,6 +21,7 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_pki.h"
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #include "mamori/mm_tls.h"
 #include "nc_test.h"

@@ -17,6 +17,7 @@
 #include "mamori/mm_pki.h"
 #include "netconfd.h"
 #ifdef MM_NETCONFD_QUIC
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #endif
 

@@ -26,6 +26,7 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
 #ifdef MM_HAVE_QUIC
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #endif
 

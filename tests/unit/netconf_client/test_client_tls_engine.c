@@ -1,5 +1,5 @@
 /*
- * End to end over TLS: the client (client.c + client_tls.c) against the
+ * End to end over TLS: the client (client/client.c + client/tls.c) against the
  * engine behind its own TLS transport (mm_nc_tls_server), with a fresh
  * mamori PKI and cert-to-name mapping the CA to the certificate's CN.
  * The server's event loop runs in a thread.

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #include "nc_test.h"
 #include "quic_testutil.h"

@@ -1,5 +1,5 @@
 /*
- * nc_quic_settings.c - ietf-netconf-server (quic case) -> mm_nc_quic_settings.
+ * quic_settings.c - ietf-netconf-server (quic case) -> mm_nc_quic_settings.
  *
  * Read from the running datastore:
  *   endpoint[quic]/quic/local-bind            address and UDP port (default 831:
@@ -22,6 +22,7 @@
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
 #include "mamori/mm_pki.h"
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #include "mamori/mm_tls.h"
 

@@ -1,5 +1,5 @@
 /*
- * nc_quic_server.c - NETCONF sessions over QUIC connections
+ * transport/quic.c - NETCONF sessions over QUIC connections
  * (draft-ietf-netconf-over-quic-06; decisions in docs/netconf-quic.md).
  *
  *  - One NETCONF session per connection. It starts when the client opens
@@ -26,6 +26,7 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 #include "mamori/mm_tls.h"
 

@@ -1,5 +1,5 @@
 /*
- * nc_quic_client.c - the client end of NETCONF over QUIC as an
+ * client/quic.c - the client end of NETCONF over QUIC as an
  * mm_nc_client_io, so mm_nc_client (and `mamori nc --transport quic`) run
  * unchanged over it.
  *
@@ -18,6 +18,7 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf.h"
+#include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
 
 #define MAX_UNI 8

@@ -1,5 +1,5 @@
 /*
- * client_tls.c - client transports for mm_nc_client: a TCP connect with a
+ * client/tls.c - client transports for mm_nc_client: a TCP connect with a
  * timeout, and NETCONF over TLS (RFC 7589) through the mamori TLS layer
  * (TLS 1.3, hybrid groups first, mutual X.509 with the mamori PKI).
  *
