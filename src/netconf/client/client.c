@@ -410,7 +410,8 @@ int mm_nc_client_new_ex(const mm_nc_client_io *io, size_t max_message, int hello
     MM_ENSURE(c, MM_ENOMEM);
     c->io = *io;
     mm_nc_framer_init(&c->fr, max_message);
-    mm_buf_init(&c->out, max_message + 64 + GATHER_MAX);
+    /* The framer applies the default when max_message is 0. */
+    mm_buf_init(&c->out, c->fr.max_message + 64 + GATHER_MAX);
     int rc = ly_quiet_ctx(&c->ly);
     if (rc < 0)
         client_fatal(c, rc, "cannot create a libyang context");

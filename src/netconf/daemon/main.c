@@ -25,6 +25,7 @@ struct opts {
     uint16_t port, quic_port;
     uint32_t verify_ms, idle_timeout_ms;
     size_t max_message, max_queue;
+    uint32_t max_elements, max_attributes, max_depth;
 };
 
 
@@ -47,6 +48,10 @@ static void usage(FILE *f)
             "  --verify-ms N      continuous verification period (default %d)\n"
             "  --recovery-user U  user that bypasses NACM (RFC 8341 recovery session)\n"
             "  --max-message N    largest NETCONF message accepted, bytes\n"
+            "  --max-elements N   elements one message may have (default 10000)\n"
+            "  --max-attributes N attributes one element may have (default 64)\n"
+            "  --max-depth N      element nesting one message may have (default 64)\n"
+            "                     (over a limit: rpc-error too-big, before any parsing)\n"
             "  --max-queue N      unsent reply bytes per session before its input is\n"
             "                     paused (default 4 MiB)\n"
             "  --idle-timeout-ms N  dead-peer detection: TLS keep-alive and user\n"
@@ -78,6 +83,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"max-message", required_argument, 0, 'M'}, {"log-level", required_argument, 0, 'l'},
         {"quic-port", required_argument, 0, 'Q'}, {"help", no_argument, 0, 'h'},
         {"idle-timeout-ms", required_argument, 0, 'I'}, {"max-queue", required_argument, 0, 'q'},
+        {"max-elements", required_argument, 0, 'E'}, {"max-attributes", required_argument, 0, 'A'},
+        {"max-depth", required_argument, 0, 'D'},
         {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
@@ -110,6 +117,18 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'M': o->max_message = strtoul(optarg, NULL, 10); break;
         case 'I': o->idle_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'q': o->max_queue = strtoul(optarg, NULL, 10); break;
+        case 'E':
+        case 'A':
+        case 'D': {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > 100000000ul) {
+                fprintf(stderr, "mamori-netconfd: bad limit '%s' (a number from 1)\n", optarg);
+                return 2;
+            }
+            *(c == 'E' ? &o->max_elements : c == 'A' ? &o->max_attributes : &o->max_depth) =
+                (uint32_t)v;
+            break;
+        }
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
@@ -129,7 +148,9 @@ static mm_netconfd_options to_options(const struct opts *o)
                              .crl_file = o->crl_file,
                              .verify_ms = o->verify_ms, .recovery_user = o->recovery_user,
                              .max_message = o->max_message,
-                             .idle_timeout_ms = o->idle_timeout_ms, .max_queue = o->max_queue};
+                             .idle_timeout_ms = o->idle_timeout_ms, .max_queue = o->max_queue,
+                             .max_elements = o->max_elements,
+                             .max_attributes = o->max_attributes, .max_depth = o->max_depth};
     return d;
 }
 

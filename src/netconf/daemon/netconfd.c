@@ -111,6 +111,9 @@ static mm_nc_server_config engine_config(const mm_netconfd_options *o)
 {
     mm_nc_server_config cfg = {.module_dir = o->module_dir, .state_dir = o->state_dir,
                                .max_message = o->max_message,
+                               .max_elements = o->max_elements,
+                               .max_attributes = o->max_attributes,
+                               .max_depth = o->max_depth,
                                .recovery_user = o->recovery_user};
     return cfg;
 }

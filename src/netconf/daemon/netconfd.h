@@ -93,6 +93,8 @@ typedef struct mm_netconfd_options {
     uint32_t idle_timeout_ms;
     /* Unsent output per session before its input is paused (0: default). */
     size_t max_queue;
+    /* Work one message may cost before libyang sees it (0: engine defaults). */
+    uint32_t max_elements, max_attributes, max_depth;
 } mm_netconfd_options;
 
 typedef struct mm_netconfd mm_netconfd;
