@@ -41,7 +41,7 @@ $(ASAN_BUILD)/build.ninja: | bootstrap
 
 asan: bootstrap $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
-	MM_UNDER_ASAN=1 scripts/run-tests $(ASAN_BUILD) --no-suite bench --no-suite ct
+	MM_UNDER_ASAN=1 scripts/run-tests $(ASAN_BUILD) --no-suite bench --no-suite ct --no-suite native
 
 bench: build
 	scripts/run-bench $(BUILD)

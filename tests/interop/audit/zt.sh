@@ -135,7 +135,9 @@ openssl req -new -key "$P/server.key" -subj /CN=localhost 2>/dev/null \
 install -o nobody -m 0644 "$TMP/short.crt" "$P/server.crt"
 kill -9 "$NC"
 wait_for 20 bash -c "[ \$(grep -c netconfd-ready '$TMP/up.log') -ge 2 ]" || fail "netconfd not restarted"
-NC=$(pgrep -P "$SUP" -x mamori-netconfd)
+# The new daemon's pid as the supervisor logged it (pgrep could still see
+# the killed one until it is reaped).
+NC=$(sed -n 's/.*daemon-start name=netconfd pid=\([0-9]*\).*/\1/p' "$TMP/up.log" | tail -n 1)
 expect_fail "ZT-08" "server certificate valid for 10 days" --pid "$NC"
 cp -p "$TMP/server.crt.bak" "$P/server.crt"
 

@@ -198,6 +198,8 @@ static void test_handshake_each_group(void **state)
 /* Load the built-in provider into a fresh library context with the given
  * in-process options (key, value pairs); returns the provider or NULL, with
  * the first queued error's data text in why. */
+static OSSL_PROVIDER *loaded_default; /* unloaded before its context is freed */
+
 static OSSL_PROVIDER *load_with(OSSL_LIB_CTX **lc, const char *const *kv, char *why,
                                 size_t whylen)
 {
@@ -210,7 +212,8 @@ static OSSL_PROVIDER *load_with(OSSL_LIB_CTX **lc, const char *const *kv, char *
         assert_int_equal(mm_scloudplus_provider_option_set(kv[i], kv[i + 1]), 0);
     *lc = OSSL_LIB_CTX_new();
     assert_non_null(*lc);
-    assert_non_null(OSSL_PROVIDER_load(*lc, "default"));
+    loaded_default = OSSL_PROVIDER_load(*lc, "default");
+    assert_non_null(loaded_default);
     assert_true(OSSL_PROVIDER_add_builtin(*lc, SP_PROVIDER_NAME, mm_scloudplus_provider_init));
     ERR_clear_error();
     p = OSSL_PROVIDER_load(*lc, SP_PROVIDER_NAME);
@@ -276,6 +279,7 @@ static void test_codepoint_overrides(void **state)
             assert_int_equal(id, want);
             OSSL_PROVIDER_unload(p);
         }
+        OSSL_PROVIDER_unload(loaded_default);
         OSSL_LIB_CTX_free(lc);
     }
     assert_int_equal(mm_scloudplus_provider_option_set("no_such_key", "1"), -1);
