@@ -134,10 +134,12 @@ openssl req -new -key "$P/server.key" -subj /CN=localhost 2>/dev/null \
       2>/dev/null || fail "short certificate"
 install -o nobody -m 0644 "$TMP/short.crt" "$P/server.crt"
 kill -9 "$NC"
-wait_for 20 bash -c "[ \$(grep -c netconfd-ready '$TMP/up.log') -ge 2 ]" || fail "netconfd not restarted"
-# The new daemon's pid as the supervisor logged it (pgrep could still see
-# the killed one until it is reaped).
-NC=$(sed -n 's/.*daemon-start name=netconfd pid=\([0-9]*\).*/\1/p' "$TMP/up.log" | tail -n 1)
+# The restarted daemon: a second daemon-start line (restarts=1) from the
+# supervisor, then its own ready line (netconfd logs one per listener, so
+# counting ready lines says nothing about a restart).
+wait_for 20 grep -q 'daemon-start name=netconfd .*restarts=1' "$TMP/up.log" || fail "netconfd not restarted"
+NC=$(sed -n 's/.*daemon-start name=netconfd pid=\([0-9]*\).*restarts=1.*/\1/p' "$TMP/up.log" | tail -n 1)
+wait_for 20 grep -q "mamori-netconfd\[$NC\].*netconfd-ready" "$TMP/up.log" || fail "restarted netconfd not ready"
 expect_fail "ZT-08" "server certificate valid for 10 days" --pid "$NC"
 cp -p "$TMP/server.crt.bak" "$P/server.crt"
 

@@ -32,7 +32,13 @@ for tr in quic tls; do
     # The daemon's end of the TLS connection probes a silent peer (TCP
     # keep-alive at a third of --idle-timeout-ms: 1 s here; Linux's default
     # would be 2 hours, and only with SO_KEEPALIVE set).
-    ss -tno state established "( sport = :$PORT )" > "$T/ss.out"
+    # ss shows one timer per socket: while a reply is in flight that is the
+    # retransmission timer, so look until the keep-alive one shows (bounded).
+    for _ in $(seq 1 50); do
+      ss -tno state established "( sport = :$PORT )" > "$T/ss.out"
+      grep -q "timer:(keepalive,[0-9.]*m\?s" "$T/ss.out" && break
+      sleep 0.1
+    done
     grep -q "timer:(keepalive,[0-9.]*m\?s" "$T/ss.out" ||
       fail "no TCP keep-alive on the daemon's TLS socket: $(cat "$T/ss.out")"
     grep -o "timer:(keepalive[^)]*)" "$T/ss.out"
