@@ -130,9 +130,12 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     SSL *ssl = SSL_new(d->ctx);
     struct conn *c = calloc(1, sizeof(*c));
     if (!ssl || !c) {
-        SSL_free(ssl);
-        free(c);
-        return NULL;
+        /*
+         * Returning NULL would make libevent 2.1 fall back to a plaintext
+         * bufferevent for this connection: never serve without TLS.
+         */
+        mm_log_error("ddnsd-conn", "err=\"out of memory for a TLS connection\"");
+        abort();
     }
     c->d = d;
     c->since_ms = mm_monotonic_ms();
@@ -145,8 +148,8 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!c->bev) {
-        SSL_free(ssl); /* runs conn_exfree */
-        return NULL;
+        mm_log_error("ddnsd-conn", "err=\"cannot create a TLS bufferevent\"");
+        abort(); /* as above: NULL would mean plaintext */
     }
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
     if (d->n_conns >= d->o.max_conns && !d->paused) {
