@@ -295,6 +295,25 @@ typedef struct mm_ddns_push_item {
 int mm_ddns_store_open(const char *path, mm_ddns_store **out);
 void mm_ddns_store_close(mm_ddns_store *s);
 
+/*
+ * For the DNS push worker's own connection: its only writes remove pushed
+ * items from the queue, and losing such a removal in a crash just pushes the
+ * item again, which RFC 2136 makes harmless (delete+add of the same RRset,
+ * adding an existing RR and deleting a missing one are no-ops). So its
+ * commits skip the sync (SQLite synchronous=NORMAL, PostgreSQL
+ * synchronous_commit=off) and leave WAL checkpoints to the main connection:
+ * the pusher never stalls behind an fsync.
+ */
+int mm_ddns_store_relax(mm_ddns_store *s);
+
+/*
+ * Group commit: between begin and end every change joins one transaction;
+ * end(commit) makes them all durable with one sync (the daemon replies to
+ * the whole group only after that), end(false) undoes them all.
+ */
+int mm_ddns_store_group_begin(mm_ddns_store *s);
+int mm_ddns_store_group_end(mm_ddns_store *s, bool commit);
+
 int mm_ddns_store_token_add(mm_ddns_store *s, const uint8_t hash[MM_DDNS_HASH_LEN],
                             const char *hint, uint32_t scopes, int64_t expires, int64_t *id);
 /* Find by hash; MM_ENOENT if unknown. */
@@ -367,6 +386,11 @@ typedef struct mm_ddns_service_config {
     /* Called after a committed change that queued DNS work (daemon wakes its pusher). */
     void (*on_push)(void *arg);
     void *push_arg;
+    /*
+     * The caller groups requests (store group + audit batch) and makes
+     * them durable before any reply: no per-change audit sync here.
+     */
+    bool group_commit;
     /* Health: reports whether the DNS backend is reachable. */
     bool (*dns_ok)(void *arg);
     void *dns_arg;

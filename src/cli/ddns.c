@@ -501,7 +501,13 @@ static int client_open(const struct opts *o, struct client *c)
         fbuf[strcspn(fbuf, "\r\n")] = 0;
         tok = fbuf;
     }
-    snprintf(c->token, sizeof(c->token), "%.*s", (int)sizeof(c->token) - 1, tok ? tok : "");
+    const char *t = tok ? tok : "";
+    size_t tl = strlen(t);
+    if (tl >= sizeof(c->token)) {
+        OPENSSL_cleanse(fbuf, sizeof(fbuf));
+        return mm_cli_usage_error(NOUN, "token too long");
+    }
+    memcpy(c->token, t, tl + 1);
     OPENSSL_cleanse(fbuf, sizeof(fbuf));
     char ca[1200];
     if (o->ca)

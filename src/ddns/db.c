@@ -20,15 +20,21 @@
 
 #define MAX_ARGS 12
 
+#define STMT_CACHE 48
+
 struct db {
     sqlite3 *lite;
+    /* Prepared statements by SQL text address (our statements are literals). */
+    struct { const char *sql; sqlite3_stmt *st; bool busy; } cache[STMT_CACHE];
     PGconn *pg;
     bool leader;
+    bool in_group; /* an outer transaction (group commit) is open */
 };
 
 struct db_rows {
     db *d;
     sqlite3_stmt *st;
+    int slot; /* cache slot of st, -1 if not cached */
     PGresult *res;
     int row, nrows;
     uint8_t blob[64];
@@ -90,6 +96,8 @@ void db_close(db *d)
 {
     if (!d)
         return;
+    for (int i = 0; i < STMT_CACHE; i++)
+        sqlite3_finalize(d->cache[i].st);
     if (d->lite)
         sqlite3_close(d->lite);
     if (d->pg)
@@ -123,13 +131,46 @@ static int collect(struct args *a, const char *fmt, va_list ap)
     return 0;
 }
 
-static sqlite3_stmt *lite_prep(db *d, const char *sql, const struct args *a)
+/* Release a statement: cached ones are reset for the next use. */
+static void lite_release(db *d, sqlite3_stmt *st, int slot)
+{
+    if (slot >= 0) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        d->cache[slot].busy = false;
+    } else {
+        sqlite3_finalize(st);
+    }
+}
+
+static sqlite3_stmt *lite_prep(db *d, const char *sql, const struct args *a, int *slot)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL) != SQLITE_OK) {
-        mm_log_error("ddns-db", "prepare=\"%.50s\" err=\"%s\"", sql, sqlite3_errmsg(d->lite));
-        return NULL;
+    *slot = -1;
+    int free_slot = -1;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (d->cache[i].sql == sql && !d->cache[i].busy) {
+            *slot = i;
+            break;
+        }
+        if (!d->cache[i].sql && free_slot < 0)
+            free_slot = i;
     }
+    if (*slot >= 0) {
+        st = d->cache[*slot].st;
+    } else {
+        if (sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL) != SQLITE_OK) {
+            mm_log_error("ddns-db", "prepare=\"%.50s\" err=\"%s\"", sql, sqlite3_errmsg(d->lite));
+            return NULL;
+        }
+        if (free_slot >= 0) {
+            d->cache[free_slot].sql = sql;
+            d->cache[free_slot].st = st;
+            *slot = free_slot;
+        }
+    }
+    if (*slot >= 0)
+        d->cache[*slot].busy = true;
     for (int k = 0; k < a->n; k++) {
         int rc;
         if (a->fmt[k] == 'i')
@@ -139,7 +180,7 @@ static sqlite3_stmt *lite_prep(db *d, const char *sql, const struct args *a)
         else
             rc = sqlite3_bind_text(st, k + 1, a->t[k], -1, SQLITE_TRANSIENT);
         if (rc != SQLITE_OK) {
-            sqlite3_finalize(st);
+            lite_release(d, st, *slot);
             return NULL;
         }
     }
@@ -213,20 +254,22 @@ int db_exec(db *d, const char *sql, const char *fmt, ...)
         PQclear(r);
         return rc;
     }
-    sqlite3_stmt *st = lite_prep(d, sql, &a);
+    int slot;
+    sqlite3_stmt *st = lite_prep(d, sql, &a, &slot);
     if (!st)
         return MM_EIO;
     int s = sqlite3_step(st);
     while (s == SQLITE_ROW)
         s = sqlite3_step(st);
-    sqlite3_finalize(st);
+    int changes = sqlite3_changes(d->lite);
+    lite_release(d, st, slot);
     if (s == SQLITE_CONSTRAINT)
         return MM_EEXIST;
     if (s != SQLITE_DONE) {
         mm_log_error("ddns-db", "sql=\"%.50s\" err=\"%s\"", sql, sqlite3_errmsg(d->lite));
         return MM_EIO;
     }
-    return sqlite3_changes(d->lite);
+    return changes;
 }
 
 db_rows *db_query(db *d, const char *sql, const char *fmt, ...)
@@ -254,7 +297,7 @@ db_rows *db_query(db *d, const char *sql, const char *fmt, ...)
         r->nrows = PQntuples(r->res);
         return r;
     }
-    r->st = lite_prep(d, sql, &a);
+    r->st = lite_prep(d, sql, &a, &r->slot);
     if (!r->st) {
         free(r);
         return NULL;
@@ -307,7 +350,7 @@ void db_done(db_rows *r)
     if (r->res)
         PQclear(r->res);
     if (r->st)
-        sqlite3_finalize(r->st);
+        lite_release(r->d, r->st, r->slot);
     free(r);
 }
 
@@ -315,10 +358,12 @@ void db_done(db_rows *r)
 
 int db_begin_write(db *d, const char *key)
 {
-    if (!d->pg)
-        return lite_exec(d, "BEGIN IMMEDIATE");
-    if (db_exec(d, "BEGIN", NULL) < 0)
+    /* Inside a group, each write is a savepoint of the one outer transaction. */
+    const char *begin = d->in_group ? "SAVEPOINT w" : d->pg ? "BEGIN" : "BEGIN IMMEDIATE";
+    if (db_exec(d, begin, NULL) < 0)
         return MM_EIO;
+    if (!d->pg)
+        return 0;
     /* Writers of one name serialise here, across every ddnsd sharing the database. */
     db_rows *r = db_query(d, "SELECT pg_advisory_xact_lock(hashtext(?))", "t", key);
     if (!r) {
@@ -331,15 +376,45 @@ int db_begin_write(db *d, const char *key)
 
 int db_commit(db *d)
 {
-    return d->pg ? (db_exec(d, "COMMIT", NULL) < 0 ? MM_EIO : 0) : lite_exec(d, "COMMIT");
+    return db_exec(d, d->in_group ? "RELEASE w" : "COMMIT", NULL) < 0 ? MM_EIO : 0;
 }
 
 void db_rollback(db *d)
 {
-    if (d->pg)
+    if (d->in_group) {
+        db_exec(d, "ROLLBACK TO w", NULL);
+        db_exec(d, "RELEASE w", NULL);
+    } else {
         db_exec(d, "ROLLBACK", NULL);
-    else
-        lite_exec(d, "ROLLBACK");
+    }
+}
+
+int db_group_begin(db *d)
+{
+    if (d->in_group)
+        return MM_ESTATE;
+    if (db_exec(d, d->pg ? "BEGIN" : "BEGIN IMMEDIATE", NULL) < 0)
+        return MM_EIO;
+    d->in_group = true;
+    return 0;
+}
+
+int db_group_end(db *d, bool commit)
+{
+    if (!d->in_group)
+        return MM_ESTATE;
+    d->in_group = false;
+    if (commit && db_exec(d, "COMMIT", NULL) >= 0)
+        return 0;
+    db_exec(d, "ROLLBACK", NULL);
+    return commit ? MM_EIO : 0;
+}
+
+int db_relax(db *d)
+{
+    if (d->pg)
+        return db_exec(d, "SET synchronous_commit = off", NULL) < 0 ? MM_EIO : 0;
+    return lite_exec(d, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;");
 }
 
 bool db_push_leader(db *d)

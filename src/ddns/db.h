@@ -34,6 +34,14 @@ void db_done(db_rows *r);
 int db_begin_write(db *d, const char *key);
 int db_commit(db *d);
 void db_rollback(db *d);
+/*
+ * Group commit: one outer transaction around many writes (each then a
+ * savepoint); db_group_end commits (one fsync for the group) or rolls back.
+ */
+int db_group_begin(db *d);
+int db_group_end(db *d, bool commit);
+/* This connection's commits need not survive power loss (see mm_ddns_store_relax). */
+int db_relax(db *d);
 /* PostgreSQL: a session lock that makes this connection the one DNS pusher. */
 bool db_push_leader(db *d);
 

@@ -156,7 +156,7 @@ int ddns_audit(struct ctx *c, const char *action, const char *object, bool permi
     /* A permitted change is about to be applied: its record must be durable first. */
     bool change = strcmp(action, "update") == 0 || strcmp(action, "create") == 0 ||
                   strcmp(action, "delete") == 0;
-    if (rc == 0 && permit && change)
+    if (rc == 0 && permit && change && !c->s->cfg.group_commit)
         rc = mm_audit_flush_critical(c->s->cfg.audit);
     if (rc < 0) {
         mm_log_error("ddns-audit", "action=%s object=%s err=\"audit write failed\"", action,

@@ -92,6 +92,21 @@ void mm_ddns_store_close(mm_ddns_store *s)
     free(s);
 }
 
+int mm_ddns_store_relax(mm_ddns_store *s)
+{
+    return db_relax(s->db);
+}
+
+int mm_ddns_store_group_begin(mm_ddns_store *s)
+{
+    return db_group_begin(s->db);
+}
+
+int mm_ddns_store_group_end(mm_ddns_store *s, bool commit)
+{
+    return db_group_end(s->db, commit);
+}
+
 /* ------------------------------------------------------------ tokens and grants */
 
 int mm_ddns_store_token_add(mm_ddns_store *s, const uint8_t hash[MM_DDNS_HASH_LEN],

@@ -26,7 +26,7 @@ static struct {
     mm_audit *audit;
     mm_ddns_service *svc;
     char token[MM_DDNS_TOKEN_MAX];
-    char bearer[200], apikey[200], basic[300];
+    char bearer[200], apikey[200], basic[400];
     bool verbose;
 } g;
 
@@ -76,8 +76,8 @@ static void setup(void)
     if (!g.svc)
         abort();
     snprintf(g.bearer, sizeof(g.bearer), "Bearer %s", g.token);
-    char raw[160];
-    unsigned char enc[240];
+    char raw[200];
+    unsigned char enc[300];
     snprintf(raw, sizeof(raw), "user:%s", g.token);
     EVP_EncodeBlock(enc, (const unsigned char *)raw, (int)strlen(raw));
     snprintf(g.basic, sizeof(g.basic), "Basic %s", enc);

@@ -78,9 +78,23 @@ struct mm_ddnsd {
     mm_audit *audit;
     mm_ddns_service *svc;
     struct pusher push;
+    /* group commit: requests of one loop iteration share one sync */
+    struct pending *pend;
+    size_t n_pend;
+    bool group_open, push_wanted;
+    struct event *flush_ev;
 };
 
+/* A reply held until its group is durable. */
+struct pending {
+    struct evhttp_request *req;
+    mm_ddns_http_resp rs;
+};
+
+#define GROUP_MAX 1024
+
 static int conn_idx = -1;
+static void push_wake(void *arg);
 
 /* ------------------------------------------------------------ connections */
 
@@ -116,9 +130,12 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     SSL *ssl = SSL_new(d->ctx);
     struct conn *c = calloc(1, sizeof(*c));
     if (!ssl || !c) {
-        SSL_free(ssl);
-        free(c);
-        return NULL;
+        /*
+         * Returning NULL would make libevent 2.1 fall back to a plaintext
+         * bufferevent for this connection: never serve without TLS.
+         */
+        mm_log_error("ddnsd-conn", "err=\"out of memory for a TLS connection\"");
+        abort();
     }
     c->d = d;
     c->since_ms = mm_monotonic_ms();
@@ -131,8 +148,8 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!c->bev) {
-        SSL_free(ssl); /* runs conn_exfree */
-        return NULL;
+        mm_log_error("ddnsd-conn", "err=\"cannot create a TLS bufferevent\"");
+        abort(); /* as above: NULL would mean plaintext */
     }
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
     if (d->n_conns >= d->o.max_conns && !d->paused) {
@@ -201,6 +218,73 @@ static const char *get_header(void *arg, const char *name)
     return evhttp_find_header(arg, name);
 }
 
+static void send_resp(struct evhttp_request *req, mm_ddns_http_resp *rs)
+{
+    struct conn *c = conn_of(req); /* before the reply: it may free req */
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    for (size_t i = 0; i < rs->n_headers; i++)
+        evhttp_add_header(oh, rs->headers[i].name, rs->headers[i].value);
+    if (rs->content_type)
+        evhttp_add_header(oh, "Content-Type", rs->content_type);
+    if (rs->close)
+        evhttp_add_header(oh, "Connection", "close");
+    struct evbuffer *out = evbuffer_new();
+    if (out && rs->body.len)
+        evbuffer_add(out, rs->body.data, rs->body.len);
+    if (c)
+        c->since_ms = mm_monotonic_ms();
+    evhttp_send_reply(req, rs->status, reason(rs->status), out);
+    if (out)
+        evbuffer_free(out);
+}
+
+/* The group could not be made durable: every reply of it becomes a 500. */
+static void fail_resp(mm_ddns_http_resp *rs)
+{
+    mm_ddns_resp_free(rs);
+    mm_ddns_resp_init(rs);
+    rs->status = 500;
+    rs->content_type = "application/json; charset=utf-8";
+    mm_buf_append_str(&rs->body, "{\"success\":false,\"error\":{\"code\":\"server_error\","
+                                 "\"message\":\"storage or audit log unavailable\"}}");
+}
+
+/*
+ * End of a group: audit records first (one write, one fdatasync), then the
+ * store's COMMIT (one fsync); only then the replies. If either fails, the
+ * changes are rolled back and every request of the group gets a 500.
+ */
+static void group_flush(struct mm_ddnsd *d)
+{
+    if (!d->group_open)
+        return;
+    d->group_open = false;
+    int rc = mm_audit_batch_end(d->audit);
+    if (mm_ddns_store_group_end(d->store, rc == 0) < 0)
+        rc = MM_EIO;
+    if (rc < 0)
+        mm_log_error("ddnsd-group", "requests=%zu err=\"%s\"", d->n_pend, mm_strerror(rc));
+    else
+        mm_log_debug("ddnsd-group", "requests=%zu", d->n_pend);
+    for (size_t i = 0; i < d->n_pend; i++) {
+        if (rc < 0)
+            fail_resp(&d->pend[i].rs);
+        send_resp(d->pend[i].req, &d->pend[i].rs);
+        mm_ddns_resp_free(&d->pend[i].rs);
+    }
+    d->n_pend = 0;
+    if (rc == 0 && d->push_wanted)
+        push_wake(&d->push);
+    d->push_wanted = false;
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    group_flush(arg);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct mm_ddnsd *d = arg;
@@ -225,26 +309,26 @@ static void on_request(struct evhttp_request *req, void *arg)
             memcpy(rq.peer.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
         }
     }
-    mm_ddns_http_resp rs;
-    mm_ddns_resp_init(&rs);
-    mm_ddns_service_handle(d->svc, &rq, &rs);
-    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    for (size_t i = 0; i < rs.n_headers; i++)
-        evhttp_add_header(oh, rs.headers[i].name, rs.headers[i].value);
-    if (rs.content_type)
-        evhttp_add_header(oh, "Content-Type", rs.content_type);
-    if (rs.close)
-        evhttp_add_header(oh, "Connection", "close");
-    struct evbuffer *out = evbuffer_new();
-    if (out && rs.body.len)
-        evbuffer_add(out, rs.body.data, rs.body.len);
-    evhttp_send_reply(req, rs.status, reason(rs.status), out);
-    if (out)
-        evbuffer_free(out);
-    mm_ddns_resp_free(&rs);
-    struct conn *c = conn_of(req);
-    if (c)
-        c->since_ms = mm_monotonic_ms();
+    if (d->n_pend >= GROUP_MAX)
+        group_flush(d); /* bounded: a full group is made durable at once */
+    if (!d->group_open) {
+        if (mm_ddns_store_group_begin(d->store) < 0) {
+            mm_ddns_http_resp rs;
+            mm_ddns_resp_init(&rs);
+            fail_resp(&rs);
+            send_resp(req, &rs);
+            mm_ddns_resp_free(&rs);
+            return;
+        }
+        mm_audit_batch_begin(d->audit);
+        d->group_open = true;
+        /* Lowest priority: runs once the loop has handled every ready connection. */
+        event_active(d->flush_ev, EV_TIMEOUT, 0);
+    }
+    struct pending *p = &d->pend[d->n_pend++];
+    p->req = req;
+    mm_ddns_resp_init(&p->rs);
+    mm_ddns_service_handle(d->svc, &rq, &p->rs);
 }
 
 /* ------------------------------------------------------------ DNS push worker */
@@ -318,6 +402,12 @@ static void push_wake(void *arg)
     p->wake = true;
     pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&p->lock);
+}
+
+/* A change queued DNS work: wake the pusher once its group is committed. */
+static void push_mark(void *arg)
+{
+    ((struct mm_ddnsd *)arg)->push_wanted = true;
 }
 
 static bool push_ok(void *arg)
@@ -417,12 +507,13 @@ static int open_state(struct mm_ddnsd *d)
     const char *target = d->o.store ? d->o.store : p;
     MM_GUARD(mm_ddns_store_open(target, &d->store));
     MM_GUARD(mm_ddns_store_open(target, &d->push.store)); /* the push worker's own connection */
+    MM_GUARD(mm_ddns_store_relax(d->push.store));
     snprintf(p, sizeof(p), "%s/audit.log", d->o.state_dir);
     MM_GUARD(mm_audit_open(p, &d->audit));
     mm_ddns_service_config cfg = {.store = d->store, .audit = d->audit,
                                   .test_mode = d->o.test_mode,
                                   .provider_name = d->o.provider_name,
-                                  .on_push = push_wake, .push_arg = &d->push,
+                                  .on_push = push_mark, .push_arg = d, .group_commit = true,
                                   .dns_ok = push_ok, .dns_arg = &d->push};
     snprintf(p, sizeof(p), "%s/token.key", d->o.state_dir);
     int rc = mm_ddns_key_load(p, cfg.key);
@@ -464,6 +555,19 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
         d->o.max_conns = 1024;
     if (!d->o.req_timeout_s)
         d->o.req_timeout_s = 10;
+    d->pend = calloc(GROUP_MAX, sizeof(*d->pend));
+    if (!d->pend || event_base_priority_init(base, 3) != 0) {
+        free(d->pend);
+        free(d);
+        return MM_ENOMEM;
+    }
+    d->flush_ev = event_new(base, -1, 0, flush_cb, d);
+    if (!d->flush_ev) {
+        free(d->pend);
+        free(d);
+        return MM_ENOMEM;
+    }
+    event_priority_set(d->flush_ev, 2); /* default is 1 (3 queues): flush runs last */
     pthread_mutex_init(&d->push.lock, NULL);
     pthread_cond_init(&d->push.cond, NULL);
     d->push.dns_ok = true;
@@ -521,6 +625,9 @@ void mm_ddnsd_free(mm_ddnsd *d)
         pthread_join(d->push.thread, NULL);
     }
     mm_timer_free(d->watchdog);
+    group_flush(d);
+    if (d->flush_ev)
+        event_free(d->flush_ev);
     d->lev = NULL; /* evhttp_free frees the listener before the connections */
     if (d->http)
         evhttp_free(d->http); /* frees connections (and through them our conn records) */
@@ -531,5 +638,6 @@ void mm_ddnsd_free(mm_ddnsd *d)
     mm_ddns_store_close(d->push.store);
     pthread_mutex_destroy(&d->push.lock);
     pthread_cond_destroy(&d->push.cond);
+    free(d->pend);
     free(d);
 }

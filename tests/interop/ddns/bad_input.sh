@@ -49,6 +49,21 @@ st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' -X POST "$B/update" \
 [ "$st" = 413 ] || fail "oversized body gave $st"
 ok "70 KB body -> 413"
 
+# HTTPS only: plaintext HTTP and TLS 1.2 get no answer
+st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/.well-known/apertodns/v1/info")
+[ "$st" = 000 ] || fail "plaintext HTTP answered with $st"
+ok "plaintext HTTP refused"
+st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' --tls-max 1.2 "$B/info")
+[ "$st" = 000 ] || fail "TLS 1.2 answered with $st"
+ok "TLS 1.2 refused (TLS 1.3 only)"
+
+# the hybrid group is negotiated with a client that offers it, X25519 otherwise
+g=$("$MAMORI" tls probe "127.0.0.1:$PORT" --ca "$CA" --json)
+case "$g" in *'"group":"X25519SCloud+128"'*'"protocol":"TLSv1.3"'*) ;; *) fail "hybrid probe: $g" ;; esac
+g=$("$MAMORI" tls probe "127.0.0.1:$PORT" --ca "$CA" --groups X25519 --json)
+case "$g" in *'"group":"x25519"'*) ;; *) fail "X25519 fallback probe: $g" ;; esac
+ok "TLS 1.3 with X25519SCloud+128 (hybrid) and X25519 fallback"
+
 # path tricks
 st=$(curl -s --cacert "$CA" --path-as-is -o /dev/null -w '%{http_code}' "$B/../v1/info")
 [ "$st" = 404 ] || fail "dot-dot path gave $st"

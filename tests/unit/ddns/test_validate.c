@@ -232,13 +232,38 @@ static void test_small_parsers(void **state)
     assert_string_equal(out, "2026-01-15T12:00:00.123Z");
 }
 
+static void test_http_response(void **state)
+{
+    (void)state;
+    mm_ddns_http_response r;
+    const char *ok = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\ncontent-length: 2\r\n\r\n{}";
+    assert_int_equal(mm_ddns_http_response_parse((const uint8_t *)ok, strlen(ok), &r), 0);
+    assert_int_equal(r.status, 429);
+    assert_int_equal(r.retry_after, 7);
+    assert_int_equal(r.body_len, 2);
+    assert_memory_equal(ok + r.body_off, "{}", 2);
+    /* incomplete: headers, then body */
+    assert_int_equal(mm_ddns_http_response_parse((const uint8_t *)ok, 20, &r), MM_EAGAIN);
+    assert_int_equal(mm_ddns_http_response_parse((const uint8_t *)ok, strlen(ok) - 1, &r), MM_EAGAIN);
+    static const char *bad[] = {"HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20x OK\r\n\r\n",
+                                "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+                                "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+                                "HTTP/1.1 200 OK\r\nno colon\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (mm_ddns_http_response_parse((const uint8_t *)bad[i], strlen(bad[i]), &r) != MM_EMALFORMED)
+            fail_msg("accepted: %s", bad[i]);
+    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_int_equal(mm_ddns_http_response_parse((const uint8_t *)chunked, strlen(chunked), &r),
+                     MM_EUNSUPPORTED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostnames),   cmocka_unit_test(test_order),
         cmocka_unit_test(test_tristate),    cmocka_unit_test(test_auto),
         cmocka_unit_test(test_txt),         cmocka_unit_test(test_errors_table),
-        cmocka_unit_test(test_small_parsers),
+        cmocka_unit_test(test_small_parsers), cmocka_unit_test(test_http_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
