@@ -230,6 +230,14 @@ typedef struct mm_bmp_json_ctx {
     uint16_t router_port;
     uint64_t seq;              /* incremented per line written */
     int64_t arrival_us;        /* wall clock of arrival (microseconds since the epoch) */
+    /* Private: the last two formatted seconds (timestamps repeat from line to line). */
+    int64_t ts_sec_cache[2];
+    char ts_text_cache[2][24];
+    /* Private: the fields shared by every line of the current message. */
+    uint64_t msg_gen, pre_gen;
+    const char *pre_type;
+    size_t pre_len;
+    char pre[1024];
 } mm_bmp_json_ctx;
 
 /*

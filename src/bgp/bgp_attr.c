@@ -68,7 +68,9 @@ static int aspath_walk(const uint8_t *v, size_t len, bool as4, mm_buf *out)
         if (mm_cursor_remaining(&c) < (size_t)count * (as4 ? 4u : 2u))
             return MM_EMALFORMED;
         if (out) {
-            MM_GUARD(mm_buf_printf(out, "%s%s", first ? "" : " ", open[type]));
+            MM_GUARD(mm_buf_append_str(out, first ? open[type] : " "));
+            if (!first)
+                MM_GUARD(mm_buf_append_str(out, open[type]));
             for (unsigned i = 0; i < count; i++) {
                 uint32_t asn = as4 ? mm_cursor_read_u32(&c) : mm_cursor_read_u16(&c);
                 const char *sep = i == 0 ? "" : (type == 1 || type == 4) ? "," : " ";
@@ -97,7 +99,11 @@ int mm_bgp_communities_format(const uint8_t *v, size_t len, mm_buf *out)
         return MM_EMALFORMED;
     for (size_t i = 0; i < len; i += 4) {
         unsigned hi = (unsigned)v[i] << 8 | v[i + 1], lo = (unsigned)v[i + 2] << 8 | v[i + 3];
-        MM_GUARD(mm_buf_printf(out, "%s%u:%u", i ? " " : "", hi, lo));
+        if (i)
+            MM_GUARD(mm_buf_append(out, " ", 1));
+        MM_GUARD(mm_buf_append_u64(out, hi));
+        MM_GUARD(mm_buf_append(out, ":", 1));
+        MM_GUARD(mm_buf_append_u64(out, lo));
     }
     return 0;
 }
@@ -110,7 +116,13 @@ int mm_bgp_large_communities_format(const uint8_t *v, size_t len, mm_buf *out)
     mm_cursor_init_read(&c, v, len);
     for (size_t i = 0; i < len; i += 12) {
         uint32_t a = mm_cursor_read_u32(&c), b = mm_cursor_read_u32(&c), d = mm_cursor_read_u32(&c);
-        MM_GUARD(mm_buf_printf(out, "%s%u:%u:%u", i ? " " : "", a, b, d));
+        if (i)
+            MM_GUARD(mm_buf_append(out, " ", 1));
+        MM_GUARD(mm_buf_append_u64(out, a));
+        MM_GUARD(mm_buf_append(out, ":", 1));
+        MM_GUARD(mm_buf_append_u64(out, b));
+        MM_GUARD(mm_buf_append(out, ":", 1));
+        MM_GUARD(mm_buf_append_u64(out, d));
     }
     return 0;
 }

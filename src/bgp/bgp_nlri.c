@@ -51,8 +51,32 @@ int mm_bgp_nlri_encode(mm_cursor *w, const mm_bgp_prefix *p, bool addpath)
     return mm_cursor_error(w);
 }
 
+/* Decimal digits of v at o; returns the end. */
+static char *put_dec(char *o, unsigned v)
+{
+    char tmp[10];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *o++ = tmp[--n];
+    return o;
+}
+
 void mm_bgp_prefix_format(const mm_bgp_prefix *p, char *out, size_t outlen)
 {
+    /* IPv4 by hand: inet_ntop and snprintf dominate the collector's profile otherwise. */
+    if (p->afi == MM_BGP_AFI_IPV4 && outlen >= 20) {
+        char *o = out;
+        for (int i = 0; i < 4; i++) {
+            o = put_dec(o, p->addr[i]);
+            *o++ = i < 3 ? '.' : '/';
+        }
+        o = put_dec(o, p->len);
+        *o = 0;
+        return;
+    }
     char a[INET6_ADDRSTRLEN];
     int af = p->afi == MM_BGP_AFI_IPV6 ? AF_INET6 : AF_INET;
     if (!inet_ntop(af, p->addr, a, sizeof(a)))

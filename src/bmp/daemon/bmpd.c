@@ -221,10 +221,16 @@ static void metrics_stats(struct router *r, const mm_bmp_msg *m)
                                           r->addr, "peer", peer, "type", type, NULL), 1);
             continue;
         }
-        snprintf(fam, sizeof(fam), "mamori_bmp_%s", s.def->name);
-        mm_metrics_family(r->d->metrics, fam,
-                          s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
-                          s.def->descr);
+        /* Family name from the registry row; declared once per row (the common case is a hit). */
+        size_t nl = strlen(s.def->name);
+        if (nl + 12 > sizeof(fam))
+            continue;
+        memcpy(fam, "mamori_bmp_", 11);
+        memcpy(fam + 11, s.def->name, nl + 1);
+        if (mm_metrics_family(r->d->metrics, fam,
+                              s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
+                              s.def->descr) < 0)
+            continue;
         mm_metric *x;
         if (s.kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
             snprintf(afi, sizeof(afi), "%u", s.afi);

@@ -18,8 +18,10 @@ command -v python3 >/dev/null && command -v jq >/dev/null || skip "python3 and j
 T=$(mktemp -d)
 chmod 755 "$T"
 PIDS=()
+PMPID=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "$PMPID" ] && kill -9 "$PMPID" 2>/dev/null  # pmbmpd 1.7.7 does not exit on SIGTERM
   [ -s "$T/run/bgpd.pid" ] && kill "$(cat "$T/run/bgpd.pid")" 2>/dev/null
   rm -rf "$T"
 }
@@ -190,7 +192,7 @@ if ! command -v pmbmpd >/dev/null; then
   [ "${CI:-}" = true ] && fails=$((fails + 1))
 else
   pmbmpd -L 127.0.0.1 -l $((B+7)) -o "$T/pm.json" >"$T/pm.log" 2>&1 &
-  PIDS+=($!)
+  PMPID=$!
   wait_for "pmbmpd" "grep -q 'waiting for BMP data' $T/pm.log" 10
   n=0
   for r in frr gobgp; do
