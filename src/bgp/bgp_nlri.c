@@ -186,7 +186,8 @@ static int fs_prefix(uint16_t afi, mm_cursor *c, mm_buf *out)
     return 0;
 }
 
-/* Operator lists (RFC 8955 §4.2.1): e bit 0x80, a bit 0x40, len 0x30, then lt/gt/eq or not/match. */
+/* Operator lists (RFC 8955 §4.2.1): e bit 0x80, a bit 0x40, len 0x30, then lt/gt/eq or not/match.
+ */
 static int fs_ops(enum fs_kind kind, mm_cursor *c, mm_buf *out)
 {
     static const char *const num[8] = {"false", "=", ">", ">=", "<", "<=", "!=", "true"};
@@ -222,7 +223,7 @@ int mm_bgp_flowspec_format(uint16_t afi, const uint8_t *rule, size_t rule_len, m
         if (i == n)
             return MM_EUNSUPPORTED;
         const char *name = afi == MM_BGP_AFI_IPV6 && fs_components[i].name6 ? fs_components[i].name6
-                                                                           : fs_components[i].name;
+                                                                            : fs_components[i].name;
         MM_GUARD(mm_buf_printf(out, "%s%s ", first ? "" : " ", name));
         if (fs_components[i].kind == FS_PREFIX)
             MM_GUARD(fs_prefix(afi, &c, out));

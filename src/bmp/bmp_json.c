@@ -23,7 +23,8 @@ static int j_key(mm_buf *b, const char *k)
     return mm_buf_append(b, "\":", 2);
 }
 
-/* Strings from the wire are escaped; bytes >= 0x80 become \u00XX so the line is always valid JSON. */
+/* Strings from the wire are escaped; bytes >= 0x80 become \u00XX so the line is always valid JSON.
+ */
 static int j_strn(mm_buf *b, const char *k, const uint8_t *s, size_t n)
 {
     static const char hexd[] = "0123456789abcdef";
@@ -84,7 +85,8 @@ static int j_hex(mm_buf *b, const char *k, const uint8_t *p, size_t n, bool dash
  * once per second per slot (0 router timestamp, 1 arrival): lines of one
  * message or burst share their seconds, and snprintf/gmtime dominate otherwise.
  */
-static int j_time(mm_bmp_json_ctx *ctx, int slot, mm_buf *b, const char *k, int64_t sec, int64_t usec)
+static int j_time(mm_bmp_json_ctx *ctx, int slot, mm_buf *b, const char *k, int64_t sec,
+                  int64_t usec)
 {
     char ts[40];
     if (sec <= 0)
@@ -145,7 +147,8 @@ static int j_common(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type,
         MM_GUARD(j_time(ctx, 0, b, "timestamp", m->peer.ts_sec, m->peer.ts_usec));
     else
         MM_GUARD(j_time(ctx, 0, b, "timestamp", 0, 0));
-    MM_GUARD(j_time(ctx, 1, b, "timestamp_arrival", ctx->arrival_us / 1000000, ctx->arrival_us % 1000000));
+    MM_GUARD(j_time(ctx, 1, b, "timestamp_arrival", ctx->arrival_us / 1000000,
+                    ctx->arrival_us % 1000000));
     MM_GUARD(j_str(b, "bmp_router", ctx->router ? ctx->router : ""));
     MM_GUARD(j_u64(b, "bmp_router_port", ctx->router_port));
     MM_GUARD(j_str(b, "bmp_msg_type", type));
@@ -178,7 +181,8 @@ static int j_end(mm_buf *b)
 
 static int render_info_tlvs(const mm_bmp_msg *m, const char *prefix, mm_buf *b)
 {
-    static const char *const names[] = {"string", "sysdescr", "sysname", "table_name", "admin_label"};
+    static const char *const names[] = {"string", "sysdescr", "sysname", "table_name",
+                                        "admin_label"};
     mm_cursor c = m->tlvs;
     mm_bmp_tlv t;
     char key[64];
@@ -214,7 +218,8 @@ static int render_open(const char *prefix, const uint8_t *pdu, size_t len, mm_bu
     mm_bgp_open o;
     char key[64];
     mm_cursor_init_read(&c, pdu, len);
-    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &body) < 0 || mm_bgp_open_decode(&body, &o) < 0) {
+    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &body) < 0 ||
+        mm_bgp_open_decode(&body, &o) < 0) {
         snprintf(key, sizeof(key), "%s_error", prefix);
         return j_str(b, key, "malformed OPEN");
     }
@@ -228,7 +233,8 @@ static int render_open(const char *prefix, const uint8_t *pdu, size_t len, mm_bu
     for (size_t i = 0; i < o.n_caps; i++)
         mm_buf_printf(&caps, "%s%s", i ? " " : "", mm_bgp_cap_name(o.caps[i].code));
     for (size_t i = 0; i < o.n_mp; i++)
-        mm_buf_printf(&caps, " %s-%s", mm_bgp_afi_name(o.mp[i].afi), mm_bgp_safi_name(o.mp[i].safi));
+        mm_buf_printf(&caps, " %s-%s", mm_bgp_afi_name(o.mp[i].afi),
+                      mm_bgp_safi_name(o.mp[i].safi));
     int rc = j_strn(b, key, caps.data ? caps.data : (const uint8_t *)"", caps.len);
     mm_buf_free(&caps);
     return rc;
@@ -324,7 +330,8 @@ static int render_attrs(const mm_bgp_update *u, mm_buf *b)
         }
         case MM_BGP_ATTR_AS_PATH:
         case MM_BGP_ATTR_AS4_PATH:
-            if (mm_bgp_aspath_format(a->val, a->len, a->code == MM_BGP_ATTR_AS4_PATH || u->as4, &t) == 0)
+            if (mm_bgp_aspath_format(a->val, a->len, a->code == MM_BGP_ATTR_AS4_PATH || u->as4,
+                                     &t) == 0)
                 rc = j_strn(b, d->name, t.data ? t.data : (const uint8_t *)"", t.len);
             break;
         case MM_BGP_ATTR_NEXT_HOP:
@@ -480,15 +487,16 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     if (nha && nha->len == 4)
         inet_ntop(AF_INET, nha->val, nh, sizeof(nh));
     int n;
-    if ((n = render_nlri(ctx, m, &u, "withdraw", 1, 1, u.withdrawn, u.withdrawn_len, NULL, &none, b)) < 0)
+    if ((n = render_nlri(ctx, m, &u, "withdraw", 1, 1, u.withdrawn, u.withdrawn_len, NULL, &none,
+                         b)) < 0)
         goto fail;
     lines += n;
     if ((n = render_nlri(ctx, m, &u, announce, 1, 1, u.nlri, u.nlri_len, NULL, &attrs, b)) < 0)
         goto fail;
     lines += n;
     if (u.mp_unreach.present) {
-        n = render_nlri(ctx, m, &u, "withdraw", u.mp_unreach.afi, u.mp_unreach.safi, u.mp_unreach.nlri,
-                        u.mp_unreach.nlri_len, NULL, &none, b);
+        n = render_nlri(ctx, m, &u, "withdraw", u.mp_unreach.afi, u.mp_unreach.safi,
+                        u.mp_unreach.nlri, u.mp_unreach.nlri_len, NULL, &none, b);
         if (n < 0)
             goto fail;
         lines += n;
@@ -539,12 +547,18 @@ int mm_bmp_json_render(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *out)
     ctx->msg_gen++;
     ctx->pre_gen = 0;
     switch (m->type) {
-    case MM_BMP_ROUTE_MONITORING: return render_update(ctx, m, m->bgp, m->bgp_len, out);
-    case MM_BMP_STATS_REPORT: return render_stats(ctx, m, out);
-    case MM_BMP_PEER_DOWN: return render_peer_down(ctx, m, out);
-    case MM_BMP_PEER_UP: return render_peer_up(ctx, m, out);
-    case MM_BMP_ROUTE_MIRRORING: return render_mirror(ctx, m, out);
-    default: return render_simple(ctx, m, out);
+    case MM_BMP_ROUTE_MONITORING:
+        return render_update(ctx, m, m->bgp, m->bgp_len, out);
+    case MM_BMP_STATS_REPORT:
+        return render_stats(ctx, m, out);
+    case MM_BMP_PEER_DOWN:
+        return render_peer_down(ctx, m, out);
+    case MM_BMP_PEER_UP:
+        return render_peer_up(ctx, m, out);
+    case MM_BMP_ROUTE_MIRRORING:
+        return render_mirror(ctx, m, out);
+    default:
+        return render_simple(ctx, m, out);
     }
 }
 

@@ -22,8 +22,8 @@
 #define MAX_LABELS 16
 
 struct mm_metric {
-    char *key;              /* "name{k=\"v\",...}" : the exposition line's left side */
-    size_t family;          /* index into families */
+    char *key;     /* "name{k=\"v\",...}" : the exposition line's left side */
+    size_t family; /* index into families */
     double value;
     struct mm_metric *hnext; /* hash chain */
     struct mm_metric *next;  /* family order */
@@ -274,14 +274,14 @@ size_t mm_metrics_remove_label(mm_metrics *m, const char *key, const char *value
         return 0;
     }
     char *pair = (char *)mm_buf_cstr(&needle) + 1; /* skip '{' */
-    pair[strlen(pair) - 1] = 0;                     /* drop '}' */
+    pair[strlen(pair) - 1] = 0;                    /* drop '}' */
     size_t plen = strlen(pair), removed = 0;
     for (size_t b = 0; b < m->n_buckets; b++) {
         for (struct mm_metric **pp = &m->buckets[b]; *pp;) {
             struct mm_metric *s = *pp;
             const char *hit = strstr(s->key, pair);
-            bool match = hit && (hit[-1] == '{' || hit[-1] == ',') &&
-                         (hit[plen] == ',' || hit[plen] == '}');
+            bool match =
+                hit && (hit[-1] == '{' || hit[-1] == ',') && (hit[plen] == ',' || hit[plen] == '}');
             if (!match) {
                 pp = &s->hnext;
                 continue;
@@ -334,7 +334,7 @@ int mm_metrics_render(const mm_metrics *m, mm_buf *out)
         const struct family *f = &m->fam[i];
         MM_GUARD(mm_buf_printf(out, "# HELP %s ", f->name));
         for (const char *h = f->help; *h; h++) /* HELP escapes backslash and newline */
-            MM_GUARD(*h == '\\' ? mm_buf_append(out, "\\\\", 2)
+            MM_GUARD(*h == '\\'   ? mm_buf_append(out, "\\\\", 2)
                      : *h == '\n' ? mm_buf_append(out, "\\n", 2)
                                   : mm_buf_append(out, h, 1));
         MM_GUARD(mm_buf_printf(out, "\n# TYPE %s %s\n", f->name,

@@ -101,7 +101,8 @@ int bmpd_jsonl_write(bmpd_jsonl *j, const void *data, size_t len)
                     n = (size_t)(cut - p) + 1;
                 } else if (j->size > 0) {
                     if (jsonl_rotate(j) < 0) {
-                        mm_log_warn("jsonl-rotate", "path=%s error=\"rotation failed, appending\"", j->path);
+                        mm_log_warn("jsonl-rotate", "path=%s error=\"rotation failed, appending\"",
+                                    j->path);
                         rotate = false; /* keep every line: append to the current file */
                     }
                     continue;
