@@ -30,6 +30,7 @@
 #include "mamori/mm_event.h"
 
 #define READ_SLACK 65536
+#define READ_BURST (256 * 1024)
 
 struct outbound;
 
@@ -442,6 +443,11 @@ static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, 
     bufferevent_setcb(r->bev, router_read, NULL, router_event, r);
     /* Bounded input: stop reading once one capped message (plus slack) is buffered. */
     bufferevent_setwatermark(r->bev, EV_READ, 0, (size_t)d->cfg.max_msg + READ_SLACK);
+    /*
+     * Read big bursts: one burst is one JSON Lines write and one SQLite
+     * commit, and libevent's default of 16 KiB per read makes many small ones.
+     */
+    bufferevent_set_max_single_read(r->bev, READ_BURST);
     struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
     bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
     bufferevent_enable(r->bev, EV_READ);
