@@ -29,8 +29,8 @@ extern "C" {
 
 #define MM_BGP_MARKER_LEN 16
 #define MM_BGP_HDR_LEN 19
-#define MM_BGP_MAX_LEN 4096       /* RFC 4271 §4 */
-#define MM_BGP_EXT_MAX_LEN 65535  /* RFC 8654 extended messages */
+#define MM_BGP_MAX_LEN 4096      /* RFC 4271 §4 */
+#define MM_BGP_EXT_MAX_LEN 65535 /* RFC 8654 extended messages */
 
 enum mm_bgp_msg_type {
     MM_BGP_OPEN = 1,
@@ -41,7 +41,7 @@ enum mm_bgp_msg_type {
 };
 
 typedef struct mm_bgp_hdr {
-    uint16_t len;  /* whole message incl. the 19-byte header */
+    uint16_t len; /* whole message incl. the 19-byte header */
     uint8_t type;
 } mm_bgp_hdr;
 
@@ -69,16 +69,17 @@ enum {
 const char *mm_bgp_afi_name(uint16_t afi);
 const char *mm_bgp_safi_name(uint8_t safi);
 
-/* ---------------------------------------------------------------- OPEN (RFC 4271 §4.2, RFC 5492) */
+/* ---------------------------------------------------------------- OPEN (RFC 4271 §4.2, RFC 5492)
+ */
 
 /* Capability codes the codec names (table in bgp_open.c). */
 enum {
-    MM_BGP_CAP_MP = 1,          /* RFC 4760 */
+    MM_BGP_CAP_MP = 1, /* RFC 4760 */
     MM_BGP_CAP_ROUTE_REFRESH = 2,
-    MM_BGP_CAP_EXT_MSG = 6,     /* RFC 8654 */
-    MM_BGP_CAP_GR = 64,         /* RFC 4724 */
-    MM_BGP_CAP_AS4 = 65,        /* RFC 6793 */
-    MM_BGP_CAP_ADDPATH = 69,    /* RFC 7911 */
+    MM_BGP_CAP_EXT_MSG = 6,  /* RFC 8654 */
+    MM_BGP_CAP_GR = 64,      /* RFC 4724 */
+    MM_BGP_CAP_AS4 = 65,     /* RFC 6793 */
+    MM_BGP_CAP_ADDPATH = 69, /* RFC 7911 */
     MM_BGP_CAP_ENH_RR = 70,
     MM_BGP_CAP_LLGR = 71,
     MM_BGP_CAP_FQDN = 73,
@@ -95,16 +96,19 @@ typedef struct mm_bgp_cap {
 
 typedef struct mm_bgp_open {
     uint8_t version;
-    uint16_t my_as;     /* 2-octet field (AS_TRANS when the real AS is 4-octet) */
+    uint16_t my_as; /* 2-octet field (AS_TRANS when the real AS is 4-octet) */
     uint16_t hold_time;
     uint32_t bgp_id;
-    uint32_t as4;       /* from capability 65, else my_as */
+    uint32_t as4; /* from capability 65, else my_as */
     bool has_as4;
     bool route_refresh;
     bool ext_msg;
-    bool addpath_any;   /* some AFI/SAFI negotiates receive of Add-Path */
+    bool addpath_any; /* some AFI/SAFI negotiates receive of Add-Path */
     size_t n_mp;
-    struct { uint16_t afi; uint8_t safi; } mp[MM_BGP_OPEN_MAX_MP];
+    struct {
+        uint16_t afi;
+        uint8_t safi;
+    } mp[MM_BGP_OPEN_MAX_MP];
     size_t n_caps;
     mm_bgp_cap caps[MM_BGP_OPEN_MAX_CAPS]; /* in wire order (more are counted, not kept) */
     size_t n_caps_dropped;
@@ -135,9 +139,9 @@ int mm_bgp_keepalive_encode(mm_cursor *w);
 
 typedef struct mm_bgp_prefix {
     uint16_t afi;
-    uint8_t len;          /* prefix length in bits */
-    uint8_t addr[16];     /* zero-padded */
-    uint32_t path_id;     /* RFC 7911, when add-path is in use */
+    uint8_t len;      /* prefix length in bits */
+    uint8_t addr[16]; /* zero-padded */
+    uint32_t path_id; /* RFC 7911, when add-path is in use */
 } mm_bgp_prefix;
 
 /*
@@ -163,7 +167,8 @@ int mm_bgp_flowspec_next(mm_cursor *c, const uint8_t **rule, size_t *rule_len);
  */
 int mm_bgp_flowspec_format(uint16_t afi, const uint8_t *rule, size_t rule_len, mm_buf *out);
 
-/* ---------------------------------------------------------------- path attributes (RFC 4271 §4.3) */
+/* ---------------------------------------------------------------- path attributes (RFC 4271 §4.3)
+ */
 
 enum mm_bgp_attr_code {
     MM_BGP_ATTR_ORIGIN = 1,
@@ -173,13 +178,13 @@ enum mm_bgp_attr_code {
     MM_BGP_ATTR_LOCAL_PREF = 5,
     MM_BGP_ATTR_ATOMIC_AGGREGATE = 6,
     MM_BGP_ATTR_AGGREGATOR = 7,
-    MM_BGP_ATTR_COMMUNITIES = 8,       /* RFC 1997 */
-    MM_BGP_ATTR_ORIGINATOR_ID = 9,     /* RFC 4456 */
+    MM_BGP_ATTR_COMMUNITIES = 8,   /* RFC 1997 */
+    MM_BGP_ATTR_ORIGINATOR_ID = 9, /* RFC 4456 */
     MM_BGP_ATTR_CLUSTER_LIST = 10,
-    MM_BGP_ATTR_MP_REACH = 14,         /* RFC 4760 */
+    MM_BGP_ATTR_MP_REACH = 14, /* RFC 4760 */
     MM_BGP_ATTR_MP_UNREACH = 15,
-    MM_BGP_ATTR_EXT_COMMUNITIES = 16,  /* RFC 4360 */
-    MM_BGP_ATTR_AS4_PATH = 17,         /* RFC 6793 */
+    MM_BGP_ATTR_EXT_COMMUNITIES = 16, /* RFC 4360 */
+    MM_BGP_ATTR_AS4_PATH = 17,        /* RFC 6793 */
     MM_BGP_ATTR_AS4_AGGREGATOR = 18,
     MM_BGP_ATTR_LARGE_COMMUNITIES = 32, /* RFC 8092 */
 };
@@ -199,11 +204,11 @@ typedef struct mm_bgp_attr {
 /* What the table knows of one attribute code (one row per code). */
 typedef struct mm_bgp_attr_desc {
     uint8_t code;
-    const char *name;      /* JSON key, pmacct-like where pmacct has one */
-    uint8_t flags;         /* expected optional/transitive bits */
+    const char *name; /* JSON key, pmacct-like where pmacct has one */
+    uint8_t flags;    /* expected optional/transitive bits */
     uint16_t min_len;
-    uint16_t max_len;      /* 0xffff: no maximum */
-    uint16_t multiple;     /* length must be a multiple of this (0: any) */
+    uint16_t max_len;  /* 0xffff: no maximum */
+    uint16_t multiple; /* length must be a multiple of this (0: any) */
 } mm_bgp_attr_desc;
 
 const mm_bgp_attr_desc *mm_bgp_attr_desc_find(uint8_t code);
@@ -214,7 +219,7 @@ typedef struct mm_bgp_mp {
     bool present;
     uint16_t afi;
     uint8_t safi;
-    const uint8_t *nh;     /* MP_REACH only */
+    const uint8_t *nh; /* MP_REACH only */
     uint8_t nh_len;
     const uint8_t *nlri;
     size_t nlri_len;
@@ -230,8 +235,8 @@ typedef struct mm_bgp_update {
     mm_bgp_attr attrs[MM_BGP_UPDATE_MAX_ATTRS];
     mm_bgp_mp mp_reach;
     mm_bgp_mp mp_unreach;
-    bool as4;              /* AS_PATH carries 4-octet ASNs (decode context) */
-    bool addpath;          /* NLRI carry path ids (decode context) */
+    bool as4;     /* AS_PATH carries 4-octet ASNs (decode context) */
+    bool addpath; /* NLRI carry path ids (decode context) */
     /* What is wrong (first problem found), NULL if nothing; error_attr names the code. */
     const char *error;
     uint8_t error_attr;

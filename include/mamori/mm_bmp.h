@@ -66,7 +66,7 @@ typedef struct mm_bmp_peer_hdr {
     uint8_t type;
     uint8_t flags;
     uint8_t rd[8];
-    uint8_t addr[16];   /* IPv4 in the last 4 bytes when the V flag is clear */
+    uint8_t addr[16]; /* IPv4 in the last 4 bytes when the V flag is clear */
     uint32_t as;
     uint32_t bgp_id;
     uint32_t ts_sec;
@@ -123,18 +123,18 @@ enum {
 /* ---------------------------------------------------------------- statistics registry */
 
 enum mm_bmp_stat_kind {
-    MM_BMP_STAT_COUNTER32 = 0,     /* len 4 */
-    MM_BMP_STAT_GAUGE64 = 1,       /* len 8 */
+    MM_BMP_STAT_COUNTER32 = 0,       /* len 4 */
+    MM_BMP_STAT_GAUGE64 = 1,         /* len 8 */
     MM_BMP_STAT_AFISAFI_GAUGE64 = 2, /* len 11: AFI u16, SAFI u8, gauge u64 */
-    MM_BMP_STAT_OPAQUE = 3,        /* any length, kept as bytes */
+    MM_BMP_STAT_OPAQUE = 3,          /* any length, kept as bytes */
 };
 
 /* One row of the registry: adding a type is adding a row (bmp_stats.c). */
 typedef struct mm_bmp_stat_type {
     uint16_t type;
     enum mm_bmp_stat_kind kind;
-    const char *name;  /* metric-friendly: "adj_rib_in_routes" */
-    const char *descr; /* human text, pmacct's wording where pmacct has one */
+    const char *name;   /* metric-friendly: "adj_rib_in_routes" */
+    const char *descr;  /* human text, pmacct's wording where pmacct has one */
     const char *source; /* "RFC 7854", "RFC 8671", "RFC 9972", "FRR (experimental)" */
 } mm_bmp_stat_type;
 
@@ -161,7 +161,7 @@ typedef struct mm_bmp_stat {
     uint64_t value;
     uint16_t afi;
     uint8_t safi;
-    const char *reason;          /* NULL, or why it is kept opaque */
+    const char *reason; /* NULL, or why it is kept opaque */
 } mm_bmp_stat;
 
 /*
@@ -182,13 +182,13 @@ typedef struct mm_bmp_msg {
     bool has_peer;
     mm_bmp_peer_hdr peer;
     /* Body after the per-peer header, per type: */
-    mm_cursor tlvs;            /* Initiation, Termination, Peer Up info, Peer Down 6, Mirroring */
-    const uint8_t *bgp;        /* Route Monitoring PDU; Peer Down 1/3 NOTIFICATION */
+    mm_cursor tlvs;     /* Initiation, Termination, Peer Up info, Peer Down 6, Mirroring */
+    const uint8_t *bgp; /* Route Monitoring PDU; Peer Down 1/3 NOTIFICATION */
     size_t bgp_len;
-    uint32_t stats_count;      /* Statistics Report */
+    uint32_t stats_count; /* Statistics Report */
     mm_cursor stats;
-    uint8_t down_reason;       /* Peer Down */
-    uint16_t down_fsm_event;   /* Peer Down reason 2 */
+    uint8_t down_reason;     /* Peer Down */
+    uint16_t down_fsm_event; /* Peer Down reason 2 */
     /* Peer Up (RFC 7854 §4.10) */
     uint8_t local_addr[16];
     uint16_t local_port;
@@ -226,10 +226,18 @@ int mm_bmp_msg_finish(mm_cursor *w, size_t off);
 
 /* Context of one router session for the JSON rendering. */
 typedef struct mm_bmp_json_ctx {
-    const char *router;        /* router address text */
+    const char *router; /* router address text */
     uint16_t router_port;
-    uint64_t seq;              /* incremented per line written */
-    int64_t arrival_us;        /* wall clock of arrival (microseconds since the epoch) */
+    uint64_t seq;       /* incremented per line written */
+    int64_t arrival_us; /* wall clock of arrival (microseconds since the epoch) */
+    /* Private: the last two formatted seconds (timestamps repeat from line to line). */
+    int64_t ts_sec_cache[2];
+    char ts_text_cache[2][24];
+    /* Private: the fields shared by every line of the current message. */
+    uint64_t msg_gen, pre_gen;
+    const char *pre_type;
+    size_t pre_len;
+    char pre[1024];
 } mm_bmp_json_ctx;
 
 /*

@@ -57,7 +57,8 @@ void mm_metric_add(mm_metric *s, double v); /* counters: v >= 0 */
 void mm_metric_set(mm_metric *s, double v);
 double mm_metric_value(const mm_metric *s);
 
-/* Remove every series that has label key=value (e.g. a router that went away). Returns the count. */
+/* Remove every series that has label key=value (e.g. a router that went away). Returns the count.
+ */
 size_t mm_metrics_remove_label(mm_metrics *m, const char *key, const char *value);
 size_t mm_metrics_series_count(const mm_metrics *m);
 uint64_t mm_metrics_dropped(const mm_metrics *m);

@@ -10,9 +10,9 @@
 #include "mamori/mm_bgp.h"
 #include "mamori/mm_core.h"
 
-#define WK MM_BGP_ATTR_F_TRANSITIVE                               /* well-known */
-#define OT (MM_BGP_ATTR_F_OPTIONAL | MM_BGP_ATTR_F_TRANSITIVE)   /* optional transitive */
-#define ON MM_BGP_ATTR_F_OPTIONAL                                 /* optional non-transitive */
+#define WK MM_BGP_ATTR_F_TRANSITIVE                            /* well-known */
+#define OT (MM_BGP_ATTR_F_OPTIONAL | MM_BGP_ATTR_F_TRANSITIVE) /* optional transitive */
+#define ON MM_BGP_ATTR_F_OPTIONAL                              /* optional non-transitive */
 #define ANY 0xffff
 
 /* code, name (pmacct key where one exists), flags, min, max, multiple. */
@@ -50,7 +50,8 @@ const char *mm_bgp_origin_name(uint8_t origin)
     return origin < 3 ? names[origin] : NULL;
 }
 
-/* ---------------------------------------------------------------- AS_PATH (RFC 4271 §4.3, RFC 6793) */
+/* ---------------------------------------------------------------- AS_PATH (RFC 4271 §4.3, RFC
+ * 6793) */
 
 static int aspath_walk(const uint8_t *v, size_t len, bool as4, mm_buf *out)
 {
@@ -62,13 +63,16 @@ static int aspath_walk(const uint8_t *v, size_t len, bool as4, mm_buf *out)
     while (mm_cursor_remaining(&c) > 0) {
         uint8_t type = mm_cursor_read_u8(&c);
         uint8_t count = mm_cursor_read_u8(&c);
-        /* Types 1 AS_SET, 2 AS_SEQUENCE, 3/4 confederation (RFC 5065); empty segments are malformed (RFC 7606 §7.2). */
+        /* Types 1 AS_SET, 2 AS_SEQUENCE, 3/4 confederation (RFC 5065); empty segments are malformed
+         * (RFC 7606 §7.2). */
         if (mm_cursor_error(&c) || type < 1 || type > 4 || count == 0)
             return MM_EMALFORMED;
         if (mm_cursor_remaining(&c) < (size_t)count * (as4 ? 4u : 2u))
             return MM_EMALFORMED;
         if (out) {
-            MM_GUARD(mm_buf_printf(out, "%s%s", first ? "" : " ", open[type]));
+            MM_GUARD(mm_buf_append_str(out, first ? open[type] : " "));
+            if (!first)
+                MM_GUARD(mm_buf_append_str(out, open[type]));
             for (unsigned i = 0; i < count; i++) {
                 uint32_t asn = as4 ? mm_cursor_read_u32(&c) : mm_cursor_read_u16(&c);
                 const char *sep = i == 0 ? "" : (type == 1 || type == 4) ? "," : " ";
@@ -97,7 +101,11 @@ int mm_bgp_communities_format(const uint8_t *v, size_t len, mm_buf *out)
         return MM_EMALFORMED;
     for (size_t i = 0; i < len; i += 4) {
         unsigned hi = (unsigned)v[i] << 8 | v[i + 1], lo = (unsigned)v[i + 2] << 8 | v[i + 3];
-        MM_GUARD(mm_buf_printf(out, "%s%u:%u", i ? " " : "", hi, lo));
+        if (i)
+            MM_GUARD(mm_buf_append(out, " ", 1));
+        MM_GUARD(mm_buf_append_u64(out, hi));
+        MM_GUARD(mm_buf_append(out, ":", 1));
+        MM_GUARD(mm_buf_append_u64(out, lo));
     }
     return 0;
 }
@@ -110,7 +118,13 @@ int mm_bgp_large_communities_format(const uint8_t *v, size_t len, mm_buf *out)
     mm_cursor_init_read(&c, v, len);
     for (size_t i = 0; i < len; i += 12) {
         uint32_t a = mm_cursor_read_u32(&c), b = mm_cursor_read_u32(&c), d = mm_cursor_read_u32(&c);
-        MM_GUARD(mm_buf_printf(out, "%s%u:%u:%u", i ? " " : "", a, b, d));
+        if (i)
+            MM_GUARD(mm_buf_append(out, " ", 1));
+        MM_GUARD(mm_buf_append_u64(out, a));
+        MM_GUARD(mm_buf_append(out, ":", 1));
+        MM_GUARD(mm_buf_append_u64(out, b));
+        MM_GUARD(mm_buf_append(out, ":", 1));
+        MM_GUARD(mm_buf_append_u64(out, d));
     }
     return 0;
 }
@@ -126,7 +140,10 @@ static int ecomm_format(const uint8_t *e, mm_buf *out)
     uint32_t lo2 = (uint32_t)e[6] << 8 | e[7];
     const char *kind = sub == 0x02 ? "rt" : sub == 0x03 ? "soo" : NULL;
     if (e[0] == 0x80 && sub == 0x06) { /* traffic-rate in bytes/s, IEEE float */
-        union { uint32_t u; float f; } r = {.u = lo4};
+        union {
+            uint32_t u;
+            float f;
+        } r = {.u = lo4};
         return mm_buf_printf(out, "rate-limit:%g", (double)r.f);
     }
     if (e[0] == 0x80 && sub == 0x07)
@@ -307,7 +324,8 @@ int mm_bgp_update_decode(mm_cursor *body, bool as4, bool addpath, mm_bgp_update 
             }
         }
     }
-    if (nlri_check(MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST, u->withdrawn, u->withdrawn_len, addpath) < 0) {
+    if (nlri_check(MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST, u->withdrawn, u->withdrawn_len, addpath) <
+        0) {
         u->error = "malformed withdrawn routes";
         return MM_EMALFORMED;
     }
@@ -317,7 +335,8 @@ int mm_bgp_update_decode(mm_cursor *body, bool as4, bool addpath, mm_bgp_update 
     }
     /* RFC 4271 §6.3: NLRI present without the mandatory well-known attributes. */
     if (u->nlri_len && !u->error &&
-        (!mm_bgp_update_attr(u, MM_BGP_ATTR_ORIGIN) || !mm_bgp_update_attr(u, MM_BGP_ATTR_AS_PATH) ||
+        (!mm_bgp_update_attr(u, MM_BGP_ATTR_ORIGIN) ||
+         !mm_bgp_update_attr(u, MM_BGP_ATTR_AS_PATH) ||
          !mm_bgp_update_attr(u, MM_BGP_ATTR_NEXT_HOP)))
         attr_set_error(u, 0, "missing well-known mandatory attribute");
     return 0;

@@ -97,9 +97,9 @@ int mm_bgp_keepalive_encode(mm_cursor *w)
 const char *mm_bgp_notification_code_name(uint8_t code)
 {
     static const char *const names[] = {
-        [1] = "Message Header Error", [2] = "OPEN Message Error",
-        [3] = "UPDATE Message Error", [4] = "Hold Timer Expired",
-        [5] = "Finite State Machine Error", [6] = "Cease",
+        [1] = "Message Header Error",        [2] = "OPEN Message Error",
+        [3] = "UPDATE Message Error",        [4] = "Hold Timer Expired",
+        [5] = "Finite State Machine Error",  [6] = "Cease",
         [7] = "ROUTE-REFRESH Message Error",
     };
     if (code < sizeof(names) / sizeof(names[0]) && names[code])
@@ -110,23 +110,35 @@ const char *mm_bgp_notification_code_name(uint8_t code)
 const char *mm_bgp_afi_name(uint16_t afi)
 {
     switch (afi) {
-    case MM_BGP_AFI_IPV4: return "ipv4";
-    case MM_BGP_AFI_IPV6: return "ipv6";
-    case 25: return "l2vpn";
-    default: return "unknown";
+    case MM_BGP_AFI_IPV4:
+        return "ipv4";
+    case MM_BGP_AFI_IPV6:
+        return "ipv6";
+    case 25:
+        return "l2vpn";
+    default:
+        return "unknown";
     }
 }
 
 const char *mm_bgp_safi_name(uint8_t safi)
 {
     switch (safi) {
-    case MM_BGP_SAFI_UNICAST: return "unicast";
-    case MM_BGP_SAFI_MULTICAST: return "multicast";
-    case 4: return "labeled-unicast";
-    case 70: return "evpn";
-    case 128: return "vpn";
-    case MM_BGP_SAFI_FLOWSPEC: return "flowspec";
-    case MM_BGP_SAFI_FLOWSPEC_VPN: return "flowspec-vpn";
-    default: return "unknown";
+    case MM_BGP_SAFI_UNICAST:
+        return "unicast";
+    case MM_BGP_SAFI_MULTICAST:
+        return "multicast";
+    case 4:
+        return "labeled-unicast";
+    case 70:
+        return "evpn";
+    case 128:
+        return "vpn";
+    case MM_BGP_SAFI_FLOWSPEC:
+        return "flowspec";
+    case MM_BGP_SAFI_FLOWSPEC_VPN:
+        return "flowspec-vpn";
+    default:
+        return "unknown";
     }
 }

@@ -51,8 +51,32 @@ int mm_bgp_nlri_encode(mm_cursor *w, const mm_bgp_prefix *p, bool addpath)
     return mm_cursor_error(w);
 }
 
+/* Decimal digits of v at o; returns the end. */
+static char *put_dec(char *o, unsigned v)
+{
+    char tmp[10];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *o++ = tmp[--n];
+    return o;
+}
+
 void mm_bgp_prefix_format(const mm_bgp_prefix *p, char *out, size_t outlen)
 {
+    /* IPv4 by hand: inet_ntop and snprintf dominate the collector's profile otherwise. */
+    if (p->afi == MM_BGP_AFI_IPV4 && outlen >= 20) {
+        char *o = out;
+        for (int i = 0; i < 4; i++) {
+            o = put_dec(o, p->addr[i]);
+            *o++ = i < 3 ? '.' : '/';
+        }
+        o = put_dec(o, p->len);
+        *o = 0;
+        return;
+    }
     char a[INET6_ADDRSTRLEN];
     int af = p->afi == MM_BGP_AFI_IPV6 ? AF_INET6 : AF_INET;
     if (!inet_ntop(af, p->addr, a, sizeof(a)))
@@ -162,7 +186,8 @@ static int fs_prefix(uint16_t afi, mm_cursor *c, mm_buf *out)
     return 0;
 }
 
-/* Operator lists (RFC 8955 §4.2.1): e bit 0x80, a bit 0x40, len 0x30, then lt/gt/eq or not/match. */
+/* Operator lists (RFC 8955 §4.2.1): e bit 0x80, a bit 0x40, len 0x30, then lt/gt/eq or not/match.
+ */
 static int fs_ops(enum fs_kind kind, mm_cursor *c, mm_buf *out)
 {
     static const char *const num[8] = {"false", "=", ">", ">=", "<", "<=", "!=", "true"};
@@ -198,7 +223,7 @@ int mm_bgp_flowspec_format(uint16_t afi, const uint8_t *rule, size_t rule_len, m
         if (i == n)
             return MM_EUNSUPPORTED;
         const char *name = afi == MM_BGP_AFI_IPV6 && fs_components[i].name6 ? fs_components[i].name6
-                                                                           : fs_components[i].name;
+                                                                            : fs_components[i].name;
         MM_GUARD(mm_buf_printf(out, "%s%s ", first ? "" : " ", name));
         if (fs_components[i].kind == FS_PREFIX)
             MM_GUARD(fs_prefix(afi, &c, out));

@@ -23,7 +23,8 @@ static int j_key(mm_buf *b, const char *k)
     return mm_buf_append(b, "\":", 2);
 }
 
-/* Strings from the wire are escaped; bytes >= 0x80 become \u00XX so the line is always valid JSON. */
+/* Strings from the wire are escaped; bytes >= 0x80 become \u00XX so the line is always valid JSON.
+ */
 static int j_strn(mm_buf *b, const char *k, const uint8_t *s, size_t n)
 {
     static const char hexd[] = "0123456789abcdef";
@@ -79,35 +80,33 @@ static int j_hex(mm_buf *b, const char *k, const uint8_t *p, size_t n, bool dash
     return 0;
 }
 
-static int j_time(mm_buf *b, const char *k, int64_t sec, int64_t usec)
+/*
+ * "YYYY-MM-DD HH:MM:SS.uuuuuu" (UTC) like pmacct. The date part is formatted
+ * once per second per slot (0 router timestamp, 1 arrival): lines of one
+ * message or burst share their seconds, and snprintf/gmtime dominate otherwise.
+ */
+static int j_time(mm_bmp_json_ctx *ctx, int slot, mm_buf *b, const char *k, int64_t sec,
+                  int64_t usec)
 {
     char ts[40];
-    if (sec <= 0) {
-        snprintf(ts, sizeof(ts), "0000-00-00 00:00:00.000000");
-    } else {
+    if (sec <= 0)
+        return j_str(b, k, "0000-00-00 00:00:00.000000");
+    if (ctx->ts_sec_cache[slot] != sec || !ctx->ts_text_cache[slot][0]) {
         time_t t = (time_t)sec;
         struct tm tm;
         gmtime_r(&t, &tm);
-        snprintf(ts, sizeof(ts), "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 (long long)(usec % 1000000));
+        snprintf(ctx->ts_text_cache[slot], sizeof(ctx->ts_text_cache[slot]),
+                 "%04d-%02d-%02d %02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+        ctx->ts_sec_cache[slot] = sec;
     }
+    size_t n = strlen(ctx->ts_text_cache[slot]);
+    memcpy(ts, ctx->ts_text_cache[slot], n);
+    uint32_t us = (uint32_t)(usec % 1000000);
+    for (int i = 5; i >= 0; i--, us /= 10)
+        ts[n + (size_t)i] = (char)('0' + us % 10);
+    ts[n + 6] = 0;
     return j_str(b, k, ts);
-}
-
-/* The fields every line starts with. */
-static int j_begin(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type, mm_buf *b)
-{
-    MM_GUARD(mm_buf_append_str(b, "{\"event_type\":\"log\""));
-    MM_GUARD(j_u64(b, "seq", ctx->seq++));
-    if (m && m->has_peer)
-        MM_GUARD(j_time(b, "timestamp", m->peer.ts_sec, m->peer.ts_usec));
-    else
-        MM_GUARD(j_time(b, "timestamp", 0, 0));
-    MM_GUARD(j_time(b, "timestamp_arrival", ctx->arrival_us / 1000000, ctx->arrival_us % 1000000));
-    MM_GUARD(j_str(b, "bmp_router", ctx->router ? ctx->router : ""));
-    MM_GUARD(j_u64(b, "bmp_router_port", ctx->router_port));
-    return j_str(b, "bmp_msg_type", type);
 }
 
 static int j_peer(const mm_bmp_msg *m, mm_buf *b)
@@ -137,6 +136,42 @@ static int j_peer(const mm_bmp_msg *m, mm_buf *b)
     return j_u64(b, "is_in", 1);
 }
 
+/*
+ * The fields every line starts with: seq, then timestamps, router, message
+ * type and the per-peer fields, which are the same for every line of one
+ * message and are rendered once per message (ctx->pre).
+ */
+static int j_common(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type, mm_buf *b)
+{
+    if (m && m->has_peer)
+        MM_GUARD(j_time(ctx, 0, b, "timestamp", m->peer.ts_sec, m->peer.ts_usec));
+    else
+        MM_GUARD(j_time(ctx, 0, b, "timestamp", 0, 0));
+    MM_GUARD(j_time(ctx, 1, b, "timestamp_arrival", ctx->arrival_us / 1000000,
+                    ctx->arrival_us % 1000000));
+    MM_GUARD(j_str(b, "bmp_router", ctx->router ? ctx->router : ""));
+    MM_GUARD(j_u64(b, "bmp_router_port", ctx->router_port));
+    MM_GUARD(j_str(b, "bmp_msg_type", type));
+    return m && m->has_peer ? j_peer(m, b) : 0;
+}
+
+static int j_begin(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type, mm_buf *b)
+{
+    MM_GUARD(mm_buf_append_str(b, "{\"event_type\":\"log\""));
+    MM_GUARD(j_u64(b, "seq", ctx->seq++));
+    if (ctx->pre_gen == ctx->msg_gen && ctx->pre_type == type)
+        return mm_buf_append(b, ctx->pre, ctx->pre_len);
+    size_t start = b->len;
+    MM_GUARD(j_common(ctx, m, type, b));
+    if (b->len - start <= sizeof(ctx->pre)) {
+        memcpy(ctx->pre, b->data + start, b->len - start);
+        ctx->pre_len = b->len - start;
+        ctx->pre_gen = ctx->msg_gen;
+        ctx->pre_type = type;
+    }
+    return 0;
+}
+
 static int j_end(mm_buf *b)
 {
     return mm_buf_append(b, "}\n", 2);
@@ -146,7 +181,8 @@ static int j_end(mm_buf *b)
 
 static int render_info_tlvs(const mm_bmp_msg *m, const char *prefix, mm_buf *b)
 {
-    static const char *const names[] = {"string", "sysdescr", "sysname", "table_name", "admin_label"};
+    static const char *const names[] = {"string", "sysdescr", "sysname", "table_name",
+                                        "admin_label"};
     mm_cursor c = m->tlvs;
     mm_bmp_tlv t;
     char key[64];
@@ -182,7 +218,8 @@ static int render_open(const char *prefix, const uint8_t *pdu, size_t len, mm_bu
     mm_bgp_open o;
     char key[64];
     mm_cursor_init_read(&c, pdu, len);
-    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &body) < 0 || mm_bgp_open_decode(&body, &o) < 0) {
+    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &body) < 0 ||
+        mm_bgp_open_decode(&body, &o) < 0) {
         snprintf(key, sizeof(key), "%s_error", prefix);
         return j_str(b, key, "malformed OPEN");
     }
@@ -196,7 +233,8 @@ static int render_open(const char *prefix, const uint8_t *pdu, size_t len, mm_bu
     for (size_t i = 0; i < o.n_caps; i++)
         mm_buf_printf(&caps, "%s%s", i ? " " : "", mm_bgp_cap_name(o.caps[i].code));
     for (size_t i = 0; i < o.n_mp; i++)
-        mm_buf_printf(&caps, " %s-%s", mm_bgp_afi_name(o.mp[i].afi), mm_bgp_safi_name(o.mp[i].safi));
+        mm_buf_printf(&caps, " %s-%s", mm_bgp_afi_name(o.mp[i].afi),
+                      mm_bgp_safi_name(o.mp[i].safi));
     int rc = j_strn(b, key, caps.data ? caps.data : (const uint8_t *)"", caps.len);
     mm_buf_free(&caps);
     return rc;
@@ -205,7 +243,6 @@ static int render_open(const char *prefix, const uint8_t *pdu, size_t len, mm_bu
 static int render_peer_up(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
 {
     MM_GUARD(j_begin(ctx, m, "peer_up", b));
-    MM_GUARD(j_peer(m, b));
     char a[INET6_ADDRSTRLEN];
     bool v6 = mm_bmp_peer_is_v6(&m->peer);
     inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? m->local_addr : m->local_addr + 12, a, sizeof(a));
@@ -222,7 +259,6 @@ static int render_peer_up(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
 static int render_peer_down(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
 {
     MM_GUARD(j_begin(ctx, m, "peer_down", b));
-    MM_GUARD(j_peer(m, b));
     MM_GUARD(j_u64(b, "reason_type", m->down_reason));
     MM_GUARD(j_str(b, "reason_str", mm_bmp_peer_down_reason_name(m->down_reason)));
     if (m->down_reason == 2)
@@ -252,7 +288,6 @@ static int render_stats(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
     int lines = 0;
     for (uint32_t i = 0; i < m->stats_count && mm_bmp_stat_next(&c, &s) > 0; i++) {
         MM_GUARD(j_begin(ctx, m, "stats", b));
-        MM_GUARD(j_peer(m, b));
         MM_GUARD(j_u64(b, "counter_type", s.type));
         MM_GUARD(j_str(b, "counter_type_str", s.def ? s.def->descr : "Unknown"));
         if (s.def)
@@ -295,7 +330,8 @@ static int render_attrs(const mm_bgp_update *u, mm_buf *b)
         }
         case MM_BGP_ATTR_AS_PATH:
         case MM_BGP_ATTR_AS4_PATH:
-            if (mm_bgp_aspath_format(a->val, a->len, a->code == MM_BGP_ATTR_AS4_PATH || u->as4, &t) == 0)
+            if (mm_bgp_aspath_format(a->val, a->len, a->code == MM_BGP_ATTR_AS4_PATH || u->as4,
+                                     &t) == 0)
                 rc = j_strn(b, d->name, t.data ? t.data : (const uint8_t *)"", t.len);
             break;
         case MM_BGP_ATTR_NEXT_HOP:
@@ -366,7 +402,6 @@ static int render_nlri(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const mm_bgp_u
         if (rc <= 0)
             return lines;
         MM_GUARD(j_begin(ctx, m, "route_monitor", b));
-        MM_GUARD(j_peer(m, b));
         MM_GUARD(j_str(b, "log_type", log_type));
         MM_GUARD(j_u64(b, "afi", afi));
         MM_GUARD(j_u64(b, "safi", safi));
@@ -419,7 +454,6 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
         rc = mm_bgp_update_decode(&body, mm_bmp_peer_as4(&m->peer), false, &u);
     if (rc < 0) {
         MM_GUARD(j_begin(ctx, m, "route_monitor", b));
-        MM_GUARD(j_peer(m, b));
         MM_GUARD(j_str(b, "log_type", "error"));
         MM_GUARD(j_str(b, "error", u.error ? u.error : "malformed BGP UPDATE"));
         MM_GUARD(j_hex(b, "bgp_hex", pdu, len, false));
@@ -428,7 +462,6 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     }
     if (mm_bgp_update_is_eor(&u)) {
         MM_GUARD(j_begin(ctx, m, "route_monitor", b));
-        MM_GUARD(j_peer(m, b));
         MM_GUARD(j_str(b, "log_type", "end_of_rib"));
         MM_GUARD(j_u64(b, "afi", u.mp_unreach.present ? u.mp_unreach.afi : MM_BGP_AFI_IPV4));
         MM_GUARD(j_u64(b, "safi", u.mp_unreach.present ? u.mp_unreach.safi : MM_BGP_SAFI_UNICAST));
@@ -454,15 +487,16 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     if (nha && nha->len == 4)
         inet_ntop(AF_INET, nha->val, nh, sizeof(nh));
     int n;
-    if ((n = render_nlri(ctx, m, &u, "withdraw", 1, 1, u.withdrawn, u.withdrawn_len, NULL, &none, b)) < 0)
+    if ((n = render_nlri(ctx, m, &u, "withdraw", 1, 1, u.withdrawn, u.withdrawn_len, NULL, &none,
+                         b)) < 0)
         goto fail;
     lines += n;
     if ((n = render_nlri(ctx, m, &u, announce, 1, 1, u.nlri, u.nlri_len, NULL, &attrs, b)) < 0)
         goto fail;
     lines += n;
     if (u.mp_unreach.present) {
-        n = render_nlri(ctx, m, &u, "withdraw", u.mp_unreach.afi, u.mp_unreach.safi, u.mp_unreach.nlri,
-                        u.mp_unreach.nlri_len, NULL, &none, b);
+        n = render_nlri(ctx, m, &u, "withdraw", u.mp_unreach.afi, u.mp_unreach.safi,
+                        u.mp_unreach.nlri, u.mp_unreach.nlri_len, NULL, &none, b);
         if (n < 0)
             goto fail;
         lines += n;
@@ -493,7 +527,6 @@ static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
     int lines = 0;
     while (mm_bmp_tlv_next(&c, &t) > 0) {
         MM_GUARD(j_begin(ctx, m, "route_mirror", b));
-        MM_GUARD(j_peer(m, b));
         if (t.type == MM_BMP_MIRROR_INFO && t.len == 2) {
             MM_GUARD(j_u64(b, "mirror_info_code", (uint64_t)t.val[0] << 8 | t.val[1]));
         } else if (t.type == MM_BMP_MIRROR_BGP_MSG && t.len >= MM_BGP_HDR_LEN) {
@@ -511,19 +544,29 @@ static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
 
 int mm_bmp_json_render(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *out)
 {
+    ctx->msg_gen++;
+    ctx->pre_gen = 0;
     switch (m->type) {
-    case MM_BMP_ROUTE_MONITORING: return render_update(ctx, m, m->bgp, m->bgp_len, out);
-    case MM_BMP_STATS_REPORT: return render_stats(ctx, m, out);
-    case MM_BMP_PEER_DOWN: return render_peer_down(ctx, m, out);
-    case MM_BMP_PEER_UP: return render_peer_up(ctx, m, out);
-    case MM_BMP_ROUTE_MIRRORING: return render_mirror(ctx, m, out);
-    default: return render_simple(ctx, m, out);
+    case MM_BMP_ROUTE_MONITORING:
+        return render_update(ctx, m, m->bgp, m->bgp_len, out);
+    case MM_BMP_STATS_REPORT:
+        return render_stats(ctx, m, out);
+    case MM_BMP_PEER_DOWN:
+        return render_peer_down(ctx, m, out);
+    case MM_BMP_PEER_UP:
+        return render_peer_up(ctx, m, out);
+    case MM_BMP_ROUTE_MIRRORING:
+        return render_mirror(ctx, m, out);
+    default:
+        return render_simple(ctx, m, out);
     }
 }
 
 int mm_bmp_json_render_error(mm_bmp_json_ctx *ctx, const uint8_t *p, size_t len, const char *reason,
                              mm_buf *out)
 {
+    ctx->msg_gen++;
+    ctx->pre_gen = 0;
     MM_GUARD(j_begin(ctx, NULL, "error", out));
     MM_GUARD(j_str(out, "error", reason ? reason : "malformed"));
     MM_GUARD(j_u64(out, "bmp_len", len));

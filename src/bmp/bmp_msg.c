@@ -14,8 +14,8 @@
 
 const char *mm_bmp_msg_type_name(uint8_t type)
 {
-    static const char *const names[] = {"route_monitor", "stats", "peer_down", "peer_up",
-                                        "init", "term", "route_mirror"};
+    static const char *const names[] = {"route_monitor", "stats", "peer_down",   "peer_up",
+                                        "init",          "term",  "route_mirror"};
     return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
 
@@ -35,7 +35,8 @@ const char *mm_bmp_peer_down_reason_name(uint8_t reason)
         "The local system closed the session without a notification message",
         "The remote system closed the session with a notification message",
         "The remote system closed the session without a notification message",
-        "Information for this peer will no longer be sent to the monitoring station for configuration reasons",
+        "Information for this peer will no longer be sent to the monitoring station for "
+        "configuration reasons",
         "Local system closed, TLV data follows",
     };
     return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "Unknown";
@@ -187,6 +188,19 @@ static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m)
         return fail(m, MM_EMALFORMED, "route monitoring does not carry one well-formed BGP UPDATE");
     if (mm_cursor_remaining(body) != 0)
         return fail(m, MM_EMALFORMED, "bytes after the BGP UPDATE in route monitoring");
+    /*
+     * The UPDATE's own structure (lengths, NLRI) is checked here so that a
+     * garbage UPDATE is a counted, logged message error; attribute-level
+     * problems stay with the route (attr_error in the JSON).
+     */
+    mm_cursor c, ub;
+    mm_bgp_hdr h;
+    mm_bgp_update u;
+    u.error = NULL;
+    mm_cursor_init_read(&c, m->bgp, m->bgp_len);
+    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &ub) < 0 ||
+        mm_bgp_update_decode(&ub, mm_bmp_peer_as4(&m->peer), false, &u) < 0)
+        return fail(m, MM_EMALFORMED, u.error ? u.error : "malformed BGP UPDATE");
     return 0;
 }
 
@@ -222,7 +236,8 @@ static int peer_down_decode(mm_cursor *body, mm_bmp_msg *m)
     case 1:
     case 3:
         if (bgp_pdu_take(body, MM_BGP_NOTIFICATION, &m->bgp, &m->bgp_len) < 0)
-            return fail(m, MM_EMALFORMED, "peer down reason 1/3 without a well-formed NOTIFICATION");
+            return fail(m, MM_EMALFORMED,
+                        "peer down reason 1/3 without a well-formed NOTIFICATION");
         break;
     case 2:
         m->down_fsm_event = mm_cursor_read_u16(body);
@@ -284,10 +299,15 @@ int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m)
         return fail(m, MM_ETRUNC, "truncated per-peer header");
     m->has_peer = true;
     switch (m->type) {
-    case MM_BMP_ROUTE_MONITORING: return route_monitoring_decode(&c, m);
-    case MM_BMP_STATS_REPORT: return stats_decode(&c, m);
-    case MM_BMP_PEER_DOWN: return peer_down_decode(&c, m);
-    case MM_BMP_PEER_UP: return peer_up_decode(&c, m);
-    default: return tlvs_take(&c, m, "route mirroring TLV overruns the message");
+    case MM_BMP_ROUTE_MONITORING:
+        return route_monitoring_decode(&c, m);
+    case MM_BMP_STATS_REPORT:
+        return stats_decode(&c, m);
+    case MM_BMP_PEER_DOWN:
+        return peer_down_decode(&c, m);
+    case MM_BMP_PEER_UP:
+        return peer_up_decode(&c, m);
+    default:
+        return tlvs_take(&c, m, "route mirroring TLV overruns the message");
     }
 }

@@ -22,54 +22,99 @@
 #define R8671 "RFC 8671"
 #define R9972 "RFC 9972"
 
+/* clang-format off: one row per line */
 static const mm_bmp_stat_type stat_table[] = {
     {0, C32, "rejected_prefixes", "Number of prefixes rejected by inbound policy", R7854},
-    {1, C32, "duplicate_prefix_advertisements", "Number of (known) duplicate prefix advertisements", R7854},
+    {1, C32, "duplicate_prefix_advertisements", "Number of (known) duplicate prefix advertisements",
+     R7854},
     {2, C32, "duplicate_withdraws", "Number of (known) duplicate withdraws", R7854},
-    {3, C32, "invalidated_cluster_list_loop", "Number of updates invalidated due to CLUSTER_LIST loop", R7854},
-    {4, C32, "invalidated_as_path_loop", "Number of updates invalidated due to AS_PATH loop", R7854},
-    {5, C32, "invalidated_originator_id", "Number of updates invalidated due to ORIGINATOR_ID", R7854},
-    {6, C32, "invalidated_as_confed_loop", "Number of updates invalidated due to a loop found in AS_CONFED_SEQUENCE or AS_CONFED_SET", R7854},
+    {3, C32, "invalidated_cluster_list_loop",
+     "Number of updates invalidated due to CLUSTER_LIST loop", R7854},
+    {4, C32, "invalidated_as_path_loop", "Number of updates invalidated due to AS_PATH loop",
+     R7854},
+    {5, C32, "invalidated_originator_id", "Number of updates invalidated due to ORIGINATOR_ID",
+     R7854},
+    {6, C32, "invalidated_as_confed_loop",
+     "Number of updates invalidated due to a loop found in AS_CONFED_SEQUENCE or AS_CONFED_SET",
+     R7854},
     {7, G64, "adj_rib_in_routes", "Number of routes in Adj-RIBs-In", R7854},
     {8, G64, "loc_rib_routes", "Number of routes in Loc-RIB", R7854},
     {9, AFG, "adj_rib_in_routes_afi_safi", "Number of routes in per-AFI/SAFI Adj-RIB-In", R7854},
     {10, AFG, "loc_rib_routes_afi_safi", "Number of routes in per-AFI/SAFI Loc-RIB", R7854},
-    {11, C32, "treat_as_withdraw_updates", "Number of updates subjected to treat-as-withdraw", R7854},
-    {12, C32, "treat_as_withdraw_prefixes", "Number of prefixes subjected to treat-as-withdraw", R7854},
+    {11, C32, "treat_as_withdraw_updates", "Number of updates subjected to treat-as-withdraw",
+     R7854},
+    {12, C32, "treat_as_withdraw_prefixes", "Number of prefixes subjected to treat-as-withdraw",
+     R7854},
     {13, C32, "duplicate_update_messages", "Number of duplicate update messages received", R7854},
     {14, G64, "adj_rib_out_pre_routes", "Number of routes in pre-policy Adj-RIB-Out", R8671},
     {15, G64, "adj_rib_out_post_routes", "Number of routes in post-policy Adj-RIB-Out", R8671},
-    {16, AFG, "adj_rib_out_pre_routes_afi_safi", "Number of routes in per-AFI/SAFI pre-policy Adj-RIB-Out", R8671},
-    {17, AFG, "adj_rib_out_post_routes_afi_safi", "Number of routes in per-AFI/SAFI post-policy Adj-RIB-Out", R8671},
-    {18, G64, "adj_rib_in_pre_routes", "Number of routes currently in pre-policy Adj-RIB-In", R9972},
-    {19, AFG, "adj_rib_in_pre_routes_afi_safi", "Number of routes currently in per-AFI/SAFI pre-policy Adj-RIB-In", R9972},
-    {20, G64, "adj_rib_in_post_routes", "Number of routes currently in post-policy Adj-RIB-In", R9972},
-    {21, AFG, "adj_rib_in_post_routes_afi_safi", "Number of routes currently in per-AFI/SAFI post-policy Adj-RIB-In", R9972},
-    {22, AFG, "adj_rib_in_pre_rejected_afi_safi", "Number of routes in per-AFI/SAFI pre-policy Adj-RIB-In rejected by inbound policy", R9972},
-    {23, AFG, "adj_rib_in_post_accepted_afi_safi", "Number of routes in per-AFI/SAFI post-policy Adj-RIB-In accepted by inbound policy", R9972},
-    {24, AFG, "primary_routes_afi_safi", "Number of routes per-AFI/SAFI selected as primary (best) route", R9972},
-    {25, AFG, "backup_routes_afi_safi", "Number of routes per-AFI/SAFI selected as backup route", R9972},
-    {26, AFG, "damped_routes_afi_safi", "Number of routes per-AFI/SAFI suppressed by route damping", R9972},
-    {27, AFG, "gr_stale_routes_afi_safi", "Number of routes per-AFI/SAFI marked stale by Graceful Restart", R9972},
-    {28, AFG, "llgr_stale_routes_afi_safi", "Number of routes per-AFI/SAFI marked stale by Long-Lived Graceful Restart", R9972},
-    {29, G64, "routes_left_before_max_prefix", "Number of routes left until the received-route (max-prefix) threshold", R9972},
-    {30, AFG, "routes_left_before_max_prefix_afi_safi", "Number of routes per-AFI/SAFI left until the received-route (max-prefix) threshold", R9972},
-    {31, G64, "routes_left_before_license_limit", "Number of routes left until the license route threshold", R9972},
-    {32, AFG, "routes_left_before_license_limit_afi_safi", "Number of routes per-AFI/SAFI left until the license route threshold", R9972},
-    {33, G64, "rejected_max_as_path_len", "Number of routes in pre-policy Adj-RIB-In rejected for exceeding the maximum AS_PATH length", R9972},
-    {34, AFG, "rejected_max_as_path_len_afi_safi", "Number of routes per-AFI/SAFI in pre-policy Adj-RIB-In rejected for exceeding the maximum AS_PATH length", R9972},
-    {35, AFG, "rov_invalid_in_afi_safi", "Number of routes per-AFI/SAFI in post-policy Adj-RIB-In with ROV state Invalid", R9972},
-    {36, AFG, "rov_valid_in_afi_safi", "Number of routes per-AFI/SAFI in post-policy Adj-RIB-In with ROV state Valid", R9972},
-    {37, AFG, "rov_notfound_in_afi_safi", "Number of routes per-AFI/SAFI in post-policy Adj-RIB-In with ROV state NotFound", R9972},
-    {38, AFG, "adj_rib_out_pre_rejected_afi_safi", "Number of routes per-AFI/SAFI in pre-policy Adj-RIB-Out rejected by outbound policy", R9972},
-    {39, G64, "adj_rib_out_rejected_max_as_path_len", "Number of routes in pre-policy Adj-RIB-Out filtered for exceeding the maximum AS_PATH length", R9972},
-    {40, AFG, "adj_rib_out_rejected_max_as_path_len_afi_safi", "Number of routes per-AFI/SAFI in pre-policy Adj-RIB-Out filtered for exceeding the maximum AS_PATH length", R9972},
-    {41, AFG, "rov_invalid_out_afi_safi", "Number of routes per-AFI/SAFI in post-policy Adj-RIB-Out with ROV state Invalid", R9972},
-    {42, AFG, "rov_valid_out_afi_safi", "Number of routes per-AFI/SAFI in post-policy Adj-RIB-Out with ROV state Valid", R9972},
-    {43, AFG, "rov_notfound_out_afi_safi", "Number of routes per-AFI/SAFI in post-policy Adj-RIB-Out with ROV state NotFound", R9972},
+    {16, AFG, "adj_rib_out_pre_routes_afi_safi",
+     "Number of routes in per-AFI/SAFI pre-policy Adj-RIB-Out", R8671},
+    {17, AFG, "adj_rib_out_post_routes_afi_safi",
+     "Number of routes in per-AFI/SAFI post-policy Adj-RIB-Out", R8671},
+    {18, G64, "adj_rib_in_pre_routes", "Number of routes currently in pre-policy Adj-RIB-In",
+     R9972},
+    {19, AFG, "adj_rib_in_pre_routes_afi_safi",
+     "Number of routes currently in per-AFI/SAFI pre-policy Adj-RIB-In", R9972},
+    {20, G64, "adj_rib_in_post_routes", "Number of routes currently in post-policy Adj-RIB-In",
+     R9972},
+    {21, AFG, "adj_rib_in_post_routes_afi_safi",
+     "Number of routes currently in per-AFI/SAFI post-policy Adj-RIB-In", R9972},
+    {22, AFG, "adj_rib_in_pre_rejected_afi_safi",
+     "Number of routes in per-AFI/SAFI pre-policy Adj-RIB-In rejected by inbound policy", R9972},
+    {23, AFG, "adj_rib_in_post_accepted_afi_safi",
+     "Number of routes in per-AFI/SAFI post-policy Adj-RIB-In accepted by inbound policy", R9972},
+    {24, AFG, "primary_routes_afi_safi",
+     "Number of routes per-AFI/SAFI selected as primary (best) route", R9972},
+    {25, AFG, "backup_routes_afi_safi", "Number of routes per-AFI/SAFI selected as backup route",
+     R9972},
+    {26, AFG, "damped_routes_afi_safi", "Number of routes per-AFI/SAFI suppressed by route damping",
+     R9972},
+    {27, AFG, "gr_stale_routes_afi_safi",
+     "Number of routes per-AFI/SAFI marked stale by Graceful Restart", R9972},
+    {28, AFG, "llgr_stale_routes_afi_safi",
+     "Number of routes per-AFI/SAFI marked stale by Long-Lived Graceful Restart", R9972},
+    {29, G64, "routes_left_before_max_prefix",
+     "Number of routes left until the received-route (max-prefix) threshold", R9972},
+    {30, AFG, "routes_left_before_max_prefix_afi_safi",
+     "Number of routes per-AFI/SAFI left until the received-route (max-prefix) threshold", R9972},
+    {31, G64, "routes_left_before_license_limit",
+     "Number of routes left until the license route threshold", R9972},
+    {32, AFG, "routes_left_before_license_limit_afi_safi",
+     "Number of routes per-AFI/SAFI left until the license route threshold", R9972},
+    {33, G64, "rejected_max_as_path_len",
+     "Number of routes in pre-policy Adj-RIB-In rejected for exceeding the maximum AS_PATH length",
+     R9972},
+    {34, AFG, "rejected_max_as_path_len_afi_safi",
+     "Number of routes per-AFI/SAFI in pre-policy Adj-RIB-In rejected for exceeding the maximum "
+     "AS_PATH length",
+     R9972},
+    {35, AFG, "rov_invalid_in_afi_safi",
+     "Number of routes per-AFI/SAFI in post-policy Adj-RIB-In with ROV state Invalid", R9972},
+    {36, AFG, "rov_valid_in_afi_safi",
+     "Number of routes per-AFI/SAFI in post-policy Adj-RIB-In with ROV state Valid", R9972},
+    {37, AFG, "rov_notfound_in_afi_safi",
+     "Number of routes per-AFI/SAFI in post-policy Adj-RIB-In with ROV state NotFound", R9972},
+    {38, AFG, "adj_rib_out_pre_rejected_afi_safi",
+     "Number of routes per-AFI/SAFI in pre-policy Adj-RIB-Out rejected by outbound policy", R9972},
+    {39, G64, "adj_rib_out_rejected_max_as_path_len",
+     "Number of routes in pre-policy Adj-RIB-Out filtered for exceeding the maximum AS_PATH length",
+     R9972},
+    {40, AFG, "adj_rib_out_rejected_max_as_path_len_afi_safi",
+     "Number of routes per-AFI/SAFI in pre-policy Adj-RIB-Out filtered for exceeding the maximum "
+     "AS_PATH length",
+     R9972},
+    {41, AFG, "rov_invalid_out_afi_safi",
+     "Number of routes per-AFI/SAFI in post-policy Adj-RIB-Out with ROV state Invalid", R9972},
+    {42, AFG, "rov_valid_out_afi_safi",
+     "Number of routes per-AFI/SAFI in post-policy Adj-RIB-Out with ROV state Valid", R9972},
+    {43, AFG, "rov_notfound_out_afi_safi",
+     "Number of routes per-AFI/SAFI in post-policy Adj-RIB-Out with ROV state NotFound", R9972},
     /* Experimental range 65531-65534 (RFC 9515): FRR's use, seen on the wire. */
-    {65531, C32, "frr_invalid_nexthop_prefixes", "Number of prefixes rejected due to invalid next-hop (FRR)", "FRR (experimental)"},
+    {65531, C32, "frr_invalid_nexthop_prefixes",
+     "Number of prefixes rejected due to invalid next-hop (FRR)", "FRR (experimental)"},
 };
+/* clang-format on */
 
 #define STAT_RUNTIME_MAX 64
 static mm_bmp_stat_type stat_runtime[STAT_RUNTIME_MAX];
@@ -129,20 +174,28 @@ int mm_bmp_stat_type_add(uint16_t type, enum mm_bmp_stat_kind kind, const char *
 size_t mm_bmp_stat_kind_len(enum mm_bmp_stat_kind kind)
 {
     switch (kind) {
-    case MM_BMP_STAT_COUNTER32: return 4;
-    case MM_BMP_STAT_GAUGE64: return 8;
-    case MM_BMP_STAT_AFISAFI_GAUGE64: return 11;
-    default: return 0;
+    case MM_BMP_STAT_COUNTER32:
+        return 4;
+    case MM_BMP_STAT_GAUGE64:
+        return 8;
+    case MM_BMP_STAT_AFISAFI_GAUGE64:
+        return 11;
+    default:
+        return 0;
     }
 }
 
 const char *mm_bmp_stat_kind_name(enum mm_bmp_stat_kind kind)
 {
     switch (kind) {
-    case MM_BMP_STAT_COUNTER32: return "counter32";
-    case MM_BMP_STAT_GAUGE64: return "gauge64";
-    case MM_BMP_STAT_AFISAFI_GAUGE64: return "afi-safi-gauge64";
-    default: return "opaque";
+    case MM_BMP_STAT_COUNTER32:
+        return "counter32";
+    case MM_BMP_STAT_GAUGE64:
+        return "gauge64";
+    case MM_BMP_STAT_AFISAFI_GAUGE64:
+        return "afi-safi-gauge64";
+    default:
+        return "opaque";
     }
 }
 

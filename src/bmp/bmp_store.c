@@ -36,25 +36,35 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS stats_peer_type ON stats(peer_id, type, ts_us);";
 
 enum {
-    Q_ROUTER_UP, Q_ROUTER_ID, Q_ROUTER_DOWN, Q_PEERS_DOWN, Q_ROUTER_INFO, Q_PEER, Q_EVENT,
-    Q_STAT, Q_COUNT
+    Q_ROUTER_UP,
+    Q_ROUTER_ID,
+    Q_ROUTER_DOWN,
+    Q_PEERS_DOWN,
+    Q_ROUTER_INFO,
+    Q_PEER,
+    Q_EVENT,
+    Q_STAT,
+    Q_COUNT
 };
 
 static const char *const queries[Q_COUNT] = {
-    [Q_ROUTER_UP] = "INSERT INTO routers(addr, state, first_seen_us, last_change_us) VALUES(?1,'up',?2,?2)"
-                    " ON CONFLICT(addr) DO UPDATE SET state='up', last_change_us=?2",
+    [Q_ROUTER_UP] =
+        "INSERT INTO routers(addr, state, first_seen_us, last_change_us) VALUES(?1,'up',?2,?2)"
+        " ON CONFLICT(addr) DO UPDATE SET state='up', last_change_us=?2",
     [Q_ROUTER_ID] = "SELECT id FROM routers WHERE addr=?1",
     [Q_ROUTER_DOWN] = "UPDATE routers SET state='down', last_change_us=?2 WHERE id=?1",
     [Q_PEERS_DOWN] = "UPDATE peers SET state='unknown', last_change_us=?2 WHERE router_id=?1",
-    [Q_ROUTER_INFO] = "UPDATE routers SET sysname=coalesce(?2,sysname), sysdescr=coalesce(?3,sysdescr)"
-                      " WHERE id=?1",
+    [Q_ROUTER_INFO] =
+        "UPDATE routers SET sysname=coalesce(?2,sysname), sysdescr=coalesce(?3,sysdescr)"
+        " WHERE id=?1",
     [Q_PEER] = "INSERT INTO peers(router_id, peer_type, rd, peer_ip, peer_asn, bgp_id, table_name,"
                " state, last_change_us) VALUES(?1,?2,?3,?4,?5,?6,?7,coalesce(?8,'up'),?9)"
                " ON CONFLICT(router_id, peer_type, rd, peer_ip) DO UPDATE SET peer_asn=?5,"
                " bgp_id=?6, table_name=coalesce(?7,table_name), state=coalesce(?8,state),"
                " last_change_us=CASE WHEN ?8 IS NULL THEN last_change_us ELSE ?9 END"
                " RETURNING id",
-    [Q_EVENT] = "INSERT INTO peer_events(peer_id, ts_us, event, reason, detail) VALUES(?1,?2,?3,?4,?5)",
+    [Q_EVENT] =
+        "INSERT INTO peer_events(peer_id, ts_us, event, reason, detail) VALUES(?1,?2,?3,?4,?5)",
     [Q_STAT] = "INSERT INTO stats(peer_id, ts_us, type, name, afi, safi, value, raw_hex, reason)"
                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
 };
@@ -81,7 +91,8 @@ int mm_bmp_store_open(const char *path, mm_bmp_store **out)
     mm_bmp_store *s = calloc(1, sizeof(*s));
     if (!s)
         return MM_ENOMEM;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 5000);
     if (store_exec(s, schema) < 0)
@@ -236,9 +247,11 @@ static int store_stats(mm_bmp_store *s, int64_t peer_id, int64_t now_us, const m
             sqlite3_bind_int(q, 6, st.safi);
         }
         if (st.kind == MM_BMP_STAT_OPAQUE) {
-            char hex[2 * 0xffff + 1];
+            char *hex = malloc(2 * (size_t)st.len + 1);
+            if (!hex)
+                return MM_ENOMEM;
             mm_hex_encode(st.val, st.len, hex);
-            sqlite3_bind_text(q, 8, hex, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 8, hex, -1, free);
             sqlite3_bind_text(q, 9, st.reason ? st.reason : "opaque", -1, SQLITE_STATIC);
         } else {
             /* SQLite integers are signed 64-bit: gauges above 2^63 keep their bits. */
@@ -262,7 +275,8 @@ int mm_bmp_store_msg(mm_bmp_store *s, int64_t router_id, const mm_bmp_msg *m, in
     }
     case MM_BMP_PEER_UP:
     case MM_BMP_PEER_DOWN:
-        MM_GUARD(store_peer(s, router_id, m, m->type == MM_BMP_PEER_UP ? "up" : "down", now_us, &peer_id));
+        MM_GUARD(store_peer(s, router_id, m, m->type == MM_BMP_PEER_UP ? "up" : "down", now_us,
+                            &peer_id));
         return store_event(s, peer_id, now_us, m);
     case MM_BMP_STATS_REPORT:
         MM_GUARD(store_peer(s, router_id, m, NULL, now_us, &peer_id));

@@ -233,7 +233,8 @@ static void pcap_packet(const uint8_t *p, size_t caplen, uint32_t linktype, stru
         return;
     }
     mm_cursor tcp;
-    mm_cursor_sub(&c, ip_payload < mm_cursor_remaining(&c) ? ip_payload : mm_cursor_remaining(&c), &tcp);
+    mm_cursor_sub(&c, ip_payload < mm_cursor_remaining(&c) ? ip_payload : mm_cursor_remaining(&c),
+                  &tcp);
     uint16_t sport = mm_cursor_read_u16(&tcp), dport = mm_cursor_read_u16(&tcp);
     uint32_t seq = mm_cursor_read_u32(&tcp);
     mm_cursor_skip(&tcp, 4);
@@ -368,7 +369,8 @@ static const char sql_stats[] =
     "SELECT r.addr, p.peer_ip, p.peer_type, s.type, s.name, s.afi, s.safi, s.value, s.raw_hex,"
     " s.reason, max(s.ts_us) FROM stats s JOIN peers p ON p.id = s.peer_id"
     " JOIN routers r ON r.id = p.router_id"
-    " GROUP BY s.peer_id, s.type, s.afi, s.safi ORDER BY r.addr, p.peer_ip, p.peer_type, s.type, s.afi, s.safi";
+    " GROUP BY s.peer_id, s.type, s.afi, s.safi ORDER BY r.addr, p.peer_ip, p.peer_type, s.type, "
+    "s.afi, s.safi";
 
 static const char sql_peers[] =
     "SELECT r.addr, r.sysname, r.state, p.peer_ip, p.peer_asn, p.peer_type, p.bgp_id, p.table_name,"
@@ -406,7 +408,8 @@ static int bmp_query(int argc, char **argv, bool peers)
     sqlite3_busy_timeout(h, 5000);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(h, peers ? sql_peers : sql_stats, -1, &q, NULL) != SQLITE_OK) {
-        int r = mm_cli_fail(NOUN, "%s: %s: not a mamori-bmpd store (%s)", argv[0], db, sqlite3_errmsg(h));
+        int r = mm_cli_fail(NOUN, "%s: %s: not a mamori-bmpd store (%s)", argv[0], db,
+                            sqlite3_errmsg(h));
         sqlite3_close(h);
         return r;
     }
@@ -420,20 +423,22 @@ static int bmp_query(int argc, char **argv, bool peers)
     while (sqlite3_step(q) == SQLITE_ROW) {
         if (peers) {
             if (json) {
-                json_array_append_new(arr, json_pack(
-                    "{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:I}",
-                    "router", col_text(q, 0), "sysname", col_text(q, 1), "router_state", col_text(q, 2),
-                    "peer_ip", col_text(q, 3), "peer_asn", (json_int_t)sqlite3_column_int64(q, 4),
-                    "peer_type", sqlite3_column_int(q, 5), "bgp_id", col_text(q, 6),
-                    "table_name", col_text(q, 7), "state", col_text(q, 8),
-                    "last_change_us", (json_int_t)sqlite3_column_int64(q, 9),
-                    "ups", (json_int_t)sqlite3_column_int64(q, 10),
-                    "downs", (json_int_t)sqlite3_column_int64(q, 11)));
+                json_array_append_new(
+                    arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:I}",
+                                   "router", col_text(q, 0), "sysname", col_text(q, 1),
+                                   "router_state", col_text(q, 2), "peer_ip", col_text(q, 3),
+                                   "peer_asn", (json_int_t)sqlite3_column_int64(q, 4), "peer_type",
+                                   sqlite3_column_int(q, 5), "bgp_id", col_text(q, 6), "table_name",
+                                   col_text(q, 7), "state", col_text(q, 8), "last_change_us",
+                                   (json_int_t)sqlite3_column_int64(q, 9), "ups",
+                                   (json_int_t)sqlite3_column_int64(q, 10), "downs",
+                                   (json_int_t)sqlite3_column_int64(q, 11)));
             } else {
                 printf("%-20s %-16s %-6s %-24s %-10lld %-4d %-8s %-5lld %-5lld\n", col_text(q, 0),
                        col_text(q, 1), col_text(q, 2), col_text(q, 3),
-                       (long long)sqlite3_column_int64(q, 4), sqlite3_column_int(q, 5), col_text(q, 8),
-                       (long long)sqlite3_column_int64(q, 10), (long long)sqlite3_column_int64(q, 11));
+                       (long long)sqlite3_column_int64(q, 4), sqlite3_column_int(q, 5),
+                       col_text(q, 8), (long long)sqlite3_column_int64(q, 10),
+                       (long long)sqlite3_column_int64(q, 11));
             }
             continue;
         }
@@ -441,8 +446,8 @@ static int bmp_query(int argc, char **argv, bool peers)
         int type = sqlite3_column_int(q, 3);
         const mm_bmp_stat_type *def = mm_bmp_stat_type_find((uint16_t)type);
         const char *name = sqlite3_column_type(q, 4) != SQLITE_NULL ? col_text(q, 4)
-                           : def                                  ? def->name
-                                                                  : "unknown";
+                           : def                                    ? def->name
+                                                                    : "unknown";
         if (json) {
             json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "router", col_text(q, 0),
                                   "peer_ip", col_text(q, 1), "peer_type", sqlite3_column_int(q, 2),
@@ -463,7 +468,8 @@ static int bmp_query(int argc, char **argv, bool peers)
         } else {
             char as[16] = "-";
             if (sqlite3_column_type(q, 5) != SQLITE_NULL)
-                snprintf(as, sizeof(as), "%d/%d", sqlite3_column_int(q, 5), sqlite3_column_int(q, 6));
+                snprintf(as, sizeof(as), "%d/%d", sqlite3_column_int(q, 5),
+                         sqlite3_column_int(q, 6));
             char val[64];
             if (opaque)
                 snprintf(val, sizeof(val), "0x%.40s (%s)", col_text(q, 8), col_text(q, 9));
@@ -490,9 +496,10 @@ static int bmp_types(int argc, char **argv)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         if (json)
-            json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s}", "type", t[i].type, "kind",
-                                                 mm_bmp_stat_kind_name(t[i].kind), "name", t[i].name,
-                                                 "descr", t[i].descr, "source", t[i].source));
+            json_array_append_new(arr,
+                                  json_pack("{s:i, s:s, s:s, s:s, s:s}", "type", t[i].type, "kind",
+                                            mm_bmp_stat_kind_name(t[i].kind), "name", t[i].name,
+                                            "descr", t[i].descr, "source", t[i].source));
         else
             printf("%-6u %-17s %-46s %s\n", t[i].type, mm_bmp_stat_kind_name(t[i].kind), t[i].name,
                    t[i].source);
@@ -531,8 +538,9 @@ static int connect_to(const char *target, const char *from)
             void *ap = a->ai_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
                                                 : (void *)&((struct sockaddr_in *)&ss)->sin_addr;
             if (inet_pton(a->ai_family, from, ap) != 1 ||
-                bind(fd, (struct sockaddr *)&ss, a->ai_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                                          : sizeof(struct sockaddr_in)) != 0) {
+                bind(fd, (struct sockaddr *)&ss,
+                     a->ai_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in)) != 0) {
                 close(fd);
                 fd = -1;
                 continue;

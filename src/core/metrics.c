@@ -22,8 +22,8 @@
 #define MAX_LABELS 16
 
 struct mm_metric {
-    char *key;              /* "name{k=\"v\",...}" : the exposition line's left side */
-    size_t family;          /* index into families */
+    char *key;     /* "name{k=\"v\",...}" : the exposition line's left side */
+    size_t family; /* index into families */
     double value;
     struct mm_metric *hnext; /* hash chain */
     struct mm_metric *next;  /* family order */
@@ -43,6 +43,8 @@ struct mm_metrics {
     size_t n_buckets;
     size_t n_series, max_series;
     uint64_t dropped;
+    size_t last_fam;
+    mm_buf keybuf;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -76,6 +78,7 @@ mm_metrics *mm_metrics_new(size_t max_series)
         return NULL;
     }
     m->max_series = max_series ? max_series : 100000;
+    mm_buf_init(&m->keybuf, 64 * 1024);
     return m;
 }
 
@@ -99,15 +102,24 @@ void mm_metrics_free(mm_metrics *m)
     }
     free(m->fam);
     free(m->buckets);
+    mm_buf_free(&m->keybuf);
     free(m);
 }
 
 static struct family *family_find(const mm_metrics *m, const char *name, size_t *idx)
 {
+    /* Callers tend to hit the same family many times in a row. */
+    size_t h = m->last_fam;
+    if (h < m->n_fam && strcmp(m->fam[h].name, name) == 0) {
+        if (idx)
+            *idx = h;
+        return &m->fam[h];
+    }
     for (size_t i = 0; i < m->n_fam; i++)
         if (strcmp(m->fam[i].name, name) == 0) {
             if (idx)
                 *idx = i;
+            ((mm_metrics *)m)->last_fam = i;
             return &m->fam[i];
         }
     return NULL;
@@ -115,11 +127,11 @@ static struct family *family_find(const mm_metrics *m, const char *name, size_t 
 
 int mm_metrics_family(mm_metrics *m, const char *name, enum mm_metric_type type, const char *help)
 {
-    if (!valid_name(name, true))
-        return MM_EINVAL;
-    struct family *f = family_find(m, name, NULL);
+    struct family *f = family_find(m, name, NULL); /* known names were validated when added */
     if (f)
         return f->type == type ? 0 : MM_EEXIST;
+    if (!valid_name(name, true))
+        return MM_EINVAL;
     if (m->n_fam == m->cap_fam) {
         size_t cap = m->cap_fam ? m->cap_fam * 2 : 16;
         struct family *nf = realloc(m->fam, cap * sizeof(*nf));
@@ -145,6 +157,8 @@ int mm_metrics_family(mm_metrics *m, const char *name, enum mm_metric_type type,
 /* Label values escaped per the exposition format: backslash, quote, newline. */
 static int append_escaped(mm_buf *b, const char *v)
 {
+    if (!v[strcspn(v, "\\\"\n")])
+        return mm_buf_append_str(b, v); /* nothing to escape: the usual case */
     for (; *v; v++) {
         if (*v == '\\')
             MM_GUARD(mm_buf_append(b, "\\\\", 2));
@@ -167,7 +181,10 @@ static int series_key(const char *name, const char *const *labels, mm_buf *k)
     for (size_t i = 0; labels[i]; i += 2) {
         if (i / 2 >= MAX_LABELS || !labels[i + 1] || !valid_name(labels[i], false))
             return MM_EINVAL;
-        MM_GUARD(mm_buf_printf(k, "%s%s=\"", i ? "," : "", labels[i]));
+        if (i)
+            MM_GUARD(mm_buf_append(k, ",", 1));
+        MM_GUARD(mm_buf_append_str(k, labels[i]));
+        MM_GUARD(mm_buf_append(k, "=\"", 2));
         MM_GUARD(append_escaped(k, labels[i + 1]));
         MM_GUARD(mm_buf_append(k, "\"", 1));
     }
@@ -180,31 +197,24 @@ mm_metric *mm_metrics_get(mm_metrics *m, const char *name, const char *const *la
     struct family *f = family_find(m, name, &fi);
     if (!f)
         return NULL;
-    mm_buf k;
-    mm_buf_init(&k, 64 * 1024);
-    if (series_key(name, labels, &k) < 0) {
-        mm_buf_free(&k);
+    mm_buf *kb = &m->keybuf; /* reused: no allocation per lookup once warm */
+    mm_buf_reset(kb);
+    if (series_key(name, labels, kb) < 0)
         return NULL;
-    }
-    const char *key = mm_buf_cstr(&k);
+    const char *key = mm_buf_cstr(kb);
     uint64_t h = fnv1a(key) % m->n_buckets;
     for (struct mm_metric *s = m->buckets[h]; s; s = s->hnext)
-        if (strcmp(s->key, key) == 0) {
-            mm_buf_free(&k);
+        if (strcmp(s->key, key) == 0)
             return s;
-        }
     if (m->n_series >= m->max_series) {
         m->dropped++;
-        mm_buf_free(&k);
         return NULL;
     }
     struct mm_metric *s = calloc(1, sizeof(*s));
     if (!s || !(s->key = strdup(key))) {
         free(s);
-        mm_buf_free(&k);
         return NULL;
     }
-    mm_buf_free(&k);
     s->family = fi;
     s->hnext = m->buckets[h];
     m->buckets[h] = s;
@@ -264,14 +274,14 @@ size_t mm_metrics_remove_label(mm_metrics *m, const char *key, const char *value
         return 0;
     }
     char *pair = (char *)mm_buf_cstr(&needle) + 1; /* skip '{' */
-    pair[strlen(pair) - 1] = 0;                     /* drop '}' */
+    pair[strlen(pair) - 1] = 0;                    /* drop '}' */
     size_t plen = strlen(pair), removed = 0;
     for (size_t b = 0; b < m->n_buckets; b++) {
         for (struct mm_metric **pp = &m->buckets[b]; *pp;) {
             struct mm_metric *s = *pp;
             const char *hit = strstr(s->key, pair);
-            bool match = hit && (hit[-1] == '{' || hit[-1] == ',') &&
-                         (hit[plen] == ',' || hit[plen] == '}');
+            bool match =
+                hit && (hit[-1] == '{' || hit[-1] == ',') && (hit[plen] == ',' || hit[plen] == '}');
             if (!match) {
                 pp = &s->hnext;
                 continue;
@@ -324,7 +334,7 @@ int mm_metrics_render(const mm_metrics *m, mm_buf *out)
         const struct family *f = &m->fam[i];
         MM_GUARD(mm_buf_printf(out, "# HELP %s ", f->name));
         for (const char *h = f->help; *h; h++) /* HELP escapes backslash and newline */
-            MM_GUARD(*h == '\\' ? mm_buf_append(out, "\\\\", 2)
+            MM_GUARD(*h == '\\'   ? mm_buf_append(out, "\\\\", 2)
                      : *h == '\n' ? mm_buf_append(out, "\\n", 2)
                                   : mm_buf_append(out, h, 1));
         MM_GUARD(mm_buf_printf(out, "\n# TYPE %s %s\n", f->name,

@@ -46,9 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk(1, 1, u.withdrawn, u.withdrawn_len, addpath, &t);
         walk(1, 1, u.nlri, u.nlri_len, addpath, &t);
         if (u.mp_reach.present)
-            walk(u.mp_reach.afi, u.mp_reach.safi, u.mp_reach.nlri, u.mp_reach.nlri_len, addpath, &t);
+            walk(u.mp_reach.afi, u.mp_reach.safi, u.mp_reach.nlri, u.mp_reach.nlri_len, addpath,
+                 &t);
         if (u.mp_unreach.present)
-            walk(u.mp_unreach.afi, u.mp_unreach.safi, u.mp_unreach.nlri, u.mp_unreach.nlri_len, addpath, &t);
+            walk(u.mp_unreach.afi, u.mp_unreach.safi, u.mp_unreach.nlri, u.mp_unreach.nlri_len,
+                 addpath, &t);
         for (size_t i = 0; i < u.n_attrs; i++) {
             const mm_bgp_attr *a = &u.attrs[i];
             mm_bgp_aspath_format(a->val, a->len, as4, &t);

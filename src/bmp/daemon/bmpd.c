@@ -30,6 +30,7 @@
 #include "mamori/mm_event.h"
 
 #define READ_SLACK 65536
+#define READ_BURST (256 * 1024)
 
 struct outbound;
 
@@ -40,10 +41,10 @@ struct router {
     uint16_t port;
     char label[INET6_ADDRSTRLEN + 8];
     int64_t db_id;
-    uint64_t discard;          /* bytes of an over-cap message still to skip */
+    uint64_t discard; /* bytes of an over-cap message still to skip */
     mm_bmp_json_ctx jctx;
     struct outbound *ob;
-    mm_metric *m_msgs[8];      /* per BMP type (7 = unknown) */
+    mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
     mm_metric *m_bytes;
     struct router *prev, *next;
 };
@@ -72,7 +73,7 @@ struct bmpd {
     mm_metrics_http *http;
     struct router *routers;
     size_t n_routers;
-    mm_buf out;                /* JSON Lines of the current burst */
+    mm_buf out; /* JSON Lines of the current burst */
     mm_metric *m_connected, *m_accepted, *m_refused;
 };
 
@@ -173,8 +174,13 @@ static void sockaddr_text(const struct sockaddr *sa, char *addr, size_t alen, ui
 
 static int audit(bmpd *d, const char *action, bool permit, const char *reason, const char *who)
 {
-    mm_audit_record rec = {.module = "bmp", .subject = who, .action = action, .object = "bmp-session",
-                           .permit = permit, .reason = reason, .session = who};
+    mm_audit_record rec = {.module = "bmp",
+                           .subject = who,
+                           .action = action,
+                           .object = "bmp-session",
+                           .permit = permit,
+                           .reason = reason,
+                           .session = who};
     int rc = mm_audit_write(d->audit, &rec);
     if (rc < 0)
         mm_log_error("audit", "action=%s router=%s error=\"%s\"", action, who, mm_strerror(rc));
@@ -186,11 +192,16 @@ static int audit(bmpd *d, const char *action, bool permit, const char *reason, c
 static void metrics_families(bmpd *d)
 {
     mm_metrics *m = d->metrics;
-    mm_metrics_family(m, "mamori_bmp_routers_connected", MM_METRIC_GAUGE, "Routers with an open BMP session");
-    mm_metrics_family(m, "mamori_bmp_connections_total", MM_METRIC_COUNTER, "BMP connections by result");
-    mm_metrics_family(m, "mamori_bmp_messages_total", MM_METRIC_COUNTER, "BMP messages received, by router and type");
-    mm_metrics_family(m, "mamori_bmp_bytes_total", MM_METRIC_COUNTER, "BMP bytes received, by router");
-    mm_metrics_family(m, "mamori_bmp_errors_total", MM_METRIC_COUNTER, "Bad BMP input, by router and reason");
+    mm_metrics_family(m, "mamori_bmp_routers_connected", MM_METRIC_GAUGE,
+                      "Routers with an open BMP session");
+    mm_metrics_family(m, "mamori_bmp_connections_total", MM_METRIC_COUNTER,
+                      "BMP connections by result");
+    mm_metrics_family(m, "mamori_bmp_messages_total", MM_METRIC_COUNTER,
+                      "BMP messages received, by router and type");
+    mm_metrics_family(m, "mamori_bmp_bytes_total", MM_METRIC_COUNTER,
+                      "BMP bytes received, by router");
+    mm_metrics_family(m, "mamori_bmp_errors_total", MM_METRIC_COUNTER,
+                      "Bad BMP input, by router and reason");
     mm_metrics_family(m, "mamori_bmp_stat_opaque_total", MM_METRIC_COUNTER,
                       "Statistics kept as bytes (unknown type or wrong length)");
     mm_metrics_family(m, "mamori_bmp_metrics_series_dropped", MM_METRIC_GAUGE,
@@ -203,7 +214,8 @@ static void metrics_families(bmpd *d)
 static void metrics_error(struct router *r, const char *reason)
 {
     mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_errors_total", "router", r->addr,
-                                  "reason", reason, NULL), 1);
+                                  "reason", reason, NULL),
+                  1);
 }
 
 /* One family per registry row: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
@@ -218,13 +230,20 @@ static void metrics_stats(struct router *r, const mm_bmp_msg *m)
         if (s.kind == MM_BMP_STAT_OPAQUE) {
             snprintf(type, sizeof(type), "%u", s.type);
             mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_stat_opaque_total", "router",
-                                          r->addr, "peer", peer, "type", type, NULL), 1);
+                                          r->addr, "peer", peer, "type", type, NULL),
+                          1);
             continue;
         }
-        snprintf(fam, sizeof(fam), "mamori_bmp_%s", s.def->name);
-        mm_metrics_family(r->d->metrics, fam,
-                          s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
-                          s.def->descr);
+        /* Family name from the registry row; declared once per row (the common case is a hit). */
+        size_t nl = strlen(s.def->name);
+        if (nl + 12 > sizeof(fam))
+            continue;
+        memcpy(fam, "mamori_bmp_", 11);
+        memcpy(fam + 11, s.def->name, nl + 1);
+        if (mm_metrics_family(r->d->metrics, fam,
+                              s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
+                              s.def->descr) < 0)
+            continue;
         mm_metric *x;
         if (s.kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
             snprintf(afi, sizeof(afi), "%u", s.afi);
@@ -288,15 +307,16 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
     mm_bmp_msg m;
     int rc = mm_bmp_msg_decode(p, len, &m);
     if (rc < 0) {
-        mm_log_warn("bmp-bad-message", "router=%s type=%u len=%u reason=\"%s\"", r->label, type, len,
-                    m.error ? m.error : mm_strerror(rc));
+        mm_log_warn("bmp-bad-message", "router=%s type=%u len=%u reason=\"%s\"", r->label, type,
+                    len, m.error ? m.error : mm_strerror(rc));
         metrics_error(r, m.error ? m.error : mm_strerror(rc));
         if (d->jsonl)
             mm_bmp_json_render_error(&r->jctx, p, len, m.error, &d->out);
         return;
     }
     if (d->jsonl && mm_bmp_json_render(&r->jctx, &m, &d->out) < 0) {
-        mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"", r->label, type);
+        mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"",
+                    r->label, type);
         metrics_error(r, "render");
     }
     if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, wall_us()) < 0)
@@ -350,11 +370,12 @@ static void router_read(struct bufferevent *bev, void *arg)
         }
         if (rc == MM_ELIMIT) {
             /* The length is trustworthy enough to skip: resync without buffering the message. */
-            mm_log_warn("bmp-oversize", "router=%s type=%u len=%u cap=%u action=skip", r->label, type,
-                        len, d->cfg.max_msg);
+            mm_log_warn("bmp-oversize", "router=%s type=%u len=%u cap=%u action=skip", r->label,
+                        type, len, d->cfg.max_msg);
             metrics_error(r, "message over the size cap");
             if (d->jsonl)
-                mm_bmp_json_render_error(&r->jctx, hdr, sizeof(hdr), "message over the size cap", &d->out);
+                mm_bmp_json_render_error(&r->jctx, hdr, sizeof(hdr), "message over the size cap",
+                                         &d->out);
             r->discard = len;
             continue;
         }
@@ -388,7 +409,8 @@ static void router_event(struct bufferevent *bev, short what, void *arg)
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof(why), "closed by the router");
     else
-        snprintf(why, sizeof(why), "socket error: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        snprintf(why, sizeof(why), "socket error: %s",
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     /* Messages already complete in the buffer were handled by the read callback. */
     router_end(r, why);
 }
@@ -412,8 +434,8 @@ static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, 
         free(r);
         return NULL;
     }
-    static const char *const tnames[8] = {"route_monitor", "stats", "peer_down", "peer_up",
-                                          "init", "term", "route_mirror", "unknown"};
+    static const char *const tnames[8] = {"route_monitor", "stats", "peer_down",    "peer_up",
+                                          "init",          "term",  "route_mirror", "unknown"};
     for (int i = 0; i < 8; i++)
         r->m_msgs[i] = mm_metrics_getv(d->metrics, "mamori_bmp_messages_total", "router", r->addr,
                                        "type", tnames[i], NULL);
@@ -421,6 +443,11 @@ static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, 
     bufferevent_setcb(r->bev, router_read, NULL, router_event, r);
     /* Bounded input: stop reading once one capped message (plus slack) is buffered. */
     bufferevent_setwatermark(r->bev, EV_READ, 0, (size_t)d->cfg.max_msg + READ_SLACK);
+    /*
+     * Read big bursts: one burst is one JSON Lines write and one SQLite
+     * commit, and libevent's default of 16 KiB per read makes many small ones.
+     */
+    bufferevent_set_max_single_read(r->bev, READ_BURST);
     struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
     bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
     bufferevent_enable(r->bev, EV_READ);
@@ -472,7 +499,8 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
         evutil_closesocket(fd);
 }
 
-/* ---------------------------------------------------------------- outbound (routers that listen) */
+/* ---------------------------------------------------------------- outbound (routers that listen)
+ */
 
 static void outbound_event(struct bufferevent *bev, short what, void *arg);
 
@@ -595,19 +623,22 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
     }
     if (cfg->db_path && (rc = mm_bmp_store_open(cfg->db_path, &d->store)) < 0)
         goto fail;
-    if (cfg->jsonl_path &&
-        (rc = bmpd_jsonl_open(cfg->jsonl_path, cfg->jsonl_rotate_bytes, cfg->jsonl_keep, &d->jsonl)) < 0)
+    if (cfg->jsonl_path && (rc = bmpd_jsonl_open(cfg->jsonl_path, cfg->jsonl_rotate_bytes,
+                                                 cfg->jsonl_keep, &d->jsonl)) < 0)
         goto fail;
     if (cfg->metrics) {
         uint16_t mp = 0;
-        rc = mm_metrics_http_start(d->metrics, base, cfg->metrics_addr, cfg->metrics_port, &d->http, &mp);
+        rc = mm_metrics_http_start(d->metrics, base, cfg->metrics_addr, cfg->metrics_port, &d->http,
+                                   &mp);
         if (rc < 0) {
-            mm_log_error("metrics", "addr=%s port=%u error=\"%s\"", cfg->metrics_addr, cfg->metrics_port,
-                         rc == MM_EPERM ? "the metrics endpoint binds loopback only" : mm_strerror(rc));
+            mm_log_error(
+                "metrics", "addr=%s port=%u error=\"%s\"", cfg->metrics_addr, cfg->metrics_port,
+                rc == MM_EPERM ? "the metrics endpoint binds loopback only" : mm_strerror(rc));
             goto fail;
         }
-        mm_log_info("metrics", "url=http://%s%s%s:%u/metrics", strchr(cfg->metrics_addr, ':') ? "[" : "",
-                    cfg->metrics_addr, strchr(cfg->metrics_addr, ':') ? "]" : "", mp);
+        mm_log_info("metrics", "url=http://%s%s%s:%u/metrics",
+                    strchr(cfg->metrics_addr, ':') ? "[" : "", cfg->metrics_addr,
+                    strchr(cfg->metrics_addr, ':') ? "]" : "", mp);
     }
     for (size_t i = 0; i < cfg->n_listen; i++)
         if ((rc = bind_one(d, cfg->listen[i])) < 0)
@@ -624,7 +655,8 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
         ob->d = d;
         snprintf(ob->target, sizeof(ob->target), "%s", cfg->connect[i]);
         ob->sslen = sizeof(ob->ss);
-        if (evutil_parse_sockaddr_port(cfg->connect[i], (struct sockaddr *)&ob->ss, &ob->sslen) < 0) {
+        if (evutil_parse_sockaddr_port(cfg->connect[i], (struct sockaddr *)&ob->ss, &ob->sslen) <
+            0) {
             mm_log_error("connect", "target=%s error=\"not ADDR:PORT\"", cfg->connect[i]);
             rc = MM_ECONFIG;
             goto fail;

@@ -31,18 +31,18 @@ typedef struct bmpd_config {
     const char *listen[BMPD_MAX_LISTEN];
     size_t n_listen;
     uint16_t port;
-    const char *port_file;        /* write the bound port here (tests, --port 0) */
+    const char *port_file; /* write the bound port here (tests, --port 0) */
     bmpd_prefix allow[BMPD_MAX_ALLOW];
-    size_t n_allow;               /* 0: loopback only */
+    size_t n_allow;                        /* 0: loopback only */
     const char *connect[BMPD_MAX_CONNECT]; /* HOST:PORT of routers that listen */
     size_t n_connect;
-    const char *jsonl_path;       /* NULL: none; "-": stdout */
-    uint64_t jsonl_rotate_bytes;  /* 0: never rotate */
+    const char *jsonl_path;      /* NULL: none; "-": stdout */
+    uint64_t jsonl_rotate_bytes; /* 0: never rotate */
     unsigned jsonl_keep;
     const char *db_path;
     const char *audit_path;
     const char *metrics_addr;
-    uint16_t metrics_port;        /* 0 with metrics_addr: pick one */
+    uint16_t metrics_port; /* 0 with metrics_addr: pick one */
     bool metrics;
     uint32_t max_msg;
     uint32_t idle_timeout_s;

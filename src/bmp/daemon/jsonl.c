@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,15 +79,44 @@ static int jsonl_rotate(bmpd_jsonl *j)
     return rc;
 }
 
+/*
+ * Append whole lines. With rotation, a burst is split at line boundaries so
+ * that no file grows past the limit (a single line longer than the limit
+ * gets a file of its own).
+ */
 int bmpd_jsonl_write(bmpd_jsonl *j, const void *data, size_t len)
 {
     if (!j || len == 0)
         return 0;
-    if (!j->is_stdout && j->rotate && j->size > 0 && j->size + len > j->rotate)
-        if (jsonl_rotate(j) < 0)
-            mm_log_warn("jsonl-rotate", "path=%s error=\"rotation failed, appending\"", j->path);
-    MM_GUARD(mm_write_all(j->fd, data, len));
-    j->size += len;
+    const char *p = data;
+    bool rotate = !j->is_stdout && j->rotate;
+    while (len > 0) {
+        size_t n = len;
+        if (rotate) {
+            uint64_t room = j->size < j->rotate ? j->rotate - j->size : 0;
+            if (n > room) {
+                /* The longest run of whole lines that fits. */
+                const char *cut = room ? memrchr(p, '\n', (size_t)room) : NULL;
+                if (cut) {
+                    n = (size_t)(cut - p) + 1;
+                } else if (j->size > 0) {
+                    if (jsonl_rotate(j) < 0) {
+                        mm_log_warn("jsonl-rotate", "path=%s error=\"rotation failed, appending\"",
+                                    j->path);
+                        rotate = false; /* keep every line: append to the current file */
+                    }
+                    continue;
+                } else {
+                    const char *nl = memchr(p, '\n', len); /* one over-long line: alone */
+                    n = nl ? (size_t)(nl - p) + 1 : len;
+                }
+            }
+        }
+        MM_GUARD(mm_write_all(j->fd, p, n));
+        j->size += n;
+        p += n;
+        len -= n;
+    }
     return 0;
 }
 

@@ -72,16 +72,24 @@ static int parse_stat_type(const char *s)
 static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, char *audit_buf,
                  size_t audit_len)
 {
-    static const struct option longs[] = {
-        {"listen", required_argument, 0, 'L'},      {"port", required_argument, 0, 'p'},
-        {"port-file", required_argument, 0, 'F'},   {"allow", required_argument, 0, 'a'},
-        {"connect", required_argument, 0, 'c'},     {"jsonl", required_argument, 0, 'j'},
-        {"jsonl-rotate-mb", required_argument, 0, 'R'}, {"jsonl-keep", required_argument, 0, 'K'},
-        {"db", required_argument, 0, 'd'},          {"audit", required_argument, 0, 'A'},
-        {"metrics", required_argument, 0, 'm'},     {"max-msg", required_argument, 0, 'M'},
-        {"idle-timeout", required_argument, 0, 'i'}, {"max-routers", required_argument, 0, 'r'},
-        {"stat-type", required_argument, 0, 'S'},   {"log-level", required_argument, 0, 'l'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+    static const struct option longs[] = {{"listen", required_argument, 0, 'L'},
+                                          {"port", required_argument, 0, 'p'},
+                                          {"port-file", required_argument, 0, 'F'},
+                                          {"allow", required_argument, 0, 'a'},
+                                          {"connect", required_argument, 0, 'c'},
+                                          {"jsonl", required_argument, 0, 'j'},
+                                          {"jsonl-rotate-mb", required_argument, 0, 'R'},
+                                          {"jsonl-keep", required_argument, 0, 'K'},
+                                          {"db", required_argument, 0, 'd'},
+                                          {"audit", required_argument, 0, 'A'},
+                                          {"metrics", required_argument, 0, 'm'},
+                                          {"max-msg", required_argument, 0, 'M'},
+                                          {"idle-timeout", required_argument, 0, 'i'},
+                                          {"max-routers", required_argument, 0, 'r'},
+                                          {"stat-type", required_argument, 0, 'S'},
+                                          {"log-level", required_argument, 0, 'l'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
     bmpd_config_defaults(c);
     const char *st = getenv("MM_STATE_DIR");
     if (st && *st)
@@ -101,10 +109,16 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
             else
                 c->listen[c->n_listen++] = optarg;
             break;
-        case 'p': bad = parse_u32(optarg, 65535, &v) < 0; c->port = (uint16_t)v; break;
-        case 'F': c->port_file = optarg; break;
+        case 'p':
+            bad = parse_u32(optarg, 65535, &v) < 0;
+            c->port = (uint16_t)v;
+            break;
+        case 'F':
+            c->port_file = optarg;
+            break;
         case 'a':
-            bad = c->n_allow == BMPD_MAX_ALLOW || bmpd_prefix_parse(optarg, &c->allow[c->n_allow]) < 0;
+            bad = c->n_allow == BMPD_MAX_ALLOW ||
+                  bmpd_prefix_parse(optarg, &c->allow[c->n_allow]) < 0;
             if (!bad)
                 c->n_allow++;
             break;
@@ -114,11 +128,23 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
             else
                 c->connect[c->n_connect++] = optarg;
             break;
-        case 'j': c->jsonl_path = optarg; break;
-        case 'R': bad = parse_u32(optarg, 1u << 20, &v) < 0; c->jsonl_rotate_bytes = (uint64_t)v << 20; break;
-        case 'K': bad = parse_u32(optarg, 1000, &v) < 0; c->jsonl_keep = v; break;
-        case 'd': c->db_path = optarg; break;
-        case 'A': c->audit_path = optarg; break;
+        case 'j':
+            c->jsonl_path = optarg;
+            break;
+        case 'R':
+            bad = parse_u32(optarg, 1u << 20, &v) < 0;
+            c->jsonl_rotate_bytes = (uint64_t)v << 20;
+            break;
+        case 'K':
+            bad = parse_u32(optarg, 1000, &v) < 0;
+            c->jsonl_keep = v;
+            break;
+        case 'd':
+            c->db_path = optarg;
+            break;
+        case 'A':
+            c->audit_path = optarg;
+            break;
         case 'm': {
             static char addr[64];
             const char *colon = strrchr(optarg, ':');
@@ -139,13 +165,30 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
             c->metrics_port = (uint16_t)v;
             break;
         }
-        case 'M': bad = parse_u32(optarg, 1u << 30, &v) < 0 || v < 64; c->max_msg = v; break;
-        case 'i': bad = parse_u32(optarg, 86400 * 7, &v) < 0; c->idle_timeout_s = v; break;
-        case 'r': bad = parse_u32(optarg, 100000, &v) < 0 || v == 0; c->max_routers = v; break;
-        case 'S': bad = parse_stat_type(optarg) < 0; break;
-        case 'l': *log_level = optarg; break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return 2;
+        case 'M':
+            bad = parse_u32(optarg, 1u << 30, &v) < 0 || v < 64;
+            c->max_msg = v;
+            break;
+        case 'i':
+            bad = parse_u32(optarg, 86400 * 7, &v) < 0;
+            c->idle_timeout_s = v;
+            break;
+        case 'r':
+            bad = parse_u32(optarg, 100000, &v) < 0 || v == 0;
+            c->max_routers = v;
+            break;
+        case 'S':
+            bad = parse_stat_type(optarg) < 0;
+            break;
+        case 'l':
+            *log_level = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad) {
             const char *name = "?";
@@ -201,8 +244,8 @@ int main(int argc, char **argv)
         event_base_free(base);
         return 1;
     }
-    mm_log_info("ready", "routers_max=%u max_msg=%u idle_timeout_s=%u", cfg.max_routers, cfg.max_msg,
-                cfg.idle_timeout_s);
+    mm_log_info("ready", "routers_max=%u max_msg=%u idle_timeout_s=%u", cfg.max_routers,
+                cfg.max_msg, cfg.idle_timeout_s);
     event_base_dispatch(base);
     mm_log_info("stop", "signal=%d", mm_shutdown_signal(sd));
     bmpd_stop(d);

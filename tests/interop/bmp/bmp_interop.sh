@@ -18,8 +18,10 @@ command -v python3 >/dev/null && command -v jq >/dev/null || skip "python3 and j
 T=$(mktemp -d)
 chmod 755 "$T"
 PIDS=()
+PMPID=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "$PMPID" ] && kill -9 "$PMPID" 2>/dev/null  # pmbmpd 1.7.7 does not exit on SIGTERM
   [ -s "$T/run/bgpd.pid" ] && kill "$(cat "$T/run/bgpd.pid")" 2>/dev/null
   rm -rf "$T"
 }
@@ -41,6 +43,10 @@ PIDS+=($!)
 wait_for "mamori-bmpd" "[ -s '$T/bmpd.port' ]" 10 || exit 1
 P=$(cat "$T/bmpd.port")
 MPORT=$(sed -n 's/.*event=metrics url=http:\/\/127.0.0.1:\([0-9]*\)\/metrics.*/\1/p' "$T/bmpd.log")
+# A second mamori-bmpd in active mode: it connects to FRR's `bmp listener`.
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/active.port" --connect 127.0.0.1:$((B+8)) \
+  --jsonl "$T/active.jsonl" --audit "$T/active-audit.log" 2>"$T/active.log" &
+PIDS+=($!)
 # Recorders: the same streams, kept verbatim for the pmbmpd cross-check.
 for r in frr gobgp; do
   port=$([ $r = frr ] && echo $((B+5)) || echo $((B+6)))
@@ -72,6 +78,7 @@ router bgp 65001
  bmp targets collector
   bmp connect 127.0.0.1 port $P min-retry 100 max-retry 1000
   bmp connect 127.0.0.1 port $((B+5)) min-retry 100 max-retry 1000
+  bmp listener 127.0.0.1 port $((B+8))
   bmp stats interval 1000
   bmp monitor ipv4 unicast pre-policy
   bmp monitor ipv4 unicast post-policy
@@ -163,6 +170,12 @@ wait_for "GoBGP Loc-RIB gauge (type 8) equal to its accepted count ($ACC)" \
 check "GoBGP Adj-RIB-In gauge (type 7) >= its received count ($RECV)" \
   "[ \"\$(q $GP 'map(select(.bmp_msg_type==\"stats\" and .counter_type==7))[-1].counter_value')\" -ge $RECV ]"
 
+# Active mode (the collector connects to the router).
+wait_for "active-mode session with FRR" "grep -q 'mode=active' $T/active.log" 30
+wait_for "FRR Peer Up over the active session" "jq -e -s 'map(select(.bmp_msg_type==\"peer_up\" and .peer_ip==\"127.0.0.2\")) | length >= 1' $T/active.jsonl >/dev/null 2>&1" 30
+check "active mode: FRR Initiation received" "jq -e -s 'map(select(.bmp_msg_type==\"init\" and (.bmp_init_info_sysdescr|test(\"FRRouting\")))) | length == 1' $T/active.jsonl >/dev/null"
+check "active mode: outbound connection audited" "jq -e -s 'map(select(.action==\"connect-out\" and .decision==\"permit\")) | length >= 1' $T/active-audit.log >/dev/null"
+
 # Store, CLI and metrics.
 "$MAMORI" bmp peers --db "$T/bmp.db" --json >"$T/peers.json"
 check "store: both monitored peers up" \
@@ -190,7 +203,7 @@ if ! command -v pmbmpd >/dev/null; then
   [ "${CI:-}" = true ] && fails=$((fails + 1))
 else
   pmbmpd -L 127.0.0.1 -l $((B+7)) -o "$T/pm.json" >"$T/pm.log" 2>&1 &
-  PIDS+=($!)
+  PMPID=$!
   wait_for "pmbmpd" "grep -q 'waiting for BMP data' $T/pm.log" 10
   n=0
   for r in frr gobgp; do

@@ -57,7 +57,8 @@ static void test_header(void **state)
 static void test_open_caps(void **state)
 {
     (void)state;
-    static const uint8_t mp[] = {0, 2, 0, 133}, as4[] = {0xfa, 0x56, 0xea, 0x00}, ap[] = {0, 1, 1, 3};
+    static const uint8_t mp[] = {0, 2, 0, 133}, as4[] = {0xfa, 0x56, 0xea, 0x00},
+                         ap[] = {0, 1, 1, 3};
     mm_bgp_open o = {.version = 4, .my_as = 23456, .hold_time = 180, .bgp_id = 0x01020304};
     o.caps[0] = (mm_bgp_cap){MM_BGP_CAP_MP, 4, mp};
     o.caps[1] = (mm_bgp_cap){MM_BGP_CAP_AS4, 4, as4};
@@ -97,7 +98,11 @@ static void test_open_caps(void **state)
 static void test_notification(void **state)
 {
     (void)state;
-    mm_bgp_notification n = {6, 4, (const uint8_t *)"\x03" "bye", 4}, d;
+    mm_bgp_notification n = {6, 4,
+                             (const uint8_t *)"\x03"
+                                              "bye",
+                             4},
+                        d;
     mm_cursor w, c, body;
     mm_bgp_hdr h;
     mm_cursor_init_write(&w, buf, sizeof(buf));
@@ -137,7 +142,7 @@ static size_t make_update(const mm_bgp_attr *attrs, size_t n, const char *prefix
 static const uint8_t origin_i[] = {0};
 static const uint8_t nh[] = {10, 0, 0, 1};
 static const uint8_t path2[] = {2, 2, 0xfd, 0xe9, 0xfd, 0xea}; /* 2-octet: 65001 65002 */
-static const uint8_t path4[] = {2, 1, 0xfa, 0x56, 0xea, 0x00};  /* 4-octet: 4200000000 */
+static const uint8_t path4[] = {2, 1, 0xfa, 0x56, 0xea, 0x00}; /* 4-octet: 4200000000 */
 
 static void test_update_round_trip(void **state)
 {
@@ -147,11 +152,9 @@ static void test_update_round_trip(void **state)
     for (size_t i = 0; i < sizeof(big); i += 4)
         big[i + 1] = 1, big[i + 3] = (uint8_t)i; /* 75 communities: needs the extended length */
     mm_bgp_attr a[] = {
-        {0x40, 1, 1, origin_i},
-        {0x40, 2, sizeof(path4), path4},
-        {0x40, 3, 4, nh},
-        {0xc0, 8, sizeof(big), big},
-        {0xc0, 99, 3, (const uint8_t *)"abc"}, /* unknown: kept as bytes */
+        {0x40, 1, 1, origin_i},      {0x40, 2, sizeof(path4), path4},       {0x40, 3, 4, nh},
+        {0xc0, 8, sizeof(big), big}, {0xc0, 99, 3, (const uint8_t *)"abc"}, /* unknown: kept as
+                                                                               bytes */
     };
     size_t len = make_update(a, 5, "198.51.100.0/24");
     mm_bgp_update u;
@@ -250,7 +253,8 @@ static void test_mp_v6_and_eor(void **state)
     assert_int_equal(mm_bgp_prefix_parse("2001:db8:1::/48", &p), 0);
     mm_bgp_nlri_encode(&m, &p, false);
     assert_int_equal(mm_bgp_prefix_parse("2001:db8::/129", &p), MM_EINVAL);
-    mm_bgp_attr a[] = {{0x40, 1, 1, origin_i}, {0x40, 2, sizeof(path4), path4},
+    mm_bgp_attr a[] = {{0x40, 1, 1, origin_i},
+                       {0x40, 2, sizeof(path4), path4},
                        {0x80, 14, (uint16_t)mm_cursor_offset(&m), mp}};
     mm_bgp_update u;
     assert_int_equal(decode_update(buf, make_update(a, 3, NULL), true, &u), 0);
@@ -276,8 +280,8 @@ static void test_flowspec(void **state)
 {
     (void)state;
     /* RFC 8955 rule: dst 10.7.0.0/24, proto =17, dport >=1000 & <=2000, tcp-flags match 0x02. */
-    static const uint8_t rule[] = {0x0f, 0x01, 24, 10, 7, 0, 0x03, 0x81, 17, 0x05, 0x13, 0x03, 0xe8,
-                                   0xd5, 0x07, 0xd0, 0x09, 0x81, 0x02};
+    static const uint8_t rule[] = {0x0f, 0x01, 24,   10,   7,    0,    0x03, 0x81, 17,  0x05,
+                                   0x13, 0x03, 0xe8, 0xd5, 0x07, 0xd0, 0x09, 0x81, 0x02};
     mm_cursor c;
     mm_cursor_init_read(&c, rule, sizeof(rule) - 3); /* the length byte says 15 */
     const uint8_t *r;
@@ -290,7 +294,8 @@ static void test_flowspec(void **state)
     assert_string_equal(mm_buf_cstr(&t), "dst 10.7.0.0/24 proto =17 dport >=1000&<=2000");
     mm_buf_reset(&t);
     assert_int_equal(mm_bgp_flowspec_format(1, rule + 1, sizeof(rule) - 1, &t), 0);
-    assert_string_equal(mm_buf_cstr(&t), "dst 10.7.0.0/24 proto =17 dport >=1000&<=2000 tcp-flags =0x2");
+    assert_string_equal(mm_buf_cstr(&t),
+                        "dst 10.7.0.0/24 proto =17 dport >=1000&<=2000 tcp-flags =0x2");
     /* A rule whose length runs past the NLRI. */
     mm_cursor_init_read(&c, rule, 10);
     assert_int_equal(mm_bgp_flowspec_next(&c, &r, &rl), MM_EMALFORMED);
@@ -301,7 +306,8 @@ static void test_flowspec(void **state)
     assert_string_equal(mm_buf_cstr(&t), "dst 0:0:abcd:1::/64 offset 32");
     /* Unknown component type. */
     mm_buf_reset(&t);
-    assert_int_equal(mm_bgp_flowspec_format(1, (const uint8_t *)"\x20\x81\x01", 3, &t), MM_EUNSUPPORTED);
+    assert_int_equal(mm_bgp_flowspec_format(1, (const uint8_t *)"\x20\x81\x01", 3, &t),
+                     MM_EUNSUPPORTED);
     mm_buf_free(&t);
 }
 
@@ -315,7 +321,8 @@ static void test_community_formats(void **state)
                                  0x80, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a,  /* mark 10 */
                                  0x02, 0x02, 0xfa, 0x56, 0xea, 0x00, 0x00, 0x07}; /* rt 4-oct */
     assert_int_equal(mm_bgp_ext_communities_format(ec, sizeof(ec), &t), 0);
-    assert_string_equal(mm_buf_cstr(&t), "rate-limit:1000 redirect:65000:100 mark:10 rt:4200000000:7");
+    assert_string_equal(mm_buf_cstr(&t),
+                        "rate-limit:1000 redirect:65000:100 mark:10 rt:4200000000:7");
     mm_buf_reset(&t);
     assert_int_equal(mm_bgp_ext_communities_format(ec, 7, &t), MM_EMALFORMED);
     static const uint8_t lc[] = {0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3};

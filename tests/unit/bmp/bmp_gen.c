@@ -13,7 +13,8 @@ void bmp_gen_peer(mm_bmp_peer_hdr *p, uint8_t type, uint8_t flags, unsigned n)
     p->type = type;
     p->flags = flags;
     if (flags & MM_BMP_PEER_F_V && type != MM_BMP_PEER_LOC_RIB) {
-        const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (uint8_t)n};
+        const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                0,    0,    0,    0,    0, 0, 0, (uint8_t)n};
         memcpy(p->addr, v6, 16);
     } else if (type != MM_BMP_PEER_LOC_RIB) {
         p->addr[12] = 192;
@@ -122,7 +123,7 @@ static void gen_attrs(mm_cursor *a, uint32_t peer_as)
     mm_cursor_write_u32(&t, (65001u << 16) | 1);
     mm_cursor_write_u32(&t, (65001u << 16) | 2);
     mm_bgp_attr_encode(a, 0xc0, MM_BGP_ATTR_COMMUNITIES, v, 8);
-    static const uint8_t ec[16] = {0x00, 0x02, 0xfd, 0xe8, 0, 0, 0, 100,        /* rt:65000:100 */
+    static const uint8_t ec[16] = {0x00, 0x02, 0xfd, 0xe8, 0,    0,    0,    100, /* rt:65000:100 */
                                    0x81, 0xaa, 0x00, 0x01, 0x12, 0x34, 0x56, 0x0f}; /* opaque */
     mm_bgp_attr_encode(a, 0xc0, MM_BGP_ATTR_EXT_COMMUNITIES, ec, 16);
     mm_cursor_init_write(&t, v, sizeof(v));

@@ -121,5 +121,22 @@ check "audit: refusal recorded as denied" \
 check "audit: 8 connects permitted, 8 session ends" \
   "[ \$(jq -s 'map(select(.action==\"connect\" and .decision==\"permit\")) | length' $T/audit.log) = 8 ] && [ \$(jq -s 'map(select(.action==\"session-end\")) | length' $T/audit.log) = 8 ]"
 
+# JSON Lines rotation: 1 MiB files, 2 kept; no line lost or split across files.
+"$GEN" good 4000 "$T/big.bmp" || exit 1
+want=$("$MAMORI" bmp decode "$T/big.bmp" 2>/dev/null | wc -l)
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/port2" --jsonl "$T/rot.jsonl" --jsonl-rotate-mb 1 \
+  --jsonl-keep 2 --audit "$T/audit2.log" 2>"$T/bmpd2.log" &
+PID=$!
+wait_for "the second collector" "[ -s '$T/port2' ]" || exit 1
+"$MAMORI" bmp replay "$T/big.bmp" --to 127.0.0.1:"$(cat "$T/port2")" 2>/dev/null
+wait_for "the rotation run's session end" "grep -q 'event=session-end' '$T/bmpd2.log'"
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
+check "rotation: FILE.1 exists, every file at most 1 MiB" \
+  "[ -s $T/rot.jsonl.1 ] && [ \$(stat -c %s $T/rot.jsonl) -le 1048576 ] && [ \$(stat -c %s $T/rot.jsonl.1) -le 1048576 ]"
+got=$(cat "$T"/rot.jsonl* | wc -l)
+check "rotation: at most 2 rotated files kept" "[ ! -e $T/rot.jsonl.3 ]"
+check "rotation: every file holds whole JSON lines" "cat $T/rot.jsonl* | jq -e . >/dev/null"
+check "rotation: all $want lines present (2.3 MB in three files)" "[ $got = $want ] && [ -s $T/rot.jsonl.2 ]"
+
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; echo '--- bmpd log'; tail -40 "$T/bmpd.log"; exit 1; }
 echo "all checks passed"

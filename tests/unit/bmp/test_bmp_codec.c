@@ -35,7 +35,8 @@ static json_t *render_line(const mm_bmp_msg *m, int idx, int *nlines)
 {
     mm_buf b;
     mm_buf_init(&b, 1 << 20);
-    mm_bmp_json_ctx ctx = {.router = "192.0.2.254", .router_port = 4711, .arrival_us = 1764763200000000};
+    mm_bmp_json_ctx ctx = {
+        .router = "192.0.2.254", .router_port = 4711, .arrival_us = 1764763200000000};
     int n = mm_bmp_json_render(&ctx, m, &b);
     assert_true(n > 0);
     if (nlines)
@@ -169,7 +170,8 @@ static void test_registry_runtime_row(void **state)
     assert_string_equal(s.def->name, "draft_x");
 }
 
-/* Unknown types and known types with a wrong length: kept as bytes with a reason, next ones still decode. */
+/* Unknown types and known types with a wrong length: kept as bytes with a reason, next ones still
+ * decode. */
 static void test_stats_unknown_and_malformed_kept(void **state)
 {
     (void)state;
@@ -183,10 +185,10 @@ static void test_stats_unknown_and_malformed_kept(void **state)
     mm_cursor_write_u16(&w, 60000); /* unknown type */
     mm_cursor_write_u16(&w, 3);
     mm_cursor_write_bytes(&w, (const uint8_t *)"\xde\xad\xbe", 3);
-    mm_cursor_write_u16(&w, 7);     /* gauge64 sent with 4 bytes */
+    mm_cursor_write_u16(&w, 7); /* gauge64 sent with 4 bytes */
     mm_cursor_write_u16(&w, 4);
     mm_cursor_write_u32(&w, 5);
-    mm_cursor_write_u16(&w, 0);     /* a good counter follows */
+    mm_cursor_write_u16(&w, 0); /* a good counter follows */
     mm_cursor_write_u16(&w, 4);
     mm_cursor_write_u32(&w, 42);
     mm_cursor_write_u16(&w, 65531); /* FRR experimental */
@@ -274,7 +276,8 @@ static void test_peer_up_global_and_loc_rib(void **state)
     assert_jstr(j, "bgp_id", "10.0.0.7");
     assert_jstr(j, "local_ip", "192.0.2.1");
     assert_jint(j, "open_recv_asn", 65007);
-    assert_jstr(j, "open_recv_caps", "multiprotocol multiprotocol 4-octet-as route-refresh ipv4-unicast ipv6-unicast");
+    assert_jstr(j, "open_recv_caps",
+                "multiprotocol multiprotocol 4-octet-as route-refresh ipv4-unicast ipv6-unicast");
     assert_jint(j, "is_in", 1);
     json_decref(j);
 
@@ -492,6 +495,20 @@ static void test_truncated_and_overrunning(void **state)
     mm_bmp_msg_finish(&w, off);
     assert_int_equal(mm_bmp_msg_decode(wbuf, mm_cursor_offset(&w), &m), MM_EMALFORMED);
     assert_string_equal(m.error, "route monitoring does not carry one well-formed BGP UPDATE");
+    /* A framed BGP UPDATE whose NLRI is malformed (prefix length 33). */
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    off = mm_bmp_msg_begin(&w, MM_BMP_ROUTE_MONITORING);
+    mm_bmp_peer_hdr_encode(&w, &p);
+    size_t hoff = mm_bgp_hdr_begin(&w, MM_BGP_UPDATE);
+    mm_cursor_write_u16(&w, 0);
+    mm_cursor_write_u16(&w, 0);
+    mm_cursor_write_u8(&w, 33);
+    mm_cursor_write_u32(&w, 0x0a000000);
+    mm_cursor_write_u8(&w, 0);
+    mm_bgp_hdr_finish(&w, hoff);
+    mm_bmp_msg_finish(&w, off);
+    assert_int_equal(mm_bmp_msg_decode(wbuf, mm_cursor_offset(&w), &m), MM_EMALFORMED);
+    assert_string_equal(m.error, "malformed NLRI");
     /* Peer Up whose received OPEN is cut. */
     mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
     assert_int_equal(bmp_gen_peer_up(&w, &p, NULL), 0);

@@ -24,16 +24,19 @@ static void test_render(void **state)
     (void)state;
     mm_metrics *m = mm_metrics_new(0);
     assert_non_null(m);
-    assert_int_equal(mm_metrics_family(m, "bmp_messages_total", MM_METRIC_COUNTER, "BMP messages\nreceived"), 0);
+    assert_int_equal(
+        mm_metrics_family(m, "bmp_messages_total", MM_METRIC_COUNTER, "BMP messages\nreceived"), 0);
     assert_int_equal(mm_metrics_family(m, "bmp_messages_total", MM_METRIC_COUNTER, "again"), 0);
     assert_int_equal(mm_metrics_family(m, "bmp_messages_total", MM_METRIC_GAUGE, "x"), MM_EEXIST);
     assert_int_equal(mm_metrics_family(m, "9bad", MM_METRIC_GAUGE, "x"), MM_EINVAL);
     assert_int_equal(mm_metrics_family(m, "bmp_up", MM_METRIC_GAUGE, "up"), 0);
-    mm_metric *a = mm_metrics_getv(m, "bmp_messages_total", "router", "r\"1\\", "type", "stats", NULL);
+    mm_metric *a =
+        mm_metrics_getv(m, "bmp_messages_total", "router", "r\"1\\", "type", "stats", NULL);
     mm_metric *b = mm_metrics_getv(m, "bmp_messages_total", "router", "r2", "type", "stats", NULL);
     assert_non_null(a);
     assert_ptr_not_equal(a, b);
-    assert_ptr_equal(a, mm_metrics_getv(m, "bmp_messages_total", "router", "r\"1\\", "type", "stats", NULL));
+    assert_ptr_equal(
+        a, mm_metrics_getv(m, "bmp_messages_total", "router", "r\"1\\", "type", "stats", NULL));
     assert_null(mm_metrics_getv(m, "nope", NULL));
     assert_null(mm_metrics_getv(m, "bmp_up", "bad-key", "v", NULL));
     mm_metric_add(a, 2);
