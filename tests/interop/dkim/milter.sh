@@ -44,9 +44,9 @@ config() {
 EOC
 }
 
-# start NAME: run the daemon, wait (bounded) for its socket
+# start NAME [ARGS]: run the daemon, wait (bounded) for its socket
 start() {
-    "$D" -c "$1.json" -l debug > "$1.log" 2>&1 &
+    "$D" -c "$1.json" -l debug ${2:-} > "$1.log" 2>&1 &
     PIDS="$PIDS $!"
     for _ in $(seq 1 100); do
         [ -S "$1.sock" ] && return 0
@@ -113,7 +113,15 @@ EOF2
 printf 'Hello Bob,\r\nsigned by the milter.\r\n' > m.body
 
 config sd '{"key-file": "'"$TMP"'/keys.txt"}' tempfail
-start sd
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+    # as root: the daemon opens socket, keys and audit log, then runs as nobody
+    chmod 755 "$TMP"
+    start sd "-u nobody"
+    grep -q "uid=$(id -u nobody)" sd.log || fail "privileges not dropped: $(cat sd.log)"
+    DROPPED=1
+else
+    start sd
+fi
 lua sign 127.0.0.1 '<alice@example.test>' '<bob@example.net>' m sd
 grep -q '^reply=accept' sign.out || fail "signing transaction not accepted: $(cat sign.out)"
 [ "$(grep -c '^H DKIM-Signature' sign.out)" = 2 ] || { cat sign.out; fail "expected 2 signatures"; }
@@ -208,6 +216,7 @@ config lk '{"key-file": "'"$TMP"'/keys.txt"}' tempfail loose.pem
 "$D" -c lk.json > lk.log 2>&1 && fail "started with a 0644 key"
 grep -q "must be 0600" lk.log || fail "refusal does not say why: $(cat lk.log)"
 ok "a key file readable by group/others is refused"
+[ -n "${DROPPED:-}" ] && ok "running as nobody after opening socket, keys and audit log (keys stay 0600 root)"
 
 # Audit: every decision recorded (2 signatures + 2 verify records per verified message ...)
 grep -q '"action":"sign"' sd-audit.log || fail "no sign record"
