@@ -155,6 +155,18 @@ grep -q 'mx.example.net;' <<< "$ar" || fail "authserv-id missing: $ar"
 grep -q 'x-acdc=pass' <<< "$ar" || fail "ACDC result missing: $ar"
 ok "external client: Authentication-Results with dkim=pass x2 and x-acdc=pass"
 
+# concurrent sessions (libmilter runs one thread per connection; shared key cache and audit)
+par=""
+for i in 1 2 3 4 5 6; do
+    ( lua "par$i" 192.0.2.7 '<alice@example.test>' '<bob@example.net>' in sd ) &
+    par="$par $!"
+done
+for p in $par; do wait "$p"; done   # only these: the daemons run on
+for i in 1 2 3 4 5 6; do
+    [ "$(grep -o 'dkim=pass' "par$i.out" 2>/dev/null | wc -l)" = 2 ] || fail "concurrent session $i: $(cat "par$i.out" 2>&1)"
+done
+ok "six concurrent verifications on one daemon all pass"
+
 lua replay 192.0.2.7 '<alice@example.test>' '<mallory@evil.test>' in sd
 grep -q 'acdc-envelope-rcpt-not-authorized' replay.out || fail "replay not detected: $(cat replay.out)"
 ok "replay to another RCPT TO: x-acdc names acdc-envelope-rcpt-not-authorized"
