@@ -32,6 +32,7 @@ static void dkim_help(void)
          "       [--auid I] [--expire SECONDS] [--acdc N --mail-from A --rcpt B ...\n"
          "       [--received-for R]]   (ACDC instance N; N > 1 chains to instance N-1)\n"
          "       [--copy-headers]   (z=: lets `explain` name the header field that changed)\n"
+         "       [--diff-from ORIGINAL]   (ACDC N > 1: record how FILE differs from ORIGINAL)\n"
          "      prints the message with a DKIM-Signature prepended\n"
          "  verify [--key-file F | --zone F | --dns IP[@PORT]] [--timeout MS] [--allow-l]\n"
          "         [--now T] [--authserv-id ID] [--mail-from A --rcpt B ...]\n"
@@ -45,7 +46,7 @@ static void dkim_help(void)
 
 struct args {
     const char *key, *domain, *selector, *canon, *headers, *auid, *out, *type;
-    const char *key_file, *zone, *dns, *authserv, *mail_from, *file, *received_for;
+    const char *key_file, *zone, *dns, *authserv, *mail_from, *file, *received_for, *diff_from;
     const char *rcpt[MAX_RCPT];
     size_t nrcpt;
     int bits, timeout, acdc;
@@ -63,7 +64,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"timeout", 1, 0, 'T'},  {"allow-l", 0, 0, 'l'},  {"now", 1, 0, 'n'},
         {"authserv-id", 1, 0, 'A'}, {"mail-from", 1, 0, 'm'}, {"rcpt", 1, 0, 'r'},
         {"acdc", 1, 0, 'a'},     {"expire", 1, 0, 'x'},   {"json", 0, 0, 'j'},
-        {"received-for", 1, 0, 'R'}, {"copy-headers", 0, 0, 'Z'},
+        {"received-for", 1, 0, 'R'}, {"copy-headers", 0, 0, 'Z'}, {"diff-from", 1, 0, 'F'},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     a->bits = 2048;
@@ -101,6 +102,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'j': a->json = true; break;
         case 'R': a->received_for = optarg; break;
         case 'Z': a->copy_headers = true; break;
+        case 'F': a->diff_from = optarg; break;
         default: return mm_cli_usage_error(NOUN, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -218,6 +220,37 @@ static int cmd_sign(struct args *a)
             }
         }
     }
+    /* an intermediary's edit: prepend the change record (spec 5.5) and sign over it */
+    static const char *const with_diff[] = {"from", "reply-to", "subject", "date", "to", "cc",
+                                            "message-id", "mime-version", "content-type",
+                                            "list-id", "acdc-diff", NULL};
+    mm_buf diff;
+    mm_buf_init(&diff, DKIM_MAX_MSG);
+    size_t prefix = 0; /* octets of the prepended change record (written with the input's line ends) */
+    if (rc == 0 && a->diff_from) {
+        mm_buf old;
+        mm_buf_init(&old, DKIM_MAX_MSG);
+        rc = a->acdc > 1 ? read_msg(a->diff_from, &old) : MM_EINVAL;
+        if (rc == 0)
+            rc = mm_dkim_acdc_diff_make(a->acdc, old.data, old.len, msg.data, msg.len, NULL, &diff);
+        mm_buf_free(&old);
+        if (rc == 0 && diff.len) {
+            mm_buf full;
+            mm_buf_init(&full, DKIM_MAX_MSG * 2);
+            rc = mm_buf_append(&full, diff.data, diff.len);
+            if (!rc)
+                rc = mm_buf_append(&full, "\r\n", 2);
+            if (!rc)
+                rc = mm_buf_append(&full, msg.data, msg.len);
+            mm_buf_free(&msg);
+            msg = full;
+            prefix = diff.len + 2;
+            o.acdc_diff = true;
+            if (!a->headers)
+                o.headers = with_diff;
+        }
+    }
+    mm_buf_free(&diff);
     if (rc == 0)
         rc = mm_dkim_sign_message(&o, msg.data, msg.len, &sig);
     EVP_PKEY_free(o.pkey);
@@ -231,13 +264,16 @@ static int cmd_sign(struct args *a)
                                                                : mm_strerror(rc));
     }
     /* keep the message's own line ends */
-    const uint8_t *nl = memchr(msg.data, '\n', msg.len);
-    bool crlf = nl && nl > msg.data && nl[-1] == '\r';
+    const uint8_t *nl = memchr(msg.data + prefix, '\n', msg.len - prefix);
+    bool crlf = nl && nl > msg.data + prefix && nl[-1] == '\r';
     for (size_t i = 0; i < sig.len; i++)
         if (sig.data[i] != '\r' || crlf)
             fputc(sig.data[i], stdout);
     fputs(crlf ? "\r\n" : "\n", stdout);
-    fwrite(msg.data, 1, msg.len, stdout);
+    for (size_t i = 0; i < prefix; i++)
+        if (msg.data[i] != '\r' || crlf)
+            fputc(msg.data[i], stdout);
+    fwrite(msg.data + prefix, 1, msg.len - prefix, stdout);
     mm_buf_free(&msg);
     mm_buf_free(&sig);
     return MM_CLI_EXIT_OK;

@@ -2,7 +2,8 @@
  * libFuzzer harness: header splitting and canonicalization (RFC 6376 3.4).
  * Byte 0 gives a chunk size. Invariants: chunked body canonicalization equals
  * the one-shot result (both algorithms); relaxed body canonicalization is
- * idempotent; relaxed header output never contains CR, LF or a double space.
+ * idempotent; relaxed header output never contains CR, LF or a double space; the streaming
+ * result equals a plain whole-buffer reference written from RFC 6376 3.4.3/3.4.4.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdint.h>
@@ -21,6 +22,46 @@ static void canon(enum mm_dkim_canon c, const uint8_t *p, size_t n, size_t chunk
     for (size_t i = 0; i < n; i += chunk)
         mm_dkim_body_update(&b, p + i, n - i < chunk ? n - i : chunk);
     mm_dkim_body_final(&b);
+}
+
+/* Reference: split at LF (a CR right before it belongs to the line end), fix each line,
+ * drop trailing empty lines, end with CRLF (simple: an empty body is one CRLF). */
+static void reference(enum mm_dkim_canon c, const uint8_t *p, size_t n, mm_buf *out)
+{
+    size_t keep = 0; /* length of out up to the last non-empty line */
+    size_t i = 0;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && p[e] != '\n')
+            e++;
+        size_t le = e;
+        if (e < n && le > i && p[le - 1] == '\r')
+            le--;
+        size_t start = out->len;
+        if (c == MM_DKIM_SIMPLE) {
+            mm_buf_append(out, p + i, le - i);
+        } else {
+            bool ws = false;
+            for (size_t k = i; k < le; k++) {
+                if (p[k] == ' ' || p[k] == '\t') {
+                    ws = true;
+                    continue;
+                }
+                if (ws)
+                    mm_buf_append(out, " ", 1);
+                ws = false;
+                mm_buf_append(out, p + k, 1);
+            }
+        }
+        bool empty = out->len == start;
+        mm_buf_append(out, "\r\n", 2);
+        if (!empty)
+            keep = out->len;
+        i = e + 1;
+    }
+    out->len = keep;
+    if (c == MM_DKIM_SIMPLE && out->len == 0)
+        mm_buf_append(out, "\r\n", 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,6 +101,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         canon((enum mm_dkim_canon)c, data + body, size - body, chunk, &b);
         if (a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0))
             abort();
+        mm_buf_reset(&again);
+        reference((enum mm_dkim_canon)c, data + body, size - body, &again);
+        if (again.len != a.len || (a.len && memcmp(a.data, again.data, a.len) != 0))
+            abort();
+        mm_buf_reset(&again);
         if (c == MM_DKIM_RELAXED) {
             canon(MM_DKIM_RELAXED, a.data, a.len, chunk, &again);
             if (again.len != a.len || (a.len && memcmp(a.data, again.data, a.len) != 0))

@@ -3,10 +3,13 @@
  * per-message logic is in the library (filter.c); this file maps libmilter's
  * callbacks onto a session per connection.
  *
- * usage: mamori-dkimd -c CONFIG.json [-l LOGLEVEL]
+ * usage: mamori-dkimd -c CONFIG.json [-l LOGLEVEL] [-u USER]
+ * With -u the daemon opens its socket, keys and audit log, then runs as USER.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <arpa/inet.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,17 +143,32 @@ static sfsistat on_close(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
+/* Drop root after everything privileged is open; fails closed (the daemon exits). */
+static int drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw)
+        return MM_ENOENT;
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        return MM_EPERM;
+    if (pw->pw_uid != 0 && setuid(0) == 0)
+        return MM_EPERM; /* root must not be regained */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *conf = NULL, *level = "info";
+    const char *conf = NULL, *level = "info", *user = NULL;
     int c;
-    while ((c = getopt(argc, argv, "c:l:h")) != -1) {
+    while ((c = getopt(argc, argv, "c:l:u:h")) != -1) {
         if (c == 'c')
             conf = optarg;
         else if (c == 'l')
             level = optarg;
+        else if (c == 'u')
+            user = optarg;
         else {
-            fprintf(stderr, "usage: mamori-dkimd -c CONFIG.json [-l error|warn|info|debug]\n");
+            fprintf(stderr, "usage: mamori-dkimd -c CONFIG.json [-l error|warn|info|debug] [-u USER]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -188,7 +206,12 @@ int main(int argc, char **argv)
         mm_dkim_filter_free(filter);
         return 1;
     }
-    mm_log_info("listen", "socket=%s", sock);
+    if (user && (rc = drop_privileges(user)) < 0) {
+        mm_log_error("privileges", "user=%s error=\"%s\"", user, mm_strerror(rc));
+        mm_dkim_filter_free(filter);
+        return 1;
+    }
+    mm_log_info("listen", "socket=%s uid=%u", sock, (unsigned)getuid());
     rc = smfi_main();
     mm_log_info("stop", "rc=%d", rc);
     mm_dkim_filter_free(filter);

@@ -125,4 +125,19 @@ grep -q "x-acdc=pass" v.out || fail "mamori: ACDC result not pass"
 grep -q "acdc-envelope-rcpt-not-authorized" v.out || fail "replay not named"
 ok "mamori: ACDC chain passes for its envelope, replay to another recipient is detected"
 
+# An intermediary edits (subject tag, footer), records the change, signs instance 2 over it.
+sed -e 's/^Subject:   interop   test  /Subject: [list] interop test/' acdc1.eml > edited.eml
+printf -- '-- \r\nlist footer\r\n' >> edited.eml
+"$M" dkim sign --key rsa.pem --domain example.test --selector mr --acdc 2 --diff-from acdc1.eml \
+    --mail-from '<list-bounces@lists.test>' --rcpt '<carol@example.org>' \
+    --received-for '<list@lists.test>' edited.eml > hop2.eml || fail "sign with --diff-from"
+grep -q '^ACDC-Diff: n=2' hop2.eml || fail "no change record written"   # [P] name, src/dkim/acdc_names.c
+r=$(dkimpy_verify hop2.eml 0); [ "${r%% *}" = pass ] || fail "dkimpy on the hop's signature: $r"
+r=$(opendkim_verify hop2.eml); [ "$r" = pass ] || { cat opendkim.out; fail "opendkim on the hop's signature: $r"; }
+r=$(dkimpy_verify hop2.eml 1); [ "${r%% *}" != pass ] || fail "dkimpy passed the author's signature after the edit"
+"$M" dkim verify --key-file keys.txt --mail-from '<list-bounces@lists.test>' \
+    --rcpt '<carol@example.org>' hop2.eml > v.out
+grep -q 'x-acdc=pass' v.out && grep -q 'x-acdc.instances=2' v.out || { cat v.out; fail "ACDC chain over the edit"; }
+ok "edited hop: change record + instance 2; classic verifiers pass the hop's signature, mamori the whole chain"
+
 echo "all $CHECKS checks passed"

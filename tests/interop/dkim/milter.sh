@@ -44,9 +44,9 @@ config() {
 EOC
 }
 
-# start NAME: run the daemon, wait (bounded) for its socket
+# start NAME [ARGS]: run the daemon, wait (bounded) for its socket
 start() {
-    "$D" -c "$1.json" -l debug > "$1.log" 2>&1 &
+    "$D" -c "$1.json" -l debug ${2:-} > "$1.log" 2>&1 &
     PIDS="$PIDS $!"
     for _ in $(seq 1 100); do
         [ -S "$1.sock" ] && return 0
@@ -113,7 +113,15 @@ EOF2
 printf 'Hello Bob,\r\nsigned by the milter.\r\n' > m.body
 
 config sd '{"key-file": "'"$TMP"'/keys.txt"}' tempfail
-start sd
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+    # as root: the daemon opens socket, keys and audit log, then runs as nobody
+    chmod 755 "$TMP"
+    start sd "-u nobody"
+    grep -q "uid=$(id -u nobody)" sd.log || fail "privileges not dropped: $(cat sd.log)"
+    DROPPED=1
+else
+    start sd
+fi
 lua sign 127.0.0.1 '<alice@example.test>' '<bob@example.net>' m sd
 grep -q '^reply=accept' sign.out || fail "signing transaction not accepted: $(cat sign.out)"
 [ "$(grep -c '^H DKIM-Signature' sign.out)" = 2 ] || { cat sign.out; fail "expected 2 signatures"; }
@@ -146,6 +154,18 @@ ar=$(grep '^H Authentication-Results' verify.out)
 grep -q 'mx.example.net;' <<< "$ar" || fail "authserv-id missing: $ar"
 grep -q 'x-acdc=pass' <<< "$ar" || fail "ACDC result missing: $ar"
 ok "external client: Authentication-Results with dkim=pass x2 and x-acdc=pass"
+
+# concurrent sessions (libmilter runs one thread per connection; shared key cache and audit)
+par=""
+for i in 1 2 3 4 5 6; do
+    ( lua "par$i" 192.0.2.7 '<alice@example.test>' '<bob@example.net>' in sd ) &
+    par="$par $!"
+done
+for p in $par; do wait "$p"; done   # only these: the daemons run on
+for i in 1 2 3 4 5 6; do
+    [ "$(grep -o 'dkim=pass' "par$i.out" 2>/dev/null | wc -l)" = 2 ] || fail "concurrent session $i: $(cat "par$i.out" 2>&1)"
+done
+ok "six concurrent verifications on one daemon all pass"
 
 lua replay 192.0.2.7 '<alice@example.test>' '<mallory@evil.test>' in sd
 grep -q 'acdc-envelope-rcpt-not-authorized' replay.out || fail "replay not detected: $(cat replay.out)"
@@ -208,6 +228,7 @@ config lk '{"key-file": "'"$TMP"'/keys.txt"}' tempfail loose.pem
 "$D" -c lk.json > lk.log 2>&1 && fail "started with a 0644 key"
 grep -q "must be 0600" lk.log || fail "refusal does not say why: $(cat lk.log)"
 ok "a key file readable by group/others is refused"
+[ -n "${DROPPED:-}" ] && ok "running as nobody after opening socket, keys and audit log (keys stay 0600 root)"
 
 # Audit: every decision recorded (2 signatures + 2 verify records per verified message ...)
 grep -q '"action":"sign"' sd-audit.log || fail "no sign record"
