@@ -67,6 +67,8 @@ int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base,
                          const mm_nc_ssh_settings *settings, mm_nc_ssh_server **out);
 uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i);
 size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss);
+/* Reply and notification bytes of all sessions not yet written to their channels. */
+size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss);
 /* Re-read the authorized keys and end sessions whose key is gone. */
 void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss);
 /* SHA-256 fingerprint of the host key ("SHA256:base64", OpenSSH style). */

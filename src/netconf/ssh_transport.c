@@ -730,6 +730,14 @@ size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss)
     return n;
 }
 
+size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss)
+{
+    size_t n = 0;
+    for (const struct conn *c = ss ? ss->conns : NULL; c; c = c->next)
+        n += c->out.len;
+    return n;
+}
+
 const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss) { return ss->fingerprint; }
 
 void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)

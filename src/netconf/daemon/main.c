@@ -182,6 +182,10 @@ int main(int argc, char **argv)
         mm_nc_tls_server *tls = mm_netconfd_tls(d);
         for (size_t i = 0; mm_nc_tls_server_port(tls, i); i++)
             mm_log_info("netconfd-ready", "port=%u", mm_nc_tls_server_port(tls, i));
+        if (mm_netconfd_metrics_port(d))
+            mm_log_info("netconfd-ready", "metrics=http://%s:%u/metrics",
+                        o.metrics_address ? o.metrics_address : "127.0.0.1",
+                        mm_netconfd_metrics_port(d));
         for (size_t i = 0; mm_netconfd_ssh_port(d, i); i++)
             mm_log_info("netconfd-ready", "transport=ssh port=%u hostkey=%s",
                         mm_netconfd_ssh_port(d, i), mm_netconfd_ssh_fingerprint(d));

@@ -16,6 +16,7 @@
 #include "mamori/mm_netconf_tls.h"
 #include "mamori/mm_pki.h"
 #include "netconfd.h"
+#include "netconfd_metrics.h"
 #ifdef MM_NETCONFD_QUIC
 #include "mamori/mm_quic.h"
 #endif
@@ -36,6 +37,7 @@ struct mm_netconfd {
      * the RPC that changed running: that RPC may have come over one of those
      * QUIC connections, inside its ngtcp2 callback (issue 10 #6). */
     struct event *reconf_ev;
+    mm_netconfd_metrics *metrics;
 #ifdef MM_NC_HAVE_SSH
     mm_nc_ssh_server *ssh;
 #endif
@@ -244,6 +246,31 @@ static int ssh_start(struct mm_netconfd *d)
 }
 #endif
 
+/* Sessions per transport for the metrics gauges. */
+static int count_sessions(const char *transport, size_t *sessions, size_t *queued, void *arg)
+{
+    struct mm_netconfd *d = arg;
+    *queued = MM_NETCONFD_QUEUED_UNKNOWN;
+    if (!strcmp(transport, "netconf-tls") && d->tls) {
+        *sessions = mm_nc_tls_server_session_count(d->tls);
+        return 0;
+    }
+#ifdef MM_NC_HAVE_SSH
+    if (!strcmp(transport, "netconf-ssh") && d->ssh) {
+        *sessions = mm_nc_ssh_server_session_count(d->ssh);
+        *queued = mm_nc_ssh_server_queued_bytes(d->ssh);
+        return 0;
+    }
+#endif
+#ifdef MM_NETCONFD_QUIC
+    if (!strcmp(transport, "netconf-quic") && d->quic) {
+        *sessions = mm_nc_quic_server_session_count(d->quic);
+        return 0;
+    }
+#endif
+    return MM_ENOENT;
+}
+
 static int start(struct mm_netconfd *d)
 {
     const mm_netconfd_options *o = &d->o;
@@ -269,6 +296,9 @@ static int start(struct mm_netconfd *d)
     if (rc == 0)
         rc = ssh_start(d);
 #endif
+    if (rc == 0 && d->o.metrics_enabled)
+        rc = mm_netconfd_metrics_start(d->engine, d->base, d->o.metrics_address,
+                                       d->o.metrics_port, count_sessions, d, &d->metrics);
     if (rc == 0) {
         mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
         mm_nc_server_on_running_check(d->engine, check_running, d);
@@ -311,6 +341,11 @@ uint16_t mm_netconfd_ssh_port(mm_netconfd *d, size_t i)
 #endif
 }
 
+uint16_t mm_netconfd_metrics_port(mm_netconfd *d)
+{
+    return mm_netconfd_metrics_bound_port(d->metrics);
+}
+
 const char *mm_netconfd_ssh_fingerprint(mm_netconfd *d)
 {
 #ifdef MM_NC_HAVE_SSH
@@ -331,6 +366,7 @@ void mm_netconfd_free(mm_netconfd *d)
     }
     if (d->reconf_ev)
         event_free(d->reconf_ev);
+    mm_netconfd_metrics_free(d->metrics); /* before the engine it observes */
     mm_nc_tls_server_free(d->tls);
 #ifdef MM_NC_HAVE_SSH
     mm_nc_ssh_server_free(d->ssh);
