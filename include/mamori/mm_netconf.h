@@ -161,6 +161,34 @@ typedef int (*mm_nc_running_check_cb)(const struct lyd_node *proposed, char *pat
                                       size_t path_len, char *msg, size_t msg_len, void *arg);
 void mm_nc_server_on_running_check(mm_nc_server *srv, mm_nc_running_check_cb cb, void *arg);
 
+/*
+ * Observability (issue 17 #5): the engine reports events a metrics exporter
+ * counts. The callback runs inside the engine: it must only count, never
+ * call back into the server.
+ */
+enum mm_nc_event_kind {
+    MM_NC_EV_RPC = 0,      /* name: operation ("-" if unparsed); result: "ok" or "error" */
+    MM_NC_EV_ROLLBACK = 1, /* confirmed-commit rollback; name: "timeout" or "cancel" */
+    MM_NC_EV_AUDIT = 2,    /* durable audit write; seconds: its latency; result: ok|error */
+};
+typedef struct mm_nc_event_info {
+    enum mm_nc_event_kind kind;
+    const char *name, *result;
+    const char *transport; /* of the session, NULL if none */
+    double seconds;
+} mm_nc_event_info;
+typedef void (*mm_nc_event_cb)(const mm_nc_event_info *ev, void *arg);
+void mm_nc_server_on_event(mm_nc_server *srv, mm_nc_event_cb cb, void *arg);
+
+/* Engine totals since start (for metrics). */
+typedef struct mm_nc_stats {
+    uint32_t sessions;
+    uint32_t in_rpcs, in_bad_rpcs, out_rpc_errors, out_notifications;
+    uint32_t nacm_denied_operations, nacm_denied_data_writes, nacm_denied_notifications;
+    uint32_t replay_depth; /* notifications held in the replay log */
+} mm_nc_stats;
+void mm_nc_server_stats(mm_nc_server *srv, mm_nc_stats *out);
+
 /* How a session's bytes reach the peer. */
 typedef struct mm_nc_transport_ops {
     /* Queue bytes (already framed) for the peer. */

@@ -20,6 +20,9 @@
 #include "mamori/mm_pki.h"
 #include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
+#ifdef MM_NC_HAVE_SSH
+#include "mamori/mm_netconf_ssh.h"
+#endif
 
 /* The QUIC client lives in the QUIC module; absent from builds without it. */
 /*
@@ -40,12 +43,13 @@
 #define FILE_MAX (16u << 20)
 #define DEFAULT_TCP_DIRECT_PORT 2023
 
-enum transport { TR_TLS, TR_QUIC, TR_TCP_DIRECT };
+enum transport { TR_TLS, TR_QUIC, TR_TCP_DIRECT, TR_SSH };
 
 typedef struct nc_opts {
     const char *verb;
     enum transport transport;
     const char *host, *server_name, *ca, *cert, *key, *user, *groups;
+    const char *known_hosts, *host_key_fp; /* ssh */
     char ca_buf[4096], cert_buf[4096], key_buf[4096];
     long port;
     int rpc_timeout_ms;
@@ -116,16 +120,20 @@ static int help(const char *verb)
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         printf("  %-16s %s\n", verbs[i].verb, verbs[i].text);
     printf("\nconnection:\n"
-           "  --transport tls|quic|tcp-direct   default tls (NETCONF over TLS, RFC 7589)\n"
+           "  --transport tls|quic|ssh|tcp-direct   default tls (NETCONF over TLS, RFC 7589)\n"
            "  --host H          server name or address (default localhost)\n"
-           "  --port P          default 6513 (tls), 831 (quic), 2023 (tcp-direct)\n"
+           "  --port P          default 6513 (tls), 831 (quic), 830 (ssh), 2023 (tcp-direct)\n"
            "  --server-name N   name the server certificate must match (default: H)\n"
            "  --groups LIST     key-exchange groups offered, first gets the key share\n"
            "                    (default: hybrids first; -v names the negotiated one)\n"
            "  --ca F --cert F --key F\n"
            "                    trust anchor and client certificate/key; defaults are\n"
            "                    ca.crt, client.crt, client.key in $MM_PKI_DIR or ./var/pki\n"
-           "  --user U          tcp-direct only: the user netconfd runs the session as\n"
+           "  --user U          ssh: the SSH (and NACM) user (default $USER);\n"
+           "                    tcp-direct: the user netconfd runs the session as\n"
+           "  ssh (RFC 6242): --key F is the OpenSSH private key (default ~/.ssh/id_ed25519);\n"
+           "                    the host key is checked against --known-hosts F or\n"
+           "                    --host-key-fingerprint SHA256:... (one is required)\n"
            "  --rpc-timeout S   seconds to wait for the connection and each reply (30)\n"
            "  --json            print one JSON object\n\n"
            "tcp-direct is plaintext and unauthenticated. It exists only to test against\n"
@@ -171,6 +179,8 @@ static const char **str_option(nc_opts *o, const char *name)
         {"--cert", &o->cert},
         {"--key", &o->key},
         {"--user", &o->user},
+        {"--known-hosts", &o->known_hosts},
+        {"--host-key-fingerprint", &o->host_key_fp},
         {"--filter", &o->filter},
         {"--xpath", &o->xpath},
         {"--source", &o->source},
@@ -231,6 +241,8 @@ static int parse_transport(const char *v, enum transport *t)
         *t = TR_QUIC;
     else if (!strcmp(v, "tcp-direct"))
         *t = TR_TCP_DIRECT;
+    else if (!strcmp(v, "ssh"))
+        *t = TR_SSH;
     else
         return MM_EINVAL;
     return 0;
@@ -263,7 +275,7 @@ static int parse_one(nc_opts *o, int argc, char **argv, int *i)
     }
     if (!strcmp(a, "--transport")) {
         if (parse_transport(v, &o->transport) < 0)
-            return mm_cli_usage_error(NOUN, "--transport must be tls, quic or tcp-direct");
+            return mm_cli_usage_error(NOUN, "--transport must be tls, quic, ssh or tcp-direct");
         return 0;
     }
     if (!strcmp(a, "--select")) {
@@ -312,7 +324,19 @@ static int parse(int argc, char **argv, nc_opts *o)
     if (!o->port)
         o->port = o->transport == TR_QUIC         ? MM_NC_QUIC_PORT
                   : o->transport == TR_TCP_DIRECT ? DEFAULT_TCP_DIRECT_PORT
+                  : o->transport == TR_SSH        ? 830
                                                   : MM_NC_TLS_PORT;
+    if (o->transport == TR_SSH) {
+        if (!o->known_hosts && !o->host_key_fp)
+            return mm_cli_usage_error(NOUN, "--transport ssh needs --known-hosts FILE or "
+                                            "--host-key-fingerprint SHA256:...");
+        if (!o->key) {
+            const char *home = getenv("HOME");
+            snprintf(o->key_buf, sizeof(o->key_buf), "%s/.ssh/id_ed25519", home ? home : ".");
+            o->key = o->key_buf;
+        }
+        return 0;
+    }
     o->ca = pki_file(o->ca, MM_PKI_CA_CERT, o->ca_buf, sizeof(o->ca_buf));
     o->cert = pki_file(o->cert, MM_PKI_CLIENT_CERT, o->cert_buf, sizeof(o->cert_buf));
     o->key = pki_file(o->key, MM_PKI_CLIENT_KEY, o->key_buf, sizeof(o->key_buf));
@@ -680,6 +704,9 @@ static int build_op(const nc_opts *o, mm_buf *b)
 typedef struct conn {
     enum transport transport;
     mm_nc_tls_stream *tls;
+#ifdef MM_NC_HAVE_SSH
+    mm_nc_ssh_stream *ssh;
+#endif
     mm_nc_fd_stream fds;
     mm_nc_client_io io;
     bool quic_io;
@@ -727,6 +754,22 @@ static int connect_transport(const nc_opts *o, conn *c, char *why, size_t len)
         return connect_tcp_direct(o, c, why, len);
     if (o->transport == TR_QUIC)
         return connect_quic(o, c, why, len);
+    if (o->transport == TR_SSH) {
+#ifdef MM_NC_HAVE_SSH
+        const char *user = o->user ? o->user : getenv("USER");
+        mm_nc_ssh_client_config sc = {.host = o->host, .port = (uint16_t)o->port,
+                                      .user = user ? user : "nobody", .key_file = o->key,
+                                      .known_hosts = o->known_hosts,
+                                      .fingerprint = o->host_key_fp,
+                                      .timeout_ms = o->rpc_timeout_ms};
+        MM_GUARD(mm_nc_ssh_connect(&sc, &c->ssh, why, len));
+        mm_nc_ssh_stream_io(c->ssh, &c->io);
+        return 0;
+#else
+        snprintf(why, len, "the SSH transport is not available in this build (no libssh)");
+        return MM_EUNSUPPORTED;
+#endif
+    }
     mm_nc_tls_client_config tc = {.host = o->host,
                                   .port = (uint16_t)o->port,
                                   .server_name = o->server_name,
@@ -747,6 +790,10 @@ static void conn_close(conn *c)
     c->client = NULL;
     if (c->tls)
         mm_nc_tls_stream_close(c->tls);
+#ifdef MM_NC_HAVE_SSH
+    if (c->ssh)
+        mm_nc_ssh_stream_close(c->ssh);
+#endif
     if (c->quic_io && QUIC_LINKED)
         mm_nc_quic_client_io_free(&c->io);
     if (c->fds.rfd >= 0)
@@ -758,6 +805,10 @@ static const char *conn_group(conn *c)
 {
     if (c->tls)
         return mm_nc_tls_stream_group(c->tls);
+#ifdef MM_NC_HAVE_SSH
+    if (c->ssh)
+        return mm_nc_ssh_stream_kex(c->ssh);
+#endif
 #ifdef MM_HAVE_QUIC
     if (c->quic_io)
         return mm_quic_conn_tls_group(mm_nc_quic_client_conn(&c->io));

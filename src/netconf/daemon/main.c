@@ -22,7 +22,9 @@
 struct opts {
     char state_dir[1024], pki_dir[1024], module_dir[1024];
     const char *address, *crl_file, *recovery_user, *log_level;
-    uint16_t port, quic_port;
+    uint16_t port, quic_port, ssh_port, metrics_port;
+    bool ssh, metrics;
+    const char *ssh_keys_dir, *metrics_address;
     uint32_t verify_ms, idle_timeout_ms;
     size_t max_message, max_queue;
     uint32_t max_elements, max_attributes, max_depth;
@@ -57,6 +59,14 @@ static void usage(FILE *f)
             "  --idle-timeout-ms N  dead-peer detection: TLS keep-alive and user\n"
             "                     timeout, QUIC idle timeout where running sets none\n"
             "                     (defaults 120000 for both)\n"
+            "  --ssh-port P       also serve NETCONF over SSH (RFC 6242) on the listen\n"
+            "                     addresses, port P (830 is the standard port; 0: any\n"
+            "                     free port). Host key <state-dir>/ssh_host_ed25519_key\n"
+            "                     (created on first run); public-key authentication only\n"
+            "  --ssh-keys-dir D   authorized keys, one file per NETCONF user named after\n"
+            "                     the user (default <state-dir>/ssh-authorized-keys)\n"
+            "  --metrics-port P   Prometheus /metrics on loopback port P (0: any free port)\n"
+            "  --metrics-address A  loopback address for /metrics (default 127.0.0.1)\n"
             "  --log-level L      error|warn|info|debug (default $MM_LOG_LEVEL or info)\n\n"
             "After the first start the listen endpoints, trust anchors and cert-to-name\n"
             "maps are configuration data (ietf-netconf-server) managed over NETCONF.\n",
@@ -83,8 +93,11 @@ static int parse(int argc, char **argv, struct opts *o)
         {"max-message", required_argument, 0, 'M'}, {"log-level", required_argument, 0, 'l'},
         {"quic-port", required_argument, 0, 'Q'}, {"help", no_argument, 0, 'h'},
         {"idle-timeout-ms", required_argument, 0, 'I'}, {"max-queue", required_argument, 0, 'q'},
-        {"max-elements", required_argument, 0, 'E'}, {"max-attributes", required_argument, 0, 'A'},
+        {"max-elements", required_argument, 0, 'E'}, {"max-attributes", required_argument, 0, 'B'},
         {"max-depth", required_argument, 0, 'D'},
+        {"ssh-port", required_argument, 0, 'S'}, {"ssh-keys-dir", required_argument, 0, 'K'},
+        {"metrics-port", required_argument, 0, 'T'},
+        {"metrics-address", required_argument, 0, 'A'},
         {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
@@ -102,15 +115,24 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'c': o->crl_file = optarg; break;
         case 'r': o->recovery_user = optarg; break;
         case 'l': o->log_level = optarg; break;
+        case 'K': o->ssh_keys_dir = optarg; break;
+        case 'A': o->metrics_address = optarg; break;
         case 'P':
-        case 'Q': {
+        case 'Q':
+        case 'S':
+        case 'T': {
             unsigned long v = strtoul(optarg, &end, 10);
             if (!*optarg || *end || v > 65535) {
-                fprintf(stderr, "mamori-netconfd: bad --%s '%s'\n", c == 'P' ? "port" : "quic-port",
-                        optarg);
+                fprintf(stderr, "mamori-netconfd: bad port '%s'\n", optarg);
                 return 2;
             }
-            *(c == 'P' ? &o->port : &o->quic_port) = (uint16_t)v;
+            uint16_t *dst = c == 'P' ? &o->port : c == 'Q' ? &o->quic_port
+                            : c == 'S' ? &o->ssh_port : &o->metrics_port;
+            *dst = (uint16_t)v;
+            if (c == 'S')
+                o->ssh = true;
+            if (c == 'T')
+                o->metrics = true;
             break;
         }
         case 'v': o->verify_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
@@ -118,14 +140,14 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'I': o->idle_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'q': o->max_queue = strtoul(optarg, NULL, 10); break;
         case 'E':
-        case 'A':
+        case 'B':
         case 'D': {
             unsigned long v = strtoul(optarg, &end, 10);
             if (!*optarg || *end || v == 0 || v > 100000000ul) {
                 fprintf(stderr, "mamori-netconfd: bad limit '%s' (a number from 1)\n", optarg);
                 return 2;
             }
-            *(c == 'E' ? &o->max_elements : c == 'A' ? &o->max_attributes : &o->max_depth) =
+            *(c == 'E' ? &o->max_elements : c == 'B' ? &o->max_attributes : &o->max_depth) =
                 (uint32_t)v;
             break;
         }
@@ -150,7 +172,11 @@ static mm_netconfd_options to_options(const struct opts *o)
                              .max_message = o->max_message,
                              .idle_timeout_ms = o->idle_timeout_ms, .max_queue = o->max_queue,
                              .max_elements = o->max_elements,
-                             .max_attributes = o->max_attributes, .max_depth = o->max_depth};
+                             .max_attributes = o->max_attributes, .max_depth = o->max_depth,
+                             .ssh_port = o->ssh_port, .ssh_enabled = o->ssh,
+                             .ssh_keys_dir = o->ssh_keys_dir, .metrics_port = o->metrics_port,
+                             .metrics_enabled = o->metrics,
+                             .metrics_address = o->metrics_address};
     return d;
 }
 
@@ -177,6 +203,13 @@ int main(int argc, char **argv)
         mm_nc_tls_server *tls = mm_netconfd_tls(d);
         for (size_t i = 0; mm_nc_tls_server_port(tls, i); i++)
             mm_log_info("netconfd-ready", "port=%u", mm_nc_tls_server_port(tls, i));
+        if (mm_netconfd_metrics_port(d))
+            mm_log_info("netconfd-ready", "metrics=http://%s:%u/metrics",
+                        o.metrics_address ? o.metrics_address : "127.0.0.1",
+                        mm_netconfd_metrics_port(d));
+        for (size_t i = 0; mm_netconfd_ssh_port(d, i); i++)
+            mm_log_info("netconfd-ready", "transport=ssh port=%u hostkey=%s",
+                        mm_netconfd_ssh_port(d, i), mm_netconfd_ssh_fingerprint(d));
         event_base_dispatch(base);
     } else {
         mm_log_error("netconfd-start", "err=\"%s\"", mm_strerror(rc));

@@ -16,9 +16,13 @@
 #include "mamori/mm_netconf_tls.h"
 #include "mamori/mm_pki.h"
 #include "netconfd.h"
+#include "netconfd_metrics.h"
 #ifdef MM_NETCONFD_QUIC
 #include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
+#endif
+#ifdef MM_NC_HAVE_SSH
+#include "mamori/mm_netconf_ssh.h"
 #endif
 
 struct mm_netconfd {
@@ -34,6 +38,10 @@ struct mm_netconfd {
      * the RPC that changed running: that RPC may have come over one of those
      * QUIC connections, inside its ngtcp2 callback (issue 10 #6). */
     struct event *reconf_ev;
+    mm_netconfd_metrics *metrics;
+#ifdef MM_NC_HAVE_SSH
+    mm_nc_ssh_server *ssh;
+#endif
 };
 
 #ifdef MM_NETCONFD_QUIC
@@ -205,6 +213,68 @@ static int check_running(const struct lyd_node *proposed, char *path, size_t pat
     return rc;
 }
 
+#ifdef MM_NC_HAVE_SSH
+/*
+ * NETCONF over SSH on the first-start addresses and --ssh-port. Authorized
+ * keys are files, one per NACM user (a simpler mapping than the
+ * ietf-ssh-server client-authentication tree, documented in docs/netconfd.md).
+ */
+static int ssh_start(struct mm_netconfd *d)
+{
+    if (!d->o.ssh_enabled)
+        return 0;
+    mm_nc_ssh_settings *s = calloc(1, sizeof(*s));
+    MM_ENSURE(s, MM_ENOMEM);
+    snprintf(s->host_key_file, sizeof(s->host_key_file), "%s/ssh_host_ed25519_key",
+             d->o.state_dir);
+    if (d->o.ssh_keys_dir && d->o.ssh_keys_dir[0])
+        snprintf(s->keys_dir, sizeof(s->keys_dir), "%s", d->o.ssh_keys_dir);
+    else
+        snprintf(s->keys_dir, sizeof(s->keys_dir), "%s/ssh-authorized-keys", d->o.state_dir);
+    int rc = mm_mkdir_p(s->keys_dir, 0700);
+    char addrs[512];
+    snprintf(addrs, sizeof(addrs), "%s", d->o.address);
+    char *save = NULL;
+    for (char *a = strtok_r(addrs, ",", &save); a && s->n_endpoints < MM_NC_SSH_MAX_ENDPOINTS;
+         a = strtok_r(NULL, ",", &save)) {
+        snprintf(s->endpoints[s->n_endpoints].address, sizeof(s->endpoints[0].address), "%s", a);
+        s->endpoints[s->n_endpoints++].port = d->o.ssh_port;
+    }
+    s->verify_interval_ms = d->o.verify_ms;
+    s->dead_peer_ms = d->o.idle_timeout_ms;
+    s->max_queue = d->o.max_queue;
+    if (rc == 0)
+        rc = mm_nc_ssh_server_new(d->engine, d->base, s, &d->ssh);
+    free(s);
+    return rc;
+}
+#endif
+
+/* Sessions per transport for the metrics gauges. */
+static int count_sessions(const char *transport, size_t *sessions, size_t *queued, void *arg)
+{
+    struct mm_netconfd *d = arg;
+    *queued = MM_NETCONFD_QUEUED_UNKNOWN;
+    if (!strcmp(transport, "netconf-tls") && d->tls) {
+        *sessions = mm_nc_tls_server_session_count(d->tls);
+        return 0;
+    }
+#ifdef MM_NC_HAVE_SSH
+    if (!strcmp(transport, "netconf-ssh") && d->ssh) {
+        *sessions = mm_nc_ssh_server_session_count(d->ssh);
+        *queued = mm_nc_ssh_server_queued_bytes(d->ssh);
+        return 0;
+    }
+#endif
+#ifdef MM_NETCONFD_QUIC
+    if (!strcmp(transport, "netconf-quic") && d->quic) {
+        *sessions = mm_nc_quic_server_session_count(d->quic);
+        return 0;
+    }
+#endif
+    return MM_ENOENT;
+}
+
 static int start(struct mm_netconfd *d)
 {
     const mm_netconfd_options *o = &d->o;
@@ -226,6 +296,13 @@ static int start(struct mm_netconfd *d)
     free(s);
     if (rc == 0)
         rc = quic_apply(d);
+#ifdef MM_NC_HAVE_SSH
+    if (rc == 0)
+        rc = ssh_start(d);
+#endif
+    if (rc == 0 && d->o.metrics_enabled)
+        rc = mm_netconfd_metrics_start(d->engine, d->base, d->o.metrics_address,
+                                       d->o.metrics_port, count_sessions, d, &d->metrics);
     if (rc == 0) {
         mm_nc_server_on_running_changed(d->engine, on_running_changed, d);
         mm_nc_server_on_running_check(d->engine, check_running, d);
@@ -257,6 +334,32 @@ int mm_netconfd_start(const mm_netconfd_options *o, struct event_base *base, mm_
 mm_nc_server *mm_netconfd_engine(mm_netconfd *d) { return d->engine; }
 mm_nc_tls_server *mm_netconfd_tls(mm_netconfd *d) { return d->tls; }
 
+uint16_t mm_netconfd_ssh_port(mm_netconfd *d, size_t i)
+{
+#ifdef MM_NC_HAVE_SSH
+    return mm_nc_ssh_server_port(d->ssh, i);
+#else
+    (void)d;
+    (void)i;
+    return 0;
+#endif
+}
+
+uint16_t mm_netconfd_metrics_port(mm_netconfd *d)
+{
+    return mm_netconfd_metrics_bound_port(d->metrics);
+}
+
+const char *mm_netconfd_ssh_fingerprint(mm_netconfd *d)
+{
+#ifdef MM_NC_HAVE_SSH
+    return d->ssh ? mm_nc_ssh_server_fingerprint(d->ssh) : "";
+#else
+    (void)d;
+    return "";
+#endif
+}
+
 void mm_netconfd_free(mm_netconfd *d)
 {
     if (!d)
@@ -267,7 +370,11 @@ void mm_netconfd_free(mm_netconfd *d)
     }
     if (d->reconf_ev)
         event_free(d->reconf_ev);
+    mm_netconfd_metrics_free(d->metrics); /* before the engine it observes */
     mm_nc_tls_server_free(d->tls);
+#ifdef MM_NC_HAVE_SSH
+    mm_nc_ssh_server_free(d->ssh);
+#endif
 #ifdef MM_NETCONFD_QUIC
     mm_nc_quic_server_free(d->quic);
     free(d->quic_set);

@@ -6,6 +6,7 @@
 #ifndef MAMORI_NETCONFD_H
 #define MAMORI_NETCONFD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,17 @@ typedef struct mm_netconfd_options {
     size_t max_queue;
     /* Work one message may cost before libyang sees it (0: engine defaults). */
     uint32_t max_elements, max_attributes, max_depth;
+    /* NETCONF over SSH (RFC 6242): listen on the first-start addresses at
+     * this port (0: no SSH endpoint). Host key <state_dir>/ssh_host_ed25519_key
+     * (created on first run), authorized keys <state_dir>/ssh-authorized-keys/<user>
+     * unless ssh_keys_dir is set. */
+    uint16_t ssh_port;
+    bool ssh_enabled;          /* ssh_port given (port 0 then means: any free port) */
+    const char *ssh_keys_dir;  /* NULL: <state_dir>/ssh-authorized-keys */
+    /* Prometheus /metrics on loopback (0: off unless metrics_enabled). */
+    uint16_t metrics_port;
+    bool metrics_enabled;
+    const char *metrics_address; /* NULL: 127.0.0.1 */
 } mm_netconfd_options;
 
 typedef struct mm_netconfd mm_netconfd;
@@ -108,6 +120,10 @@ typedef struct mm_netconfd mm_netconfd;
 int mm_netconfd_start(const mm_netconfd_options *o, struct event_base *base, mm_netconfd **out);
 mm_nc_server *mm_netconfd_engine(mm_netconfd *d);
 mm_nc_tls_server *mm_netconfd_tls(mm_netconfd *d);
+/* Bound SSH port i (0: none), metrics port (0: none), host key fingerprint ("" without SSH). */
+uint16_t mm_netconfd_ssh_port(mm_netconfd *d, size_t i);
+uint16_t mm_netconfd_metrics_port(mm_netconfd *d);
+const char *mm_netconfd_ssh_fingerprint(mm_netconfd *d);
 void mm_netconfd_free(mm_netconfd *d);
 
 #endif

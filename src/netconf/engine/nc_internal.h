@@ -121,7 +121,13 @@ struct mm_nc_server {
     struct nc_plock *plocks; /* RFC 5717 partial locks on running */
     size_t nplocks;
     uint32_t plock_next;
+    mm_nc_event_cb event_cb; /* observability (mm_nc_server_on_event), may be NULL */
+    void *event_arg;
 };
+
+/* Report an event to the observer, if any. */
+void nc_observe(mm_nc_server *srv, enum mm_nc_event_kind kind, const char *name,
+                const char *result, const char *transport, double seconds);
 
 enum nc_end_reason { NC_END_CLOSED, NC_END_KILLED, NC_END_DROPPED, NC_END_BAD_HELLO, NC_END_OTHER };
 

@@ -62,6 +62,7 @@ static void rollback(mm_nc_server *srv, mm_nc_session *s, const char *event)
     c->backup = NULL;
     confirm_clear(c);
     mm_log_info("nc-confirmed-commit", "event=%s action=rollback", event);
+    nc_observe(srv, MM_NC_EV_ROLLBACK, event, "ok", s ? s->transport : NULL, 0);
     if (nc_ds_set(srv, s, NC_DS_RUNNING, backup) < 0)
         mm_log_error("nc-confirmed-commit", "event=%s error=\"rollback not stored\"", event);
     reset_candidate(srv);

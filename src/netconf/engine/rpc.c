@@ -288,6 +288,9 @@ int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len)
     s->cnt.in_rpcs++;
     s->srv->stats.in_rpcs++;
     rpc_run(&rpc, xml, len);
+    nc_observe(s->srv, MM_NC_EV_RPC,
+               rpc.op && rpc.op->schema ? rpc.op->schema->name : "-",
+               rpc.errs.len ? "error" : "ok", s->transport, 0);
     lyd_free_all(rpc.env);
     lyd_free_all(rpc.op);
     lyd_free_all(rpc.raw);

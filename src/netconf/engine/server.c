@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mamori/mm_config.h"
 #include "nc_internal.h"
@@ -298,9 +299,49 @@ mm_nacm_req nc_nacm_req(const mm_nc_session *s)
     return r;
 }
 
+void mm_nc_server_on_event(mm_nc_server *srv, mm_nc_event_cb cb, void *arg)
+{
+    srv->event_cb = cb;
+    srv->event_arg = arg;
+}
+
+void nc_observe(mm_nc_server *srv, enum mm_nc_event_kind kind, const char *name,
+                const char *result, const char *transport, double seconds)
+{
+    if (!srv->event_cb)
+        return;
+    mm_nc_event_info ev = {.kind = kind, .name = name, .result = result,
+                           .transport = transport, .seconds = seconds};
+    srv->event_cb(&ev, srv->event_arg);
+}
+
+void mm_nc_server_stats(mm_nc_server *srv, mm_nc_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (const mm_nc_session *s = srv->sessions; s; s = s->next)
+        out->sessions++;
+    out->in_rpcs = srv->stats.in_rpcs;
+    out->in_bad_rpcs = srv->stats.in_bad_rpcs;
+    out->out_rpc_errors = srv->stats.out_rpc_errors;
+    out->out_notifications = srv->stats.out_notifications;
+    out->nacm_denied_operations = srv->nacm.denied_operations;
+    out->nacm_denied_data_writes = srv->nacm.denied_data_writes;
+    out->nacm_denied_notifications = srv->nacm.denied_notifications;
+    out->replay_depth = srv->replay.count;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int nc_audit_commit(mm_nc_server *srv)
 {
+    double t0 = mono_now();
     int rc = mm_audit_flush_critical(srv->audit);
+    nc_observe(srv, MM_NC_EV_AUDIT, "flush", rc == 0 ? "ok" : "error", NULL, mono_now() - t0);
     if (rc == 0 && srv->audit_err)
         rc = srv->audit_err;
     if (rc < 0)

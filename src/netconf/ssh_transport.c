@@ -1,0 +1,763 @@
+/*
+ * NETCONF over SSH (RFC 6242) on libssh, driven by the daemon's libevent loop.
+ *
+ * Event-loop integration (why this way): libssh's own loop (ssh_event_dopoll
+ * with a timeout) would block libevent, and libssh has no bufferevent. So
+ * every connection is a non-blocking libssh session with its own ssh_event
+ * holding only that session; libevent watches the socket and, when it is
+ * readable (or writable while libssh has output pending, which
+ * ssh_get_poll_flags() reports), calls ssh_event_dopoll(ev, 0): a poll()
+ * with zero timeout on that one descriptor that lets libssh read, decrypt
+ * and dispatch packets to the callbacks below, or flush its output. Nothing
+ * in libssh ever waits; libevent remains the only place the daemon sleeps.
+ *
+ * Back-pressure: replies go to a per-connection buffer, written to the
+ * channel no faster than the client's SSH window allows (the rest waits for
+ * a window adjust: channel_write_wontblock). While more than max_queue bytes
+ * wait, the data callback consumes nothing, so libssh keeps the client's
+ * bytes and does not re-open our receive window: the client is stopped by
+ * SSH flow control (RFC 4254 section 5.2) and our memory stays bounded.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/listener.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "mamori/mm_buf.h"
+#include "mamori/mm_core.h"
+#include "mamori/mm_netconf_ssh.h"
+
+/* Bytes handed to the engine per call (as the TLS transport does). */
+#define PIECE 1024
+/* A closing session gets this long to flush its last replies. */
+#define DRAIN_TIMEOUT_S 10
+
+struct conn {
+    struct mm_nc_ssh_server *ss;
+    ssh_session sess;
+    ssh_event sev;
+    ssh_channel chan;
+    evutil_socket_t fd;
+    struct event *rev, *wev, *timer, *free_ev;
+    struct ssh_server_callbacks_struct scb;
+    struct ssh_channel_callbacks_struct ccb;
+    mm_nc_session *session;
+    bool closing, released, paused, draining;
+    unsigned auth_attempts;
+    mm_buf out;
+    char *key_b64;      /* the key the user authenticated with */
+    int key_type;
+    char peer[96];
+    char user[MM_NC_SSH_USER_MAX];
+    struct conn *prev, *next;
+};
+
+struct mm_nc_ssh_server {
+    mm_nc_server *engine;
+    struct event_base *base;
+    mm_nc_ssh_settings set;
+    ssh_bind bind;
+    char fingerprint[128];
+    struct evconnlistener *lis[MM_NC_SSH_MAX_ENDPOINTS];
+    uint16_t ports[MM_NC_SSH_MAX_ENDPOINTS];
+    size_t n_lis;
+    struct conn *conns;
+    size_t n_conns;
+    struct event *verify_ev;
+};
+
+/* ------------------------------------------------------------ authorized keys */
+
+/* NACM user names become file names: keep them to a safe alphabet. */
+static bool user_name_ok(const char *u)
+{
+    size_t n = strlen(u);
+    if (n == 0 || n >= MM_NC_SSH_USER_MAX || u[0] == '.' || u[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)u[i]) && !strchr("._-@", u[i]))
+            return false;
+    return true;
+}
+
+/*
+ * Whether key is listed in <keys_dir>/<user>. Lines are "type base64
+ * [comment]" as in OpenSSH authorized_keys (options are not supported: a
+ * line with them does not match). The file must not be writable by others.
+ */
+static bool key_authorized(const struct mm_nc_ssh_server *ss, const char *user, ssh_key key)
+{
+    if (!user_name_ok(user))
+        return false;
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/%s", ss->set.keys_dir, user);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (st.st_mode & S_IWOTH) {
+        mm_log_warn("nc-ssh-keys", "file=%s err=\"world-writable, ignored\"", path);
+        return false;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool found = false;
+    char line[8192];
+    while (!found && fgets(line, sizeof(line), f)) {
+        char *save = NULL, *type = strtok_r(line, " \t\r\n", &save);
+        char *b64 = type ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        if (!b64 || type[0] == '#')
+            continue;
+        enum ssh_keytypes_e t = ssh_key_type_from_name(type);
+        ssh_key k = NULL;
+        if (t == SSH_KEYTYPE_UNKNOWN || ssh_pki_import_pubkey_base64(b64, t, &k) != SSH_OK)
+            continue;
+        found = ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0;
+        ssh_key_free(k);
+    }
+    fclose(f);
+    return found;
+}
+
+/* ------------------------------------------------------------ connections */
+
+static void conn_free(struct conn *c)
+{
+    struct mm_nc_ssh_server *ss = c->ss;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        ss->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    ss->n_conns--;
+    struct event *evs[] = {c->rev, c->wev, c->timer, c->free_ev};
+    for (size_t i = 0; i < 4; i++)
+        if (evs[i])
+            event_free(evs[i]);
+    if (c->sev) {
+        ssh_event_remove_session(c->sev, c->sess);
+        ssh_event_free(c->sev);
+    }
+    if (c->sess) {
+        ssh_disconnect(c->sess); /* also closes the socket */
+        ssh_free(c->sess);       /* and the channel */
+    }
+    ssh_string_free_char(c->key_b64);
+    mm_buf_free(&c->out);
+    free(c);
+}
+
+static void deferred_free(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_free(arg);
+}
+
+/* Free outside the current callback chain: libssh and the engine may be on the stack. */
+static void conn_release(struct conn *c)
+{
+    if (c->released)
+        return;
+    c->released = c->closing = true;
+    event_del(c->rev);
+    event_del(c->wev);
+    event_del(c->timer);
+    struct timeval now = {0, 0};
+    evtimer_add(c->free_ev, &now);
+}
+
+/* The peer is gone (EOF, channel close, error, timeout): release what the session holds. */
+static void conn_lost(struct conn *c, const char *cause)
+{
+    if (c->released)
+        return;
+    mm_log_info("nc-ssh-close", "peer=%s user=%s cause=%s", c->peer, c->user[0] ? c->user : "-",
+                cause);
+    if (c->session) {
+        mm_nc_session *s = c->session;
+        c->session = NULL;
+        mm_nc_session_lost(s);
+    }
+    conn_release(c);
+}
+
+static size_t max_queue(const struct conn *c)
+{
+    return c->ss->set.max_queue ? c->ss->set.max_queue : MM_NC_SSH_DEFAULT_MAX_QUEUE;
+}
+
+/* Write what the client's window allows; the rest waits for a window adjust. */
+static int flush_out(struct conn *c)
+{
+    while (c->chan && c->out.len > 0) {
+        uint32_t win = ssh_channel_window_size(c->chan);
+        if (win == 0)
+            break;
+        size_t n = c->out.len < win ? c->out.len : win;
+        if (n > 32768)
+            n = 32768;
+        int w = ssh_channel_write(c->chan, c->out.data, (uint32_t)n);
+        if (w == SSH_ERROR)
+            return MM_EIO;
+        if (w <= 0)
+            break;
+        mm_buf_consume(&c->out, (size_t)w);
+    }
+    return 0;
+}
+
+static int op_send(void *io, const uint8_t *data, size_t len)
+{
+    struct conn *c = io;
+    if (c->closing || c->draining)
+        return MM_ECLOSED;
+    MM_GUARD(mm_buf_append(&c->out, data, len));
+    return flush_out(c);
+}
+
+/* Schedule a pass of the I/O callback (flush, drain, resume) from the loop. */
+static void kick(struct conn *c)
+{
+    if (!c->released)
+        event_active(c->wev, EV_WRITE, 0);
+}
+
+/* The engine ends the session: send what is queued, then EOF, close and disconnect. */
+static void op_close(void *io, int app_error)
+{
+    (void)app_error; /* SSH has no application error codes for a channel */
+    struct conn *c = io;
+    c->session = NULL;
+    if (c->closing || c->draining)
+        return;
+    c->draining = true;
+    struct timeval tv = {DRAIN_TIMEOUT_S, 0};
+    evtimer_add(c->timer, &tv);
+    kick(c);
+}
+
+static const mm_nc_transport_ops ssh_ops = {.send = op_send, .close = op_close};
+
+/* Hand client bytes to the engine in small pieces; stop while replies back up. */
+static size_t feed(struct conn *c, const uint8_t *data, size_t len)
+{
+    size_t off = 0, cap = max_queue(c);
+    while (off < len && c->session && !c->closing && !c->draining) {
+        if (c->out.len > cap) {
+            if (!c->paused)
+                mm_log_debug("nc-ssh-pause", "peer=%s queued=%zu cap=%zu", c->peer, c->out.len,
+                             cap);
+            c->paused = true;
+            break;
+        }
+        size_t n = len - off < PIECE ? len - off : PIECE;
+        int rc = mm_nc_session_input(c->session, data + off, n);
+        off += n;
+        if (rc < 0)
+            return len; /* the engine ended (and freed) the session */
+    }
+    return off;
+}
+
+static int on_channel_data(ssh_session sess, ssh_channel ch, void *data, uint32_t len,
+                           int is_stderr, void *ud)
+{
+    (void)sess;
+    (void)ch;
+    struct conn *c = ud;
+    if (is_stderr || !c->session || c->closing || c->draining)
+        return (int)len; /* nothing to do with it */
+    if (c->paused)
+        return 0; /* keep it in libssh; our window stays closed */
+    return (int)feed(c, data, len);
+}
+
+/* Replies drained below half the cap: take the client's bytes libssh kept for us. */
+static void resume(struct conn *c)
+{
+    if (!c->paused || c->out.len > max_queue(c) / 2)
+        return;
+    c->paused = false;
+    uint8_t buf[PIECE];
+    while (c->chan && c->session && !c->paused && !c->closing && !c->draining) {
+        int n = ssh_channel_read_nonblocking(c->chan, buf, sizeof(buf), 0);
+        if (n <= 0)
+            break;
+        size_t used = feed(c, buf, (size_t)n);
+        if (used < (size_t)n && c->session) {
+            /* Over the cap again with bytes in hand: they are the next input. */
+            if (mm_nc_session_input(c->session, buf + used, (size_t)n - used) < 0)
+                break;
+        }
+    }
+}
+
+static void on_channel_eof(ssh_session sess, ssh_channel ch, void *ud)
+{
+    (void)sess;
+    (void)ch;
+    conn_lost(ud, "eof");
+}
+
+static void on_channel_close(ssh_session sess, ssh_channel ch, void *ud)
+{
+    (void)sess;
+    (void)ch;
+    conn_lost(ud, "channel-close");
+}
+
+static int on_write_wontblock(ssh_session sess, ssh_channel ch, uint32_t bytes, void *ud)
+{
+    (void)sess;
+    (void)ch;
+    (void)bytes;
+    struct conn *c = ud;
+    if (flush_out(c) < 0)
+        conn_lost(c, "write-error");
+    return 0;
+}
+
+/* RFC 6242 section 3: the "netconf" subsystem, once per connection. */
+static int on_subsystem(ssh_session sess, ssh_channel ch, const char *subsystem, void *ud)
+{
+    (void)sess;
+    (void)ch;
+    struct conn *c = ud;
+    if (strcmp(subsystem, "netconf") != 0 || c->session || c->closing || c->draining) {
+        mm_log_warn("nc-ssh-refuse", "peer=%s user=%s subsystem=%s", c->peer, c->user, subsystem);
+        return -1;
+    }
+    mm_nc_session_info info = {.username = c->user, .transport = "netconf-ssh",
+                               .peer = c->peer, .chunked_only = false};
+    /* The hello is queued now and written after libssh has answered the
+     * subsystem request (the I/O pass that follows this callback). */
+    c->session = mm_nc_session_new(c->ss->engine, &info, &ssh_ops, c);
+    if (!c->session) {
+        mm_log_error("nc-ssh-refuse", "peer=%s user=%s err=\"cannot create a NETCONF session\"",
+                     c->peer, c->user);
+        return -1;
+    }
+    event_del(c->timer); /* authenticated and talking NETCONF: no handshake deadline */
+    mm_log_info("nc-ssh-session", "peer=%s user=%s session=%u kex=%s", c->peer, c->user,
+                mm_nc_session_id(c->session),
+                ssh_get_kex_algo(c->sess) ? ssh_get_kex_algo(c->sess) : "?");
+    return 0;
+}
+
+static ssh_channel on_channel_open(ssh_session sess, void *ud)
+{
+    struct conn *c = ud;
+    if (!c->user[0] || c->chan || c->closing)
+        return NULL; /* one NETCONF channel per connection */
+    c->chan = ssh_channel_new(sess);
+    if (!c->chan)
+        return NULL;
+    ssh_callbacks_init(&c->ccb);
+    c->ccb.userdata = c;
+    c->ccb.channel_data_function = on_channel_data;
+    c->ccb.channel_eof_function = on_channel_eof;
+    c->ccb.channel_close_function = on_channel_close;
+    c->ccb.channel_subsystem_request_function = on_subsystem;
+    c->ccb.channel_write_wontblock_function = on_write_wontblock;
+    ssh_set_channel_callbacks(c->chan, &c->ccb);
+    return c->chan;
+}
+
+static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_struct *pubkey,
+                          char state, void *ud)
+{
+    (void)sess;
+    struct conn *c = ud;
+    if (c->user[0] || ++c->auth_attempts > MM_NC_SSH_MAX_AUTH_ATTEMPTS) {
+        mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=refused reason=\"too many attempts\"",
+                    c->peer, user);
+        kick(c); /* the I/O pass drops the connection */
+        return SSH_AUTH_DENIED;
+    }
+    if (state == SSH_PUBLICKEY_STATE_WRONG || !key_authorized(c->ss, user, pubkey)) {
+        if (state != SSH_PUBLICKEY_STATE_NONE)
+            mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=denied", c->peer, user);
+        return SSH_AUTH_DENIED;
+    }
+    if (state == SSH_PUBLICKEY_STATE_NONE)
+        return SSH_AUTH_SUCCESS; /* "this key would do" (RFC 4252 section 7) */
+    /* A valid signature by an authorized key: the SSH user is the NACM user. */
+    if (ssh_pki_export_pubkey_base64(pubkey, &c->key_b64) != SSH_OK)
+        return SSH_AUTH_DENIED;
+    c->key_type = ssh_key_type(pubkey);
+    snprintf(c->user, sizeof(c->user), "%s", user);
+    mm_log_info("nc-ssh-auth", "peer=%s user=%s result=accepted key=%s", c->peer, user,
+                ssh_key_type_to_char(ssh_key_type(pubkey)));
+    return SSH_AUTH_SUCCESS;
+}
+
+/* One I/O pass: let libssh read/write, then flush, resume, drain or drop. */
+static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn *c = arg;
+    if (c->released)
+        return;
+    if (ssh_event_dopoll(c->sev, 0) == SSH_ERROR && !c->released &&
+        (ssh_get_status(c->sess) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+        conn_lost(c, "error");
+        return;
+    }
+    if (c->released)
+        return;
+    if (c->auth_attempts > MM_NC_SSH_MAX_AUTH_ATTEMPTS || !ssh_is_connected(c->sess)) {
+        conn_lost(c, c->auth_attempts > MM_NC_SSH_MAX_AUTH_ATTEMPTS ? "auth-attempts" : "eof");
+        return;
+    }
+    if (flush_out(c) < 0) {
+        conn_lost(c, "write-error");
+        return;
+    }
+    resume(c);
+    bool pending = ssh_get_poll_flags(c->sess) & SSH_WRITE_PENDING;
+    if (c->draining && c->out.len == 0 && !pending) {
+        /* Everything sent: end the channel and the connection (RFC 6242 section 3). */
+        if (c->chan) {
+            ssh_channel_send_eof(c->chan);
+            ssh_channel_close(c->chan);
+        }
+        mm_log_info("nc-ssh-close", "peer=%s user=%s cause=session-end", c->peer,
+                    c->user[0] ? c->user : "-");
+        conn_release(c);
+        return;
+    }
+    if (pending)
+        event_add(c->wev, NULL);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn *c = arg;
+    conn_lost(c, c->draining ? "drain-timeout" : "auth-timeout");
+}
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(out, len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+        return;
+    }
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    snprintf(out, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+}
+
+/* A vanished client host never sends FIN: TCP keep-alive and TCP_USER_TIMEOUT end it. */
+static void set_dead_peer_detection(evutil_socket_t fd, uint32_t ms)
+{
+    int one = 1;
+    int idle = (int)(ms / 3000) > 0 ? (int)(ms / 3000) : 1;
+    int intvl = (int)(ms / 9000) > 0 ? (int)(ms / 9000) : 1, cnt = 3;
+    unsigned int user = ms;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static int conn_setup(struct mm_nc_ssh_server *ss, struct conn *c, evutil_socket_t fd)
+{
+    c->sess = ssh_new();
+    if (!c->sess)
+        return MM_ENOMEM;
+    if (ssh_bind_accept_fd(ss->bind, c->sess, fd) != SSH_OK) {
+        mm_log_warn("nc-ssh-accept", "peer=%s err=\"%s\"", c->peer, ssh_get_error(ss->bind));
+        return MM_EPROTO;
+    }
+    c->fd = fd; /* owned by the libssh session from here on */
+    ssh_callbacks_init(&c->scb);
+    c->scb.userdata = c;
+    c->scb.auth_pubkey_function = on_auth_pubkey;
+    c->scb.channel_open_request_session_function = on_channel_open;
+    ssh_set_server_callbacks(c->sess, &c->scb);
+    /* Public key only: no password, keyboard-interactive, gssapi or none. */
+    ssh_set_auth_methods(c->sess, SSH_AUTH_METHOD_PUBLICKEY);
+    ssh_set_blocking(c->sess, 0);
+    int rc = ssh_handle_key_exchange(c->sess); /* sends our banner; the rest is callbacks */
+    if (rc == SSH_ERROR) {
+        mm_log_warn("nc-ssh-accept", "peer=%s err=\"%s\"", c->peer, ssh_get_error(c->sess));
+        return MM_EPROTO;
+    }
+    c->sev = ssh_event_new();
+    if (!c->sev || ssh_event_add_session(c->sev, c->sess) != SSH_OK)
+        return MM_ENOMEM;
+    c->rev = event_new(ss->base, fd, EV_READ | EV_PERSIST, on_io, c);
+    c->wev = event_new(ss->base, fd, EV_WRITE, on_io, c);
+    c->timer = evtimer_new(ss->base, on_timer, c);
+    c->free_ev = evtimer_new(ss->base, deferred_free, c);
+    if (!c->rev || !c->wev || !c->timer || !c->free_ev)
+        return MM_ENOMEM;
+    /* Key exchange, authentication and the subsystem request must not take forever. */
+    struct timeval tv = {MM_NC_SSH_AUTH_TIMEOUT_S, 0};
+    evtimer_add(c->timer, &tv);
+    event_add(c->rev, NULL);
+    kick(c);
+    return 0;
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    (void)lev;
+    (void)salen;
+    struct mm_nc_ssh_server *ss = arg;
+    char peer[96];
+    format_peer(sa, peer, sizeof(peer));
+    uint32_t max = ss->set.max_conns ? ss->set.max_conns : MM_NC_SSH_DEFAULT_MAX_CONNS;
+    if (ss->n_conns >= max) {
+        mm_log_warn("nc-ssh-refuse", "peer=%s reason=\"connection limit %u reached\"", peer, max);
+        evutil_closesocket(fd);
+        return;
+    }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    c->ss = ss;
+    c->fd = -1;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    mm_buf_init(&c->out, 64u << 20); /* beyond this the client is not reading at all */
+    set_dead_peer_detection(fd, ss->set.dead_peer_ms ? ss->set.dead_peer_ms
+                                                     : MM_NC_SSH_DEFAULT_DEAD_PEER_MS);
+    c->next = ss->conns;
+    if (ss->conns)
+        ss->conns->prev = c;
+    ss->conns = c;
+    ss->n_conns++;
+    if (conn_setup(ss, c, fd) < 0) {
+        if (c->fd < 0)
+            evutil_closesocket(fd);
+        conn_free(c);
+    }
+}
+
+/* ------------------------------------------------------------ continuous verification */
+
+static const char *still_authorized(struct mm_nc_ssh_server *ss, struct conn *c)
+{
+    ssh_key k = NULL;
+    if (ssh_pki_import_pubkey_base64(c->key_b64, (enum ssh_keytypes_e)c->key_type, &k) != SSH_OK)
+        return "cannot re-read the session's key";
+    bool ok = key_authorized(ss, c->user, k);
+    ssh_key_free(k);
+    return ok ? NULL : "public key no longer authorized for the user";
+}
+
+void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss)
+{
+    for (struct conn *c = ss->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->session || c->closing || c->draining || !c->key_b64)
+            continue;
+        const char *why = still_authorized(ss, c);
+        if (!why)
+            continue;
+        mm_log_warn("nc-ssh-revoke", "peer=%s user=%s session=%u reason=\"%s\"", c->peer,
+                    c->user, mm_nc_session_id(c->session), why);
+        mm_nc_session_terminate(c->session, why); /* calls op_close */
+    }
+}
+
+static void on_verify(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mm_nc_ssh_server_reverify(arg);
+}
+
+/* ------------------------------------------------------------ host key, listeners */
+
+int mm_nc_ssh_host_key_ensure(const char *path)
+{
+    if (access(path, F_OK) == 0)
+        return 0;
+    ssh_key key = NULL;
+    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
+        return MM_ECRYPTO;
+    mode_t old = umask(077);
+    int rc = ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path);
+    umask(old);
+    ssh_key_free(key);
+    if (rc != SSH_OK) {
+        mm_log_error("nc-ssh-hostkey", "file=%s err=\"cannot write\"", path);
+        return MM_EIO;
+    }
+    chmod(path, 0600);
+    mm_log_info("nc-ssh-hostkey", "file=%s action=created type=ssh-ed25519", path);
+    return 0;
+}
+
+static int load_host_key(struct mm_nc_ssh_server *ss)
+{
+    MM_GUARD(mm_nc_ssh_host_key_ensure(ss->set.host_key_file));
+    ssh_key priv = NULL, pub = NULL;
+    if (ssh_pki_import_privkey_file(ss->set.host_key_file, NULL, NULL, NULL, &priv) != SSH_OK) {
+        mm_log_error("nc-ssh-hostkey", "file=%s err=\"cannot read the host key\"",
+                     ss->set.host_key_file);
+        return MM_ECRYPTO;
+    }
+    unsigned char *hash = NULL;
+    size_t hlen = 0;
+    if (ssh_pki_export_privkey_to_pubkey(priv, &pub) == SSH_OK &&
+        ssh_get_publickey_hash(pub, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0) {
+        char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+        snprintf(ss->fingerprint, sizeof(ss->fingerprint), "%s", fp ? fp : "");
+        ssh_string_free_char(fp);
+        ssh_clean_pubkey_hash(&hash);
+    }
+    ssh_key_free(pub);
+    /* The bind owns the key from here on. */
+    if (ssh_bind_options_set(ss->bind, SSH_BIND_OPTIONS_IMPORT_KEY, priv) != SSH_OK) {
+        ssh_key_free(priv);
+        return MM_ECRYPTO;
+    }
+    const char *kex = ss->set.kex[0] ? ss->set.kex : MM_NC_SSH_KEX;
+    if (ssh_bind_options_set(ss->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, kex) != SSH_OK) {
+        mm_log_error("nc-ssh-kex", "kex=%s err=\"%s\"", kex, ssh_get_error(ss->bind));
+        return MM_ECONFIG;
+    }
+    return 0;
+}
+
+static int bind_endpoint(struct mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *ep)
+{
+    struct sockaddr_storage st;
+    memset(&st, 0, sizeof(st));
+    socklen_t sl;
+    struct sockaddr_in *in = (struct sockaddr_in *)&st;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&st;
+    if (inet_pton(AF_INET, ep->address, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(ep->port);
+        sl = sizeof(*in);
+    } else if (inet_pton(AF_INET6, ep->address, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(ep->port);
+        sl = sizeof(*in6);
+    } else {
+        mm_log_error("nc-ssh-listen", "address=%s err=\"not a numeric address\"", ep->address);
+        return MM_ECONFIG;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(
+        ss->base, on_accept, ss, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        128, (struct sockaddr *)&st, (int)sl);
+    if (!l) {
+        mm_log_error("nc-ssh-listen", "address=%s port=%u err=\"%s\"", ep->address, ep->port,
+                     strerror(errno));
+        return MM_ESYS;
+    }
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof(got);
+    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl);
+    uint16_t port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
+                                                   : ((struct sockaddr_in6 *)&got)->sin6_port);
+    ss->lis[ss->n_lis] = l;
+    ss->ports[ss->n_lis++] = port;
+    mm_log_info("nc-ssh-listen", "address=%s port=%u hostkey=%s", ep->address, port,
+                ss->fingerprint);
+    return 0;
+}
+
+int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base,
+                         const mm_nc_ssh_settings *s, mm_nc_ssh_server **out)
+{
+    *out = NULL;
+    MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] && s->keys_dir[0],
+              MM_EINVAL);
+    struct mm_nc_ssh_server *ss = calloc(1, sizeof(*ss));
+    MM_ENSURE(ss, MM_ENOMEM);
+    ss->engine = engine;
+    ss->base = base;
+    ss->set = *s;
+    ss->bind = ssh_bind_new();
+    int rc = ss->bind ? load_host_key(ss) : MM_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < s->n_endpoints; i++)
+        rc = bind_endpoint(ss, &s->endpoints[i]);
+    uint32_t ms = s->verify_interval_ms ? s->verify_interval_ms : MM_NC_SSH_DEFAULT_VERIFY_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    if (rc == 0) {
+        ss->verify_ev = event_new(base, -1, EV_PERSIST, on_verify, ss);
+        rc = (ss->verify_ev && event_add(ss->verify_ev, &tv) == 0) ? 0 : MM_ESYS;
+    }
+    if (rc < 0) {
+        mm_nc_ssh_server_free(ss);
+        return rc;
+    }
+    *out = ss;
+    return 0;
+}
+
+uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i)
+{
+    return ss && i < ss->n_lis ? ss->ports[i] : 0;
+}
+
+size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss)
+{
+    size_t n = 0;
+    for (const struct conn *c = ss ? ss->conns : NULL; c; c = c->next)
+        n += c->session != NULL;
+    return n;
+}
+
+size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss)
+{
+    size_t n = 0;
+    for (const struct conn *c = ss ? ss->conns : NULL; c; c = c->next)
+        n += c->out.len;
+    return n;
+}
+
+const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss) { return ss->fingerprint; }
+
+void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)
+{
+    if (!ss)
+        return;
+    if (ss->verify_ev)
+        event_free(ss->verify_ev);
+    for (size_t i = 0; i < ss->n_lis; i++)
+        evconnlistener_free(ss->lis[i]);
+    while (ss->conns) {
+        struct conn *c = ss->conns;
+        if (c->session) {
+            mm_nc_session *s = c->session;
+            c->session = NULL;
+            mm_nc_session_lost(s);
+        }
+        conn_free(c);
+    }
+    if (ss->bind)
+        ssh_bind_free(ss->bind);
+    free(ss);
+}
