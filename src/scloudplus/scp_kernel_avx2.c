@@ -141,6 +141,7 @@ scp_avx2_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t *e
                     unsigned nslots, uint64_t rows, uint64_t two_h);
 #define SCP_FW_BLOCK(s, NV, e, n, rows, two_h) scp_avx2_fw_block_x(s, NV, e, n, rows, two_h)
 
+#include "scp_fwparse_avx2.h"
 #include "scp_fixedweight.h"
 #include "scp_kernel_impl.h"
 
