@@ -158,6 +158,9 @@ SCP_K(fw_block)(scp_fw_state *s, const unsigned NV, const uint32_t *e, unsigned 
 #define SCP_FW_BLOCK(s, NV, e, n, rows, two_h) SCP_K(fw_block)(s, NV, e, n, rows, two_h)
 #endif /* SCP_FW_BLOCK */
 
+/* Largest block: 2h slots (h <= 284). */
+#define SCP_FW_MAX_BLOCK 576
+
 /* The slots of candidates [c0, c0 + count) of the stream (§5.1 Positions), in order.
  * The chunk/candidate pair is stepped, not divided out (p->nc is not a
  * compile-time constant, so t / nc was a DIV per candidate). */
@@ -165,6 +168,10 @@ static inline __attribute__((always_inline)) unsigned
 SCP_K(fw_parse_d)(const scp_fw_spec *fw, const scp_params *p, const uint8_t *buf, unsigned c0,
                   unsigned count, uint32_t *e, const unsigned D)
 {
+#ifdef SCP_FW_PARSE1 /* a kernel's vectorised parser for d = 1 (same output) */
+    if (D == 1 && p->w <= SCP_FW_PARSE1_MAX_W && count + 7 <= SCP_FW_MAX_BLOCK)
+        return SCP_FW_PARSE1(fw, p, buf, c0, count, e);
+#endif
     uint64_t bound_d = 1;
     const uint64_t wmask = ((uint64_t)1 << p->w) - 1;
     const unsigned nc = p->nc, w = p->w;
@@ -206,9 +213,6 @@ static unsigned SCP_K(fw_parse)(const scp_fw_spec *fw, const scp_params *p, cons
     default: return SCP_K(fw_parse_d)(fw, p, buf, c0, count, e, 5);
     }
 }
-
-/* Largest block: 2h slots (h <= 284). */
-#define SCP_FW_MAX_BLOCK 576
 
 /*
  * Process every slot of the chunks in buf; returns all-ones if every row got

@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <cpuid.h>
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,74 @@ static inline void SCP_K(enc_way)(const scp_aes_ctx *ctx, uint32_t ctr, __m128i 
         _mm_storeu_si128(out + i, _mm_and_si128(_mm_aesenclast_si128(b[i], ctx->rk[10]), qmask));
 }
 
+/*
+ * VAES with 256-bit registers (Ice Lake, Zen 3 and later): two counter
+ * blocks per instruction, eight registers in flight. Chosen at run time
+ * when CPUID has VAES (the kernel's baseline stays AVX2 + AES-NI); the
+ * environment variable MM_SCLOUDPLUS_AES=aesni forces the AES-NI path, so
+ * the tests can check both on a VAES machine. A and seedA are public: the
+ * choice and the AES itself carry no secret.
+ */
+#define SCP_VWAY 8
+
+static int scp_avx2_vaes(void)
+{
+    static _Atomic int state; /* 0 unknown, 1 AES-NI, 2 VAES */
+    int s = state;
+    if (s == 0) {
+        unsigned a, b, c, d;
+        const char *env = getenv("MM_SCLOUDPLUS_AES");
+        s = 1;
+        if (!(env && !strcmp(env, "aesni")) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+            (c & bit_VAES))
+            s = 2;
+        state = s;
+    }
+    return s == 2;
+}
+
+__attribute__((target("avx2,vaes"))) static void
+scp_avx2_expand_vaes(const scp_aes_ctx *ctx, uint32_t ctr, size_t nblocks, uint16_t *out)
+{
+    const __m256i qmask = _mm256_set1_epi16(0x0FFF);
+    const __m256i step = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+    __m256i rk[11];
+    for (unsigned r = 0; r < 11; r++)
+        rk[r] = _mm256_broadcastsi128_si256(ctx->rk[r]);
+    __m256i c = _mm256_set_epi32(0, 0, 0, (int)(ctr + 1), 0, 0, 0, (int)ctr);
+    size_t t = 0;
+    for (; t + 2 * SCP_VWAY <= nblocks; t += 2 * SCP_VWAY) {
+        __m256i b[SCP_VWAY];
+        for (unsigned i = 0; i < SCP_VWAY; i++) {
+            b[i] = _mm256_xor_si256(c, rk[0]);
+            c = _mm256_add_epi32(c, step);
+        }
+        for (unsigned r = 1; r < 10; r++)
+            for (unsigned i = 0; i < SCP_VWAY; i++)
+                b[i] = _mm256_aesenc_epi128(b[i], rk[r]);
+        for (unsigned i = 0; i < SCP_VWAY; i++)
+            _mm256_storeu_si256((__m256i *)(out + 8 * (t + 2 * i)),
+                                _mm256_and_si256(_mm256_aesenclast_epi128(b[i], rk[10]), qmask));
+    }
+    for (; t < nblocks; t += 2) { /* tail: one register at a time */
+        __m256i b = _mm256_xor_si256(c, rk[0]);
+        c = _mm256_add_epi32(c, step);
+        for (unsigned r = 1; r < 10; r++)
+            b = _mm256_aesenc_epi128(b, rk[r]);
+        b = _mm256_and_si256(_mm256_aesenclast_epi128(b, rk[10]), qmask);
+        if (t + 2 <= nblocks)
+            _mm256_storeu_si256((__m256i *)(out + 8 * t), b);
+        else
+            _mm_storeu_si128((__m128i *)(out + 8 * t), _mm256_castsi256_si128(b));
+    }
+}
+
 static int SCP_K(expand)(scp_aes_ctx *ctx, uint32_t ctr, size_t nblocks, uint16_t *out)
 {
+    if (scp_avx2_vaes()) {
+        scp_avx2_expand_vaes(ctx, ctr, nblocks, out);
+        return 0;
+    }
     size_t t = 0;
     for (; t + SCP_WAY <= nblocks; t += SCP_WAY)
         SCP_K(enc_way)(ctx, ctr + (uint32_t)t, (__m128i *)(out + 8 * t));
@@ -64,37 +131,241 @@ static int SCP_K(expand)(scp_aes_ctx *ctx, uint32_t ctr, size_t nblocks, uint16_
     return 0;
 }
 
-/*
- * Fixed-weight sampler primitives (see scp_fixedweight.h) with AVX2: the
- * one-hot bitmap is VPSLLVQ(1, p - 64 * lane) (counts >= 64 give 0), the hit
- * test is VPTEST.
- */
+/* The fixed-weight sampler's block is the batched one below (same contract
+ * as the generic block of scp_fixedweight.h, same output). */
 #define SCP_VW_LANES 4
 typedef uint64_t scp_vw __attribute__((vector_size(32)));
+struct scp_fw_state;
+static inline __attribute__((always_inline)) void
+scp_avx2_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t *e,
+                    unsigned nslots, uint64_t rows, uint64_t two_h);
+#define SCP_FW_BLOCK(s, NV, e, n, rows, two_h) scp_avx2_fw_block_x(s, NV, e, n, rows, two_h)
 
-static inline void scp_avx2_fw_onehot(scp_vw *oh, const unsigned NV, uint64_t p)
-{
-    const __m256i pv = _mm256_set1_epi64x((long long)p), one = _mm256_set1_epi64x(1);
-    const __m256i lane = _mm256_set_epi64x(192, 128, 64, 0);
-    for (unsigned z = 0; z < NV; z++) {
-        __m256i base = _mm256_add_epi64(lane, _mm256_set1_epi64x(256 * (long long)z));
-        oh[z] = (scp_vw)_mm256_sllv_epi64(one, _mm256_sub_epi64(pv, base));
-    }
-}
-
-static inline uint64_t scp_avx2_fw_any(const scp_vw *u, const scp_vw *oh, const unsigned NV)
-{
-    scp_vw x = u[0] & oh[0];
-    for (unsigned z = 1; z < NV; z++)
-        x |= u[z] & oh[z];
-    return (uint64_t)(1 - _mm256_testz_si256((__m256i)x, (__m256i)x));
-}
-
-#define SCP_FW_ONEHOT(oh, NV, p) scp_avx2_fw_onehot(oh, NV, p)
-#define SCP_FW_ANY(u, oh, NV) scp_avx2_fw_any(u, oh, NV)
-
+#include "scp_fwparse_avx2.h"
 #include "scp_fixedweight.h"
 #include "scp_kernel_impl.h"
+
+/* Per dword lane: the number of set bits of a value below 256 (SWAR; no
+ * table, no POPCNT needed). */
+static inline __m256i scp_avx2_popc8(__m256i x)
+{
+    x = _mm256_sub_epi32(x, _mm256_and_si256(_mm256_srli_epi32(x, 1), _mm256_set1_epi32(0x55)));
+    x = _mm256_add_epi32(_mm256_and_si256(x, _mm256_set1_epi32(0x33)),
+                         _mm256_and_si256(_mm256_srli_epi32(x, 2), _mm256_set1_epi32(0x33)));
+    return _mm256_and_si256(_mm256_add_epi32(x, _mm256_srli_epi32(x, 4)), _mm256_set1_epi32(0x0F));
+}
+
+static inline uint64_t scp_avx2_popc8_u(uint64_t x) /* scalar, x < 256 */
+{
+    x = x - ((x >> 1) & 0x55);
+    x = (x & 0x33) + ((x >> 2) & 0x33);
+    return (x + (x >> 4)) & 0x0F;
+}
+
+/* per dword lane: all-ones if bit `lane` of x is set */
+static inline __m256i scp_avx2_lanemask(uint32_t x, __m256i lanebit)
+{
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)x), lanebit), lanebit);
+}
+
+/*
+ * Batched fixed-weight block with AVX2: the avx512 kernel's batched block
+ * (scp_kernel_avx512.c, docs/scloudplus.md) with eight slots per batch, one
+ * dword lane each, and the instructions AVX2 has:
+ *  - "already in the current row": the row bitmap T (dwords, NV registers)
+ *    is looked up with VPERMD per register and VPBLENDVB by the register
+ *    number (register permutes, no memory access), then a variable shift;
+ *  - duplicates inside the batch: seven rotations of the keys (position
+ *    for a valid slot, a unique out-of-range value otherwise) compared with
+ *    VPCMPEQD give each lane the bitmask of the earlier lanes it repeats;
+ *  - the exclusive prefix count of the takes is a SWAR popcount of the take
+ *    mask under a per-lane "lanes below" mask; signs, the completion of the
+ *    row (at most one per batch: 2h > 8) and the next row's takes follow as
+ *    in the avx512 block, as 8-bit masks (VMOVMSKPS);
+ *  - per slot, its one-hot bitmap (VPSLLVQ) is ORed into the current and next
+ *    row's used/negative bitmaps under four all-ones/zero masks loaded by
+ *    broadcast; at the end of the batch the completed row moves to F and the
+ *    next row becomes current with masks; F is merged once per block.
+ * No branch and no address depends on a secret; trip counts depend only on
+ * the slot counts. The per-slot work drops from ~90 instructions (two
+ * hypotheses, five bitmaps, the hit tests) to ~10 per bitmap register.
+ */
+static inline __attribute__((always_inline)) void
+scp_avx2_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t *e,
+                    unsigned nslots, uint64_t rows, uint64_t two_h)
+{
+    __m256i T[5], N[5], FT[5], FN[5], qoff[5];
+    __attribute__((aligned(32))) uint64_t pb[8];
+    __attribute__((aligned(32))) uint32_t mk[4][8];
+    uint64_t cnt = s->cnt, row = s->row, fdone = 0, frow = 0;
+    const __m256i lane = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m256i one32 = _mm256_set1_epi32(1), one64 = _mm256_set1_epi64x(1);
+    const __m256i lanebit = _mm256_sllv_epi32(one32, lane);         /* 1 << k */
+    const __m256i below = _mm256_sub_epi32(lanebit, one32);          /* (1 << k) - 1 */
+    const __m256i zero = _mm256_setzero_si256();
+    for (unsigned z = 0; z < NV; z++) {
+        T[z] = (__m256i)s->used[z];
+        N[z] = (__m256i)s->neg[z];
+        FT[z] = FN[z] = zero;
+        qoff[z] = _mm256_add_epi64(_mm256_set_epi64x(192, 128, 64, 0),
+                                   _mm256_set1_epi64x(256 * (long long)z));
+    }
+    for (unsigned b = 0; b < nslots; b += 8) {
+        const unsigned left = nslots - b, nl = left >= 8 ? 8 : left; /* public */
+        const __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nl), lane);
+        const __m256i ev = _mm256_maskload_epi32((const int *)(e + b), lm);
+        const uint32_t kv = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(ev));
+        const __m256i pos = _mm256_and_si256(ev, _mm256_set1_epi32(SCP_FW_POS_MASK));
+        const __m256i key = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_add_epi32(lane, _mm256_set1_epi32(0x10000))),
+                             _mm256_castsi256_ps(pos), _mm256_castsi256_ps(ev)));
+        /* conf lane k: bit i set if lane i < k has the same key */
+        __m256i conf = zero;
+        for (int d = 1; d < 8; d++) {
+            const __m256i dv = _mm256_set1_epi32(d);
+            const __m256i rot = _mm256_and_si256(_mm256_sub_epi32(lane, dv), _mm256_set1_epi32(7));
+            const __m256i cb = _mm256_sllv_epi32(one32, _mm256_sub_epi32(lane, dv)); /* 0 if k < d */
+            const __m256i eq = _mm256_cmpeq_epi32(key, _mm256_permutevar8x32_epi32(key, rot));
+            conf = _mm256_or_si256(conf, _mm256_and_si256(eq, cb));
+        }
+        /* bit pos of T, from the registers */
+        const __m256i widx = _mm256_srli_epi32(pos, 5);
+        __m256i w = _mm256_permutevar8x32_epi32(T[0], widx);
+        for (unsigned z = 1; z < NV; z++)
+            w = _mm256_blendv_epi8(w, _mm256_permutevar8x32_epi32(T[z], widx),
+                                   _mm256_cmpgt_epi32(widx, _mm256_set1_epi32(8 * (int)z - 1)));
+        const __m256i bit = _mm256_srlv_epi32(w, _mm256_and_si256(pos, _mm256_set1_epi32(31)));
+        const uint32_t tbit =
+            (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(bit, 31)));
+        const uint32_t cnz =
+            ~(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(conf, zero)));
+        const uint32_t act = (uint32_t)scp_ct_lt64(row, rows);
+        const uint32_t actb = (uint32_t)scp_ct_lt64(row + 1, rows);
+        const uint32_t tcr = kv & ~(tbit | cnz) & act & 0xFFu; /* takes if all in this row */
+        const __m256i excl = scp_avx2_popc8(_mm256_and_si256(_mm256_set1_epi32((int)tcr), below));
+        const uint64_t need = two_h - cnt; /* >= 1 */
+        const uint32_t kcur = (uint32_t)_mm256_movemask_ps(
+            _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)need), excl)));
+        const uint64_t total = scp_avx2_popc8_u(tcr);
+        const uint64_t done = scp_ct_lt64(need - 1, total); /* act is in tcr */
+        const uint32_t knew = ~kcur & 0xFFu; /* lanes after the completion */
+        const uint32_t tc = tcr & kcur;
+        const uint32_t cknew = ~(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
+            _mm256_and_si256(conf, _mm256_set1_epi32((int)knew)), zero)));
+        const uint32_t tn = kv & knew & actb & ~cknew & 0xFFu;
+        const __m256i excln = scp_avx2_popc8(_mm256_and_si256(_mm256_set1_epi32((int)tn), below));
+        const uint32_t par = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_add_epi32(excl, _mm256_set1_epi32((int)cnt)), 31)));
+        const uint32_t parn = (uint32_t)_mm256_movemask_ps(
+            _mm256_castsi256_ps(_mm256_slli_epi32(excln, 31)));
+        const uint32_t nc = tc & par, nn = tn & parn;
+        _mm256_store_si256((__m256i *)mk[0], scp_avx2_lanemask(tc, lanebit));
+        _mm256_store_si256((__m256i *)mk[1], scp_avx2_lanemask(nc, lanebit));
+        _mm256_store_si256((__m256i *)mk[2], scp_avx2_lanemask(tn, lanebit));
+        _mm256_store_si256((__m256i *)mk[3], scp_avx2_lanemask(nn, lanebit));
+        _mm256_store_si256((__m256i *)pb, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(pos)));
+        _mm256_store_si256((__m256i *)(pb + 4),
+                           _mm256_cvtepu32_epi64(_mm256_extracti128_si256(pos, 1)));
+        __m256i TN[5], NN[5];
+        for (unsigned z = 0; z < NV; z++)
+            TN[z] = NN[z] = zero;
+        for (unsigned k = 0; k < nl; k++) {
+            const __m256i pv = _mm256_set1_epi64x((long long)pb[k]);
+            const __m256i m0 = _mm256_set1_epi32((int)mk[0][k]);
+            const __m256i m1 = _mm256_set1_epi32((int)mk[1][k]);
+            const __m256i m2 = _mm256_set1_epi32((int)mk[2][k]);
+            const __m256i m3 = _mm256_set1_epi32((int)mk[3][k]);
+            for (unsigned z = 0; z < NV; z++) {
+                /* 0 in every lane but pos / 64: shift counts >= 64 give 0 */
+                const __m256i oh = _mm256_sllv_epi64(one64, _mm256_sub_epi64(pv, qoff[z]));
+                T[z] = _mm256_or_si256(T[z], _mm256_and_si256(oh, m0));
+                N[z] = _mm256_or_si256(N[z], _mm256_and_si256(oh, m1));
+                TN[z] = _mm256_or_si256(TN[z], _mm256_and_si256(oh, m2));
+                NN[z] = _mm256_or_si256(NN[z], _mm256_and_si256(oh, m3));
+            }
+        }
+        const __m256i dm = _mm256_set1_epi64x((long long)done);
+        for (unsigned z = 0; z < NV; z++) {
+            FT[z] = _mm256_or_si256(FT[z], _mm256_and_si256(T[z], dm));
+            FN[z] = _mm256_or_si256(FN[z], _mm256_and_si256(N[z], dm));
+            T[z] = _mm256_or_si256(_mm256_and_si256(dm, TN[z]), _mm256_andnot_si256(dm, T[z]));
+            N[z] = _mm256_or_si256(_mm256_and_si256(dm, NN[z]), _mm256_andnot_si256(dm, N[z]));
+        }
+        const uint64_t ctc = scp_avx2_popc8_u(tc), ctn = scp_avx2_popc8_u(tn);
+        cnt = (ctn & done) | ((cnt + ctc) & ~done);
+        frow |= row & done;
+        fdone |= done;
+        row += done & 1;
+    }
+    for (unsigned r = 0; r < rows; r++) {
+        const __m256i m = _mm256_set1_epi64x((long long)(fdone & scp_ct_eq64(r, frow)));
+        for (unsigned z = 0; z < NV; z++) {
+            s->out_u[r][z] = (scp_vw)_mm256_or_si256((__m256i)s->out_u[r][z],
+                                                     _mm256_and_si256(FT[z], m));
+            s->out_n[r][z] = (scp_vw)_mm256_or_si256((__m256i)s->out_n[r][z],
+                                                     _mm256_and_si256(FN[z], m));
+        }
+    }
+    for (unsigned z = 0; z < NV; z++) {
+        s->used[z] = (scp_vw)T[z];
+        s->neg[z] = (scp_vw)N[z];
+    }
+    s->cnt = cnt;
+    s->row = row;
+    scp_wipe(pb, sizeof pb);
+    scp_wipe(mk, sizeof mk);
+}
+
+/*
+ * CBD (§5.2), 8 samples per step: sample t has 2 eta bits at bit 2 eta t,
+ * so 8 samples are 2 eta <= 14 whole bytes. The bytes are broadcast to both
+ * 128-bit lanes, VPSHUFB (indices depend only on t) moves the bytes holding
+ * each sample into its dword lane, VPSRLVD by a public shift aligns it and a
+ * SWAR popcount counts both halves: no table, no branch, no secret-dependent
+ * address (the scalar scp_cbd costs ~15 instructions per sample).
+ */
+static void SCP_K(cbd)(uint16_t *out, size_t count, unsigned eta, const uint8_t *buf)
+{
+    const unsigned sb = 2 * eta;
+    const size_t total = (sb * count + 7) / 8; /* bytes of the stream used */
+    __attribute__((aligned(32))) uint8_t idx[32];
+    __attribute__((aligned(32))) uint32_t sh[8];
+    for (unsigned t = 0; t < 8; t++) {
+        for (unsigned k = 0; k < 4; k++)
+            idx[4 * t + k] = (uint8_t)((sb * t >> 3) + k);
+        sh[t] = sb * t & 7;
+    }
+    const __m256i vidx = _mm256_load_si256((const __m256i *)idx);
+    const __m256i vsh = _mm256_load_si256((const __m256i *)sh);
+    const __m256i m = _mm256_set1_epi32((1 << eta) - 1);
+    for (size_t i = 0; i < count; i += 8) {
+        const size_t off = (size_t)sb * i / 8, n = count - i >= 8 ? 8 : count - i; /* public */
+        __m128i raw;
+        if (off + 16 <= total) {
+            raw = _mm_loadu_si128((const __m128i *)(buf + off));
+        } else { /* the stream's end: no read past it */
+            uint8_t tmp[16] = {0};
+            memcpy(tmp, buf + off, total - off);
+            raw = _mm_loadu_si128((const __m128i *)tmp);
+            scp_wipe(tmp, sizeof tmp);
+        }
+        const __m256i x = _mm256_srlv_epi32(
+            _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(raw), vidx), vsh);
+        const __m256i a = scp_avx2_popc8(_mm256_and_si256(x, m));
+        const __m256i b = scp_avx2_popc8(_mm256_and_si256(_mm256_srli_epi32(x, eta), m));
+        const __m256i d = _mm256_sub_epi32(a, b); /* in [-7, 7]: the packing saturates nothing */
+        const __m128i w = _mm256_castsi256_si128(
+            _mm256_permute4x64_epi64(_mm256_packs_epi32(d, d), 0x08));
+        if (n == 8) {
+            _mm_storeu_si128((__m128i *)(out + i), w);
+        } else {
+            uint16_t tmp[8];
+            _mm_storeu_si128((__m128i *)tmp, w);
+            memcpy(out + i, tmp, sizeof(uint16_t) * n);
+            scp_wipe(tmp, sizeof tmp);
+        }
+    }
+}
 
 /*
  * Products with AVX2. A is expanded eight rows at a time (scp_kernel_impl.h
@@ -227,5 +498,5 @@ const scp_kernel scp_kernel_avx2 = {
     .expand_a = scp_avx2_expand_a,
     .mul_cs = scp_avx2_mul_cs,
     .fixed_weight = scp_avx2_fixed_weight,
-    .cbd = scp_cbd,
+    .cbd = scp_avx2_cbd,
 };

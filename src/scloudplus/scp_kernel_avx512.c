@@ -96,6 +96,7 @@ static void scp_avx512_fw_dense(const struct scp_fw_state *s, const scp_fw_spec 
                                 int16_t *out);
 #define SCP_FW_DENSE(s, fw, out) scp_avx512_fw_dense(s, fw, out)
 
+#include "scp_fwparse_avx2.h"
 #include "scp_fixedweight.h"
 #include "scp_kernel_impl.h"
 
