@@ -125,9 +125,12 @@ int dkim_sig_acdc_parse(dkim_sig *s, const char **why)
     memcpy(s->acdc_mf, v, 22);
     if (!(v = tagval(s, MM_ACDC_TAG_RT, &vl)) || vl < 22)
         ACDC_FAIL("acdc: RCPT TO hashes missing");
-    for (size_t i = 0; i < vl; i += 23)
+    for (size_t i = 0; i < vl; i += 23) {
         if (i + 22 > vl || !eh_ok(v + i, 22) || (i + 22 < vl && v[i + 22] != ':'))
             ACDC_FAIL("acdc: RCPT TO hash list malformed");
+        if (i && memcmp(v + i - 23, v + i, 22) > 0)
+            ACDC_FAIL("acdc: RCPT TO hashes not sorted"); /* 5.2: ascending */
+    }
     s->acdc_rt.p = v;
     s->acdc_rt.len = vl;
     if (!(v = tagval(s, MM_ACDC_TAG_D, &vl)) || vl != 1 || (v[0] != '0' && v[0] != '1'))
