@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -124,14 +125,26 @@ int dkim_sig_acdc_parse(dkim_sig *s, const char **why)
     memcpy(s->acdc_mf, v, 22);
     if (!(v = tagval(s, MM_ACDC_TAG_RT, &vl)) || vl < 22)
         ACDC_FAIL("acdc: RCPT TO hashes missing");
-    for (size_t i = 0; i < vl; i += 23)
+    for (size_t i = 0; i < vl; i += 23) {
         if (i + 22 > vl || !eh_ok(v + i, 22) || (i + 22 < vl && v[i + 22] != ':'))
             ACDC_FAIL("acdc: RCPT TO hash list malformed");
+        if (i && memcmp(v + i - 23, v + i, 22) > 0)
+            ACDC_FAIL("acdc: RCPT TO hashes not sorted"); /* 5.2: ascending */
+    }
     s->acdc_rt.p = v;
     s->acdc_rt.len = vl;
     if (!(v = tagval(s, MM_ACDC_TAG_D, &vl)) || vl != 1 || (v[0] != '0' && v[0] != '1'))
         ACDC_FAIL("acdc: change flag missing or not 0/1");
     s->acdc_d = v[0] - '0';
+    if (s->acdc_d) {
+        /* 5.2: a hop that recorded a change signs its record */
+        const char *dn = mm_dkim_acdc_name(MM_ACDC_HDR_DIFF);
+        bool signed_diff = false;
+        for (size_t i = 0; i < s->nh; i++)
+            signed_diff |= s->h[i].len == strlen(dn) && strncasecmp((const char *)s->h[i].p, dn, s->h[i].len) == 0;
+        if (!signed_diff)
+            ACDC_FAIL("acdc: change flag set but the change record is not in h=");
+    }
     if ((v = tagval(s, MM_ACDC_TAG_PR, &vl))) {
         if (!eh_ok(v, vl))
             ACDC_FAIL("acdc: previous-recipient hash malformed");

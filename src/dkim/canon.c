@@ -9,6 +9,10 @@
  */
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "mamori/mm_dkim.h"
 
 static bool is_wsp(uint8_t c) { return c == ' ' || c == '\t'; }
@@ -120,6 +124,37 @@ static void line_end(mm_dkim_body *b)
  * store; only empty-line runs and buffer flushes leave the loop. Semantics are
  * those of content()/line_end() above (the chunking tests hold both to it).
  */
+#if defined(__SSE2__)
+/*
+ * With the line open and no WSP pending, the longest prefix of p (in 16-octet
+ * blocks) that canonicalization leaves unchanged: for relaxed, octets > SP and
+ * single SPs followed by such an octet; for simple, anything but CR and LF.
+ * Ordinary prose is mostly that, so it is copied without per-octet work.
+ */
+static size_t verbatim_prefix(const uint8_t *p, size_t avail, bool relaxed)
+{
+    const __m128i sp = _mm_set1_epi8(' '), lo = _mm_set1_epi8(0x21);
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    size_t done = 0;
+    while (avail - done >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + done));
+        unsigned bad;
+        if (relaxed) {
+            unsigned ord = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, lo), v));
+            unsigned spc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
+            /* bad: neither ordinary nor SP, or an SP not followed by an ordinary octet */
+            bad = (~(ord | spc) & 0xffffu) | (spc & ~(ord >> 1) & 0xffffu);
+        } else {
+            bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+        }
+        if (bad)
+            return done + (size_t)__builtin_ctz(bad);
+        done += 16;
+    }
+    return done;
+}
+#endif
+
 void mm_dkim_body_update(mm_dkim_body *b, const uint8_t *p, size_t n)
 {
     const bool relaxed = b->c == MM_DKIM_RELAXED;
@@ -140,6 +175,34 @@ void mm_dkim_body_update(mm_dkim_body *b, const uint8_t *p, size_t n)
     /* one test on the hot path: bit 1 = line not open, bit 2 = a WSP run is pending */
     unsigned st = (b->line_open ? 0u : 1u) | (b->pending_wsp ? 2u : 0u);
     for (; i < n; i++) {
+#if defined(__SSE2__)
+        if (st == 0 && n - i >= 16) {
+            size_t k = verbatim_prefix(p + i, n - i, relaxed);
+            while (k) {
+                size_t room = sizeof(b->buf) - blen;
+                if (room == 0) {
+                    b->blen = blen;
+                    flush(b);
+                    out += blen;
+                    blen = 0;
+                    room = sizeof(b->buf);
+                }
+                size_t take = k < room ? k : room;
+                memcpy(buf + blen, p + i, take);
+                blen += take;
+                i += take;
+                k -= take;
+            }
+            if (blen >= cap) {
+                b->blen = blen;
+                flush(b);
+                out += blen;
+                blen = 0;
+            }
+            if (i >= n)
+                break;
+        }
+#endif
         uint8_t c = p[i];
         if (__builtin_expect(c <= ' ', 0)) {
             if (c == '\n') {

@@ -55,6 +55,11 @@ int mm_dkim_signer_new(const mm_dkim_sign_opts *o, mm_dkim_signer **out)
         return MM_EINVAL;
     if (o->acdc_n < 0 || o->acdc_n > 255 || (o->acdc_n && (!o->env.mail_from || !o->env.nrcpt)))
         return MM_EINVAL;
+    /* 5.2: a recorded change is signed (its field name must be among the signed names) */
+    if (o->acdc_n && o->acdc_diff) {
+        if (!o->headers || !in_list(o->headers, mm_dkim_acdc_name(MM_ACDC_HDR_DIFF)))
+            return MM_EINVAL;
+    }
     mm_dkim_signer *s = calloc(1, sizeof(*s));
     if (!s)
         return MM_ENOMEM;

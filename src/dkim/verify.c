@@ -277,6 +277,8 @@ int mm_dkim_ar_format(const char *authserv_id, const mm_dkim_result *res, size_t
         if (r->b8[0])
             MM_GUARD(mm_buf_printf(out, strpbrk(r->b8, "/=") ? " header.b=\"%s\"" : " header.b=%s",
                                    r->b8));
+        if (r->acdc_n) /* a comment (RFC 8601 2.2 CFWS): which ACDC instance this is */
+            MM_GUARD(mm_buf_printf(out, " (acdc instance %d)", r->acdc_n));
     }
     if (extra && *extra)
         MM_GUARD(mm_buf_printf(out, ";\r\n\t%s", extra));

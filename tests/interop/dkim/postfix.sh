@@ -15,7 +15,11 @@ need_prog smtp-sink
 need_prog swaks
 need_prog opendkim
 need_dkimpy
-[ "$(id -u)" = 0 ] || skip "Postfix's master needs root"
+if [ "$(id -u)" != 0 ]; then
+    # not a missing peer but a missing privilege: skipped even in CI, and said so
+    echo "SKIP: Postfix's master process needs root (run the suite as root for this test)" >&2
+    exit $SKIP
+fi
 id postfix >/dev/null 2>&1 || skip "no postfix user"
 cd "$TMP" || fail "no temp dir"
 chmod 755 "$TMP"

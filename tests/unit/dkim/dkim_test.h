@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "mamori/mm_audit.h"
 #include "mamori/mm_dkim.h"
 
 /* Read a whole file into a NUL-terminated malloc'd buffer (NULL if absent). */

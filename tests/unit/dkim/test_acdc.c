@@ -117,6 +117,14 @@ static void test_envelope_binding(void **state)
     r = acdc(m, len, "<mallory@evil.test>", bob, 1);
     assert_int_equal(r.code, MM_DKIM_FAIL);
     assert_string_equal(r.reason, mm_dkim_acdc_name(MM_ACDC_R_MAILFROM));
+    /* acdc_d=1 with the change record outside h=: refused by name */
+    char *d = strstr((char *)m, "acdc_d=0");
+    assert_non_null(d);
+    d[7] = '1';
+    r = acdc(m, len, NULL, NULL, 0);
+    assert_int_equal(r.code, MM_DKIM_PERMERROR);
+    assert_non_null(strstr(r.reason, "not in h="));
+    d[7] = '0';
     /* a classic message: no ACDC result */
     assert_int_equal(acdc((const uint8_t *)T_MSG, strlen(T_MSG), NULL, NULL, 0).code, MM_DKIM_NONE);
     free(m);
@@ -292,6 +300,9 @@ static void test_acdc_refusals(void **state)
     o.env.nrcpt = 0;
     assert_int_equal(mm_dkim_signer_new(&o, &s), MM_EINVAL); /* no envelope to bind */
     o.env.nrcpt = 2;
+    o.acdc_diff = true; /* a change record that h= would not cover */
+    assert_int_equal(mm_dkim_signer_new(&o, &s), MM_EINVAL);
+    o.acdc_diff = false;
     o.acdc_n = 2;
     assert_int_equal(mm_dkim_signer_new(&o, &s), MM_EINVAL); /* instance 2 without chain data */
     /* undo of garbage change records: an error, never a crash */

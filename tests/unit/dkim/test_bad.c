@@ -397,7 +397,6 @@ static void test_dns_answers(void **state)
         assert_int_equal(r.code, c[i].want);
         free(m);
     }
-    assert_true(d.served >= 4);
     mm_dkim_keysrc_close(ks);
     d.stop = 1;
     int wake = socket(AF_INET, SOCK_DGRAM, 0);
@@ -405,6 +404,7 @@ static void test_dns_answers(void **state)
     pthread_join(th, NULL);
     close(wake);
     close(d.fd);
+    assert_true(d.served >= 4); /* read after the join: the server counts after answering */
 }
 
 int main(void)
