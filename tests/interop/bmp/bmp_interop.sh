@@ -147,6 +147,8 @@ for t in 0 2 3 4 5 11 65531; do
 done
 check "FRR: route mirroring of the BGP UPDATE" \
   "q $FP 'map(select(.bmp_msg_type==\"route_mirror\" and .bgp_msg_type==\"update\")) | length >= 1' | grep -q true"
+check "FRR: the mirrored UPDATE decoded to GoBGP's route" \
+  "q $FP 'map(select(.bmp_msg_type==\"route_mirror\" and .ip_prefix==\"203.0.113.0/24\" and .comms==\"65002:7\")) | length >= 1' | grep -q true"
 # GoBGP's stream.
 check "GoBGP: Peer Up for FRR (AS 65001, BGP id 10.0.0.1)" \
   "q $GP 'map(select(.bmp_msg_type==\"peer_up\" and .peer_ip==\"127.0.0.1\" and .peer_asn==65001 and .bgp_id==\"10.0.0.1\")) | length >= 1' | grep -q true"
