@@ -3,11 +3,12 @@
 # loopback; both stream BMP to mamori-bmpd (live) and to a recorder. Checks
 # the decoded values against what the routers themselves report, then
 # replays the recorded streams into pmacct pmbmpd and compares every value
-# both collectors decode (bmp_compare.py). Daemons run in a temp dir on
+# both collectors decode (bmp_compare.py); a synthetic stream carrying every
+# statistics registry type is compared the same way. Daemons run in a temp dir on
 # unprivileged ports and are stopped by PID.
-# usage: bmp_interop.sh MAMORI-BMPD MAMORI
+# usage: bmp_interop.sh MAMORI-BMPD MAMORI BMP-GEN
 set -u
-BMPD=$1 MAMORI=$2
+BMPD=$1 MAMORI=$2 GEN=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 BGPD=/usr/lib/frr/bgpd
 skip() { echo "SKIP: $1"; [ "${CI:-}" = true ] && exit 1; exit 77; }
@@ -207,8 +208,10 @@ else
   pmbmpd -L 127.0.0.1 -l $((B+7)) -o "$T/pm.json" >"$T/pm.log" 2>&1 &
   PMPID=$!
   wait_for "pmbmpd" "grep -q 'waiting for BMP data' $T/pm.log" 10
+  # A synthetic stream with every registry type (no router emits types 13-43).
+  "$GEN" good 20 "$T/synthetic.rec" || echo "FAIL - bmp-gen"
   n=0
-  for r in frr gobgp; do
+  for r in frr gobgp synthetic; do
     "$MAMORI" bmp replay "$T/$r.rec" --to 127.0.0.1:$((B+7)) 2>/dev/null
     n=$((n + 1))
     wait_for "pmbmpd session $n closed" "[ \$(grep -c log_close $T/pm.json 2>/dev/null || echo 0) -ge $n ]" 20

@@ -345,7 +345,7 @@ static void test_route_monitoring_v4_v6_and_o_flag(void **state)
     assert_jstr(j, "bgp_nexthop", "10.0.0.1");
     assert_jstr(j, "as_path", "65005 4200000000 {64512,64513}");
     assert_jstr(j, "comms", "65001:1 65001:2");
-    assert_jstr(j, "ecomms", "rt:65000:100 0x81aa00011234560f");
+    assert_jstr(j, "ecomms", "RT:65000:100 0x81aa00011234560f");
     assert_jstr(j, "lcomms", "4200000000:1:2");
     assert_jstr(j, "origin", "i");
     assert_jint(j, "med", 100);
