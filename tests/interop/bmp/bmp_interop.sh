@@ -44,10 +44,6 @@ PIDS+=($!)
 wait_for "mamori-bmpd" "[ -s '$T/bmpd.port' ]" 10 || exit 1
 P=$(cat "$T/bmpd.port")
 MPORT=$(sed -n 's/.*event=metrics url=http:\/\/127.0.0.1:\([0-9]*\)\/metrics.*/\1/p' "$T/bmpd.log")
-# A second mamori-bmpd in active mode: it connects to FRR's `bmp listener`.
-"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/active.port" --connect 127.0.0.1:$((B+8)) \
-  --jsonl "$T/active.jsonl" --audit "$T/active-audit.log" 2>"$T/active.log" &
-PIDS+=($!)
 # Recorders: the same streams, kept verbatim for the pmbmpd cross-check.
 for r in frr gobgp; do
   port=$([ $r = frr ] && echo $((B+5)) || echo $((B+6)))
@@ -123,6 +119,11 @@ GOBGPD=$!
 PIDS+=($GOBGPD)
 GB() { gobgp -p $((B+3)) "$@"; }
 wait_for "BGP session FRR-GoBGP established" "GB neighbor 2>/dev/null | grep -q Establ" 60 || { tail "$T/gobgpd.log"; exit 1; }
+# A second mamori-bmpd in active mode: it connects to FRR's `bmp listener` (FRR is up by now;
+# started earlier, its reconnect backoff could outlast the wait below on a loaded machine).
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/active.port" --connect 127.0.0.1:$((B+8)) \
+  --jsonl "$T/active.jsonl" --audit "$T/active-audit.log" 2>"$T/active.log" &
+PIDS+=($!)
 GB global rib add 203.0.113.0/24 nexthop 10.0.0.2 community 65002:7 large-community 65002:1:2 \
   || echo "FAIL - gobgp route add"
 
@@ -214,7 +215,7 @@ else
   for r in frr gobgp synthetic; do
     "$MAMORI" bmp replay "$T/$r.rec" --to 127.0.0.1:$((B+7)) 2>/dev/null
     n=$((n + 1))
-    wait_for "pmbmpd session $n closed" "[ \$(grep -c log_close $T/pm.json 2>/dev/null || echo 0) -ge $n ]" 20
+    wait_for "pmbmpd session $n closed" "[ \$(cat $T/pm.json 2>/dev/null | grep -c log_close) -ge $n ]" 20
     "$MAMORI" bmp decode "$T/$r.rec" >"$T/$r.mm.jsonl" 2>/dev/null || echo "FAIL - mamori bmp decode $r"
     echo "# pmbmpd vs mamori on the $r stream"
     python3 "$HERE/bmp_compare.py" "$T/pm.json" "$T/$r.mm.jsonl" || fails=$((fails + 1))
