@@ -155,5 +155,19 @@ check "idle timeout: audited" "jq -e -s 'map(select(.action==\"session-end\" and
 wait $RP 2>/dev/null
 kill "$PID"; wait "$PID" 2>/dev/null; PID=
 
+# Router limit: with --max-routers 1, a second router is refused while the first is connected.
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/port4" --max-routers 1 --audit "$T/audit4.log" \
+  2>"$T/bmpd4.log" &
+PID=$!
+wait_for "the one-router collector" "[ -s '$T/port4' ]" || exit 1
+"$MAMORI" bmp replay "$T/one.bmp" --to 127.0.0.1:"$(cat "$T/port4")" --from 127.0.0.2 --linger 5000 2>/dev/null &
+RP=$!
+wait_for "the first router's session" "grep -q 'event=session-start router=127.0.0.2' '$T/bmpd4.log'"
+"$MAMORI" bmp replay "$T/one.bmp" --to 127.0.0.1:"$(cat "$T/port4")" --from 127.0.0.3 2>/dev/null
+wait_for "the refusal" "grep -q 'event=connect-refused router=127.0.0.3:[0-9]* reason=\"router limit reached\"' '$T/bmpd4.log'"
+check "router limit: refusal audited" "jq -e -s 'map(select(.decision==\"deny\" and .reason==\"router limit reached\")) | length == 1' $T/audit4.log >/dev/null"
+kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
+
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; echo '--- bmpd log'; tail -40 "$T/bmpd.log"; exit 1; }
 echo "all checks passed"
