@@ -266,7 +266,7 @@ bool mm_bgp_update_is_eor(const mm_bgp_update *u);
  * to out and returns 0 or a negative MM_E* code for a malformed value:
  *  AS_PATH "65001 65002 {65003,65004}" (as4: 4-octet ASNs),
  *  communities "65001:1 65001:2", large "1:2:3 4:5:6",
- *  extended communities "rt:65000:100 rate-limit:1000 0x81aa00011234560f".
+ *  extended communities "RT:65000:100 rate-limit:1000 0x81aa00011234560f".
  */
 int mm_bgp_aspath_format(const uint8_t *v, size_t len, bool as4, mm_buf *out);
 int mm_bgp_communities_format(const uint8_t *v, size_t len, mm_buf *out);

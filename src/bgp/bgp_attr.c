@@ -138,7 +138,7 @@ static int ecomm_format(const uint8_t *e, mm_buf *out)
     uint32_t lo4 = (uint32_t)e[4] << 24 | (uint32_t)e[5] << 16 | (uint32_t)e[6] << 8 | e[7];
     uint32_t hi4 = (uint32_t)e[2] << 24 | (uint32_t)e[3] << 16 | (uint32_t)e[4] << 8 | e[5];
     uint32_t lo2 = (uint32_t)e[6] << 8 | e[7];
-    const char *kind = sub == 0x02 ? "rt" : sub == 0x03 ? "soo" : NULL;
+    const char *kind = sub == 0x02 ? "RT" : sub == 0x03 ? "SoO" : NULL; /* as pmacct */
     if (e[0] == 0x80 && sub == 0x06) { /* traffic-rate in bytes/s, IEEE float */
         union {
             uint32_t u;

@@ -381,9 +381,10 @@ static int render_attrs(const mm_bgp_update *u, mm_buf *b)
 }
 
 /* One line per prefix of a unicast NLRI list, or per FlowSpec rule. */
-static int render_nlri(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const mm_bgp_update *u,
-                       const char *log_type, uint16_t afi, uint8_t safi, const uint8_t *nlri,
-                       size_t nlri_len, const char *nh, const mm_buf *attrs, mm_buf *b)
+static int render_nlri(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type,
+                       const mm_bgp_update *u, const char *log_type, uint16_t afi, uint8_t safi,
+                       const uint8_t *nlri, size_t nlri_len, const char *nh, const mm_buf *attrs,
+                       mm_buf *b)
 {
     mm_cursor c;
     mm_cursor_init_read(&c, nlri, nlri_len);
@@ -401,7 +402,7 @@ static int render_nlri(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const mm_bgp_u
             rc = mm_cursor_remaining(&c) ? 2 : 0;
         if (rc <= 0)
             return lines;
-        MM_GUARD(j_begin(ctx, m, "route_monitor", b));
+        MM_GUARD(j_begin(ctx, m, type, b));
         MM_GUARD(j_str(b, "log_type", log_type));
         MM_GUARD(j_u64(b, "afi", afi));
         MM_GUARD(j_u64(b, "safi", safi));
@@ -442,8 +443,8 @@ static void mp_nexthop(const mm_bgp_mp *mp, char *out, size_t outlen)
         inet_ntop(AF_INET6, mp->nh, out, (socklen_t)outlen);
 }
 
-static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_t *pdu, size_t len,
-                         mm_buf *b)
+static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type,
+                         const uint8_t *pdu, size_t len, mm_buf *b)
 {
     mm_cursor c, body;
     mm_bgp_hdr h;
@@ -453,7 +454,7 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     if (rc == 0)
         rc = mm_bgp_update_decode(&body, mm_bmp_peer_as4(&m->peer), false, &u);
     if (rc < 0) {
-        MM_GUARD(j_begin(ctx, m, "route_monitor", b));
+        MM_GUARD(j_begin(ctx, m, type, b));
         MM_GUARD(j_str(b, "log_type", "error"));
         MM_GUARD(j_str(b, "error", u.error ? u.error : "malformed BGP UPDATE"));
         MM_GUARD(j_hex(b, "bgp_hex", pdu, len, false));
@@ -461,7 +462,7 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
         return 1;
     }
     if (mm_bgp_update_is_eor(&u)) {
-        MM_GUARD(j_begin(ctx, m, "route_monitor", b));
+        MM_GUARD(j_begin(ctx, m, type, b));
         MM_GUARD(j_str(b, "log_type", "end_of_rib"));
         MM_GUARD(j_u64(b, "afi", u.mp_unreach.present ? u.mp_unreach.afi : MM_BGP_AFI_IPV4));
         MM_GUARD(j_u64(b, "safi", u.mp_unreach.present ? u.mp_unreach.safi : MM_BGP_SAFI_UNICAST));
@@ -487,15 +488,16 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     if (nha && nha->len == 4)
         inet_ntop(AF_INET, nha->val, nh, sizeof(nh));
     int n;
-    if ((n = render_nlri(ctx, m, &u, "withdraw", 1, 1, u.withdrawn, u.withdrawn_len, NULL, &none,
-                         b)) < 0)
+    if ((n = render_nlri(ctx, m, type, &u, "withdraw", 1, 1, u.withdrawn, u.withdrawn_len, NULL,
+                         &none, b)) < 0)
         goto fail;
     lines += n;
-    if ((n = render_nlri(ctx, m, &u, announce, 1, 1, u.nlri, u.nlri_len, NULL, &attrs, b)) < 0)
+    if ((n = render_nlri(ctx, m, type, &u, announce, 1, 1, u.nlri, u.nlri_len, NULL, &attrs, b)) <
+        0)
         goto fail;
     lines += n;
     if (u.mp_unreach.present) {
-        n = render_nlri(ctx, m, &u, "withdraw", u.mp_unreach.afi, u.mp_unreach.safi,
+        n = render_nlri(ctx, m, type, &u, "withdraw", u.mp_unreach.afi, u.mp_unreach.safi,
                         u.mp_unreach.nlri, u.mp_unreach.nlri_len, NULL, &none, b);
         if (n < 0)
             goto fail;
@@ -504,8 +506,8 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_
     if (u.mp_reach.present) {
         char mnh[INET6_ADDRSTRLEN];
         mp_nexthop(&u.mp_reach, mnh, sizeof(mnh));
-        n = render_nlri(ctx, m, &u, announce, u.mp_reach.afi, u.mp_reach.safi, u.mp_reach.nlri,
-                        u.mp_reach.nlri_len, mnh, &attrs, b);
+        n = render_nlri(ctx, m, type, &u, announce, u.mp_reach.afi, u.mp_reach.safi,
+                        u.mp_reach.nlri, u.mp_reach.nlri_len, mnh, &attrs, b);
         if (n < 0)
             goto fail;
         lines += n;
@@ -532,6 +534,16 @@ static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
         } else if (t.type == MM_BMP_MIRROR_BGP_MSG && t.len >= MM_BGP_HDR_LEN) {
             MM_GUARD(j_str(b, "bgp_msg_type", mm_bgp_msg_type_name(t.val[MM_BGP_HDR_LEN - 1])));
             MM_GUARD(j_hex(b, "bgp_hex", t.val, t.len, false));
+            if (t.val[MM_BGP_HDR_LEN - 1] == MM_BGP_UPDATE) {
+                /* A mirrored UPDATE also gets its routes (FRR mirrors FlowSpec this way). */
+                MM_GUARD(j_end(b));
+                lines++;
+                int n = render_update(ctx, m, "route_mirror", t.val, t.len, b);
+                if (n < 0)
+                    return n;
+                lines += n;
+                continue;
+            }
         } else {
             MM_GUARD(j_u64(b, "mirror_tlv_type", t.type));
             MM_GUARD(j_hex(b, "mirror_tlv_hex", t.val, t.len, false));
@@ -548,7 +560,7 @@ int mm_bmp_json_render(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *out)
     ctx->pre_gen = 0;
     switch (m->type) {
     case MM_BMP_ROUTE_MONITORING:
-        return render_update(ctx, m, m->bgp, m->bgp_len, out);
+        return render_update(ctx, m, "route_monitor", m->bgp, m->bgp_len, out);
     case MM_BMP_STATS_REPORT:
         return render_stats(ctx, m, out);
     case MM_BMP_PEER_DOWN:

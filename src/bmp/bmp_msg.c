@@ -35,8 +35,8 @@ const char *mm_bmp_peer_down_reason_name(uint8_t reason)
         "The local system closed the session without a notification message",
         "The remote system closed the session with a notification message",
         "The remote system closed the session without a notification message",
-        "Information for this peer will no longer be sent to the monitoring station for "
-        "configuration reasons",
+        ("Information for this peer will no longer be sent to the monitoring station for "
+         "configuration reasons"),
         "Local system closed, TLV data follows",
     };
     return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "Unknown";

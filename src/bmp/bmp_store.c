@@ -32,8 +32,13 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS stats("
     " peer_id INTEGER NOT NULL REFERENCES peers(id), ts_us INTEGER NOT NULL,"
     " type INTEGER NOT NULL, name TEXT, afi INTEGER, safi INTEGER, value INTEGER,"
-    " raw_hex TEXT, reason TEXT);"
-    "CREATE INDEX IF NOT EXISTS stats_peer_type ON stats(peer_id, type, ts_us);";
+    " raw_hex TEXT, reason TEXT);";
+/*
+ * The statistics time series has no index: rows arrive in time order (the
+ * rowid follows ts_us), and an index costs as much as the row itself on the
+ * collector's hot path (measured: 0.63 vs 0.30 CPU s for 90 000 rows).
+ * `mamori bmp stats` scans; add an index in an analysis copy if needed.
+ */
 
 enum {
     Q_ROUTER_UP,

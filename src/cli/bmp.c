@@ -631,9 +631,11 @@ static int bmp_replay(int argc, char **argv)
 
 int mm_cli_bmp(int argc, char **argv)
 {
-    if (argc < 2 || mm_cli_is_help(argv[1])) {
+    if (argc < 2)
+        return mm_cli_usage_error(NOUN, "COMMAND missing");
+    if (mm_cli_is_help(argv[1])) {
         bmp_help();
-        return argc < 2 ? MM_CLI_EXIT_USAGE : MM_CLI_EXIT_OK;
+        return MM_CLI_EXIT_OK;
     }
     const char *verb = argv[1];
     if (strcmp(verb, "decode") == 0)

@@ -47,24 +47,35 @@ down_keys = ['peer_ip', 'peer_asn', 'reason_type']
 mm_down = [d for d in proj(of(mm, 'peer_down'), down_keys) if d[0] in known]
 check('peer down: same peers and reasons', proj(of(pm, 'peer_down'), down_keys) == mm_down)
 
-# Statistics: per (peer, type), the sequence of values.
+# Statistics: per (peer, type), the sequence of (value, afi, safi).
 def stat_series(rows):
     s = defaultdict(list)
     for r in of(rows, 'stats'):
         if r['peer_ip'] not in known:
             continue
-        v = r['counter_value']
-        if isinstance(v, str):  # pmbmpd prints unknown types as dashed hex
-            v = int(v.replace('-', ''), 16)
-        s[(r['peer_ip'], r['counter_type'])].append(v)
+        v, afi, safi = r['counter_value'], r.get('afi'), r.get('safi')
+        if isinstance(v, str):  # pmbmpd prints types it does not know as dashed hex
+            b = bytes.fromhex(v.replace('-', ''))
+            if len(b) == 11:  # per-AFI/SAFI gauge: AFI u16, SAFI u8, value u64
+                afi, safi, b = int.from_bytes(b[:2], 'big'), b[2], b[3:]
+            v = int.from_bytes(b, 'big')
+        s[(r['peer_ip'], r['counter_type'])].append((v, afi, safi))
     return s
+
+
+def same(pm_list, mm_list):
+    """pmbmpd omits AFI/SAFI for some types it knows (16, 17): None matches anything."""
+    if mm_list is None or len(pm_list) != len(mm_list):
+        return False
+    return all(p[0] == m[0] and all(x is None or x == y for x, y in zip(p[1:], m[1:]))
+               for p, m in zip(pm_list, mm_list))
 
 
 pm_s, mm_s = stat_series(pm), stat_series(mm)
 check('stats: same (peer, type) keys', set(pm_s) == set(mm_s), f'{sorted(pm_s)} vs {sorted(mm_s)}')
 for key in sorted(pm_s):
     check(f'stats: peer {key[0]} type {key[1]}: same values ({len(pm_s[key])} reports)',
-          pm_s[key] == mm_s.get(key), f'{pm_s[key]} vs {mm_s.get(key)}')
+          same(pm_s[key], mm_s.get(key)), f'{pm_s[key]} vs {mm_s.get(key)}')
 unknown = sorted({r['counter_type'] for r in of(pm, 'stats') if r.get('counter_type_str') == 'Unknown'})
 named = {r['counter_type']: r.get('counter_name') for r in of(mm, 'stats')}
 for t in unknown:
@@ -73,10 +84,22 @@ print(f'# pmbmpd unknown types: {unknown}')
 
 rm_keys = ['peer_ip', 'is_post', 'log_type', 'afi', 'safi', 'ip_prefix', 'bgp_nexthop', 'as_path',
            'comms', 'ecomms', 'lcomms', 'origin', 'local_pref', 'med']
-pm_rm = Counter(proj(of(pm, 'route_monitor'), rm_keys))
+def ecomm_norm(rows, pmacct):
+    # pmbmpd prints extended communities it does not know as "?"; mamori as 0x + hex.
+    out = []
+    for r in rows:
+        r = dict(r)
+        if r.get('ecomms'):
+            r['ecomms'] = ' '.join('?' if (pmacct and t == '?') or (not pmacct and t.startswith('0x')) else t
+                                   for t in r['ecomms'].split())
+        out.append(r)
+    return out
+
+
+pm_rm = Counter(proj(ecomm_norm(of(pm, 'route_monitor'), True), rm_keys))
 # pmbmpd logs no End-of-RIB line; mamori does (log_type end_of_rib).
-mm_rm = Counter(proj([r for r in of(mm, 'route_monitor') if r['peer_ip'] in known and r['peer_type'] == 0
-                      and r['log_type'] != 'end_of_rib'], rm_keys))
+mm_rm = Counter(proj(ecomm_norm([r for r in of(mm, 'route_monitor') if r['peer_ip'] in known and r['peer_type'] == 0
+                                 and r['log_type'] != 'end_of_rib'], False), rm_keys))
 check(f'route monitoring: same routes and attributes ({sum(pm_rm.values())} lines)', pm_rm == mm_rm,
       f'only pmbmpd: {pm_rm - mm_rm}; only mamori: {mm_rm - pm_rm}')
 sys.exit(1 if fails else 0)

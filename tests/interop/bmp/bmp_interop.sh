@@ -3,11 +3,12 @@
 # loopback; both stream BMP to mamori-bmpd (live) and to a recorder. Checks
 # the decoded values against what the routers themselves report, then
 # replays the recorded streams into pmacct pmbmpd and compares every value
-# both collectors decode (bmp_compare.py). Daemons run in a temp dir on
+# both collectors decode (bmp_compare.py); a synthetic stream carrying every
+# statistics registry type is compared the same way. Daemons run in a temp dir on
 # unprivileged ports and are stopped by PID.
-# usage: bmp_interop.sh MAMORI-BMPD MAMORI
+# usage: bmp_interop.sh MAMORI-BMPD MAMORI BMP-GEN
 set -u
-BMPD=$1 MAMORI=$2
+BMPD=$1 MAMORI=$2 GEN=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 BGPD=/usr/lib/frr/bgpd
 skip() { echo "SKIP: $1"; [ "${CI:-}" = true ] && exit 1; exit 77; }
@@ -43,10 +44,6 @@ PIDS+=($!)
 wait_for "mamori-bmpd" "[ -s '$T/bmpd.port' ]" 10 || exit 1
 P=$(cat "$T/bmpd.port")
 MPORT=$(sed -n 's/.*event=metrics url=http:\/\/127.0.0.1:\([0-9]*\)\/metrics.*/\1/p' "$T/bmpd.log")
-# A second mamori-bmpd in active mode: it connects to FRR's `bmp listener`.
-"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/active.port" --connect 127.0.0.1:$((B+8)) \
-  --jsonl "$T/active.jsonl" --audit "$T/active-audit.log" 2>"$T/active.log" &
-PIDS+=($!)
 # Recorders: the same streams, kept verbatim for the pmbmpd cross-check.
 for r in frr gobgp; do
   port=$([ $r = frr ] && echo $((B+5)) || echo $((B+6)))
@@ -122,6 +119,11 @@ GOBGPD=$!
 PIDS+=($GOBGPD)
 GB() { gobgp -p $((B+3)) "$@"; }
 wait_for "BGP session FRR-GoBGP established" "GB neighbor 2>/dev/null | grep -q Establ" 60 || { tail "$T/gobgpd.log"; exit 1; }
+# A second mamori-bmpd in active mode: it connects to FRR's `bmp listener` (FRR is up by now;
+# started earlier, its reconnect backoff could outlast the wait below on a loaded machine).
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/active.port" --connect 127.0.0.1:$((B+8)) \
+  --jsonl "$T/active.jsonl" --audit "$T/active-audit.log" 2>"$T/active.log" &
+PIDS+=($!)
 GB global rib add 203.0.113.0/24 nexthop 10.0.0.2 community 65002:7 large-community 65002:1:2 \
   || echo "FAIL - gobgp route add"
 
@@ -147,6 +149,8 @@ for t in 0 2 3 4 5 11 65531; do
 done
 check "FRR: route mirroring of the BGP UPDATE" \
   "q $FP 'map(select(.bmp_msg_type==\"route_mirror\" and .bgp_msg_type==\"update\")) | length >= 1' | grep -q true"
+check "FRR: the mirrored UPDATE decoded to GoBGP's route" \
+  "q $FP 'map(select(.bmp_msg_type==\"route_mirror\" and .ip_prefix==\"203.0.113.0/24\" and .comms==\"65002:7\")) | length >= 1' | grep -q true"
 # GoBGP's stream.
 check "GoBGP: Peer Up for FRR (AS 65001, BGP id 10.0.0.1)" \
   "q $GP 'map(select(.bmp_msg_type==\"peer_up\" and .peer_ip==\"127.0.0.1\" and .peer_asn==65001 and .bgp_id==\"10.0.0.1\")) | length >= 1' | grep -q true"
@@ -205,11 +209,13 @@ else
   pmbmpd -L 127.0.0.1 -l $((B+7)) -o "$T/pm.json" >"$T/pm.log" 2>&1 &
   PMPID=$!
   wait_for "pmbmpd" "grep -q 'waiting for BMP data' $T/pm.log" 10
+  # A synthetic stream with every registry type (no router emits types 13-43).
+  "$GEN" good 20 "$T/synthetic.rec" || echo "FAIL - bmp-gen"
   n=0
-  for r in frr gobgp; do
+  for r in frr gobgp synthetic; do
     "$MAMORI" bmp replay "$T/$r.rec" --to 127.0.0.1:$((B+7)) 2>/dev/null
     n=$((n + 1))
-    wait_for "pmbmpd session $n closed" "[ \$(grep -c log_close $T/pm.json 2>/dev/null || echo 0) -ge $n ]" 20
+    wait_for "pmbmpd session $n closed" "[ \$(cat $T/pm.json 2>/dev/null | grep -c log_close) -ge $n ]" 20
     "$MAMORI" bmp decode "$T/$r.rec" >"$T/$r.mm.jsonl" 2>/dev/null || echo "FAIL - mamori bmp decode $r"
     echo "# pmbmpd vs mamori on the $r stream"
     python3 "$HERE/bmp_compare.py" "$T/pm.json" "$T/$r.mm.jsonl" || fails=$((fails + 1))

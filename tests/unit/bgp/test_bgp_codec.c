@@ -322,7 +322,7 @@ static void test_community_formats(void **state)
                                  0x02, 0x02, 0xfa, 0x56, 0xea, 0x00, 0x00, 0x07}; /* rt 4-oct */
     assert_int_equal(mm_bgp_ext_communities_format(ec, sizeof(ec), &t), 0);
     assert_string_equal(mm_buf_cstr(&t),
-                        "rate-limit:1000 redirect:65000:100 mark:10 rt:4200000000:7");
+                        "rate-limit:1000 redirect:65000:100 mark:10 RT:4200000000:7");
     mm_buf_reset(&t);
     assert_int_equal(mm_bgp_ext_communities_format(ec, 7, &t), MM_EMALFORMED);
     static const uint8_t lc[] = {0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3};

@@ -138,5 +138,36 @@ check "rotation: at most 2 rotated files kept" "[ ! -e $T/rot.jsonl.3 ]"
 check "rotation: every file holds whole JSON lines" "cat $T/rot.jsonl* | jq -e . >/dev/null"
 check "rotation: all $want lines present (2.3 MB in three files)" "[ $got = $want ] && [ -s $T/rot.jsonl.2 ]"
 
+# Idle timeout: a router that goes silent is disconnected, and the end is audited.
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/port3" --idle-timeout 1 --jsonl "$T/idle.jsonl" \
+  --audit "$T/audit3.log" 2>"$T/bmpd3.log" &
+PID=$!
+wait_for "the idle-timeout collector" "[ -s '$T/port3' ]" || exit 1
+"$GEN" bad version "$T/tmp.bmp" || exit 1
+# The first message of a bad-kind stream is a complete Initiation ("before-bad"): send just that one.
+len=$(od -An -tu1 -j1 -N4 "$T/tmp.bmp" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+head -c "$len" "$T/tmp.bmp" >"$T/one.bmp"
+"$MAMORI" bmp replay "$T/one.bmp" --to 127.0.0.1:"$(cat "$T/port3")" --linger 2500 2>/dev/null &
+RP=$!
+wait_for "the idle session end" "grep -q 'event=session-end .*reason=\"idle timeout (1 s)\"' '$T/bmpd3.log'"
+check "idle timeout: the Initiation was decoded first" "grep -q before-bad $T/idle.jsonl"
+check "idle timeout: audited" "jq -e -s 'map(select(.action==\"session-end\" and .reason==\"idle timeout (1 s)\")) | length == 1' $T/audit3.log >/dev/null"
+wait $RP 2>/dev/null
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
+
+# Router limit: with --max-routers 1, a second router is refused while the first is connected.
+"$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/port4" --max-routers 1 --audit "$T/audit4.log" \
+  2>"$T/bmpd4.log" &
+PID=$!
+wait_for "the one-router collector" "[ -s '$T/port4' ]" || exit 1
+"$MAMORI" bmp replay "$T/one.bmp" --to 127.0.0.1:"$(cat "$T/port4")" --from 127.0.0.2 --linger 5000 2>/dev/null &
+RP=$!
+wait_for "the first router's session" "grep -q 'event=session-start router=127.0.0.2' '$T/bmpd4.log'"
+"$MAMORI" bmp replay "$T/one.bmp" --to 127.0.0.1:"$(cat "$T/port4")" --from 127.0.0.3 2>/dev/null
+wait_for "the refusal" "grep -q 'event=connect-refused router=127.0.0.3:[0-9]* reason=\"router limit reached\"' '$T/bmpd4.log'"
+check "router limit: refusal audited" "jq -e -s 'map(select(.decision==\"deny\" and .reason==\"router limit reached\")) | length == 1' $T/audit4.log >/dev/null"
+kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
+
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; echo '--- bmpd log'; tail -40 "$T/bmpd.log"; exit 1; }
 echo "all checks passed"

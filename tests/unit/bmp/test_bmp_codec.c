@@ -345,7 +345,7 @@ static void test_route_monitoring_v4_v6_and_o_flag(void **state)
     assert_jstr(j, "bgp_nexthop", "10.0.0.1");
     assert_jstr(j, "as_path", "65005 4200000000 {64512,64513}");
     assert_jstr(j, "comms", "65001:1 65001:2");
-    assert_jstr(j, "ecomms", "rt:65000:100 0x81aa00011234560f");
+    assert_jstr(j, "ecomms", "RT:65000:100 0x81aa00011234560f");
     assert_jstr(j, "lcomms", "4200000000:1:2");
     assert_jstr(j, "origin", "i");
     assert_jint(j, "med", 100);
@@ -416,6 +416,20 @@ static void test_gobgp_flowspec_vector(void **state)
     assert_jstr(j, "flowspec", "dst 10.2.0.0/24 src 10.1.0.0/24 proto =6 dport =80");
     assert_jstr(j, "as_path", "65003");
     assert_jstr(j, "ecomms", "rate-limit:9600 rate-limit:0 0x81aa00011234560f");
+    json_decref(j);
+    /* The same UPDATE mirrored (RFC 7854 §4.7, as FRR's `bmp mirror` sends FlowSpec). */
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    off = mm_bmp_msg_begin(&w, MM_BMP_ROUTE_MIRRORING);
+    mm_bmp_peer_hdr_encode(&w, &p);
+    mm_bmp_tlv_encode(&w, MM_BMP_MIRROR_BGP_MSG, bgp, blen);
+    assert_int_equal(mm_bmp_msg_finish(&w, off), 0);
+    assert_int_equal(mm_bmp_msg_decode(wbuf, mm_cursor_offset(&w), &m), 0);
+    int n;
+    j = render_line(&m, 1, &n);
+    assert_int_equal(n, 2); /* the message line, then its one rule */
+    assert_jstr(j, "bmp_msg_type", "route_mirror");
+    assert_jstr(j, "log_type", "update");
+    assert_jstr(j, "flowspec", "dst 10.2.0.0/24 src 10.1.0.0/24 proto =6 dport =80");
     json_decref(j);
 }
 
