@@ -36,6 +36,12 @@ static const struct known_daemon {
      /* netconfd listens on both loopbacks by default: "localhost" works on
       * hosts where it resolves only to 127.0.0.1 as well as only to ::1. */
      "MM_PKI_DIR={pki-dir} mamori nc --host localhost get-config"},
+    {"bmpd", "mamori-bmpd",
+     "\"--audit\", \"{state-dir}/bmp/audit.log\", \"--jsonl\", \"{state-dir}/bmp/bmp.jsonl\", "
+     "\"--db\", \"{state-dir}/bmp/bmp.db\", \"--metrics\", \"127.0.0.1:9179\"",
+     "bmp://127.0.0.1:1790 and [::1]:1790  routers send BMP here (allow-list: loopback); "
+     "metrics on http://127.0.0.1:9179/metrics",
+     "mamori bmp stats --db {state-dir}/bmp/bmp.db"},
 };
 
 char *mm_suite_default_config(void)

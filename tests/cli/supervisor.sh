@@ -101,6 +101,15 @@ if grep -q '^  netconfd ' "$TMP/out3b"; then
 else
   grep -q 'no daemon is enabled' "$TMP/out3b" || fail "default run lists no daemon and does not say so"
 fi
+# The BMP collector of the default suite: its metrics answer and its hint works.
+if grep -q '^  bmpd ' "$TMP/out3b"; then
+  wait_for 20 curl -sf http://127.0.0.1:9179/metrics || fail "bmpd metrics endpoint not up"
+  hint=$(sed -n '/^  bmpd /,/connect:/s/.*connect: //p' "$TMP/out3b" | head -n 1)
+  wait_for 20 test -f "$TMP/xdg/mamori/bmp/bmp.db" || fail "bmpd store not created"
+  ( PATH="$(dirname "$MAMORI"):$PATH" && eval "$hint" ) > "$TMP/bmp-hint" 2>&1 \
+    || { cat "$TMP/bmp-hint"; fail "the printed bmpd hint failed: $hint"; }
+  ok "default run: bmpd up (metrics, store), its hint works"
+fi
 wait_for 1 bash -c "! kill -0 $SUP" && fail "mamori up exited by itself"
 ncd=$(sed -n 's/.*daemon-start name=netconfd pid=\([0-9]*\).*/\1/p' "$TMP/log3b" | head -n 1)
 kill -INT "$SUP"

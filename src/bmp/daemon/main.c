@@ -224,11 +224,15 @@ int main(int argc, char **argv)
         return 2;
     }
     mm_log_setup("mamori-bmpd", MM_LOG_STDERR, lv);
-    if (cfg.audit_path == audit_path) {
+    /* The directories of every output file (0700), e.g. under mamori up's state dir. */
+    const char *outputs[] = {cfg.audit_path, cfg.db_path,
+                             cfg.jsonl_path && strcmp(cfg.jsonl_path, "-") ? cfg.jsonl_path : NULL};
+    for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
         char dir[1024];
-        snprintf(dir, sizeof(dir), "%s", audit_path);
+        if (!outputs[i] || snprintf(dir, sizeof(dir), "%s", outputs[i]) >= (int)sizeof(dir))
+            continue;
         char *slash = strrchr(dir, '/');
-        if (slash) {
+        if (slash && slash != dir) {
             *slash = 0;
             mm_mkdir_p(dir, 0700);
         }
