@@ -91,31 +91,15 @@ void bmpd_config_defaults(bmpd_config *c)
     c->metrics_port = 9179;
 }
 
+/* An allow-list entry: the BGP codec's prefix parser, kept as socket family. */
 int bmpd_prefix_parse(const char *s, bmpd_prefix *p)
 {
-    char tmp[INET6_ADDRSTRLEN + 8];
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    if (n >= sizeof(tmp))
-        return MM_EINVAL;
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
+    mm_bgp_prefix b;
+    MM_GUARD(mm_bgp_prefix_parse(s, &b));
     memset(p, 0, sizeof(*p));
-    if (inet_pton(AF_INET, tmp, p->addr) == 1)
-        p->af = AF_INET;
-    else if (inet_pton(AF_INET6, tmp, p->addr) == 1)
-        p->af = AF_INET6;
-    else
-        return MM_EINVAL;
-    unsigned max = p->af == AF_INET ? 32 : 128;
-    p->plen = max;
-    if (slash) {
-        char *end;
-        unsigned long v = strtoul(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || v > max)
-            return MM_EINVAL;
-        p->plen = (unsigned)v;
-    }
+    p->af = b.afi == MM_BGP_AFI_IPV6 ? AF_INET6 : AF_INET;
+    memcpy(p->addr, b.addr, sizeof(p->addr));
+    p->plen = b.len;
     return 0;
 }
 
