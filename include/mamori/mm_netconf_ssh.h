@@ -69,6 +69,9 @@ uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i);
 size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss);
 /* Reply and notification bytes of all sessions not yet written to their channels. */
 size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss);
+/* Serve a connection the server opened (RFC 8071 call home; the peer is the SSH
+ * client). closed(arg) runs once when it is gone. The fd is owned from here on. */
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *arg), void *arg);
 /* Re-read the authorized keys and end sessions whose key is gone. */
 void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss);
 /* SHA-256 fingerprint of the host key ("SHA256:base64", OpenSSH style). */

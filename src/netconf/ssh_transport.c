@@ -63,6 +63,8 @@ struct conn {
     int key_type;
     char peer[96];
     char user[MM_NC_SSH_USER_MAX];
+    void (*closed)(void *arg); /* call home: the server's own connection ended */
+    void *closed_arg;
     struct conn *prev, *next;
 };
 
@@ -159,6 +161,8 @@ static void conn_free(struct conn *c)
     }
     ssh_string_free_char(c->key_b64);
     mm_buf_free(&c->out);
+    if (c->closed)
+        c->closed(c->closed_arg);
     free(c);
 }
 
@@ -524,24 +528,45 @@ static int conn_setup(struct mm_nc_ssh_server *ss, struct conn *c, evutil_socket
     return 0;
 }
 
+static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
+                     void (*closed)(void *), void *carg);
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
     (void)lev;
     (void)salen;
-    struct mm_nc_ssh_server *ss = arg;
+    accept_fd(arg, fd, sa, NULL, NULL);
+}
+
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *), void *arg)
+{
+    struct sockaddr_storage st;
+    socklen_t sl = sizeof(st);
+    memset(&st, 0, sizeof(st));
+    if (getpeername(fd, (struct sockaddr *)&st, &sl) != 0) {
+        evutil_closesocket(fd);
+        return MM_ESYS;
+    }
+    evutil_make_socket_nonblocking(fd);
+    return accept_fd(ss, fd, (struct sockaddr *)&st, closed, arg);
+}
+
+static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
+                     void (*closed)(void *), void *carg)
+{
     char peer[96];
     format_peer(sa, peer, sizeof(peer));
     uint32_t max = ss->set.max_conns ? ss->set.max_conns : MM_NC_SSH_DEFAULT_MAX_CONNS;
     if (ss->n_conns >= max) {
         mm_log_warn("nc-ssh-refuse", "peer=%s reason=\"connection limit %u reached\"", peer, max);
         evutil_closesocket(fd);
-        return;
+        return MM_ELIMIT;
     }
     struct conn *c = calloc(1, sizeof(*c));
     if (!c) {
         evutil_closesocket(fd);
-        return;
+        return MM_ENOMEM;
     }
     c->ss = ss;
     c->fd = -1;
@@ -554,11 +579,17 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         ss->conns->prev = c;
     ss->conns = c;
     ss->n_conns++;
-    if (conn_setup(ss, c, fd) < 0) {
+    int rc = conn_setup(ss, c, fd);
+    if (rc < 0) {
         if (c->fd < 0)
             evutil_closesocket(fd);
         conn_free(c);
+        return rc;
     }
+    /* Set last: a connection that never started does not count as "ended". */
+    c->closed = closed;
+    c->closed_arg = carg;
+    return 0;
 }
 
 /* ------------------------------------------------------------ continuous verification */
@@ -750,6 +781,7 @@ void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)
         evconnlistener_free(ss->lis[i]);
     while (ss->conns) {
         struct conn *c = ss->conns;
+        c->closed = NULL; /* shutting down: nobody reconnects */
         if (c->session) {
             mm_nc_session *s = c->session;
             c->session = NULL;
