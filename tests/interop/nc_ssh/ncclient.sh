@@ -72,6 +72,18 @@ if command -v ssh >/dev/null 2>&1; then
   grep -v 'can continue: publickey$' "$TMP/methods" &&
     fail "server offers more than publickey: $(cat "$TMP/methods")"
   ok "OpenSSH client: only publickey offered"
+  # Authentication attempts are bounded per connection.
+  IDS=()
+  for i in 1 2 3 4 5 6 7 8; do
+    ssh-keygen -q -t ed25519 -N '' -f "$TMP/many$i" >/dev/null
+    IDS+=(-i "$TMP/many$i")
+  done
+  ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN" \
+    -o IdentitiesOnly=yes "${IDS[@]}" -p "$PORT" -s admin@127.0.0.1 netconf \
+    </dev/null >/dev/null 2>&1 && fail "ssh with 8 unknown keys got in"
+  wait_log 'event=nc-ssh-auth .*result=refused reason="too many attempts"' ||
+    fail "no bound on authentication attempts"
+  ok "authentication attempts bounded"
 fi
 
 # 4. Continuous verification: an open session ends when its key is removed.
