@@ -312,11 +312,29 @@ static void resume(struct conn *c)
     }
 }
 
+/*
+ * The client sends nothing more (e.g. `ssh -s netconf < requests`). Its
+ * requests are already answered (input is processed as it arrives): end the
+ * session, releasing what it holds, but send the queued replies before closing.
+ */
 static void on_channel_eof(ssh_session sess, ssh_channel ch, void *ud)
 {
     (void)sess;
     (void)ch;
-    conn_lost(ud, "eof");
+    struct conn *c = ud;
+    if (c->released || c->draining)
+        return;
+    mm_log_info("nc-ssh-eof", "peer=%s user=%s queued=%zu", c->peer, c->user[0] ? c->user : "-",
+                c->out.len);
+    if (c->session) {
+        mm_nc_session *s = c->session;
+        c->session = NULL;
+        mm_nc_session_lost(s);
+    }
+    c->draining = true;
+    struct timeval tv = {DRAIN_TIMEOUT_S, 0};
+    evtimer_add(c->timer, &tv);
+    kick(c);
 }
 
 static void on_channel_close(ssh_session sess, ssh_channel ch, void *ud)
