@@ -21,7 +21,6 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,6 +39,7 @@
 #include "mamori/mm_buf.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf_ssh.h"
+#include "nc_ssh_keys.h"
 
 /* Bytes handed to the engine per call (as the TLS transport does). */
 #define PIECE 1024
@@ -81,59 +81,6 @@ struct mm_nc_ssh_server {
     size_t n_conns;
     struct event *verify_ev;
 };
-
-/* ------------------------------------------------------------ authorized keys */
-
-/* NACM user names become file names: keep them to a safe alphabet. */
-static bool user_name_ok(const char *u)
-{
-    size_t n = strlen(u);
-    if (n == 0 || n >= MM_NC_SSH_USER_MAX || u[0] == '.' || u[0] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)u[i]) && !strchr("._-@", u[i]))
-            return false;
-    return true;
-}
-
-/*
- * Whether key is listed in <keys_dir>/<user>. Lines are "type base64
- * [comment]" as in OpenSSH authorized_keys (options are not supported: a
- * line with them does not match). The file must not be writable by others.
- */
-static bool key_authorized(const struct mm_nc_ssh_server *ss, const char *user, ssh_key key)
-{
-    if (!user_name_ok(user))
-        return false;
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/%s", ss->set.keys_dir, user);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return false;
-    if (st.st_mode & S_IWOTH) {
-        mm_log_warn("nc-ssh-keys", "file=%s err=\"world-writable, ignored\"", path);
-        return false;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    bool found = false;
-    char line[8192];
-    while (!found && fgets(line, sizeof(line), f)) {
-        char *save = NULL, *type = strtok_r(line, " \t\r\n", &save);
-        char *b64 = type ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-        if (!b64 || type[0] == '#')
-            continue;
-        enum ssh_keytypes_e t = ssh_key_type_from_name(type);
-        ssh_key k = NULL;
-        if (t == SSH_KEYTYPE_UNKNOWN || ssh_pki_import_pubkey_base64(b64, t, &k) != SSH_OK)
-            continue;
-        found = ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0;
-        ssh_key_free(k);
-    }
-    fclose(f);
-    return found;
-}
 
 /* ------------------------------------------------------------ connections */
 
@@ -412,7 +359,7 @@ static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_str
         kick(c); /* the I/O pass drops the connection */
         return SSH_AUTH_DENIED;
     }
-    if (state == SSH_PUBLICKEY_STATE_WRONG || !key_authorized(c->ss, user, pubkey)) {
+    if (state == SSH_PUBLICKEY_STATE_WRONG || !mm_nc_ssh_key_authorized(c->ss->set.keys_dir, user, pubkey)) {
         if (state != SSH_PUBLICKEY_STATE_NONE)
             mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=denied", c->peer, user);
         return SSH_AUTH_DENIED;
@@ -617,7 +564,7 @@ static const char *still_authorized(struct mm_nc_ssh_server *ss, struct conn *c)
     ssh_key k = NULL;
     if (ssh_pki_import_pubkey_base64(c->key_b64, (enum ssh_keytypes_e)c->key_type, &k) != SSH_OK)
         return "cannot re-read the session's key";
-    bool ok = key_authorized(ss, c->user, k);
+    bool ok = mm_nc_ssh_key_authorized(ss->set.keys_dir, c->user, k);
     ssh_key_free(k);
     return ok ? NULL : "public key no longer authorized for the user";
 }
@@ -646,25 +593,6 @@ static void on_verify(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------ host key, listeners */
 
-int mm_nc_ssh_host_key_ensure(const char *path)
-{
-    if (access(path, F_OK) == 0)
-        return 0;
-    ssh_key key = NULL;
-    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
-        return MM_ECRYPTO;
-    mode_t old = umask(077);
-    int rc = ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path);
-    umask(old);
-    ssh_key_free(key);
-    if (rc != SSH_OK) {
-        mm_log_error("nc-ssh-hostkey", "file=%s err=\"cannot write\"", path);
-        return MM_EIO;
-    }
-    chmod(path, 0600);
-    mm_log_info("nc-ssh-hostkey", "file=%s action=created type=ssh-ed25519", path);
-    return 0;
-}
 
 static int load_host_key(struct mm_nc_ssh_server *ss)
 {
