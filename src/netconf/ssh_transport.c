@@ -59,7 +59,7 @@ struct conn {
     bool closing, released, paused, draining;
     unsigned auth_attempts;
     mm_buf out;
-    char *key_b64;      /* the key the user authenticated with */
+    char *key_b64; /* the key the user authenticated with */
     int key_type;
     char peer[96];
     char user[MM_NC_SSH_USER_MAX];
@@ -312,8 +312,8 @@ static int on_subsystem(ssh_session sess, ssh_channel ch, const char *subsystem,
         mm_log_warn("nc-ssh-refuse", "peer=%s user=%s subsystem=%s", c->peer, c->user, subsystem);
         return -1;
     }
-    mm_nc_session_info info = {.username = c->user, .transport = "netconf-ssh",
-                               .peer = c->peer, .chunked_only = false};
+    mm_nc_session_info info = {
+        .username = c->user, .transport = "netconf-ssh", .peer = c->peer, .chunked_only = false};
     /* The hello is queued now and written after libssh has answered the
      * subsystem request (the I/O pass that follows this callback). */
     c->session = mm_nc_session_new(c->ss->engine, &info, &ssh_ops, c);
@@ -359,7 +359,8 @@ static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_str
         kick(c); /* the I/O pass drops the connection */
         return SSH_AUTH_DENIED;
     }
-    if (state == SSH_PUBLICKEY_STATE_WRONG || !mm_nc_ssh_key_authorized(c->ss->set.keys_dir, user, pubkey)) {
+    if (state == SSH_PUBLICKEY_STATE_WRONG ||
+        !mm_nc_ssh_key_authorized(c->ss->set.keys_dir, user, pubkey)) {
         if (state != SSH_PUBLICKEY_STATE_NONE)
             mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=denied", c->peer, user);
         return SSH_AUTH_DENIED;
@@ -578,8 +579,8 @@ void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss)
         const char *why = still_authorized(ss, c);
         if (!why)
             continue;
-        mm_log_warn("nc-ssh-revoke", "peer=%s user=%s session=%u reason=\"%s\"", c->peer,
-                    c->user, mm_nc_session_id(c->session), why);
+        mm_log_warn("nc-ssh-revoke", "peer=%s user=%s session=%u reason=\"%s\"", c->peer, c->user,
+                    mm_nc_session_id(c->session), why);
         mm_nc_session_terminate(c->session, why); /* calls op_close */
     }
 }
@@ -592,7 +593,6 @@ static void on_verify(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ------------------------------------------------------------ host key, listeners */
-
 
 static int load_host_key(struct mm_nc_ssh_server *ss)
 {
@@ -665,8 +665,8 @@ static int bind_endpoint(struct mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *
     return 0;
 }
 
-int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base,
-                         const mm_nc_ssh_settings *s, mm_nc_ssh_server **out)
+int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base, const mm_nc_ssh_settings *s,
+                         mm_nc_ssh_server **out)
 {
     *out = NULL;
     MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] && s->keys_dir[0],
@@ -715,7 +715,10 @@ size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss)
     return n;
 }
 
-const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss) { return ss->fingerprint; }
+const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss)
+{
+    return ss->fingerprint;
+}
 
 void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)
 {

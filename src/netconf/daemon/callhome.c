@@ -65,8 +65,10 @@ static void schedule(struct peer *p, uint32_t ms)
 static void retry_later(struct peer *p, const char *why)
 {
     uint32_t ms = p->backoff_ms ? p->backoff_ms : p->ch->retry_ms;
-    mm_log_info("netconfd-callhome", "client=%s:%u transport=%s result=retry reason=\"%s\" "
-                "retry_ms=%u", p->cfg.host, p->cfg.port, p->cfg.transport, why, ms);
+    mm_log_info("netconfd-callhome",
+                "client=%s:%u transport=%s result=retry reason=\"%s\" "
+                "retry_ms=%u",
+                p->cfg.host, p->cfg.port, p->cfg.transport, why, ms);
     p->backoff_ms = ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : ms * 2;
     schedule(p, ms);
 }

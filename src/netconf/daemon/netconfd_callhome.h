@@ -25,8 +25,8 @@ typedef struct mm_netconfd_callhome_client {
 int mm_netconfd_callhome_parse(const char *spec, mm_netconfd_callhome_client *out);
 
 /* Hand a connected socket to the named transport; closed(arg) when it ends. */
-typedef int (*mm_netconfd_callhome_adopt)(const char *transport, int fd,
-                                          void (*closed)(void *arg), void *closed_arg, void *arg);
+typedef int (*mm_netconfd_callhome_adopt)(const char *transport, int fd, void (*closed)(void *arg),
+                                          void *closed_arg, void *arg);
 
 typedef struct mm_netconfd_callhome mm_netconfd_callhome;
 

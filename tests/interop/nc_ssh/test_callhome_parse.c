@@ -37,9 +37,9 @@ static void test_good(void **state)
 static void test_bad(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"quic:h", "tls:", "tls::830", "tls:h:", "tls:h:0",
-                                      "tls:h:65536", "tls:h:8x", "ssh:[::1", "ssh:[::1]x",
-                                      "h:830", ""};
+    static const char *const bad[] = {
+        "quic:h",   "tls:",     "tls::830",   "tls:h:", "tls:h:0", "tls:h:65536",
+        "tls:h:8x", "ssh:[::1", "ssh:[::1]x", "h:830",  ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         mm_netconfd_callhome_client c;
         assert_true(mm_netconfd_callhome_parse(bad[i], &c) < 0);
