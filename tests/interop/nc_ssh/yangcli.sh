@@ -24,9 +24,11 @@ stop_yc() { [ -n "$YC_PID" ] && kill "$YC_PID" 2>/dev/null && wait "$YC_PID" 2>/
 trap 'stop_yc; cleanup' EXIT
 mkdir -p "$TMP/yuma"
 echo 'get-config source=running' >"$TMP/script.ycl"
-# yangcli: --server ... connects at start; all its files under the temp dir.
+# yangcli: --server ... connects at start; its files go under the temp dir (it still
+# makes and removes a session directory in ~/.yuma/tmp, found via the passwd entry).
 HOME="$TMP" YUMA_HOME="$TMP/yuma" yangcli --server=127.0.0.1 --ncport="$PORT" --user=admin \
   --public-key="$TMP/admin.pub" --private-key="$TMP/admin" --batch-mode --autoload=false \
+  --aliases-file="$TMP/yuma/aliases" --uservars-file="$TMP/yuma/uservars.xml" \
   --run-script="$TMP/script.ycl" --display-mode=xml --log="$TMP/yc.log" --log-level=debug2 \
   </dev/null >"$TMP/yc.out" 2>&1 &
 YC_PID=$!
