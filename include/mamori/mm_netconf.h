@@ -365,6 +365,9 @@ typedef struct mm_nc_tls_client_config {
     const char *ca_file, *cert_file, *key_file;
     const char *groups;      /* NULL: MM_TLS_DEFAULT_GROUPS */
     int timeout_ms;          /* connect + handshake; <= 0: 30000 */
+    /* > 0: a socket already connected (RFC 8071 call home: the server dialled
+     * us); no TCP connect is made, host only names the server. */
+    int fd;
 } mm_nc_tls_client_config;
 
 int mm_nc_tls_connect(const mm_nc_tls_client_config *cfg, mm_nc_tls_stream **out, char *why,

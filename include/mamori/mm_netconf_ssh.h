@@ -31,17 +31,18 @@ extern "C" {
 #define MM_NC_SSH_PORT 830 /* RFC 6242 section 3 */
 #define MM_NC_SSH_MAX_ENDPOINTS 16
 #define MM_NC_SSH_DEFAULT_VERIFY_MS 1000
-#define MM_NC_SSH_AUTH_TIMEOUT_S 30       /* key exchange + authentication + hello */
+#define MM_NC_SSH_AUTH_TIMEOUT_S 30 /* key exchange + authentication + hello */
 #define MM_NC_SSH_DEFAULT_DEAD_PEER_MS 120000u
 #define MM_NC_SSH_DEFAULT_MAX_QUEUE (4u << 20)
-#define MM_NC_SSH_DEFAULT_MAX_CONNS 64    /* connections, authenticated or not */
+#define MM_NC_SSH_DEFAULT_MAX_CONNS 64 /* connections, authenticated or not */
 #define MM_NC_SSH_MAX_AUTH_ATTEMPTS 6
 #define MM_NC_SSH_USER_MAX 64
 
 /* Key exchange methods offered, strongest first (libssh 0.10). */
-#define MM_NC_SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp521," \
-                      "ecdh-sha2-nistp384,diffie-hellman-group18-sha512,"                \
-                      "diffie-hellman-group16-sha512"
+#define MM_NC_SSH_KEX                                                                              \
+    "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp521,"                           \
+    "ecdh-sha2-nistp384,diffie-hellman-group18-sha512,"                                            \
+    "diffie-hellman-group16-sha512"
 
 typedef struct mm_nc_ssh_endpoint {
     char address[64]; /* numeric IPv4 or IPv6 */
@@ -69,6 +70,9 @@ uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i);
 size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss);
 /* Reply and notification bytes of all sessions not yet written to their channels. */
 size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss);
+/* Serve a connection the server opened (RFC 8071 call home; the peer is the SSH
+ * client). closed(arg) runs once when it is gone. The fd is owned from here on. */
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *arg), void *arg);
 /* Re-read the authorized keys and end sessions whose key is gone. */
 void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss);
 /* SHA-256 fingerprint of the host key ("SHA256:base64", OpenSSH style). */
@@ -83,13 +87,13 @@ int mm_nc_ssh_host_key_ensure(const char *path);
 typedef struct mm_nc_ssh_stream mm_nc_ssh_stream;
 typedef struct mm_nc_ssh_client_config {
     const char *host;
-    uint16_t port;           /* 0: MM_NC_SSH_PORT */
+    uint16_t port; /* 0: MM_NC_SSH_PORT */
     const char *user;
     const char *key_file;    /* private key (OpenSSH format) */
     const char *known_hosts; /* check the host key against this file, or */
     const char *fingerprint; /* "SHA256:..." of the host key; one of the two is required */
     int timeout_ms;          /* <= 0: 30000 */
-    int fd;                  /* > 0: an already connected socket (call home); host is then a name only */
+    int fd; /* > 0: an already connected socket (call home); host is then a name only */
 } mm_nc_ssh_client_config;
 
 int mm_nc_ssh_connect(const mm_nc_ssh_client_config *cfg, mm_nc_ssh_stream **out, char *why,

@@ -74,6 +74,13 @@ uint16_t mm_nc_tls_server_port(const mm_nc_tls_server *ts, size_t i);
 /* Re-check every open session now (also runs on the verification timer). */
 void mm_nc_tls_server_reverify(mm_nc_tls_server *ts);
 size_t mm_nc_tls_server_session_count(const mm_nc_tls_server *ts);
+/*
+ * Serve a TCP connection the server itself opened (RFC 8071 call home): the
+ * peer is the TLS client, exactly as for an accepted connection. closed(arg)
+ * is called once when the connection is gone (to reconnect). The fd is owned
+ * by the transport from here on, also on failure.
+ */
+int mm_nc_tls_server_adopt(mm_nc_tls_server *ts, int fd, void (*closed)(void *arg), void *arg);
 void mm_nc_tls_server_free(mm_nc_tls_server *ts);
 
 #ifdef __cplusplus

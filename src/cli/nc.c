@@ -5,7 +5,11 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +54,8 @@ typedef struct nc_opts {
     enum transport transport;
     const char *host, *server_name, *ca, *cert, *key, *user, *groups;
     const char *known_hosts, *host_key_fp; /* ssh */
+    long call_home_listen;                 /* RFC 8071: wait for the server to dial us */
+    const char *call_home_bind;
     char ca_buf[4096], cert_buf[4096], key_buf[4096];
     long port;
     int rpc_timeout_ms;
@@ -134,6 +140,10 @@ static int help(const char *verb)
            "  ssh (RFC 6242): --key F is the OpenSSH private key (default ~/.ssh/id_ed25519);\n"
            "                    the host key is checked against --known-hosts F or\n"
            "                    --host-key-fingerprint SHA256:... (one is required)\n"
+           "  --call-home-listen P  call home (RFC 8071, tls or ssh): listen on port P\n"
+           "                    (address --call-home-bind, default 127.0.0.1), take the\n"
+           "                    server's connection, then authenticate it as usual\n"
+           "                    (--host is the name its certificate must match)\n"
            "  --rpc-timeout S   seconds to wait for the connection and each reply (30)\n"
            "  --json            print one JSON object\n\n"
            "tcp-direct is plaintext and unauthenticated. It exists only to test against\n"
@@ -180,6 +190,7 @@ static const char **str_option(nc_opts *o, const char *name)
         {"--key", &o->key},
         {"--user", &o->user},
         {"--known-hosts", &o->known_hosts},
+        {"--call-home-bind", &o->call_home_bind},
         {"--host-key-fingerprint", &o->host_key_fp},
         {"--filter", &o->filter},
         {"--xpath", &o->xpath},
@@ -214,6 +225,9 @@ static int num_option(nc_opts *o, const char *name, const char *v)
     if (!strcmp(name, "--port")) {
         MM_GUARD(parse_long(v, 1, 65535, &x));
         o->port = x;
+    } else if (!strcmp(name, "--call-home-listen")) {
+        MM_GUARD(parse_long(v, 1, 65535, &x));
+        o->call_home_listen = x;
     } else if (!strcmp(name, "--rpc-timeout")) {
         MM_GUARD(parse_long(v, 1, 86400, &x));
         o->rpc_timeout_ms = (int)x * 1000;
@@ -747,9 +761,69 @@ static int connect_quic(const nc_opts *o, conn *c, char *why, size_t len)
     return 0;
 }
 
+/*
+ * Call home (RFC 8071): listen, and take the first connection the server
+ * opens to us within the timeout. The TLS or SSH handshake that follows is
+ * the same as on a connection we opened: the server is authenticated as usual.
+ */
+static int call_home_accept(const nc_opts *o, int *out, char *why, size_t len)
+{
+    const char *bind_addr = o->call_home_bind ? o->call_home_bind : "127.0.0.1";
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, bind_addr, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)o->call_home_listen);
+        sl = sizeof(*in);
+    } else if (inet_pton(AF_INET6, bind_addr, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)o->call_home_listen);
+        sl = sizeof(*in6);
+    } else {
+        snprintf(why, len, "--call-home-bind %s is not a numeric address", bind_addr);
+        return MM_EINVAL;
+    }
+    int ls = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (ls < 0) {
+        snprintf(why, len, "socket: %s", strerror(errno));
+        return MM_ESYS;
+    }
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(ls, (struct sockaddr *)&ss, sl) != 0 || listen(ls, 4) != 0) {
+        snprintf(why, len, "listen on %s port %ld: %s", bind_addr, o->call_home_listen,
+                 strerror(errno));
+        close(ls);
+        return MM_ESYS;
+    }
+    if (o->verbose)
+        fprintf(stderr, "mamori nc: waiting for a call home on %s port %ld\n", bind_addr,
+                o->call_home_listen);
+    struct pollfd p = {.fd = ls, .events = POLLIN};
+    int pr = poll(&p, 1, o->rpc_timeout_ms);
+    int fd = pr == 1 ? accept4(ls, NULL, NULL, SOCK_CLOEXEC) : -1;
+    close(ls);
+    if (fd < 0) {
+        snprintf(why, len, "no call home within %d s", o->rpc_timeout_ms / 1000);
+        return MM_ETIMEOUT;
+    }
+    *out = fd;
+    return 0;
+}
+
 static int connect_transport(const nc_opts *o, conn *c, char *why, size_t len)
 {
     c->fds.rfd = c->fds.wfd = -1;
+    int ch_fd = 0;
+    if (o->call_home_listen) {
+        if (o->transport != TR_TLS && o->transport != TR_SSH) {
+            snprintf(why, len, "call home works with --transport tls or ssh");
+            return MM_EINVAL;
+        }
+        MM_GUARD(call_home_accept(o, &ch_fd, why, len));
+    }
     if (o->transport == TR_TCP_DIRECT)
         return connect_tcp_direct(o, c, why, len);
     if (o->transport == TR_QUIC)
@@ -761,7 +835,7 @@ static int connect_transport(const nc_opts *o, conn *c, char *why, size_t len)
                                       .user = user ? user : "nobody", .key_file = o->key,
                                       .known_hosts = o->known_hosts,
                                       .fingerprint = o->host_key_fp,
-                                      .timeout_ms = o->rpc_timeout_ms};
+                                      .timeout_ms = o->rpc_timeout_ms, .fd = ch_fd};
         MM_GUARD(mm_nc_ssh_connect(&sc, &c->ssh, why, len));
         mm_nc_ssh_stream_io(c->ssh, &c->io);
         return 0;
@@ -777,7 +851,7 @@ static int connect_transport(const nc_opts *o, conn *c, char *why, size_t len)
                                   .ca_file = o->ca,
                                   .cert_file = o->cert,
                                   .key_file = o->key,
-                                  .timeout_ms = o->rpc_timeout_ms};
+                                  .timeout_ms = o->rpc_timeout_ms, .fd = ch_fd};
     MM_GUARD(mm_nc_tls_connect(&tc, &c->tls, why, len));
     mm_nc_tls_stream_io(c->tls, &c->io);
     return 0;

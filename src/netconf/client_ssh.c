@@ -72,7 +72,8 @@ static int check_host(mm_nc_ssh_stream *s, const mm_nc_ssh_client_config *cfg, c
     }
     enum ssh_known_hosts_e k = ssh_session_is_known_server(s->sess);
     switch (k) {
-    case SSH_KNOWN_HOSTS_OK: return 0;
+    case SSH_KNOWN_HOSTS_OK:
+        return 0;
     case SSH_KNOWN_HOSTS_CHANGED:
         return fail(s, why, len, MM_EVERIFY, "host key CHANGED for this host in %s",
                     cfg->known_hosts);
@@ -173,7 +174,10 @@ void mm_nc_ssh_stream_io(mm_nc_ssh_stream *s, mm_nc_client_io *io)
     io->io = s;
 }
 
-const char *mm_nc_ssh_stream_kex(mm_nc_ssh_stream *s) { return s->kex; }
+const char *mm_nc_ssh_stream_kex(mm_nc_ssh_stream *s)
+{
+    return s->kex;
+}
 
 void mm_nc_ssh_stream_close(mm_nc_ssh_stream *s)
 {

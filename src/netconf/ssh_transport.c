@@ -21,7 +21,6 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,6 +39,7 @@
 #include "mamori/mm_buf.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_netconf_ssh.h"
+#include "nc_ssh_keys.h"
 
 /* Bytes handed to the engine per call (as the TLS transport does). */
 #define PIECE 1024
@@ -59,10 +59,12 @@ struct conn {
     bool closing, released, paused, draining;
     unsigned auth_attempts;
     mm_buf out;
-    char *key_b64;      /* the key the user authenticated with */
+    char *key_b64; /* the key the user authenticated with */
     int key_type;
     char peer[96];
     char user[MM_NC_SSH_USER_MAX];
+    void (*closed)(void *arg); /* call home: the server's own connection ended */
+    void *closed_arg;
     struct conn *prev, *next;
 };
 
@@ -79,59 +81,6 @@ struct mm_nc_ssh_server {
     size_t n_conns;
     struct event *verify_ev;
 };
-
-/* ------------------------------------------------------------ authorized keys */
-
-/* NACM user names become file names: keep them to a safe alphabet. */
-static bool user_name_ok(const char *u)
-{
-    size_t n = strlen(u);
-    if (n == 0 || n >= MM_NC_SSH_USER_MAX || u[0] == '.' || u[0] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)u[i]) && !strchr("._-@", u[i]))
-            return false;
-    return true;
-}
-
-/*
- * Whether key is listed in <keys_dir>/<user>. Lines are "type base64
- * [comment]" as in OpenSSH authorized_keys (options are not supported: a
- * line with them does not match). The file must not be writable by others.
- */
-static bool key_authorized(const struct mm_nc_ssh_server *ss, const char *user, ssh_key key)
-{
-    if (!user_name_ok(user))
-        return false;
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/%s", ss->set.keys_dir, user);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return false;
-    if (st.st_mode & S_IWOTH) {
-        mm_log_warn("nc-ssh-keys", "file=%s err=\"world-writable, ignored\"", path);
-        return false;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    bool found = false;
-    char line[8192];
-    while (!found && fgets(line, sizeof(line), f)) {
-        char *save = NULL, *type = strtok_r(line, " \t\r\n", &save);
-        char *b64 = type ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-        if (!b64 || type[0] == '#')
-            continue;
-        enum ssh_keytypes_e t = ssh_key_type_from_name(type);
-        ssh_key k = NULL;
-        if (t == SSH_KEYTYPE_UNKNOWN || ssh_pki_import_pubkey_base64(b64, t, &k) != SSH_OK)
-            continue;
-        found = ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0;
-        ssh_key_free(k);
-    }
-    fclose(f);
-    return found;
-}
 
 /* ------------------------------------------------------------ connections */
 
@@ -159,6 +108,8 @@ static void conn_free(struct conn *c)
     }
     ssh_string_free_char(c->key_b64);
     mm_buf_free(&c->out);
+    if (c->closed)
+        c->closed(c->closed_arg);
     free(c);
 }
 
@@ -308,11 +259,29 @@ static void resume(struct conn *c)
     }
 }
 
+/*
+ * The client sends nothing more (e.g. `ssh -s netconf < requests`). Its
+ * requests are already answered (input is processed as it arrives): end the
+ * session, releasing what it holds, but send the queued replies before closing.
+ */
 static void on_channel_eof(ssh_session sess, ssh_channel ch, void *ud)
 {
     (void)sess;
     (void)ch;
-    conn_lost(ud, "eof");
+    struct conn *c = ud;
+    if (c->released || c->draining)
+        return;
+    mm_log_info("nc-ssh-eof", "peer=%s user=%s queued=%zu", c->peer, c->user[0] ? c->user : "-",
+                c->out.len);
+    if (c->session) {
+        mm_nc_session *s = c->session;
+        c->session = NULL;
+        mm_nc_session_lost(s);
+    }
+    c->draining = true;
+    struct timeval tv = {DRAIN_TIMEOUT_S, 0};
+    evtimer_add(c->timer, &tv);
+    kick(c);
 }
 
 static void on_channel_close(ssh_session sess, ssh_channel ch, void *ud)
@@ -343,8 +312,8 @@ static int on_subsystem(ssh_session sess, ssh_channel ch, const char *subsystem,
         mm_log_warn("nc-ssh-refuse", "peer=%s user=%s subsystem=%s", c->peer, c->user, subsystem);
         return -1;
     }
-    mm_nc_session_info info = {.username = c->user, .transport = "netconf-ssh",
-                               .peer = c->peer, .chunked_only = false};
+    mm_nc_session_info info = {
+        .username = c->user, .transport = "netconf-ssh", .peer = c->peer, .chunked_only = false};
     /* The hello is queued now and written after libssh has answered the
      * subsystem request (the I/O pass that follows this callback). */
     c->session = mm_nc_session_new(c->ss->engine, &info, &ssh_ops, c);
@@ -390,7 +359,8 @@ static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_str
         kick(c); /* the I/O pass drops the connection */
         return SSH_AUTH_DENIED;
     }
-    if (state == SSH_PUBLICKEY_STATE_WRONG || !key_authorized(c->ss, user, pubkey)) {
+    if (state == SSH_PUBLICKEY_STATE_WRONG ||
+        !mm_nc_ssh_key_authorized(c->ss->set.keys_dir, user, pubkey)) {
         if (state != SSH_PUBLICKEY_STATE_NONE)
             mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=denied", c->peer, user);
         return SSH_AUTH_DENIED;
@@ -524,24 +494,45 @@ static int conn_setup(struct mm_nc_ssh_server *ss, struct conn *c, evutil_socket
     return 0;
 }
 
+static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
+                     void (*closed)(void *), void *carg);
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
     (void)lev;
     (void)salen;
-    struct mm_nc_ssh_server *ss = arg;
+    accept_fd(arg, fd, sa, NULL, NULL);
+}
+
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *), void *arg)
+{
+    struct sockaddr_storage st;
+    socklen_t sl = sizeof(st);
+    memset(&st, 0, sizeof(st));
+    if (getpeername(fd, (struct sockaddr *)&st, &sl) != 0) {
+        evutil_closesocket(fd);
+        return MM_ESYS;
+    }
+    evutil_make_socket_nonblocking(fd);
+    return accept_fd(ss, fd, (struct sockaddr *)&st, closed, arg);
+}
+
+static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
+                     void (*closed)(void *), void *carg)
+{
     char peer[96];
     format_peer(sa, peer, sizeof(peer));
     uint32_t max = ss->set.max_conns ? ss->set.max_conns : MM_NC_SSH_DEFAULT_MAX_CONNS;
     if (ss->n_conns >= max) {
         mm_log_warn("nc-ssh-refuse", "peer=%s reason=\"connection limit %u reached\"", peer, max);
         evutil_closesocket(fd);
-        return;
+        return MM_ELIMIT;
     }
     struct conn *c = calloc(1, sizeof(*c));
     if (!c) {
         evutil_closesocket(fd);
-        return;
+        return MM_ENOMEM;
     }
     c->ss = ss;
     c->fd = -1;
@@ -554,11 +545,17 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         ss->conns->prev = c;
     ss->conns = c;
     ss->n_conns++;
-    if (conn_setup(ss, c, fd) < 0) {
+    int rc = conn_setup(ss, c, fd);
+    if (rc < 0) {
         if (c->fd < 0)
             evutil_closesocket(fd);
         conn_free(c);
+        return rc;
     }
+    /* Set last: a connection that never started does not count as "ended". */
+    c->closed = closed;
+    c->closed_arg = carg;
+    return 0;
 }
 
 /* ------------------------------------------------------------ continuous verification */
@@ -568,7 +565,7 @@ static const char *still_authorized(struct mm_nc_ssh_server *ss, struct conn *c)
     ssh_key k = NULL;
     if (ssh_pki_import_pubkey_base64(c->key_b64, (enum ssh_keytypes_e)c->key_type, &k) != SSH_OK)
         return "cannot re-read the session's key";
-    bool ok = key_authorized(ss, c->user, k);
+    bool ok = mm_nc_ssh_key_authorized(ss->set.keys_dir, c->user, k);
     ssh_key_free(k);
     return ok ? NULL : "public key no longer authorized for the user";
 }
@@ -582,8 +579,8 @@ void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss)
         const char *why = still_authorized(ss, c);
         if (!why)
             continue;
-        mm_log_warn("nc-ssh-revoke", "peer=%s user=%s session=%u reason=\"%s\"", c->peer,
-                    c->user, mm_nc_session_id(c->session), why);
+        mm_log_warn("nc-ssh-revoke", "peer=%s user=%s session=%u reason=\"%s\"", c->peer, c->user,
+                    mm_nc_session_id(c->session), why);
         mm_nc_session_terminate(c->session, why); /* calls op_close */
     }
 }
@@ -596,26 +593,6 @@ static void on_verify(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ------------------------------------------------------------ host key, listeners */
-
-int mm_nc_ssh_host_key_ensure(const char *path)
-{
-    if (access(path, F_OK) == 0)
-        return 0;
-    ssh_key key = NULL;
-    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
-        return MM_ECRYPTO;
-    mode_t old = umask(077);
-    int rc = ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path);
-    umask(old);
-    ssh_key_free(key);
-    if (rc != SSH_OK) {
-        mm_log_error("nc-ssh-hostkey", "file=%s err=\"cannot write\"", path);
-        return MM_EIO;
-    }
-    chmod(path, 0600);
-    mm_log_info("nc-ssh-hostkey", "file=%s action=created type=ssh-ed25519", path);
-    return 0;
-}
 
 static int load_host_key(struct mm_nc_ssh_server *ss)
 {
@@ -688,8 +665,8 @@ static int bind_endpoint(struct mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *
     return 0;
 }
 
-int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base,
-                         const mm_nc_ssh_settings *s, mm_nc_ssh_server **out)
+int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base, const mm_nc_ssh_settings *s,
+                         mm_nc_ssh_server **out)
 {
     *out = NULL;
     MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] && s->keys_dir[0],
@@ -738,7 +715,10 @@ size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss)
     return n;
 }
 
-const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss) { return ss->fingerprint; }
+const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss)
+{
+    return ss->fingerprint;
+}
 
 void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)
 {
@@ -750,6 +730,7 @@ void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)
         evconnlistener_free(ss->lis[i]);
     while (ss->conns) {
         struct conn *c = ss->conns;
+        c->closed = NULL; /* shutting down: nobody reconnects */
         if (c->session) {
             mm_nc_session *s = c->session;
             c->session = NULL;

@@ -328,7 +328,11 @@ int mm_nc_tls_connect(const mm_nc_tls_client_config *cfg, mm_nc_tls_stream **out
     mm_nc_tls_stream *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
     uint16_t port = cfg->port ? cfg->port : MM_NC_TLS_PORT;
-    int rc = mm_nc_tcp_connect(cfg->host, port, timeout, &s->fd, why, why_len);
+    int rc = 0;
+    if (cfg->fd > 0)
+        s->fd = cfg->fd; /* call home (RFC 8071): the TCP connection came from the server */
+    else
+        rc = mm_nc_tcp_connect(cfg->host, port, timeout, &s->fd, why, why_len);
     if (rc == 0)
         rc = set_nonblocking(s->fd, true);
     if (rc == 0)

@@ -25,6 +25,9 @@ struct opts {
     uint16_t port, quic_port, ssh_port, metrics_port;
     bool ssh, metrics;
     const char *ssh_keys_dir, *metrics_address;
+    mm_netconfd_callhome_client call_home[MM_NETCONFD_CALLHOME_MAX];
+    size_t n_call_home;
+    uint32_t call_home_retry_ms;
     uint32_t verify_ms, idle_timeout_ms;
     size_t max_message, max_queue;
     uint32_t max_elements, max_attributes, max_depth;
@@ -67,6 +70,11 @@ static void usage(FILE *f)
             "                     the user (default <state-dir>/ssh-authorized-keys)\n"
             "  --metrics-port P   Prometheus /metrics on loopback port P (0: any free port)\n"
             "  --metrics-address A  loopback address for /metrics (default 127.0.0.1)\n"
+            "  --call-home T:H[:P]  call home (RFC 8071): dial client H (T = tls or ssh;\n"
+            "                     P defaults to 4335 for tls, 4334 for ssh) and serve\n"
+            "                     NETCONF on that connection; redial when it ends\n"
+            "                     (repeatable, up to 16)\n"
+            "  --call-home-retry-ms N  first redial delay, doubling up to 60 s (1000)\n"
             "  --log-level L      error|warn|info|debug (default $MM_LOG_LEVEL or info)\n\n"
             "After the first start the listen endpoints, trust anchors and cert-to-name\n"
             "maps are configuration data (ietf-netconf-server) managed over NETCONF.\n",
@@ -98,6 +106,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"ssh-port", required_argument, 0, 'S'}, {"ssh-keys-dir", required_argument, 0, 'K'},
         {"metrics-port", required_argument, 0, 'T'},
         {"metrics-address", required_argument, 0, 'A'},
+        {"call-home", required_argument, 0, 'C'},
+        {"call-home-retry-ms", required_argument, 0, 'R'},
         {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
@@ -116,6 +126,17 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'r': o->recovery_user = optarg; break;
         case 'l': o->log_level = optarg; break;
         case 'K': o->ssh_keys_dir = optarg; break;
+        case 'C':
+            if (o->n_call_home >= MM_NETCONFD_CALLHOME_MAX ||
+                mm_netconfd_callhome_parse(optarg, &o->call_home[o->n_call_home]) < 0) {
+                fprintf(stderr, "mamori-netconfd: bad --call-home '%s' (tls:HOST[:PORT] or "
+                                "ssh:HOST[:PORT], at most %d)\n", optarg,
+                        MM_NETCONFD_CALLHOME_MAX);
+                return 2;
+            }
+            o->n_call_home++;
+            break;
+        case 'R': o->call_home_retry_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'A': o->metrics_address = optarg; break;
         case 'P':
         case 'Q':
@@ -177,6 +198,9 @@ static mm_netconfd_options to_options(const struct opts *o)
                              .ssh_keys_dir = o->ssh_keys_dir, .metrics_port = o->metrics_port,
                              .metrics_enabled = o->metrics,
                              .metrics_address = o->metrics_address};
+    memcpy(d.call_home, o->call_home, sizeof(d.call_home));
+    d.n_call_home = o->n_call_home;
+    d.call_home_retry_ms = o->call_home_retry_ms;
     return d;
 }
 

@@ -110,8 +110,8 @@ static void on_event(const mm_nc_event_info *ev, void *arg)
     const char *tr = ev->transport ? ev->transport : "-";
     switch (ev->kind) {
     case MM_NC_EV_RPC: {
-        const char *const l[] = {"operation", ev->name, "result", ev->result, "transport", tr,
-                                 NULL};
+        const char *const l[] = {"operation", ev->name, "result", ev->result,
+                                 "transport", tr,       NULL};
         add(x->m, "mamori_netconf_rpcs_total", 1, l);
         if (!strcmp(ev->name, "commit")) {
             const char *const c[] = {"result", ev->result, NULL};
@@ -140,8 +140,8 @@ static void on_event(const mm_nc_event_info *ev, void *arg)
 }
 
 int mm_netconfd_metrics_start(mm_nc_server *engine, struct event_base *base, const char *addr,
-                              uint16_t port, mm_netconfd_session_counter counter,
-                              void *counter_arg, mm_netconfd_metrics **out)
+                              uint16_t port, mm_netconfd_session_counter counter, void *counter_arg,
+                              mm_netconfd_metrics **out)
 {
     *out = NULL;
     struct mm_netconfd_metrics *x = calloc(1, sizeof(*x));
@@ -154,16 +154,14 @@ int mm_netconfd_metrics_start(mm_nc_server *engine, struct event_base *base, con
     for (size_t i = 0; rc == 0 && i < sizeof(families) / sizeof(families[0]); i++)
         rc = mm_metrics_family(x->m, families[i].name, families[i].type, families[i].help);
     /* Series that exist from the start, so a scrape shows zeros rather than nothing. */
-    static const char *const zero[] = {"mamori_netconf_audit_write_seconds_sum",
-                                       "mamori_netconf_audit_write_seconds_count",
-                                       "mamori_netconf_audit_write_seconds_max",
-                                       "mamori_netconf_audit_write_errors_total"};
+    static const char *const zero[] = {
+        "mamori_netconf_audit_write_seconds_sum", "mamori_netconf_audit_write_seconds_count",
+        "mamori_netconf_audit_write_seconds_max", "mamori_netconf_audit_write_errors_total"};
     for (size_t i = 0; rc == 0 && i < 4; i++)
         mm_metrics_get(x->m, zero[i], NULL);
     if (rc == 0) {
         refresh(x);
-        rc = mm_metrics_http_start(x->m, base, addr ? addr : "127.0.0.1", port, &x->http,
-                                   &x->port);
+        rc = mm_metrics_http_start(x->m, base, addr ? addr : "127.0.0.1", port, &x->http, &x->port);
     }
     if (rc == 0) {
         x->timer = event_new(base, -1, EV_PERSIST, on_timer, x);
@@ -177,13 +175,16 @@ int mm_netconfd_metrics_start(mm_nc_server *engine, struct event_base *base, con
         return rc;
     }
     mm_nc_server_on_event(engine, on_event, x);
-    mm_log_info("netconfd-metrics", "address=%s port=%u path=/metrics",
-                addr ? addr : "127.0.0.1", x->port);
+    mm_log_info("netconfd-metrics", "address=%s port=%u path=/metrics", addr ? addr : "127.0.0.1",
+                x->port);
     *out = x;
     return 0;
 }
 
-uint16_t mm_netconfd_metrics_bound_port(const mm_netconfd_metrics *x) { return x ? x->port : 0; }
+uint16_t mm_netconfd_metrics_bound_port(const mm_netconfd_metrics *x)
+{
+    return x ? x->port : 0;
+}
 
 void mm_netconfd_metrics_free(mm_netconfd_metrics *x)
 {

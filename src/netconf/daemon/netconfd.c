@@ -39,6 +39,7 @@ struct mm_netconfd {
      * QUIC connections, inside its ngtcp2 callback (issue 10 #6). */
     struct event *reconf_ev;
     mm_netconfd_metrics *metrics;
+    mm_netconfd_callhome *callhome;
 #ifdef MM_NC_HAVE_SSH
     mm_nc_ssh_server *ssh;
 #endif
@@ -275,6 +276,23 @@ static int count_sessions(const char *transport, size_t *sessions, size_t *queue
     return MM_ENOENT;
 }
 
+/* Call home: a connected socket goes to the TLS or SSH transport. */
+static int callhome_adopt(const char *transport, int fd, void (*closed)(void *), void *carg,
+                          void *arg)
+{
+    struct mm_netconfd *d = arg;
+    if (!strcmp(transport, "tls") && d->tls)
+        return mm_nc_tls_server_adopt(d->tls, fd, closed, carg);
+#ifdef MM_NC_HAVE_SSH
+    if (!strcmp(transport, "ssh") && d->ssh)
+        return mm_nc_ssh_server_adopt(d->ssh, fd, closed, carg);
+#endif
+    close(fd);
+    mm_log_error("netconfd-callhome", "transport=%s err=\"transport not running (ssh needs "
+                 "--ssh-port)\"", transport);
+    return MM_ECONFIG;
+}
+
 static int start(struct mm_netconfd *d)
 {
     const mm_netconfd_options *o = &d->o;
@@ -300,6 +318,9 @@ static int start(struct mm_netconfd *d)
     if (rc == 0)
         rc = ssh_start(d);
 #endif
+    if (rc == 0 && d->o.n_call_home)
+        rc = mm_netconfd_callhome_start(d->base, d->o.call_home, d->o.n_call_home,
+                                        d->o.call_home_retry_ms, callhome_adopt, d, &d->callhome);
     if (rc == 0 && d->o.metrics_enabled)
         rc = mm_netconfd_metrics_start(d->engine, d->base, d->o.metrics_address,
                                        d->o.metrics_port, count_sessions, d, &d->metrics);
@@ -345,6 +366,8 @@ uint16_t mm_netconfd_ssh_port(mm_netconfd *d, size_t i)
 #endif
 }
 
+mm_netconfd_callhome *mm_netconfd_callhome_of(mm_netconfd *d) { return d->callhome; }
+
 uint16_t mm_netconfd_metrics_port(mm_netconfd *d)
 {
     return mm_netconfd_metrics_bound_port(d->metrics);
@@ -375,6 +398,7 @@ void mm_netconfd_free(mm_netconfd *d)
 #ifdef MM_NC_HAVE_SSH
     mm_nc_ssh_server_free(d->ssh);
 #endif
+    mm_netconfd_callhome_free(d->callhome); /* after the transports: no closed() any more */
 #ifdef MM_NETCONFD_QUIC
     mm_nc_quic_server_free(d->quic);
     free(d->quic_set);

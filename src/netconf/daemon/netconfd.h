@@ -15,6 +15,7 @@
 #include <libyang/libyang.h>
 
 #include "mamori/mm_netconf_tls.h"
+#include "netconfd_callhome.h"
 
 /*
  * First-start listen addresses: both loopbacks, so that "localhost" works
@@ -107,6 +108,10 @@ typedef struct mm_netconfd_options {
     uint16_t metrics_port;
     bool metrics_enabled;
     const char *metrics_address; /* NULL: 127.0.0.1 */
+    /* Call home (RFC 8071): clients the server dials, and the first retry delay. */
+    mm_netconfd_callhome_client call_home[MM_NETCONFD_CALLHOME_MAX];
+    size_t n_call_home;
+    uint32_t call_home_retry_ms; /* 0: 1000 */
 } mm_netconfd_options;
 
 typedef struct mm_netconfd mm_netconfd;
@@ -123,6 +128,7 @@ mm_nc_tls_server *mm_netconfd_tls(mm_netconfd *d);
 /* Bound SSH port i (0: none), metrics port (0: none), host key fingerprint ("" without SSH). */
 uint16_t mm_netconfd_ssh_port(mm_netconfd *d, size_t i);
 uint16_t mm_netconfd_metrics_port(mm_netconfd *d);
+mm_netconfd_callhome *mm_netconfd_callhome_of(mm_netconfd *d);
 const char *mm_netconfd_ssh_fingerprint(mm_netconfd *d);
 void mm_netconfd_free(mm_netconfd *d);
 

@@ -197,7 +197,10 @@ static void mon_session(mon *m, const mm_nc_session *s)
     /* ietf-netconf-monitoring@2010 has no QUIC identity: mamori-netconf-quic adds one. */
     bool quic = !strcmp(s->transport, "netconf-quic") &&
                 ly_ctx_get_module_implemented(LYD_CTX(m->top), "mamori-netconf-quic");
-    put(m, quic ? "mamori-netconf-quic:netconf-quic" : "ietf-netconf-monitoring:netconf-tls",
+    bool ssh = !strcmp(s->transport, "netconf-ssh"); /* RFC 6242 (issue 17) */
+    put(m, quic  ? "mamori-netconf-quic:netconf-quic"
+           : ssh ? "ietf-netconf-monitoring:netconf-ssh"
+                 : "ietf-netconf-monitoring:netconf-tls",
         "%s/transport", base);
     put(m, s->username, "%s/username", base);
     char p[160];

@@ -43,6 +43,8 @@ struct conn {
     unsigned pauses;
     char peer[96];
     char user[MM_NC_TLS_NAME_MAX];
+    void (*closed)(void *arg); /* call home: the server's own connection ended */
+    void *closed_arg;
     struct conn *prev, *next;
 };
 
@@ -123,6 +125,8 @@ static void conn_free(struct conn *c)
     if (c->free_ev)
         event_free(c->free_ev);
     mm_buf_free(&c->out);
+    if (c->closed)
+        c->closed(c->closed_arg);
     free(c);
 }
 
@@ -383,18 +387,39 @@ static void set_dead_peer_detection(evutil_socket_t fd, uint32_t ms)
     setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
 }
 
+static struct conn *accept_fd(struct mm_nc_tls_server *ts, evutil_socket_t fd,
+                              const struct sockaddr *sa, void (*closed)(void *), void *carg);
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
     (void)lev;
     (void)salen;
-    struct mm_nc_tls_server *ts = arg;
+    accept_fd(arg, fd, sa, NULL, NULL);
+}
+
+int mm_nc_tls_server_adopt(mm_nc_tls_server *ts, int fd, void (*closed)(void *), void *arg)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        evutil_closesocket(fd);
+        return MM_ESYS;
+    }
+    evutil_make_socket_nonblocking(fd);
+    return accept_fd(ts, fd, (struct sockaddr *)&ss, closed, arg) ? 0 : MM_ENOMEM;
+}
+
+static struct conn *accept_fd(struct mm_nc_tls_server *ts, evutil_socket_t fd,
+                              const struct sockaddr *sa, void (*closed)(void *), void *carg)
+{
     struct conn *c = calloc(1, sizeof(*c));
     SSL *ssl = c ? SSL_new(ts->ctx) : NULL;
     if (!ssl) {
         free(c);
         evutil_closesocket(fd);
-        return;
+        return NULL;
     }
     c->ts = ts;
     c->ssl = ssl;
@@ -418,8 +443,10 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         if (c->free_ev)
             event_free(c->free_ev);
         free(c);
-        return;
+        return NULL;
     }
+    c->closed = closed;
+    c->closed_arg = carg;
     c->next = ts->conns;
     if (ts->conns)
         ts->conns->prev = c;
@@ -430,6 +457,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     bufferevent_set_timeouts(c->bev, &hs, &hs);
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    return c;
 }
 
 /* ------------------------------------------------------------ continuous verification */
@@ -671,6 +699,7 @@ void mm_nc_tls_server_free(mm_nc_tls_server *ts)
             evconnlistener_free(ts->lis[i].lev);
     while (ts->conns) {
         struct conn *c = ts->conns;
+        c->closed = NULL; /* shutting down: nobody reconnects */
         if (c->session) {
             mm_nc_session *s = c->session;
             c->session = NULL;

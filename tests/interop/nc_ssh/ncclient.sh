@@ -72,6 +72,39 @@ if command -v ssh >/dev/null 2>&1; then
   grep -v 'can continue: publickey$' "$TMP/methods" &&
     fail "server offers more than publickey: $(cat "$TMP/methods")"
   ok "OpenSSH client: only publickey offered"
+  # Authentication attempts are bounded per connection.
+  IDS=()
+  for i in 1 2 3 4 5 6 7 8; do
+    ssh-keygen -q -t ed25519 -N '' -f "$TMP/many$i" >/dev/null
+    IDS+=(-i "$TMP/many$i")
+  done
+  ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN" \
+    -o IdentitiesOnly=yes "${IDS[@]}" -p "$PORT" -s admin@127.0.0.1 netconf \
+    </dev/null >/dev/null 2>&1 && fail "ssh with 8 unknown keys got in"
+  wait_log 'event=nc-ssh-auth .*result=refused reason="too many attempts"' ||
+    fail "no bound on authentication attempts"
+  ok "authentication attempts bounded"
+  # An authenticated user gets the netconf subsystem and nothing else.
+  ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN" \
+    -o IdentitiesOnly=yes -i "$TMP/admin" -p "$PORT" -s admin@127.0.0.1 sftp \
+    </dev/null >/dev/null 2>&1 && fail "sftp subsystem granted"
+  wait_log 'event=nc-ssh-refuse .*user=admin subsystem=sftp' || fail "sftp refusal not logged"
+  ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN" \
+    -o IdentitiesOnly=yes -i "$TMP/admin" -p "$PORT" admin@127.0.0.1 id \
+    </dev/null >"$TMP/exec.out" 2>&1 && fail "exec request granted"
+  grep -q 'uid=' "$TMP/exec.out" && fail "a command ran"
+  ok "other subsystems and exec refused"
+  # A scripted client: requests on stdin, then EOF; every reply still arrives.
+  {
+    printf '%s]]>]]>' '<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>'
+    for i in 1 2 3; do
+      printf '<rpc message-id="%s" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><get-config><source><running/></source></get-config></rpc>]]>]]>' "$i"
+    done
+  } | timeout 30 ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN" \
+    -o IdentitiesOnly=yes -i "$TMP/admin" -p "$PORT" -s admin@127.0.0.1 netconf >"$TMP/piped.out" 2>&1
+  [ "$(grep -o '<rpc-reply[^>]*message-id="[123]"' "$TMP/piped.out" | wc -l)" = 3 ] ||
+    fail "piped session: replies missing: $(head -c 300 "$TMP/piped.out")"
+  ok "OpenSSH piped session: 3 requests then EOF, 3 replies"
 fi
 
 # 4. Continuous verification: an open session ends when its key is removed.
