@@ -3,7 +3,7 @@
  * the client side for `mamori nc --transport ssh`, both on libssh.
  *
  * Server: TCP listeners on libevent; each connection is a non-blocking
- * libssh session driven from libevent (see ssh_transport.c for why), the
+ * libssh session driven from libevent (see src/netconf/transport/ssh.c for why), the
  * "netconf" subsystem on one session channel, public-key user
  * authentication only (no password, no keyboard-interactive, no "none"),
  * the NACM user is the SSH user name. Authorized keys live per user in
