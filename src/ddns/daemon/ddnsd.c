@@ -352,10 +352,12 @@ static void *push_main(void *arg)
             }
             pthread_cond_timedwait(&p->cond, &p->lock, &ts);
         }
+        bool woken = p->wake;
         p->wake = false;
         if (p->stop)
             break;
         pthread_mutex_unlock(&p->lock);
+        unsigned pushed = 0;
         /* Drain what is due, in order; the first failure backs off the whole queue. */
         for (;;) {
             struct timespec now;
@@ -380,6 +382,7 @@ static void *push_main(void *arg)
                 mm_ddns_store_push_done(p->store, it.id);
                 p->dns_ok = true;
                 backoff_ms = 0;
+                pushed++;
                 continue;
             }
             p->dns_ok = false;
@@ -389,6 +392,7 @@ static void *push_main(void *arg)
                         it.name, it.attempts + 1, (long long)backoff_ms);
             break;
         }
+        mm_log_debug("ddnsd-push", "woken=%d pushed=%u", (int)woken, pushed);
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
