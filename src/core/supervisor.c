@@ -36,6 +36,11 @@ static const struct known_daemon {
      /* netconfd listens on both loopbacks by default: "localhost" works on
       * hosts where it resolves only to 127.0.0.1 as well as only to ::1. */
      "MM_PKI_DIR={pki-dir} mamori nc --host localhost get-config"},
+    {"ddnsd", "mamori-ddnsd",
+     "\"--state-dir\", \"{state-dir}/ddns\", \"--pki-dir\", \"{pki-dir}\"",
+     "https://127.0.0.1:8443  ApertoDNS dynamic DNS API (TLS 1.3, X25519SCloud+128 first); "
+     "tokens: mamori ddns admin token-create --state-dir <state>/ddns",
+     "mamori ddns health --ca {pki-dir}/ca.crt"},
     {"bmpd", "mamori-bmpd",
      "\"--audit\", \"{state-dir}/bmp/audit.log\", \"--jsonl\", \"{state-dir}/bmp/bmp.jsonl\", "
      "\"--db\", \"{state-dir}/bmp/bmp.db\", \"--metrics\", \"127.0.0.1:9179\"",

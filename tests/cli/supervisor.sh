@@ -101,6 +101,15 @@ if grep -q '^  netconfd ' "$TMP/out3b"; then
 else
   grep -q 'no daemon is enabled' "$TMP/out3b" || fail "default run lists no daemon and does not say so"
 fi
+# The ApertoDNS server of the default suite: its printed hint works as typed.
+if grep -q '^  ddnsd ' "$TMP/out3b"; then
+  wait_for 20 grep -q 'ddnsd-ready' "$TMP/log3b" || fail "ddnsd did not come up"
+  hint=$(sed -n '/^  ddnsd /,/connect:/s/.*connect: //p' "$TMP/out3b" | head -n 1)
+  ( PATH="$(dirname "$MAMORI"):$PATH" && eval "$hint" ) > "$TMP/ddns-hint" 2>&1 \
+    || { cat "$TMP/ddns-hint"; fail "the printed ddnsd hint failed: $hint"; }
+  grep -q healthy "$TMP/ddns-hint" || fail "ddnsd health: $(cat "$TMP/ddns-hint")"
+  ok "default run: ddnsd up over HTTPS, its hint works"
+fi
 # The BMP collector of the default suite: its metrics answer and its hint works.
 if grep -q '^  bmpd ' "$TMP/out3b"; then
   wait_for 20 curl -sf http://127.0.0.1:9179/metrics || fail "bmpd metrics endpoint not up"
