@@ -27,6 +27,9 @@
 #include <event2/listener.h>
 
 #include "bgpd.h"
+#ifdef MM_BGPD_NFT
+#include "bgpd_nft.h"
+#endif
 #include "mamori/mm_audit.h"
 #include "mamori/mm_core.h"
 
@@ -54,6 +57,10 @@ struct bgpd {
     struct evconnlistener *lis;
     bgpd_control *ctl;
     bool stopping;
+#ifdef MM_BGPD_NFT
+    bgpd_nft *nft;
+    struct event *nft_ev; /* coalesces a burst of changes into one table rebuild */
+#endif
     size_t n_peers;
     bgpd_peer peers[BGPD_MAX_PEERS];
 };
@@ -162,6 +169,24 @@ static void send_eor(bgpd_peer *p, int fam)
     mm_bgp_hdr_finish(&w, off);
     if (!mm_cursor_error(&w))
         mm_bgp_session_send_update(p->s, msg, mm_cursor_offset(&w));
+}
+
+/* ---------------------------------------------------------------- install mode */
+
+#ifdef MM_BGPD_NFT
+static void nft_sync_cb(evutil_socket_t fd, short what, void *arg);
+#endif
+
+static void nft_schedule(bgpd *d)
+{
+#ifdef MM_BGPD_NFT
+    if (d->nft && !evtimer_pending(d->nft_ev, NULL)) {
+        struct timeval tv = {0, 0};
+        evtimer_add(d->nft_ev, &tv);
+    }
+#else
+    (void)d;
+#endif
 }
 
 /* ---------------------------------------------------------------- connection handling */
@@ -449,6 +474,8 @@ static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, 
         mm_audit_batch_end(p->d->audit);
         memset(p->count, 0, sizeof(p->count));
         mm_log_info("released", "peer=%s routes=%zu", p->cfg.address, f.n);
+        if (p->cfg.install)
+            nft_schedule(p->d);
     }
     if (to == MM_BGP_ST_ESTABLISHED) {
         p->up_since_ms = mm_monotonic_ms();
@@ -637,6 +664,8 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
         }
     }
     mm_buf_free(&aspath);
+    if (flow && p->cfg.install)
+        nft_schedule(p->d);
     if (!ok)
         max_prefix_exceeded(p, fam);
     return ok;
@@ -741,6 +770,26 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
     }
     if ((rc = originate_config(d)) < 0)
         goto fail;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        if (!d->peers[i].cfg.install)
+            continue;
+#ifdef MM_BGPD_NFT
+        if (!d->nft) {
+            if ((rc = bgpd_nft_new(cfg->nft_table, &d->nft)) < 0)
+                goto fail;
+            d->nft_ev = evtimer_new(base, nft_sync_cb, d);
+            nft_sync_cb(-1, 0, d); /* an empty table now: fail early without privileges */
+            if (!d->nft) {
+                rc = MM_ESYS;
+                goto fail;
+            }
+        }
+#else
+        mm_log_error("install", "peer=%s: built without libnftables", d->peers[i].cfg.address);
+        rc = MM_EUNSUPPORTED;
+        goto fail;
+#endif
+    }
     if (cfg->listen) {
         struct sockaddr_storage ss;
         memset(&ss, 0, sizeof(ss));
@@ -809,6 +858,11 @@ void bgpd_stop(bgpd *d)
     }
     if (d->ctl)
         bgpd_control_stop(d->ctl);
+#ifdef MM_BGPD_NFT
+    if (d->nft_ev)
+        event_free(d->nft_ev);
+    bgpd_nft_free(d->nft); /* a stopped speaker leaves no rules behind */
+#endif
     if (d->lis)
         evconnlistener_free(d->lis);
     mm_bgp_rib_free(d->rib);
@@ -1063,3 +1117,86 @@ json_t *bgpd_ctl_withdraw(bgpd *d, const char *subject, int fam, const char *mat
     mm_buf_free(&t);
     return res;
 }
+
+/* ---------------------------------------------------------------- install mode: rebuild */
+
+#ifdef MM_BGPD_NFT
+static void nft_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bgpd *d = arg;
+    size_t total = 0, cap = 0;
+    bgpd_nft_rule *rules = NULL;
+    char **comments = NULL;
+    for (int fam = BGPD_FLOW4; fam <= BGPD_FLOW6; fam++) {
+        uint16_t afi;
+        uint8_t safi;
+        bgpd_fam_afisafi(fam, &afi, &safi);
+        rib_list l = {d, fam, NULL, 0, 0};
+        mm_bgp_rib_walk(d->rib, UINT32_MAX, afi, safi, rib_collect, &l);
+        rib_sort_afi = afi; /* RFC 8955 §5.1: the most specific rule first */
+        qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
+        for (size_t i = 0; i < l.n; i++) {
+            const mm_bgp_route *r = l.v[i];
+            if (!r->peer || !d->peers[r->peer - 1].cfg.install || !mm_bgp_rib_is_best(d->rib, r))
+                continue;
+            if (total == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                bgpd_nft_rule *nr = realloc(rules, nc * sizeof(*nr));
+                char **ncm = realloc(comments, nc * sizeof(*ncm));
+                if (nr)
+                    rules = nr;
+                if (ncm)
+                    comments = ncm;
+                if (!nr || !ncm)
+                    break;
+                cap = nc;
+            }
+            mm_buf t;
+            mm_buf_init(&t, 1024);
+            mm_buf_printf(&t, "from %s: ", d->peers[r->peer - 1].cfg.address);
+            mm_bgp_flowspec_format(afi, r->nlri, r->nlri_len, &t);
+            comments[total] = strndup(mm_buf_cstr(&t), 120); /* nftables comments are short */
+            mm_buf_free(&t);
+            rules[total] = (bgpd_nft_rule){afi, r->nlri, r->nlri_len, r->ecomm, r->ecomm_len,
+                                           comments[total]};
+            total++;
+        }
+        free(l.v);
+    }
+    char err[512];
+    size_t installed = 0;
+    int rc = bgpd_nft_sync(d->nft, rules, total, &installed, err, sizeof(err));
+    char obj[160];
+    snprintf(obj, sizeof(obj), "nftables table inet %s: %zu of %zu rules", d->cfg->nft_table, installed,
+             total);
+    if (rc < 0) {
+        mm_log_error("install", "%s: %s", obj, err);
+        audit(d, "bgpd", "install", obj, false, err, NULL);
+        if (fd < 0) { /* first sync at start: no privileges or no nftables */
+            bgpd_nft_free(d->nft);
+            d->nft = NULL;
+        }
+    } else {
+        mm_log_info("install", "%s", obj);
+        audit(d, "bgpd", "install", obj, true, "FlowSpec rules installed", NULL);
+    }
+    for (size_t i = 0; i < total; i++)
+        free(comments[i]);
+    free(comments);
+    free(rules);
+}
+
+json_t *bgpd_ctl_counters(bgpd *d)
+{
+    if (!d->nft)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", "no neighbor has install mode");
+    return json_pack("{s:b, s:s, s:o}", "ok", 1, "table", d->cfg->nft_table, "counters",
+                     bgpd_nft_counters(d->nft));
+}
+#else
+json_t *bgpd_ctl_counters(bgpd *d)
+{
+    (void)d;
+    return json_pack("{s:b, s:s}", "ok", 0, "error", "built without libnftables");
+}
+#endif

@@ -165,7 +165,7 @@ int bgpd_rule_compile(int fam, const char *match, json_t *then, uint8_t *rule, s
 static int peer_load(json_t *p, size_t idx, bgpd_config *c, bgpd_peer_cfg *pc, char *err, size_t errlen)
 {
     static const char *const allowed[] = {"address", "remote-as", "port", "local-address",
-                                          "description", "passive", "gtsm", "validate",
+                                          "description", "passive", "gtsm", "validate", "install",
                                           "md5-password", "hold-time", "families", "max-prefix",
                                           NULL};
     char where[64];
@@ -192,6 +192,7 @@ static int peer_load(json_t *p, size_t idx, bgpd_config *c, bgpd_peer_cfg *pc, c
     MM_GUARD(get_bool(p, "passive", where, false, &pc->passive, err, errlen));
     MM_GUARD(get_bool(p, "gtsm", where, false, &pc->gtsm, err, errlen));
     MM_GUARD(get_bool(p, "validate", where, false, &pc->validate, err, errlen));
+    MM_GUARD(get_bool(p, "install", where, false, &pc->install, err, errlen));
     MM_GUARD(get_str(p, "md5-password", where, "", pc->md5, sizeof(pc->md5), err, errlen));
     MM_GUARD(get_uint(p, "hold-time", where, 0, 65535, c->hold_time, &v, err, errlen));
     if (v == 1 || v == 2)
@@ -237,7 +238,7 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
     static const char *const allowed[] = {"local-as", "router-id", "listen-address", "listen-port",
                                           "listen", "control-socket", "audit-log", "hold-time",
                                           "connect-retry", "max-output-bytes", "neighbors",
-                                          "flowspec", "ifit-codepoints", NULL};
+                                          "flowspec", "ifit-codepoints", "nft-table", NULL};
     memset(c, 0, sizeof(*c));
     MM_GUARD(only(root, "", allowed, err, errlen));
     uint64_t v;
@@ -264,6 +265,10 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
     MM_GUARD(get_str(root, "control-socket", "", "", c->control_socket, sizeof(c->control_socket),
                      err, errlen));
     MM_GUARD(get_str(root, "audit-log", "", "", c->audit_path, sizeof(c->audit_path), err, errlen));
+    MM_GUARD(get_str(root, "nft-table", "", "mamori_bgp", c->nft_table, sizeof(c->nft_table), err, errlen));
+    for (const char *q = c->nft_table; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_'))
+            return cerr(err, errlen, "/nft-table: lower-case letters, digits and '_' only");
     MM_GUARD(get_uint(root, "hold-time", "", 0, 65535, MM_BGP_DEFAULT_HOLD, &v, err, errlen));
     if (v == 1 || v == 2)
         return cerr(err, errlen, "/hold-time: 0 or at least 3 (RFC 4271 §4.2)");
