@@ -311,6 +311,8 @@ typedef struct mm_bgp_session_ops {
     void (*drop)(void *arg);     /* close the TCP connection */
     void (*connect)(void *arg);  /* start an outbound connection */
     void (*route_refresh)(void *arg, uint16_t afi, uint8_t safi);
+    /* Every whole message sent or received, before it is processed (BMP, mirroring). */
+    void (*message)(void *arg, bool received, const uint8_t *p, size_t n);
 } mm_bgp_session_ops;
 
 enum { MM_BGP_TIMER_CONNECT_RETRY, MM_BGP_TIMER_HOLD, MM_BGP_TIMER_KEEPALIVE, MM_BGP_N_TIMERS };

@@ -30,6 +30,9 @@
 #ifdef MM_BGPD_NFT
 #include "bgpd_nft.h"
 #endif
+#ifdef MM_BGPD_BMP
+#include "bgpd_bmp.h"
+#endif
 #include "mamori/mm_audit.h"
 #include "mamori/mm_core.h"
 
@@ -47,6 +50,16 @@ typedef struct bgpd_peer {
     int64_t up_since_ms;
     char last_error[200];
     uint64_t rules_in, rules_rejected;
+    /* For BMP: the OPENs of this session, the last NOTIFICATION, the UPDATE being processed. */
+    uint8_t open_sent[MM_BGP_MAX_LEN], open_recv[MM_BGP_MAX_LEN];
+    size_t open_sent_len, open_recv_len;
+    uint8_t notif[MM_BGP_MAX_LEN];
+    size_t notif_len;
+    int notif_dir; /* 0 none this session, 1 sent, 3 received (BMP Peer Down reasons) */
+    const uint8_t *cur_update;
+    size_t cur_update_len;
+    struct sockaddr_storage local;
+    uint16_t local_port, remote_port;
 } bgpd_peer;
 
 struct bgpd {
@@ -60,6 +73,11 @@ struct bgpd {
 #ifdef MM_BGPD_NFT
     bgpd_nft *nft;
     struct event *nft_ev; /* coalesces a burst of changes into one table rebuild */
+#endif
+#ifdef MM_BGPD_BMP
+    size_t n_bmp;
+    bgpd_bmp *bmp[4];
+    struct event *bmp_stats_ev;
 #endif
     size_t n_peers;
     bgpd_peer peers[BGPD_MAX_PEERS];
@@ -401,6 +419,81 @@ static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct soc
     mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
 }
 
+/* ---------------------------------------------------------------- BMP sender */
+
+#ifdef MM_BGPD_BMP
+static void bmp_peer_of(const bgpd_peer *p, bgpd_bmp_peer *bp)
+{
+    const mm_bgp_session_info *in = mm_bgp_session_get_info(p->s);
+    memset(bp, 0, sizeof(*bp));
+    memcpy(&bp->addr, &p->cfg.sa, p->cfg.salen);
+    bp->as = p->cfg.remote_as;
+    bp->bgp_id = in->peer_router_id;
+    bp->as4 = in->as4;
+}
+
+static void bmp_send_peer_up(bgpd_peer *p, bgpd_bmp *b)
+{
+    bgpd_bmp_peer bp;
+    bmp_peer_of(p, &bp);
+    bgpd_bmp_peer_up(b, &bp, &p->local, p->local_port, p->remote_port, p->open_sent,
+                     p->open_sent_len, p->open_recv, p->open_recv_len);
+}
+
+static void bmp_resync(void *arg, bgpd_bmp *b)
+{
+    bgpd *d = arg;
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (mm_bgp_session_state(d->peers[i].s) == MM_BGP_ST_ESTABLISHED)
+            bmp_send_peer_up(&d->peers[i], b);
+}
+
+static void bmp_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bgpd *d = arg;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        bgpd_peer *p = &d->peers[i];
+        if (mm_bgp_session_state(p->s) != MM_BGP_ST_ESTABLISHED)
+            continue;
+        bgpd_bmp_counts c;
+        memset(&c, 0, sizeof(c));
+        c.rejected = p->rules_rejected;
+        c.treat_as_withdraw = mm_bgp_session_get_info(p->s)->withdraw_treated;
+        for (int f = 0; f < BGPD_NFAM && f < BGPD_BMP_NFAM; f++) {
+            c.adj_rib_in += p->count[f];
+            if (p->cfg.fam[f]) {
+                c.fam[f].present = true;
+                bgpd_fam_afisafi(f, &c.fam[f].afi, &c.fam[f].safi);
+                c.fam[f].routes = p->count[f];
+            }
+        }
+        bgpd_bmp_peer bp;
+        bmp_peer_of(p, &bp);
+        for (size_t k = 0; k < d->n_bmp; k++)
+            bgpd_bmp_stats(d->bmp[k], &bp, &c);
+    }
+}
+#endif
+
+static void peer_message(void *arg, bool received, const uint8_t *m, size_t n)
+{
+    bgpd_peer *p = arg;
+    if (n < MM_BGP_HDR_LEN || n > MM_BGP_MAX_LEN * 16)
+        return;
+    uint8_t type = m[18];
+    if (type == MM_BGP_OPEN && n <= MM_BGP_MAX_LEN) {
+        memcpy(received ? p->open_recv : p->open_sent, m, n);
+        *(received ? &p->open_recv_len : &p->open_sent_len) = n;
+    } else if (type == MM_BGP_NOTIFICATION && n <= MM_BGP_MAX_LEN) {
+        memcpy(p->notif, m, n);
+        p->notif_len = n;
+        p->notif_dir = received ? 3 : 1;
+    } else if (type == MM_BGP_UPDATE && received) {
+        p->cur_update = m;
+        p->cur_update_len = n;
+    }
+}
+
 /* ---------------------------------------------------------------- session callbacks */
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -466,6 +559,16 @@ static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, 
     audit(p->d, subj, "state", obj, true, why && *why ? why : "fsm", NULL);
     if (why && *why && to == MM_BGP_ST_IDLE)
         snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+#ifdef MM_BGPD_BMP
+    if (from == MM_BGP_ST_ESTABLISHED) {
+        bgpd_bmp_peer bp;
+        bmp_peer_of(p, &bp);
+        /* RFC 7854 §4.9: 1/3 carry the NOTIFICATION PDU; 2 the FSM event; 4 a close without one. */
+        uint8_t reason = p->notif_dir ? (uint8_t)p->notif_dir : 4;
+        for (size_t k = 0; k < p->d->n_bmp; k++)
+            bgpd_bmp_peer_down(p->d->bmp[k], &bp, reason, p->notif, p->notif_len, 0);
+    }
+#endif
     if (from == MM_BGP_ST_ESTABLISHED) {
         /* A vanished peer releases what it holds. */
         mm_audit_batch_begin(p->d->audit);
@@ -480,6 +583,26 @@ static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, 
     if (to == MM_BGP_ST_ESTABLISHED) {
         p->up_since_ms = mm_monotonic_ms();
         p->last_error[0] = 0;
+        p->notif_dir = 0;
+        p->notif_len = 0;
+        if (p->bev) {
+            evutil_socket_t fd = bufferevent_getfd(p->bev);
+            struct sockaddr_storage rs;
+            socklen_t ll = sizeof(p->local), rl = sizeof(rs);
+            memset(&p->local, 0, sizeof(p->local));
+            if (getsockname(fd, (struct sockaddr *)&p->local, &ll) == 0 &&
+                getpeername(fd, (struct sockaddr *)&rs, &rl) == 0) {
+                p->local_port = ntohs(p->local.ss_family == AF_INET6
+                                          ? ((struct sockaddr_in6 *)&p->local)->sin6_port
+                                          : ((struct sockaddr_in *)&p->local)->sin_port);
+                p->remote_port = ntohs(rs.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&rs)->sin6_port
+                                                                 : ((struct sockaddr_in *)&rs)->sin_port);
+            }
+        }
+#ifdef MM_BGPD_BMP
+        for (size_t k = 0; k < p->d->n_bmp; k++)
+            bmp_send_peer_up(p, p->d->bmp[k]);
+#endif
         for (int fam = BGPD_FLOW4; fam <= BGPD_FLOW6; fam++) {
             if (!peer_has(p, fam))
                 continue;
@@ -674,6 +797,19 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
 static void peer_update(void *arg, const mm_bgp_update *u, const mm_bgp_update_verdict *v)
 {
     bgpd_peer *p = arg;
+#ifdef MM_BGPD_BMP
+    if (p->cur_update && p->d->n_bmp) {
+        bgpd_bmp_peer bp;
+        bmp_peer_of(p, &bp);
+        for (size_t k = 0; k < p->d->n_bmp; k++) {
+            bgpd_bmp_route_monitoring(p->d->bmp[k], &bp, false, p->cur_update, p->cur_update_len);
+            /* Post-policy: what we kept unchanged (no RFC 7606 action, and valid if validating). */
+            if (v->action == MM_BGP_ERR_NONE)
+                bgpd_bmp_route_monitoring(p->d->bmp[k], &bp, true, p->cur_update, p->cur_update_len);
+        }
+    }
+    p->cur_update = NULL;
+#endif
     if (v->action >= MM_BGP_ERR_AFISAFI) {
         char subj[80];
         peer_subject(p, subj, sizeof(subj));
@@ -709,7 +845,8 @@ static void peer_route_refresh(void *arg, uint16_t afi, uint8_t safi)
 }
 
 static const mm_bgp_session_ops peer_ops = {peer_send, peer_state, peer_update, peer_notification,
-                                            peer_timer, peer_drop, peer_connect, peer_route_refresh};
+                                            peer_timer, peer_drop, peer_connect, peer_route_refresh,
+                                            peer_message};
 
 /* ---------------------------------------------------------------- start / stop */
 
@@ -822,6 +959,25 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
     }
     if (cfg->control_socket[0] && (rc = bgpd_control_start(d, base, cfg->control_socket, &d->ctl)) < 0)
         goto fail;
+#ifdef MM_BGPD_BMP
+    for (size_t k = 0; k < cfg->n_bmp; k++) {
+        if ((rc = bgpd_bmp_new(base, cfg->bmp[k].address, cfg->bmp[k].port, cfg->connect_retry,
+                               bmp_resync, d, &d->bmp[k])) < 0)
+            goto fail;
+        d->n_bmp = k + 1;
+    }
+    if (d->n_bmp) {
+        d->bmp_stats_ev = event_new(base, -1, EV_PERSIST, bmp_stats_cb, d);
+        struct timeval tv = {cfg->bmp_stats_interval, 0};
+        event_add(d->bmp_stats_ev, &tv);
+    }
+#else
+    if (cfg->n_bmp) {
+        mm_log_error("bmp", "built without the BMP module");
+        rc = MM_EUNSUPPORTED;
+        goto fail;
+    }
+#endif
     for (size_t i = 0; i < d->n_peers; i++)
         mm_bgp_session_event(d->peers[i].s, d->peers[i].cfg.passive ? MM_BGP_EV_MANUAL_START_PASSIVE
                                                                     : MM_BGP_EV_MANUAL_START);
@@ -858,6 +1014,12 @@ void bgpd_stop(bgpd *d)
     }
     if (d->ctl)
         bgpd_control_stop(d->ctl);
+#ifdef MM_BGPD_BMP
+    if (d->bmp_stats_ev)
+        event_free(d->bmp_stats_ev);
+    for (size_t k = 0; k < d->n_bmp; k++)
+        bgpd_bmp_free(d->bmp[k]);
+#endif
 #ifdef MM_BGPD_NFT
     if (d->nft_ev)
         event_free(d->nft_ev);

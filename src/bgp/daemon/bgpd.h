@@ -60,6 +60,9 @@ typedef struct bgpd_config {
     size_t n_peers;
     bgpd_peer_cfg peers[BGPD_MAX_PEERS];
     json_t *flowspec;          /* originated rules, validated, owned */
+    size_t n_bmp;
+    struct { char address[64]; uint16_t port; } bmp[4]; /* BMP collectors */
+    uint32_t bmp_stats_interval;
 } bgpd_config;
 
 /* Load and validate; err names the offending member. */
