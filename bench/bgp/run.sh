@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/bgp: the same feed (N_UNICAST IPv4 /24s + N_FLOW FlowSpec rules, one
 # eBGP session from feeder.py) into mamori-bgpd, BIRD and GoBGP, one after the
-# other in the same run; for each: seconds from connection to "all routes
+# other in the same run; for each: seconds from the session being up (the
+# feed is prebuilt) to "all routes
 # in the receiver's table" (polled every 0.2 s through its own CLI) and the
 # receiver's peak RSS (VmHWM). Prints a table and the ratios.
 # usage: run.sh BUILD-DIR [N_UNICAST] [N_FLOW]    (defaults 900000 100000)
+# BENCH_PEERS="bird gobgp" (default) chooses the comparison receivers.
 set -u
 B=$1 NU=${2:-900000} NF=${3:-100000}
 BGPD=$B/src/bgp/daemon/mamori-bgpd MAMORI=$B/src/cli/mamori
@@ -18,10 +20,12 @@ now() { date +%s.%N; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 measure() { # NAME PID COUNT-COMMAND
   local name=$1 pid=$2 cnt=$3 t0 t1 n=0
-  t0=$(now)
   python3 "$HERE/feeder.py" 127.0.0.80 "$ADDR" 1179 "$PEER_AS" "$NU" "$NF" >"$T/feeder-$name.log" 2>&1 &
   local fp=$!
   PIDS+=($fp)
+  # The clock starts when the session is up and the prebuilt feed starts to flow.
+  for _ in $(seq 1 3000); do grep -q established "$T/feeder-$name.log" && break; sleep 0.05; done
+  t0=$(now)
   for _ in $(seq 1 6000); do
     n=$(eval "$cnt" 2>/dev/null || echo 0)
     [ "${n:-0}" -ge "$TOTAL" ] && break
@@ -49,7 +53,8 @@ measure mamori-bgpd $MP "\"$MAMORI\" bgp --socket $T/ctl.sock neighbors --json |
 kill $MP
 
 # BIRD
-if command -v bird >/dev/null; then
+PEERS=${BENCH_PEERS:-bird gobgp}
+if command -v bird >/dev/null && [[ " $PEERS " == *" bird "* ]]; then
 cat >"$T/bird.conf" <<CONF
 router id 10.0.0.83;
 flow4 table f4;
@@ -70,7 +75,7 @@ kill "$(cat "$T/bird.pid")"
 fi
 
 # GoBGP
-if command -v gobgpd >/dev/null; then
+if command -v gobgpd >/dev/null && [[ " $PEERS " == *" gobgp "* ]]; then
 cat >"$T/gobgp.toml" <<CONF
 [global.config]
   as = 65082
