@@ -311,6 +311,8 @@ typedef struct mm_bgp_session_ops {
     void (*drop)(void *arg);     /* close the TCP connection */
     void (*connect)(void *arg);  /* start an outbound connection */
     void (*route_refresh)(void *arg, uint16_t afi, uint8_t safi);
+    /* Every whole message sent or received, before it is processed (BMP, mirroring). */
+    void (*message)(void *arg, bool received, const uint8_t *p, size_t n);
 } mm_bgp_session_ops;
 
 enum { MM_BGP_TIMER_CONNECT_RETRY, MM_BGP_TIMER_HOLD, MM_BGP_TIMER_KEEPALIVE, MM_BGP_N_TIMERS };
@@ -366,11 +368,12 @@ typedef struct mm_bgp_route {
     uint16_t ecomm_len;
     uint8_t origin;
     bool valid;           /* RFC 8955 §6 outcome (true when validation is off) */
-    int64_t since_ms;     /* mm_monotonic_ms() of the last change */
     uint8_t *nlri;        /* FlowSpec rule bytes, or (len byte + address bytes) for unicast */
     uint8_t *ecomm;
     char *aspath;         /* text form */
+    /* RIB-private: the chain, and the shared attribute set ecomm/aspath point into. */
     struct mm_bgp_route *next;
+    void *attrs;
 } mm_bgp_route;
 
 int mm_bgp_rib_new(size_t buckets_log2, mm_bgp_rib **out);

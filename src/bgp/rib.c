@@ -5,6 +5,12 @@
  * chain and the Loc-RIB choice is a walk of one chain). It grows by
  * doubling when the load passes 1, so a full table stays O(1) per update.
  *
+ * Memory: a route is one allocation (the entry with its NLRI bytes behind
+ * it); its attributes (extended communities, AS_PATH text) live in a
+ * reference-counted set shared by every route that has the same ones - a
+ * full table has few distinct sets. A one-entry cache makes the common
+ * case (many prefixes of one UPDATE) a single comparison.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdlib.h>
@@ -13,10 +19,22 @@
 #include "mamori/mm_bgp_speaker.h"
 #include "mamori/mm_core.h"
 
+typedef struct attrset {
+    struct attrset *next;
+    uint64_t hash;
+    uint32_t refs;
+    uint16_t ecomm_len;
+    uint16_t aspath_len;
+    uint8_t data[];       /* ecomm bytes, then the AS_PATH text and its NUL */
+} attrset;
+
 struct mm_bgp_rib {
     mm_bgp_route **b;
     size_t nb;   /* power of two */
     size_t n;
+    attrset **ab; /* interned attribute sets */
+    size_t anb, an;
+    attrset *last;
 };
 
 static uint64_t hash(uint16_t afi, uint8_t safi, const uint8_t *p, size_t n)
@@ -34,20 +52,110 @@ int mm_bgp_rib_new(size_t buckets_log2, mm_bgp_rib **out)
     if (buckets_log2 < 4 || buckets_log2 > 28)
         return MM_EINVAL;
     mm_bgp_rib *r = calloc(1, sizeof(*r));
-    if (!r || !(r->b = calloc((size_t)1 << buckets_log2, sizeof(*r->b)))) {
+    if (!r || !(r->b = calloc((size_t)1 << buckets_log2, sizeof(*r->b))) ||
+        !(r->ab = calloc(256, sizeof(*r->ab)))) {
+        if (r)
+            free(r->b);
         free(r);
         return MM_ENOMEM;
     }
     r->nb = (size_t)1 << buckets_log2;
+    r->anb = 256;
     *out = r;
     return 0;
 }
 
-static void route_free(mm_bgp_route *e)
+static uint64_t attr_hash(const uint8_t *ec, size_t el, const char *ap, size_t al)
 {
-    free(e->nlri);
-    free(e->ecomm);
-    free(e->aspath);
+    uint64_t h = hash(0, 0, ec, el);
+    for (size_t i = 0; i < al; i++)
+        h = (h ^ (uint8_t)ap[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool attr_same(const attrset *a, uint64_t h, const uint8_t *ec, size_t el, const char *ap,
+                      size_t al)
+{
+    return a->hash == h && a->ecomm_len == el && a->aspath_len == al &&
+           (el == 0 || memcmp(a->data, ec, el) == 0) && (al == 0 || memcmp(a->data + el, ap, al) == 0);
+}
+
+static attrset *attr_get(mm_bgp_rib *rib, const uint8_t *ec, size_t el, const char *ap)
+{
+    size_t al = ap ? strlen(ap) : 0;
+    if (el > 0xffff || al > 0xffff)
+        return NULL;
+    uint64_t h = attr_hash(ec, el, ap, al);
+    if (rib->last && attr_same(rib->last, h, ec, el, ap, al)) {
+        rib->last->refs++;
+        return rib->last;
+    }
+    attrset **s = &rib->ab[h & (rib->anb - 1)];
+    for (attrset *a = *s; a; a = a->next)
+        if (attr_same(a, h, ec, el, ap, al)) {
+            a->refs++;
+            return rib->last = a;
+        }
+    attrset *a = malloc(sizeof(*a) + el + al + 1);
+    if (!a)
+        return NULL;
+    a->hash = h;
+    a->refs = 1;
+    a->ecomm_len = (uint16_t)el;
+    a->aspath_len = (uint16_t)al;
+    if (el)
+        memcpy(a->data, ec, el);
+    if (al)
+        memcpy(a->data + el, ap, al);
+    a->data[el + al] = 0;
+    a->next = *s;
+    *s = a;
+    rib->an++;
+    if (rib->an > rib->anb) { /* grow the attribute table too */
+        size_t nn = rib->anb * 2;
+        attrset **nbk = calloc(nn, sizeof(*nbk));
+        if (nbk) {
+            for (size_t i = 0; i < rib->anb; i++)
+                for (attrset *x = rib->ab[i], *nx; x; x = nx) {
+                    nx = x->next;
+                    attrset **t = &nbk[x->hash & (nn - 1)];
+                    x->next = *t;
+                    *t = x;
+                }
+            free(rib->ab);
+            rib->ab = nbk;
+            rib->anb = nn;
+        }
+    }
+    return rib->last = a;
+}
+
+static void attr_put(mm_bgp_rib *rib, attrset *a)
+{
+    if (!a || --a->refs)
+        return;
+    for (attrset **pp = &rib->ab[a->hash & (rib->anb - 1)]; *pp; pp = &(*pp)->next)
+        if (*pp == a) {
+            *pp = a->next;
+            break;
+        }
+    if (rib->last == a)
+        rib->last = NULL;
+    rib->an--;
+    free(a);
+}
+
+static void route_set_attrs(mm_bgp_route *e, attrset *a)
+{
+    e->attrs = a;
+    e->ecomm = a->data;
+    e->ecomm_len = a->ecomm_len;
+    e->aspath = (char *)a->data + a->ecomm_len;
+}
+
+static void route_free(mm_bgp_rib *rib, mm_bgp_route *e)
+{
+    attr_put(rib, e->attrs);
     free(e);
 }
 
@@ -58,9 +166,10 @@ void mm_bgp_rib_free(mm_bgp_rib *rib)
     for (size_t i = 0; i < rib->nb; i++)
         for (mm_bgp_route *e = rib->b[i], *nx; e; e = nx) {
             nx = e->next;
-            route_free(e);
+            route_free(rib, e);
         }
     free(rib->b);
+    free(rib->ab);
     free(rib);
 }
 
@@ -93,57 +202,40 @@ static void grow(mm_bgp_rib *rib)
     rib->nb = nnb;
 }
 
-static void *dup_bytes(const void *p, size_t n)
-{
-    void *q = malloc(n ? n : 1);
-    if (q && n)
-        memcpy(q, p, n);
-    return q;
-}
-
 int mm_bgp_rib_add(mm_bgp_rib *rib, const mm_bgp_route *r, bool *replaced)
 {
     mm_bgp_route **s = slot(rib, r->afi, r->safi, r->nlri, r->nlri_len);
     mm_bgp_route *e = *s;
     while (e && !(e->peer == r->peer && same_key(e, r->afi, r->safi, r->nlri, r->nlri_len)))
         e = e->next;
-    uint8_t *ec = dup_bytes(r->ecomm, r->ecomm_len);
-    char *ap = r->aspath ? strdup(r->aspath) : NULL;
-    if (!ec || (r->aspath && !ap)) {
-        free(ec);
-        free(ap);
+    attrset *a = attr_get(rib, r->ecomm, r->ecomm ? r->ecomm_len : 0, r->aspath);
+    if (!a)
         return MM_ENOMEM;
-    }
     if (replaced)
         *replaced = e != NULL;
     if (!e) {
-        e = calloc(1, sizeof(*e));
-        uint8_t *nl = dup_bytes(r->nlri, r->nlri_len);
-        if (!e || !nl) {
-            free(e);
-            free(nl);
-            free(ec);
-            free(ap);
+        /* One allocation: the entry, then its NLRI bytes. */
+        e = malloc(sizeof(*e) + r->nlri_len);
+        if (!e) {
+            attr_put(rib, a);
             return MM_ENOMEM;
         }
+        memset(e, 0, sizeof(*e));
         e->peer = r->peer;
         e->afi = r->afi;
         e->safi = r->safi;
-        e->nlri = nl;
+        e->nlri = (uint8_t *)(e + 1);
+        memcpy(e->nlri, r->nlri, r->nlri_len);
         e->nlri_len = r->nlri_len;
         e->next = *s;
         *s = e;
         rib->n++;
     } else {
-        free(e->ecomm);
-        free(e->aspath);
+        attr_put(rib, e->attrs);
     }
-    e->ecomm = ec;
-    e->ecomm_len = r->ecomm_len;
-    e->aspath = ap;
+    route_set_attrs(e, a);
     e->origin = r->origin;
     e->valid = r->valid;
-    e->since_ms = mm_monotonic_ms();
     if (rib->n > rib->nb)
         grow(rib);
     return 0;
@@ -156,7 +248,7 @@ int mm_bgp_rib_del(mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t safi, c
         mm_bgp_route *e = *pp;
         if (e->peer == peer && same_key(e, afi, safi, nlri, nlri_len)) {
             *pp = e->next;
-            route_free(e);
+            route_free(rib, e);
             rib->n--;
             return 0;
         }
@@ -204,7 +296,7 @@ size_t mm_bgp_rib_flush_peer(mm_bgp_rib *rib, uint32_t peer, mm_bgp_rib_cb cb, v
             if (cb)
                 cb(arg, e);
             *pp = e->next;
-            route_free(e);
+            route_free(rib, e);
             rib->n--;
             n++;
         }

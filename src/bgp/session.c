@@ -65,6 +65,8 @@ const mm_bgp_session_info *mm_bgp_session_get_info(const mm_bgp_session *s) { re
 static int send_bytes(mm_bgp_session *s, const uint8_t *p, size_t n)
 {
     s->info.msgs_out++;
+    if (s->ops.message)
+        s->ops.message(s->arg, false, p, n);
     return s->ops.send ? s->ops.send(s->arg, p, n) : 0;
 }
 
@@ -424,6 +426,8 @@ int mm_bgp_session_input(mm_bgp_session *s, const uint8_t *p, size_t n)
         if (mm_bgp_hdr_decode(&c, s->max_len, &h, &body) < 0)
             return MM_ECLOSED; /* cannot happen after header_ok */
         s->in_len = 0;
+        if (s->ops.message)
+            s->ops.message(s->arg, true, s->in, h.len);
         on_message(s, &h, &body);
         if (s->closed)
             return MM_ECLOSED;

@@ -32,7 +32,9 @@ static void help(void)
            "  rib [--family F]               routes of a family (default flow4), FlowSpec in\n"
            "                                 RFC 8955 §5.1 order, with actions and IFIT fields\n"
            "  announce --match R [--then A]  originate a FlowSpec rule (repeat --then)\n"
-           "  withdraw --match R             withdraw an originated rule\n\n"
+           "  withdraw --match R             withdraw an originated rule\n"
+           "  counters                       install mode: the named per-rule counters of\n"
+           "                                 IFIT-instructed rules (packets, bytes)\n\n"
            "options:\n"
            "  --family F      flow4 | flow6 | v4 | v6 (or ipv4-flowspec ...)\n"
            "  --socket PATH   control socket (default $MM_STATE_DIR/bgp/control.sock or\n"
@@ -207,6 +209,8 @@ int mm_cli_bgp(int argc, char **argv)
     json_t *req;
     if (strcmp(verb, "neighbors") == 0) {
         req = json_pack("{s:s}", "cmd", "neighbors");
+    } else if (strcmp(verb, "counters") == 0) {
+        req = json_pack("{s:s}", "cmd", "counters");
     } else if (strcmp(verb, "rib") == 0) {
         req = json_pack("{s:s, s:s}", "cmd", "rib", "family", family);
     } else if (strcmp(verb, "announce") == 0 || strcmp(verb, "withdraw") == 0) {
@@ -248,6 +252,14 @@ int mm_cli_bgp(int argc, char **argv)
         print_neighbors(res);
     else if (strcmp(verb, "rib") == 0)
         print_rib(res);
+    else if (strcmp(verb, "counters") == 0) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(res, "counters"), i, c)
+            printf("%-12s packets %lld bytes %lld\n", json_string_value(json_object_get(c, "name")),
+                   (long long)json_integer_value(json_object_get(c, "packets")),
+                   (long long)json_integer_value(json_object_get(c, "bytes")));
+    }
     else
         printf("%s: %s\n", strcmp(verb, "announce") == 0 ? "announced" : "withdrawn",
                json_string_value(json_object_get(res, "rule")));

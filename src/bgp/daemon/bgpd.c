@@ -27,6 +27,12 @@
 #include <event2/listener.h>
 
 #include "bgpd.h"
+#ifdef MM_BGPD_NFT
+#include "bgpd_nft.h"
+#endif
+#ifdef MM_BGPD_BMP
+#include "bgpd_bmp.h"
+#endif
 #include "mamori/mm_audit.h"
 #include "mamori/mm_core.h"
 
@@ -44,6 +50,16 @@ typedef struct bgpd_peer {
     int64_t up_since_ms;
     char last_error[200];
     uint64_t rules_in, rules_rejected;
+    /* For BMP: the OPENs of this session, the last NOTIFICATION, the UPDATE being processed. */
+    uint8_t open_sent[MM_BGP_MAX_LEN], open_recv[MM_BGP_MAX_LEN];
+    size_t open_sent_len, open_recv_len;
+    uint8_t notif[MM_BGP_MAX_LEN];
+    size_t notif_len;
+    int notif_dir; /* 0 none this session, 1 sent, 3 received (BMP Peer Down reasons) */
+    const uint8_t *cur_update;
+    size_t cur_update_len;
+    struct sockaddr_storage local;
+    uint16_t local_port, remote_port;
 } bgpd_peer;
 
 struct bgpd {
@@ -54,6 +70,15 @@ struct bgpd {
     struct evconnlistener *lis;
     bgpd_control *ctl;
     bool stopping;
+#ifdef MM_BGPD_NFT
+    bgpd_nft *nft;
+    struct event *nft_ev; /* coalesces a burst of changes into one table rebuild */
+#endif
+#ifdef MM_BGPD_BMP
+    size_t n_bmp;
+    bgpd_bmp *bmp[4];
+    struct event *bmp_stats_ev;
+#endif
     size_t n_peers;
     bgpd_peer peers[BGPD_MAX_PEERS];
 };
@@ -162,6 +187,24 @@ static void send_eor(bgpd_peer *p, int fam)
     mm_bgp_hdr_finish(&w, off);
     if (!mm_cursor_error(&w))
         mm_bgp_session_send_update(p->s, msg, mm_cursor_offset(&w));
+}
+
+/* ---------------------------------------------------------------- install mode */
+
+#ifdef MM_BGPD_NFT
+static void nft_sync_cb(evutil_socket_t fd, short what, void *arg);
+#endif
+
+static void nft_schedule(bgpd *d)
+{
+#ifdef MM_BGPD_NFT
+    if (d->nft && !evtimer_pending(d->nft_ev, NULL)) {
+        struct timeval tv = {0, 0};
+        evtimer_add(d->nft_ev, &tv);
+    }
+#else
+    (void)d;
+#endif
 }
 
 /* ---------------------------------------------------------------- connection handling */
@@ -376,6 +419,81 @@ static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct soc
     mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
 }
 
+/* ---------------------------------------------------------------- BMP sender */
+
+#ifdef MM_BGPD_BMP
+static void bmp_peer_of(const bgpd_peer *p, bgpd_bmp_peer *bp)
+{
+    const mm_bgp_session_info *in = mm_bgp_session_get_info(p->s);
+    memset(bp, 0, sizeof(*bp));
+    memcpy(&bp->addr, &p->cfg.sa, p->cfg.salen);
+    bp->as = p->cfg.remote_as;
+    bp->bgp_id = in->peer_router_id;
+    bp->as4 = in->as4;
+}
+
+static void bmp_send_peer_up(bgpd_peer *p, bgpd_bmp *b)
+{
+    bgpd_bmp_peer bp;
+    bmp_peer_of(p, &bp);
+    bgpd_bmp_peer_up(b, &bp, &p->local, p->local_port, p->remote_port, p->open_sent,
+                     p->open_sent_len, p->open_recv, p->open_recv_len);
+}
+
+static void bmp_resync(void *arg, bgpd_bmp *b)
+{
+    bgpd *d = arg;
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (mm_bgp_session_state(d->peers[i].s) == MM_BGP_ST_ESTABLISHED)
+            bmp_send_peer_up(&d->peers[i], b);
+}
+
+static void bmp_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bgpd *d = arg;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        bgpd_peer *p = &d->peers[i];
+        if (mm_bgp_session_state(p->s) != MM_BGP_ST_ESTABLISHED)
+            continue;
+        bgpd_bmp_counts c;
+        memset(&c, 0, sizeof(c));
+        c.rejected = p->rules_rejected;
+        c.treat_as_withdraw = mm_bgp_session_get_info(p->s)->withdraw_treated;
+        for (int f = 0; f < BGPD_NFAM && f < BGPD_BMP_NFAM; f++) {
+            c.adj_rib_in += p->count[f];
+            if (p->cfg.fam[f]) {
+                c.fam[f].present = true;
+                bgpd_fam_afisafi(f, &c.fam[f].afi, &c.fam[f].safi);
+                c.fam[f].routes = p->count[f];
+            }
+        }
+        bgpd_bmp_peer bp;
+        bmp_peer_of(p, &bp);
+        for (size_t k = 0; k < d->n_bmp; k++)
+            bgpd_bmp_stats(d->bmp[k], &bp, &c);
+    }
+}
+#endif
+
+static void peer_message(void *arg, bool received, const uint8_t *m, size_t n)
+{
+    bgpd_peer *p = arg;
+    if (n < MM_BGP_HDR_LEN || n > MM_BGP_MAX_LEN * 16)
+        return;
+    uint8_t type = m[18];
+    if (type == MM_BGP_OPEN && n <= MM_BGP_MAX_LEN) {
+        memcpy(received ? p->open_recv : p->open_sent, m, n);
+        *(received ? &p->open_recv_len : &p->open_sent_len) = n;
+    } else if (type == MM_BGP_NOTIFICATION && n <= MM_BGP_MAX_LEN) {
+        memcpy(p->notif, m, n);
+        p->notif_len = n;
+        p->notif_dir = received ? 3 : 1;
+    } else if (type == MM_BGP_UPDATE && received) {
+        p->cur_update = m;
+        p->cur_update_len = n;
+    }
+}
+
 /* ---------------------------------------------------------------- session callbacks */
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -441,6 +559,16 @@ static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, 
     audit(p->d, subj, "state", obj, true, why && *why ? why : "fsm", NULL);
     if (why && *why && to == MM_BGP_ST_IDLE)
         snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+#ifdef MM_BGPD_BMP
+    if (from == MM_BGP_ST_ESTABLISHED) {
+        bgpd_bmp_peer bp;
+        bmp_peer_of(p, &bp);
+        /* RFC 7854 §4.9: 1/3 carry the NOTIFICATION PDU; 2 the FSM event; 4 a close without one. */
+        uint8_t reason = p->notif_dir ? (uint8_t)p->notif_dir : 4;
+        for (size_t k = 0; k < p->d->n_bmp; k++)
+            bgpd_bmp_peer_down(p->d->bmp[k], &bp, reason, p->notif, p->notif_len, 0);
+    }
+#endif
     if (from == MM_BGP_ST_ESTABLISHED) {
         /* A vanished peer releases what it holds. */
         mm_audit_batch_begin(p->d->audit);
@@ -449,10 +577,32 @@ static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, 
         mm_audit_batch_end(p->d->audit);
         memset(p->count, 0, sizeof(p->count));
         mm_log_info("released", "peer=%s routes=%zu", p->cfg.address, f.n);
+        if (p->cfg.install)
+            nft_schedule(p->d);
     }
     if (to == MM_BGP_ST_ESTABLISHED) {
         p->up_since_ms = mm_monotonic_ms();
         p->last_error[0] = 0;
+        p->notif_dir = 0;
+        p->notif_len = 0;
+        if (p->bev) {
+            evutil_socket_t fd = bufferevent_getfd(p->bev);
+            struct sockaddr_storage rs;
+            socklen_t ll = sizeof(p->local), rl = sizeof(rs);
+            memset(&p->local, 0, sizeof(p->local));
+            if (getsockname(fd, (struct sockaddr *)&p->local, &ll) == 0 &&
+                getpeername(fd, (struct sockaddr *)&rs, &rl) == 0) {
+                p->local_port = ntohs(p->local.ss_family == AF_INET6
+                                          ? ((struct sockaddr_in6 *)&p->local)->sin6_port
+                                          : ((struct sockaddr_in *)&p->local)->sin_port);
+                p->remote_port = ntohs(rs.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&rs)->sin6_port
+                                                                 : ((struct sockaddr_in *)&rs)->sin_port);
+            }
+        }
+#ifdef MM_BGPD_BMP
+        for (size_t k = 0; k < p->d->n_bmp; k++)
+            bmp_send_peer_up(p, p->d->bmp[k]);
+#endif
         for (int fam = BGPD_FLOW4; fam <= BGPD_FLOW6; fam++) {
             if (!peer_has(p, fam))
                 continue;
@@ -637,6 +787,8 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
         }
     }
     mm_buf_free(&aspath);
+    if (flow && p->cfg.install)
+        nft_schedule(p->d);
     if (!ok)
         max_prefix_exceeded(p, fam);
     return ok;
@@ -645,6 +797,19 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
 static void peer_update(void *arg, const mm_bgp_update *u, const mm_bgp_update_verdict *v)
 {
     bgpd_peer *p = arg;
+#ifdef MM_BGPD_BMP
+    if (p->cur_update && p->d->n_bmp) {
+        bgpd_bmp_peer bp;
+        bmp_peer_of(p, &bp);
+        for (size_t k = 0; k < p->d->n_bmp; k++) {
+            bgpd_bmp_route_monitoring(p->d->bmp[k], &bp, false, p->cur_update, p->cur_update_len);
+            /* Post-policy: what we kept unchanged (no RFC 7606 action, and valid if validating). */
+            if (v->action == MM_BGP_ERR_NONE)
+                bgpd_bmp_route_monitoring(p->d->bmp[k], &bp, true, p->cur_update, p->cur_update_len);
+        }
+    }
+    p->cur_update = NULL;
+#endif
     if (v->action >= MM_BGP_ERR_AFISAFI) {
         char subj[80];
         peer_subject(p, subj, sizeof(subj));
@@ -680,7 +845,8 @@ static void peer_route_refresh(void *arg, uint16_t afi, uint8_t safi)
 }
 
 static const mm_bgp_session_ops peer_ops = {peer_send, peer_state, peer_update, peer_notification,
-                                            peer_timer, peer_drop, peer_connect, peer_route_refresh};
+                                            peer_timer, peer_drop, peer_connect, peer_route_refresh,
+                                            peer_message};
 
 /* ---------------------------------------------------------------- start / stop */
 
@@ -741,6 +907,26 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
     }
     if ((rc = originate_config(d)) < 0)
         goto fail;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        if (!d->peers[i].cfg.install)
+            continue;
+#ifdef MM_BGPD_NFT
+        if (!d->nft) {
+            if ((rc = bgpd_nft_new(cfg->nft_table, &d->nft)) < 0)
+                goto fail;
+            d->nft_ev = evtimer_new(base, nft_sync_cb, d);
+            nft_sync_cb(-1, 0, d); /* an empty table now: fail early without privileges */
+            if (!d->nft) {
+                rc = MM_ESYS;
+                goto fail;
+            }
+        }
+#else
+        mm_log_error("install", "peer=%s: built without libnftables", d->peers[i].cfg.address);
+        rc = MM_EUNSUPPORTED;
+        goto fail;
+#endif
+    }
     if (cfg->listen) {
         struct sockaddr_storage ss;
         memset(&ss, 0, sizeof(ss));
@@ -773,6 +959,25 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
     }
     if (cfg->control_socket[0] && (rc = bgpd_control_start(d, base, cfg->control_socket, &d->ctl)) < 0)
         goto fail;
+#ifdef MM_BGPD_BMP
+    for (size_t k = 0; k < cfg->n_bmp; k++) {
+        if ((rc = bgpd_bmp_new(base, cfg->bmp[k].address, cfg->bmp[k].port, cfg->connect_retry,
+                               bmp_resync, d, &d->bmp[k])) < 0)
+            goto fail;
+        d->n_bmp = k + 1;
+    }
+    if (d->n_bmp) {
+        d->bmp_stats_ev = event_new(base, -1, EV_PERSIST, bmp_stats_cb, d);
+        struct timeval tv = {cfg->bmp_stats_interval, 0};
+        event_add(d->bmp_stats_ev, &tv);
+    }
+#else
+    if (cfg->n_bmp) {
+        mm_log_error("bmp", "built without the BMP module");
+        rc = MM_EUNSUPPORTED;
+        goto fail;
+    }
+#endif
     for (size_t i = 0; i < d->n_peers; i++)
         mm_bgp_session_event(d->peers[i].s, d->peers[i].cfg.passive ? MM_BGP_EV_MANUAL_START_PASSIVE
                                                                     : MM_BGP_EV_MANUAL_START);
@@ -809,6 +1014,17 @@ void bgpd_stop(bgpd *d)
     }
     if (d->ctl)
         bgpd_control_stop(d->ctl);
+#ifdef MM_BGPD_BMP
+    if (d->bmp_stats_ev)
+        event_free(d->bmp_stats_ev);
+    for (size_t k = 0; k < d->n_bmp; k++)
+        bgpd_bmp_free(d->bmp[k]);
+#endif
+#ifdef MM_BGPD_NFT
+    if (d->nft_ev)
+        event_free(d->nft_ev);
+    bgpd_nft_free(d->nft); /* a stopped speaker leaves no rules behind */
+#endif
     if (d->lis)
         evconnlistener_free(d->lis);
     mm_bgp_rib_free(d->rib);
@@ -1063,3 +1279,86 @@ json_t *bgpd_ctl_withdraw(bgpd *d, const char *subject, int fam, const char *mat
     mm_buf_free(&t);
     return res;
 }
+
+/* ---------------------------------------------------------------- install mode: rebuild */
+
+#ifdef MM_BGPD_NFT
+static void nft_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bgpd *d = arg;
+    size_t total = 0, cap = 0;
+    bgpd_nft_rule *rules = NULL;
+    char **comments = NULL;
+    for (int fam = BGPD_FLOW4; fam <= BGPD_FLOW6; fam++) {
+        uint16_t afi;
+        uint8_t safi;
+        bgpd_fam_afisafi(fam, &afi, &safi);
+        rib_list l = {d, fam, NULL, 0, 0};
+        mm_bgp_rib_walk(d->rib, UINT32_MAX, afi, safi, rib_collect, &l);
+        rib_sort_afi = afi; /* RFC 8955 §5.1: the most specific rule first */
+        qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
+        for (size_t i = 0; i < l.n; i++) {
+            const mm_bgp_route *r = l.v[i];
+            if (!r->peer || !d->peers[r->peer - 1].cfg.install || !mm_bgp_rib_is_best(d->rib, r))
+                continue;
+            if (total == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                bgpd_nft_rule *nr = realloc(rules, nc * sizeof(*nr));
+                char **ncm = realloc(comments, nc * sizeof(*ncm));
+                if (nr)
+                    rules = nr;
+                if (ncm)
+                    comments = ncm;
+                if (!nr || !ncm)
+                    break;
+                cap = nc;
+            }
+            mm_buf t;
+            mm_buf_init(&t, 1024);
+            mm_buf_printf(&t, "from %s: ", d->peers[r->peer - 1].cfg.address);
+            mm_bgp_flowspec_format(afi, r->nlri, r->nlri_len, &t);
+            comments[total] = strndup(mm_buf_cstr(&t), 120); /* nftables comments are short */
+            mm_buf_free(&t);
+            rules[total] = (bgpd_nft_rule){afi, r->nlri, r->nlri_len, r->ecomm, r->ecomm_len,
+                                           comments[total]};
+            total++;
+        }
+        free(l.v);
+    }
+    char err[512];
+    size_t installed = 0;
+    int rc = bgpd_nft_sync(d->nft, rules, total, &installed, err, sizeof(err));
+    char obj[160];
+    snprintf(obj, sizeof(obj), "nftables table inet %s: %zu of %zu rules", d->cfg->nft_table, installed,
+             total);
+    if (rc < 0) {
+        mm_log_error("install", "%s: %s", obj, err);
+        audit(d, "bgpd", "install", obj, false, err, NULL);
+        if (fd < 0) { /* first sync at start: no privileges or no nftables */
+            bgpd_nft_free(d->nft);
+            d->nft = NULL;
+        }
+    } else {
+        mm_log_info("install", "%s", obj);
+        audit(d, "bgpd", "install", obj, true, "FlowSpec rules installed", NULL);
+    }
+    for (size_t i = 0; i < total; i++)
+        free(comments[i]);
+    free(comments);
+    free(rules);
+}
+
+json_t *bgpd_ctl_counters(bgpd *d)
+{
+    if (!d->nft)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", "no neighbor has install mode");
+    return json_pack("{s:b, s:s, s:o}", "ok", 1, "table", d->cfg->nft_table, "counters",
+                     bgpd_nft_counters(d->nft));
+}
+#else
+json_t *bgpd_ctl_counters(bgpd *d)
+{
+    (void)d;
+    return json_pack("{s:b, s:s}", "ok", 0, "error", "built without libnftables");
+}
+#endif

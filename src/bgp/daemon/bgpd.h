@@ -38,6 +38,7 @@ typedef struct bgpd_peer_cfg {
     bool passive;
     bool gtsm;                 /* RFC 5082: send TTL 255, accept >= 254 */
     bool validate;             /* RFC 8955 §6 on received FlowSpec */
+    bool install;              /* accepted FlowSpec rules go to nftables (nft.c) */
     char md5[81];              /* RFC 2385 key ("" none) */
     uint16_t hold_time;
     bool fam[BGPD_NFAM];
@@ -52,12 +53,16 @@ typedef struct bgpd_config {
     bool listen;               /* false: outbound only */
     char control_socket[256];
     char audit_path[256];
+    char nft_table[64];        /* install mode's nftables table (inet family) */
     uint16_t hold_time;
     uint16_t connect_retry;
     uint32_t max_out_bytes;    /* per-peer output backlog before we stop reading it */
     size_t n_peers;
     bgpd_peer_cfg peers[BGPD_MAX_PEERS];
     json_t *flowspec;          /* originated rules, validated, owned */
+    size_t n_bmp;
+    struct { char address[64]; uint16_t port; } bmp[4]; /* BMP collectors */
+    uint32_t bmp_stats_interval;
 } bgpd_config;
 
 /* Load and validate; err names the offending member. */
@@ -82,6 +87,7 @@ json_t *bgpd_ctl_neighbors(bgpd *d);
 json_t *bgpd_ctl_rib(bgpd *d, int fam);
 json_t *bgpd_ctl_announce(bgpd *d, const char *subject, int fam, const char *match, json_t *then);
 json_t *bgpd_ctl_withdraw(bgpd *d, const char *subject, int fam, const char *match);
+json_t *bgpd_ctl_counters(bgpd *d);
 
 /* control.c */
 typedef struct bgpd_control bgpd_control;

@@ -165,7 +165,7 @@ int bgpd_rule_compile(int fam, const char *match, json_t *then, uint8_t *rule, s
 static int peer_load(json_t *p, size_t idx, bgpd_config *c, bgpd_peer_cfg *pc, char *err, size_t errlen)
 {
     static const char *const allowed[] = {"address", "remote-as", "port", "local-address",
-                                          "description", "passive", "gtsm", "validate",
+                                          "description", "passive", "gtsm", "validate", "install",
                                           "md5-password", "hold-time", "families", "max-prefix",
                                           NULL};
     char where[64];
@@ -192,6 +192,7 @@ static int peer_load(json_t *p, size_t idx, bgpd_config *c, bgpd_peer_cfg *pc, c
     MM_GUARD(get_bool(p, "passive", where, false, &pc->passive, err, errlen));
     MM_GUARD(get_bool(p, "gtsm", where, false, &pc->gtsm, err, errlen));
     MM_GUARD(get_bool(p, "validate", where, false, &pc->validate, err, errlen));
+    MM_GUARD(get_bool(p, "install", where, false, &pc->install, err, errlen));
     MM_GUARD(get_str(p, "md5-password", where, "", pc->md5, sizeof(pc->md5), err, errlen));
     MM_GUARD(get_uint(p, "hold-time", where, 0, 65535, c->hold_time, &v, err, errlen));
     if (v == 1 || v == 2)
@@ -237,7 +238,8 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
     static const char *const allowed[] = {"local-as", "router-id", "listen-address", "listen-port",
                                           "listen", "control-socket", "audit-log", "hold-time",
                                           "connect-retry", "max-output-bytes", "neighbors",
-                                          "flowspec", "ifit-codepoints", NULL};
+                                          "flowspec", "ifit-codepoints", "nft-table", "bmp-collectors",
+                                          "bmp-stats-interval", NULL};
     memset(c, 0, sizeof(*c));
     MM_GUARD(only(root, "", allowed, err, errlen));
     uint64_t v;
@@ -264,6 +266,10 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
     MM_GUARD(get_str(root, "control-socket", "", "", c->control_socket, sizeof(c->control_socket),
                      err, errlen));
     MM_GUARD(get_str(root, "audit-log", "", "", c->audit_path, sizeof(c->audit_path), err, errlen));
+    MM_GUARD(get_str(root, "nft-table", "", "mamori_bgp", c->nft_table, sizeof(c->nft_table), err, errlen));
+    for (const char *q = c->nft_table; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_'))
+            return cerr(err, errlen, "/nft-table: lower-case letters, digits and '_' only");
     MM_GUARD(get_uint(root, "hold-time", "", 0, 65535, MM_BGP_DEFAULT_HOLD, &v, err, errlen));
     if (v == 1 || v == 2)
         return cerr(err, errlen, "/hold-time: 0 or at least 3 (RFC 4271 §4.2)");
@@ -272,6 +278,31 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
     c->connect_retry = (uint16_t)v;
     MM_GUARD(get_uint(root, "max-output-bytes", "", 65536, 1u << 30, 8u << 20, &v, err, errlen));
     c->max_out_bytes = (uint32_t)v;
+
+    MM_GUARD(get_uint(root, "bmp-stats-interval", "", 5, 3600, 30, &v, err, errlen));
+    c->bmp_stats_interval = (uint32_t)v;
+    json_t *bmps = json_object_get(root, "bmp-collectors");
+    if (bmps) {
+        static const char *const b_allowed[] = {"address", "port", NULL};
+        if (!json_is_array(bmps) || json_array_size(bmps) > 4)
+            return cerr(err, errlen, "/bmp-collectors: a list of at most 4");
+        size_t i;
+        json_t *b;
+        json_array_foreach(bmps, i, b) {
+            char where[48];
+            snprintf(where, sizeof(where), "/bmp-collectors[%zu]", i);
+            MM_GUARD(only(b, where, b_allowed, err, errlen));
+            MM_GUARD(get_str(b, "address", where, "127.0.0.1", c->bmp[i].address,
+                             sizeof(c->bmp[i].address), err, errlen));
+            if (parse_addr(c->bmp[i].address, 0, &tmp, &tl) < 0)
+                return cerr(err, errlen, "%s/address: not an address", where);
+            MM_GUARD(get_uint(b, "port", where, 1, 65535, 0, &v, err, errlen));
+            if (!v)
+                return cerr(err, errlen, "%s/port: required", where);
+            c->bmp[i].port = (uint16_t)v;
+            c->n_bmp = i + 1;
+        }
+    }
 
     json_t *cps = json_object_get(root, "ifit-codepoints");
     mm_bgp_ifit_codepoints_reset();

@@ -76,6 +76,10 @@ static json_t *dispatch(bgpd *d, const char *subject, json_t *req)
         mm_audit_write(bgpd_audit(d), &r);
         return bgpd_ctl_rib(d, f);
     }
+    if (strcmp(cmd, "counters") == 0) {
+        mm_audit_write(bgpd_audit(d), &r);
+        return bgpd_ctl_counters(d);
+    }
     if (strcmp(cmd, "announce") == 0)
         return bgpd_ctl_announce(d, subject, f, match, json_object_get(req, "then"));
     if (strcmp(cmd, "withdraw") == 0)

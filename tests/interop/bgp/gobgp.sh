@@ -3,7 +3,7 @@
 # passive) exchange IPv4 and IPv6 FlowSpec with IFIT ECs in both directions,
 # checked through `gobgp global rib -j` and `mamori bgp rib --json`; then a
 # NOTIFICATION from GoBGP, a hold-timer expiry (gobgpd stopped with SIGSTOP)
-# and a restart of gobgpd are each handled.
+# and a restart of gobgpd are each handled; a maximum-prefix overrun sends Cease 1.
 # usage: gobgp.sh MAMORI-BGPD MAMORI
 BGPD=$1 MAMORI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +43,7 @@ cat >"$T/bgpd.json" <<CONF
  "connect-retry": 1,
  "neighbors": [{"address": "$G", "remote-as": 65062, "port": 1179, "local-address": "$M",
                 "hold-time": 6, "families": ["ipv4-flowspec", "ipv6-flowspec"],
-                "max-prefix": {"flow4": 100}}],
+                "max-prefix": {"flow4": 3}}],
  "flowspec": [
   {"family": "ipv4-flowspec", "match": "dst 10.61.0.0/24 proto =17 dport >=1000&<=2000",
    "then": ["rate-bytes 9600", "ifit ioam-preallocated-trace namespace 1 trace-type 0x123456 flags 15"]},
@@ -125,5 +125,13 @@ start_gobgpd
 wait_for "re-established with the restarted GoBGP" "neighbor_is $G Established" 30
 wait_for "mamori rules re-sent to the restarted peer" \
   "gobgp_has ipv4-flowspec 10.61.0.0/24 rate:9600 129:170:00011234560f" 10
+
+# 4. Maximum prefixes (flow4 limit 3): a fourth rule from GoBGP ends the session
+#    with Cease 1 (RFC 4486) carrying AFI 1, SAFI 133 and the limit.
+for i in 1 2 3 4; do  # the restarted gobgpd starts empty
+  gb global rib -a ipv4-flowspec add match destination 10.62.$i.0/24 then discard >/dev/null
+done
+wait_for "NOTIFICATION 6/1 sent for the 4th flow4 rule (audited)" "grep -q '\"notification\".*sent 6/1' '$T/audit.log'" 10
+check "max-prefix decision audited" "grep -q '\"max-prefix\".*flow4 over 3 routes' '$T/audit.log'"
 check "audit log chain verifies" "'$MAMORI' audit verify-log '$T/audit.log' >/dev/null"
 finish

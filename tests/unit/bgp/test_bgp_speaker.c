@@ -521,7 +521,7 @@ static void p_update(void *arg, const mm_bgp_update *u, const mm_bgp_update_verd
     }
 }
 
-static const mm_bgp_session_ops p_ops = {p_send, NULL, p_update, p_notif, p_timer, p_drop, p_connect, NULL};
+static const mm_bgp_session_ops p_ops = {p_send, NULL, p_update, p_notif, p_timer, p_drop, p_connect, NULL, NULL};
 
 /* Move bytes from a to b until nothing is pending. */
 static void pump(peer *a, peer *b)

@@ -134,6 +134,31 @@ static void rib_basics(void **st)
     assert_int_equal(mm_bgp_rib_del(rib, 3, 1, 133, rule, 5), 0);
     assert_int_equal(mm_bgp_rib_del(rib, 3, 1, 133, rule, 5), MM_ENOENT);
     assert_true(mm_bgp_rib_is_best(rib, mm_bgp_rib_get(rib, 0, 1, 133, rule, 5)));
+    /* Shared attribute sets: two routes, same ECs and AS_PATH; one goes, the other keeps them. */
+    uint8_t ec2[16] = {0x80, 6, 0, 0, 0, 0, 0, 0, 0x81, 0xaa, 0, 1, 0x12, 0x34, 0x56, 0x0f};
+    uint8_t r1[] = {1, 24, 10, 9, 1}, r2[] = {1, 24, 10, 9, 2};
+    char ap[] = "65002 65003";
+    mm_bgp_route x = {.peer = 5, .afi = 1, .safi = 133, .nlri = r1, .nlri_len = 5, .ecomm = ec2,
+                      .ecomm_len = 16, .aspath = ap, .valid = true};
+    assert_int_equal(mm_bgp_rib_add(rib, &x, NULL), 0);
+    x.nlri = r2;
+    assert_int_equal(mm_bgp_rib_add(rib, &x, NULL), 0);
+    ap[0] = '7'; /* the RIB has its own copy */
+    assert_int_equal(mm_bgp_rib_del(rib, 5, 1, 133, r1, 5), 0);
+    const mm_bgp_route *y = mm_bgp_rib_get(rib, 5, 1, 133, r2, 5);
+    assert_non_null(y);
+    assert_int_equal(y->ecomm_len, 16);
+    assert_memory_equal(y->ecomm, ec2, 16);
+    assert_string_equal(y->aspath, "65002 65003");
+    /* Replacing with other attributes switches sets; no ECs at all is fine too. */
+    x.nlri = r2;
+    x.ecomm = NULL;
+    x.ecomm_len = 0;
+    x.aspath = NULL;
+    assert_int_equal(mm_bgp_rib_add(rib, &x, NULL), 0);
+    y = mm_bgp_rib_get(rib, 5, 1, 133, r2, 5);
+    assert_int_equal(y->ecomm_len, 0);
+    assert_string_equal(y->aspath, "");
     mm_bgp_rib_free(rib);
 }
 
