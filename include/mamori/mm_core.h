@@ -137,6 +137,8 @@ int mm_strv_push(char ***v, size_t *n, char *s);
 void mm_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decode exactly 2*len hex digits (either case) into out; MM_EMALFORMED otherwise. */
 int mm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outlen);
+/* The value of one hex digit (either case), -1 if c is not one. */
+int mm_hex_nibble(char c);
 
 #ifdef __cplusplus
 }

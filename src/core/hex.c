@@ -11,7 +11,7 @@ void mm_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int nibble(char c)
+int mm_hex_nibble(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -26,7 +26,7 @@ int mm_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outlen)
 {
     MM_ENSURE(hex && out && hexlen == 2 * outlen, MM_EMALFORMED);
     for (size_t i = 0; i < outlen; i++) {
-        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        int hi = mm_hex_nibble(hex[2 * i]), lo = mm_hex_nibble(hex[2 * i + 1]);
         MM_ENSURE(hi >= 0 && lo >= 0, MM_EMALFORMED);
         out[i] = (uint8_t)(hi << 4 | lo);
     }

@@ -16,17 +16,6 @@
 #include "mamori/mm_cursor.h"
 #include "mamori/mm_ddns.h"
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int mm_ddns_pct_decode(const char *src, size_t len, bool form, char *out, size_t outlen)
 {
     mm_cursor c;
@@ -37,7 +26,8 @@ int mm_ddns_pct_decode(const char *src, size_t len, bool form, char *out, size_t
         if (ch == '%') {
             if (mm_cursor_remaining(&c) < 2)
                 return MM_EMALFORMED;
-            int hi = hexval(mm_cursor_read_u8(&c)), lo = hexval(mm_cursor_read_u8(&c));
+            int hi = mm_hex_nibble((char)mm_cursor_read_u8(&c)),
+                lo = mm_hex_nibble((char)mm_cursor_read_u8(&c));
             if (hi < 0 || lo < 0)
                 return MM_EMALFORMED;
             ch = (uint8_t)(hi << 4 | lo);
