@@ -96,14 +96,9 @@ static int audit(bgpd *d, const char *subject, const char *action, const char *o
 }
 
 /* "flow4 dst 10.0.0.0/24 proto =6 then rate-bytes 0; ifit ..." for audit and display. */
-static void rule_text(int fam, const uint8_t *rule, size_t rl, const uint8_t *ec, size_t el, mm_buf *b)
+/* " then rate-bytes 0; ifit ..." for an EXTENDED_COMMUNITIES value (nothing if none). */
+static void actions_text(const uint8_t *ec, size_t el, mm_buf *b)
 {
-    uint16_t afi;
-    uint8_t safi;
-    bgpd_fam_afisafi(fam, &afi, &safi);
-    mm_buf_printf(b, "%s ", bgpd_fam_short(fam));
-    if (mm_bgp_flowspec_format(afi, rule, rl, b) < 0)
-        mm_buf_append_str(b, "<undecodable>");
     mm_bgp_fs_actions a;
     if (el && mm_bgp_fs_actions_decode(ec, el, &a) == 0) {
         mm_buf_append_str(b, " then ");
@@ -111,6 +106,23 @@ static void rule_text(int fam, const uint8_t *rule, size_t rl, const uint8_t *ec
         if (a.n_unknown)
             mm_buf_printf(b, "; %zu other ECs", a.n_unknown);
     }
+}
+
+static void match_text(int fam, const uint8_t *rule, size_t rl, mm_buf *b)
+{
+    uint16_t afi;
+    uint8_t safi;
+    bgpd_fam_afisafi(fam, &afi, &safi);
+    mm_buf_append_str(b, bgpd_fam_short(fam));
+    mm_buf_append_str(b, " ");
+    if (mm_bgp_flowspec_format(afi, rule, rl, b) < 0)
+        mm_buf_append_str(b, "<undecodable>");
+}
+
+static void rule_text(int fam, const uint8_t *rule, size_t rl, const uint8_t *ec, size_t el, mm_buf *b)
+{
+    match_text(fam, rule, rl, b);
+    actions_text(ec, el, b);
 }
 
 static void peer_subject(const bgpd_peer *p, char *out, size_t n)
@@ -724,6 +736,12 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
     const mm_bgp_attr *og = mm_bgp_update_attr(u, MM_BGP_ATTR_ORIGIN);
     char subj[80];
     peer_subject(p, subj, sizeof(subj));
+    /* The actions are the same for every rule of the UPDATE: render them once. */
+    mm_buf acts;
+    mm_buf_init(&acts, 1u << 16);
+    if (flow && ec && !withdraw)
+        actions_text(ec->val, ec->len, &acts);
+    mm_buf_cstr(&acts);
     mm_cursor c;
     mm_cursor_init_read(&c, nl, len);
     bool ok = true;
@@ -743,8 +761,10 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
         }
         mm_buf t;
         mm_buf_init(&t, 1u << 16);
-        if (flow)
-            rule_text(fam, key, kl, ec && !withdraw ? ec->val : NULL, ec && !withdraw ? ec->len : 0, &t);
+        if (flow) {
+            match_text(fam, key, kl, &t);
+            mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+        }
         if (withdraw) {
             if (mm_bgp_rib_del(p->d->rib, p->id, afi, safi, key, kl) == 0) {
                 p->count[fam]--;
@@ -787,6 +807,7 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
         }
     }
     mm_buf_free(&aspath);
+    mm_buf_free(&acts);
     if (flow && p->cfg.install)
         nft_schedule(p->d);
     if (!ok)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop with BIRD 2: BIRD (127.0.0.68) connects to mamori-bgpd (127.0.0.67,
+# Interop with BIRD 2: BIRD (127.0.15.68) connects to mamori-bgpd (127.0.15.67,
 # passive). BIRD originates flow4/flow6 static rules with raw IFIT ECs that
 # mamori must decode into fields; mamori's rules are checked, EC bytes
 # included, in `birdc show route table f4|f6 all`. Then a NOTIFICATION with
@@ -10,7 +10,7 @@ BGPD=$1 MAMORI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 command -v bird >/dev/null && command -v birdc >/dev/null || skip "BIRD not installed (package bird2)"
-M=127.0.0.67 B=127.0.0.68
+M=127.0.15.67 B=127.0.15.68
 EXTRA_CLEANUP='[ -s "$T/bird.pid" ] && kill -CONT "$(cat "$T/bird.pid")" 2>/dev/null; [ -s "$T/bird.pid" ] && kill "$(cat "$T/bird.pid")" 2>/dev/null'
 bc() { birdc -s "$T/bird.ctl" "$@"; }
 cat >"$T/bird.conf" <<CONF

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# BMP sender: mamori-bgpd (127.0.0.69) peers with GoBGP (127.0.0.70) and streams
+# BMP sender: mamori-bgpd (127.0.15.69) peers with GoBGP (127.0.15.70) and streams
 # BMP to mamori-bmpd. Checked in the collector's JSON Lines: Initiation
 # (sysDescr), Peer Up for GoBGP, Route Monitoring pre- and post-policy of
 # GoBGP's FlowSpec UPDATE, a Statistics Report with the Adj-RIB-In gauge,
@@ -9,7 +9,7 @@ BGPD=$1 MAMORI=$2 BMPD=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 command -v gobgpd >/dev/null && command -v gobgp >/dev/null || skip "GoBGP not installed (package gobgpd)"
-M=127.0.0.69 G=127.0.0.70
+M=127.0.15.69 G=127.0.15.70
 gb() { gobgp -u $G -p 50070 "$@"; }
 "$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/bmpd.port" --jsonl "$T/bmp.jsonl" \
   --audit "$T/bmpd-audit.log" 2>"$T/bmpd.log" &

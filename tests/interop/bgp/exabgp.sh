@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop with ExaBGP: ExaBGP (127.0.0.66) connects to mamori-bgpd (127.0.0.65,
+# Interop with ExaBGP: ExaBGP (127.0.15.66) connects to mamori-bgpd (127.0.15.65,
 # passive). ExaBGP originates IPv4/IPv6 FlowSpec with raw IFIT ECs, which
 # mamori must decode into IFIT fields; mamori's rules are checked in what
 # ExaBGP's JSON API prints. Then ExaBGP is stopped with SIGSTOP (hold-timer
@@ -9,7 +9,7 @@ BGPD=$1 MAMORI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 command -v exabgp >/dev/null || skip "ExaBGP not installed (package exabgp)"
-M=127.0.0.65 X=127.0.0.66
+M=127.0.15.65 X=127.0.15.66
 # ExaBGP's API process: copy what ExaBGP writes (JSON lines) to a file. It
 # must read with select(): ExaBGP makes the pipe non-blocking.
 cat >"$T/dump.py" <<PY

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop with FRR bgpd: mamori-bgpd (127.0.0.63, active) and FRR (127.0.0.64,
+# Interop with FRR bgpd: mamori-bgpd (127.0.15.63, active) and FRR (127.0.15.64,
 # passive) with TCP-MD5 (RFC 2385) and GTSM (RFC 5082, FRR ttl-security) on
 # both sides. mamori's FlowSpec v4/v6 rules with IFIT ECs are checked in
 # FRR's `show bgp ipv4|ipv6 flowspec json` (components) and `... detail`
@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 FRR=/usr/lib/frr/bgpd
 [ -x $FRR ] && command -v vtysh >/dev/null || skip "FRR not installed (package frr)"
 [ "$(id -u)" = 0 ] || skip "FRR bgpd needs root here (TCP-MD5 keys, pid file)"
-M=127.0.0.63 F=127.0.0.64
+M=127.0.15.63 F=127.0.15.64
 mkdir -p "$T/frr" && chmod 777 "$T/frr"
 EXTRA_CLEANUP='[ -s "$T/frr/bgpd.pid" ] && kill -CONT "$(cat "$T/frr/bgpd.pid")" 2>/dev/null; [ -s "$T/frr/bgpd.pid" ] && kill "$(cat "$T/frr/bgpd.pid")" 2>/dev/null'
 vt() { vtysh --vty_socket "$T/frr" -c "$1"; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop with GoBGP: mamori-bgpd (127.0.0.61, active) and gobgpd (127.0.0.62,
+# Interop with GoBGP: mamori-bgpd (127.0.15.61, active) and gobgpd (127.0.15.62,
 # passive) exchange IPv4 and IPv6 FlowSpec with IFIT ECs in both directions,
 # checked through `gobgp global rib -j` and `mamori bgp rib --json`; then a
 # NOTIFICATION from GoBGP, a hold-timer expiry (gobgpd stopped with SIGSTOP)
@@ -9,7 +9,7 @@ BGPD=$1 MAMORI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 command -v gobgpd >/dev/null && command -v gobgp >/dev/null || skip "GoBGP not installed (package gobgpd)"
-M=127.0.0.61 G=127.0.0.62
+M=127.0.15.61 G=127.0.15.62
 gb() { gobgp -u $G -p 50062 "$@"; }
 
 cat >"$T/gobgp.toml" <<CONF

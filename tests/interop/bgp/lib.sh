@@ -1,5 +1,5 @@
 # Shared by the mamori-bgpd interop tests (sourced). Each test starts its
-# peer and mamori-bgpd on its own 127.0.0.x pair, port 1179, in a temp dir,
+# peer and mamori-bgpd on its own 127.0.15.x pair, port 1179, in a temp dir,
 # and stops them by PID on exit. Usage from a test: BGPD=... MAMORI=... then
 # `. lib.sh`.
 set -u

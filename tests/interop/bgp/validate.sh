@@ -9,7 +9,7 @@ BGPD=$1 MAMORI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 command -v gobgpd >/dev/null && command -v gobgp >/dev/null || skip "GoBGP not installed (package gobgpd)"
-M=127.0.0.71 G1=127.0.0.72 G2=127.0.0.73
+M=127.0.15.71 G1=127.0.15.72 G2=127.0.15.73
 for g in 1 2; do
   addr=$([ $g = 1 ] && echo $G1 || echo $G2)
   cat >"$T/gobgp$g.toml" <<CONF
