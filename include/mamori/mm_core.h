@@ -123,6 +123,13 @@ int mm_write_all(int fd, const void *data, size_t len);
 /* mkdir -p: create path and missing parents with mode (existing ones are kept). */
 int mm_mkdir_p(const char *path, unsigned int mode);
 
+struct sockaddr;
+/* "a.b.c.d:port" or "[v6]:port" of a socket address (logs, audit records). */
+void mm_sockaddr_format(const struct sockaddr *sa, char *out, size_t len);
+/* TCP keep-alive and TCP_USER_TIMEOUT so a vanished peer is noticed within
+ * about ms milliseconds (src/core/net.c). */
+void mm_tcp_dead_peer_detection(int fd, uint32_t ms);
+
 /* ---------------------------------------------------------------- string vectors */
 
 /*

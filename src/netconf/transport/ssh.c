@@ -425,35 +425,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     conn_lost(c, c->draining ? "drain-timeout" : "auth-timeout");
 }
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t len)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        snprintf(out, len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-        return;
-    }
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    snprintf(out, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-}
-
-/* A vanished client host never sends FIN: TCP keep-alive and TCP_USER_TIMEOUT end it. */
-static void set_dead_peer_detection(evutil_socket_t fd, uint32_t ms)
-{
-    int one = 1;
-    int idle = (int)(ms / 3000) > 0 ? (int)(ms / 3000) : 1;
-    int intvl = (int)(ms / 9000) > 0 ? (int)(ms / 9000) : 1, cnt = 3;
-    unsigned int user = ms;
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static int conn_setup(struct mm_nc_ssh_server *ss, struct conn *c, evutil_socket_t fd)
 {
     c->sess = ssh_new();
@@ -522,7 +493,7 @@ static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const stru
                      void (*closed)(void *), void *carg)
 {
     char peer[96];
-    format_peer(sa, peer, sizeof(peer));
+    mm_sockaddr_format(sa, peer, sizeof(peer));
     uint32_t max = ss->set.max_conns ? ss->set.max_conns : MM_NC_SSH_DEFAULT_MAX_CONNS;
     if (ss->n_conns >= max) {
         mm_log_warn("nc-ssh-refuse", "peer=%s reason=\"connection limit %u reached\"", peer, max);
@@ -538,8 +509,10 @@ static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const stru
     c->fd = -1;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
     mm_buf_init(&c->out, 64u << 20); /* beyond this the client is not reading at all */
-    set_dead_peer_detection(fd, ss->set.dead_peer_ms ? ss->set.dead_peer_ms
-                                                     : MM_NC_SSH_DEFAULT_DEAD_PEER_MS);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    mm_tcp_dead_peer_detection(fd, ss->set.dead_peer_ms ? ss->set.dead_peer_ms
+                                                        : MM_NC_SSH_DEFAULT_DEAD_PEER_MS);
     c->next = ss->conns;
     if (ss->conns)
         ss->conns->prev = c;

@@ -352,41 +352,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     conn_release(c);
 }
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t len)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        port = ntohs(in->sin_port);
-        snprintf(out, len, "%s:%u", host, port);
-        return;
-    }
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    snprintf(out, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-}
-
-/*
- * A client whose host vanished (power, network) never sends FIN or RST: TCP
- * keep-alive probes an idle connection, TCP_USER_TIMEOUT bounds how long
- * sent data may stay unacknowledged. Either ends the connection, so the
- * session's locks, subscriptions and confirmed commit are released.
- */
-static void set_dead_peer_detection(evutil_socket_t fd, uint32_t ms)
-{
-    int one = 1;
-    int idle = (int)(ms / 3000) > 0 ? (int)(ms / 3000) : 1;
-    int intvl = (int)(ms / 9000) > 0 ? (int)(ms / 9000) : 1, cnt = 3;
-    unsigned int user = ms;
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
-}
-
 static struct conn *accept_fd(struct mm_nc_tls_server *ts, evutil_socket_t fd,
                               const struct sockaddr *sa, void (*closed)(void *), void *carg);
 
@@ -426,10 +391,10 @@ static struct conn *accept_fd(struct mm_nc_tls_server *ts, evutil_socket_t fd,
     /* Replies and notifications are small and latency-bound: no Nagle. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    set_dead_peer_detection(fd, ts->set.dead_peer_ms ? ts->set.dead_peer_ms
-                                                     : MM_NC_TLS_DEFAULT_DEAD_PEER_MS);
+    mm_tcp_dead_peer_detection(fd, ts->set.dead_peer_ms ? ts->set.dead_peer_ms
+                                                        : MM_NC_TLS_DEFAULT_DEAD_PEER_MS);
     mm_buf_init(&c->out, 4u << 20);
-    format_peer(sa, c->peer, sizeof(c->peer));
+    mm_sockaddr_format(sa, c->peer, sizeof(c->peer));
     c->bev = bufferevent_openssl_socket_new(ts->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                             BEV_OPT_CLOSE_ON_FREE);
     c->free_ev = evtimer_new(ts->base, deferred_free, c);
