@@ -1165,7 +1165,8 @@ json_t *bgpd_ctl_rib(bgpd *d, int fam)
     bool flow = safi == MM_BGP_SAFI_FLOWSPEC;
     if (flow) {
         rib_sort_afi = afi; /* RFC 8955 §5.1 order, the order an installer applies them */
-        qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
+        if (l.n > 1) /* qsort of a NULL array is undefined, even for 0 elements */
+            qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < l.n; i++) {
@@ -1317,7 +1318,8 @@ static void nft_sync_cb(evutil_socket_t fd, short what, void *arg)
         rib_list l = {d, fam, NULL, 0, 0};
         mm_bgp_rib_walk(d->rib, UINT32_MAX, afi, safi, rib_collect, &l);
         rib_sort_afi = afi; /* RFC 8955 §5.1: the most specific rule first */
-        qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
+        if (l.n > 1) /* qsort of a NULL array is undefined, even for 0 elements */
+            qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
         for (size_t i = 0; i < l.n; i++) {
             const mm_bgp_route *r = l.v[i];
             if (!r->peer || !d->peers[r->peer - 1].cfg.install || !mm_bgp_rib_is_best(d->rib, r))
