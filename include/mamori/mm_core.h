@@ -129,6 +129,10 @@ void mm_sockaddr_format(const struct sockaddr *sa, char *out, size_t len);
 /* TCP keep-alive and TCP_USER_TIMEOUT so a vanished peer is noticed within
  * about ms milliseconds (src/core/net.c). */
 void mm_tcp_dead_peer_detection(int fd, uint32_t ms);
+struct sockaddr_storage;
+/* A connected socket handed over to a server (call home): its peer address,
+ * made non-blocking. On failure the socket is closed. */
+int mm_sock_adopt(int fd, struct sockaddr_storage *peer);
 
 /* ---------------------------------------------------------------- string vectors */
 

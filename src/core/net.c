@@ -5,10 +5,13 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "mamori/mm_core.h"
 
@@ -48,4 +51,20 @@ void mm_tcp_dead_peer_detection(int fd, uint32_t ms)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
     setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+}
+
+int mm_sock_adopt(int fd, struct sockaddr_storage *peer)
+{
+    socklen_t sl = sizeof(*peer);
+    memset(peer, 0, sizeof(*peer));
+    if (getpeername(fd, (struct sockaddr *)peer, &sl) != 0) {
+        close(fd);
+        return MM_ESYS;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        close(fd);
+        return MM_ESYS;
+    }
+    return 0;
 }

@@ -479,13 +479,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *), void *arg)
 {
     struct sockaddr_storage st;
-    socklen_t sl = sizeof(st);
-    memset(&st, 0, sizeof(st));
-    if (getpeername(fd, (struct sockaddr *)&st, &sl) != 0) {
-        evutil_closesocket(fd);
-        return MM_ESYS;
-    }
-    evutil_make_socket_nonblocking(fd);
+    MM_GUARD(mm_sock_adopt(fd, &st));
     return accept_fd(ss, fd, (struct sockaddr *)&st, closed, arg);
 }
 

@@ -366,13 +366,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 int mm_nc_tls_server_adopt(mm_nc_tls_server *ts, int fd, void (*closed)(void *), void *arg)
 {
     struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    memset(&ss, 0, sizeof(ss));
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        evutil_closesocket(fd);
-        return MM_ESYS;
-    }
-    evutil_make_socket_nonblocking(fd);
+    MM_GUARD(mm_sock_adopt(fd, &ss));
     return accept_fd(ts, fd, (struct sockaddr *)&ss, closed, arg) ? 0 : MM_ENOMEM;
 }
 
