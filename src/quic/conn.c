@@ -805,7 +805,13 @@ void mm_quic_conn_input(mm_quic_conn *c, const uint8_t *pkt, size_t len,
         conn_gone(c, rv);
     else if (rv == NGTCP2_ERR_DROP_CONN)
         c->dead = true;
-    else if (rv != 0)
+    else if (rv == NGTCP2_ERR_RETRY && c->ep->server) {
+        /* ngtcp2's contract: send a Retry for this packet and discard the
+         * state, silently (a CONNECTION_CLOSE here left the client retrying
+         * into a new failing connection until it gave up, seen at 3% loss). */
+        mm_quic_endpoint_retry(c->ep, pkt, len, from, fromlen);
+        c->dead = true;
+    } else if (rv != 0)
         conn_fail(c, rv);
     conn_settle(c);
 }

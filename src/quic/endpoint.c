@@ -122,6 +122,17 @@ static void send_retry(mm_quic_endpoint *ep, const ngtcp2_pkt_hd *hd,
         mm_quic_endpoint_sendto(ep, buf, (size_t)n, from, fromlen);
 }
 
+/* ngtcp2 asked for address validation in the middle of a handshake
+ * (NGTCP2_ERR_RETRY from ngtcp2_conn_read_pkt): answer that packet with a
+ * Retry; the caller discards the connection state. */
+void mm_quic_endpoint_retry(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
+                            const struct sockaddr *from, socklen_t fromlen)
+{
+    ngtcp2_pkt_hd hd;
+    if (ngtcp2_accept(&hd, pkt, len) == 0)
+        send_retry(ep, &hd, from, fromlen);
+}
+
 static void server_accept(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
                           const struct sockaddr *from, socklen_t fromlen)
 {

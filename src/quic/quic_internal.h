@@ -201,6 +201,8 @@ void mm_quic_conn_reverify(mm_quic_conn *c);
 void mm_quic_endpoint_unlink(mm_quic_endpoint *ep, mm_quic_conn *c);
 /* Free retired TLS contexts no connection uses. */
 void mm_quic_endpoint_gc_ctx(mm_quic_endpoint *ep);
+void mm_quic_endpoint_retry(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
+                            const struct sockaddr *from, socklen_t fromlen);
 int mm_quic_endpoint_sendto(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
                             const struct sockaddr *to, socklen_t tolen);
 void mm_quic_random(uint8_t *p, size_t n);
