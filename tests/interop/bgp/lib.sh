@@ -11,8 +11,12 @@ PIDS=()
 EXTRA_CLEANUP=:
 cleanup() {
   eval "$EXTRA_CLEANUP"
+  # SIGCONT first (a test may have stopped its peer), then SIGTERM. A SIGCONT
+  # after the SIGTERM can land while an ASan build runs LeakSanitizer at exit
+  # and discard the SIGSTOP its ptrace attach is waiting for: both hang.
+  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
