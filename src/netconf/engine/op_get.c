@@ -110,8 +110,29 @@ static void reply_selected(nc_rpc *rpc, struct lyd_node *data, const char *elem,
 static int yanglib_state(mm_nc_server *srv, struct lyd_node **out)
 {
     *out = NULL;
-    return ly_ctx_get_yanglib_data(srv->ctx, out, "%u", srv->content_id) == LY_SUCCESS ? 0
-                                                                                      : MM_ENOMEM;
+    if (ly_ctx_get_yanglib_data(srv->ctx, out, "%u", srv->content_id) != LY_SUCCESS)
+        return MM_ENOMEM;
+    /* libyang fills the optional location leaves (RFC 8525) with file:// paths
+     * of the server's module directory: install layout is not the client's
+     * business, and get-schema (RFC 6022) serves the text. Drop them all,
+     * and the deprecated modules-state's schema URIs (RFC 7895) likewise. */
+    static const char *const leaks[] = {
+        "/ietf-yang-library:yang-library//location",
+        "/ietf-yang-library:modules-state/module/schema",
+        "/ietf-yang-library:modules-state/module/submodule/schema",
+    };
+    for (size_t k = 0; k < sizeof(leaks) / sizeof(leaks[0]); k++) {
+        struct ly_set *set = NULL;
+        if (lyd_find_xpath(*out, leaks[k], &set) != LY_SUCCESS) {
+            lyd_free_all(*out);
+            *out = NULL;
+            return MM_ENOMEM;
+        }
+        for (uint32_t i = 0; i < set->count; i++)
+            lyd_free_tree(set->dnodes[i]);
+        ly_set_free(set, NULL);
+    }
+    return 0;
 }
 
 /* The config false counters of /nacm (RFC 8341 section 3.1.3), merged with running's /nacm. */

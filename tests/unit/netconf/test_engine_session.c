@@ -132,6 +132,31 @@ static void test_message_id(void **state)
     nct_drop(&c);
 }
 
+/* The yang-library state names modules, never where the server keeps their
+ * files: libyang adds location leaves (file:// paths of the module directory)
+ * that tell an authenticated user the install layout (RFC 8525 location is
+ * optional; get-schema serves the text). */
+static void test_yanglib_no_file_location(void **state)
+{
+    nct_conn c;
+    assert_int_equal(nct_open(*state, &c, "admin", true), 0);
+    char *r = nct_rpc(&c, "<get><filter type=\"subtree\"><yang-library "
+                          "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-library\"/></filter></get>");
+    assert_non_null(r);
+    assert_non_null(strstr(r, "<name>ietf-netconf</name>"));
+    assert_null(strstr(r, "<location>"));
+    assert_null(strstr(r, "file:"));
+    free(r);
+    /* and the deprecated modules-state's schema leaves (RFC 7895) */
+    r = nct_rpc(&c, "<get><filter type=\"subtree\"><modules-state "
+                    "xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-library\"/></filter></get>");
+    assert_non_null(r);
+    assert_non_null(strstr(r, "<name>ietf-netconf</name>"));
+    assert_null(strstr(r, "file:"));
+    free(r);
+    nct_drop(&c);
+}
+
 static void test_rpc_errors(void **state)
 {
     nct_conn c;
@@ -428,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_hello_base11_chunked),
         cmocka_unit_test(test_hello_rules),
         cmocka_unit_test(test_message_id),
+        cmocka_unit_test(test_yanglib_no_file_location),
         cmocka_unit_test(test_rpc_errors),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_pipelining),
