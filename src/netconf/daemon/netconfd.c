@@ -17,6 +17,7 @@
 #include "mamori/mm_pki.h"
 #include "netconfd.h"
 #include "netconfd_metrics.h"
+#include "netconfd_ssh_users.h"
 #ifdef MM_NETCONFD_QUIC
 #include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
@@ -40,10 +41,48 @@ struct mm_netconfd {
     struct event *reconf_ev;
     mm_netconfd_metrics *metrics;
     mm_netconfd_callhome *callhome;
+    /* Who may log in over SSH: running's client-authentication users,
+     * rebuilt and swapped on every change of running (ssh_users.c). */
+    mm_netconfd_ssh_users *ssh_users;
 #ifdef MM_NC_HAVE_SSH
     mm_nc_ssh_server *ssh;
 #endif
 };
+
+/* Call-home clients given as --call-home options: named so, dialed besides running's. */
+#define OPTION_PEER_PREFIX "--call-home:"
+
+static int users_apply(struct mm_netconfd *d)
+{
+    mm_netconfd_ssh_users *t = NULL;
+    MM_GUARD(mm_netconfd_ssh_users_from_running(mm_nc_server_running(d->engine), &t));
+    /* Nothing keeps a pointer into the old table between calls: swap and free. */
+    mm_netconfd_ssh_users_free(d->ssh_users);
+    d->ssh_users = t;
+    mm_log_info("netconfd-ssh-users", "keys=%zu", mm_netconfd_ssh_users_count(t));
+    return 0;
+}
+
+/* The call-home clients of the options and of running, dialed from now on. */
+static int callhome_apply(struct mm_netconfd *d)
+{
+    static mm_netconfd_callhome_peer peers[2 * MM_NETCONFD_CALLHOME_MAX];
+    size_t n = 0;
+    memset(peers, 0, sizeof(peers));
+    for (size_t i = 0; i < d->o.n_call_home && n < MM_NETCONFD_CALLHOME_MAX; i++, n++) {
+        mm_netconfd_callhome_peer *p = &peers[n];
+        snprintf(p->name, sizeof(p->name), OPTION_PEER_PREFIX "%zu", i + 1);
+        p->ep[0] = d->o.call_home[i];
+        memcpy(p->ep[0].name, p->name, sizeof(p->ep[0].name));
+        p->n_ep = 1;
+        p->max_wait_s = 10;
+        p->max_attempts = 1;
+    }
+    /* Over the limit (logged): the clients that fit are still dialed. */
+    (void)mm_netconfd_callhome_from_running(mm_nc_server_running(d->engine), peers + n,
+                                            MM_NETCONFD_CALLHOME_MAX, &n);
+    return mm_netconfd_callhome_apply(d->callhome, peers, n);
+}
 
 #ifdef MM_NETCONFD_QUIC
 /*
@@ -197,6 +236,12 @@ static void on_running_changed(mm_nc_server *srv, void *arg)
     int rc = s ? settings_now(d, s) : MM_ENOMEM;
     if (rc == 0 && d->tls)
         rc = mm_nc_tls_server_apply(d->tls, s);
+    /* SSH users: sessions whose key is gone end at the transport's next
+     * re-verification pass (from its timer, not from inside this RPC). */
+    int rc2 = users_apply(d);
+    rc = rc < 0 ? rc : rc2;
+    rc2 = callhome_apply(d);
+    rc = rc < 0 ? rc : rc2;
     /* After the current callback chain (see reconf_ev). */
     event_active(d->reconf_ev, 0, 0);
     if (rc < 0)
@@ -209,6 +254,8 @@ static int check_running(const struct lyd_node *proposed, char *path, size_t pat
 {
     (void)arg;
     int rc = mm_netconfd_check_listen(proposed, path, path_len, msg, msg_len);
+    if (rc == 0)
+        rc = mm_netconfd_ssh_users_check(proposed, path, path_len, msg, msg_len);
     if (rc < 0)
         mm_log_warn("netconfd-refuse-config", "path=%s err=\"%s\"", path, msg);
     return rc;
@@ -216,9 +263,23 @@ static int check_running(const struct lyd_node *proposed, char *path, size_t pat
 
 #ifdef MM_NC_HAVE_SSH
 /*
- * NETCONF over SSH on the first-start addresses and --ssh-port. Authorized
- * keys are files, one per NACM user (a simpler mapping than the
- * ietf-ssh-server client-authentication tree, documented in docs/netconfd.md).
+ * The transport's question "may user log in with this key": running's
+ * client-authentication users. The listen endpoints' users for accepted
+ * connections and for --call-home option clients, a call-home
+ * netconf-client's own users for its connections.
+ */
+static bool ssh_authorize(void *arg, const char *scope, const char *user, const char *key_b64)
+{
+    struct mm_netconfd *d = arg;
+    if (!strncmp(scope, OPTION_PEER_PREFIX, strlen(OPTION_PEER_PREFIX)))
+        scope = "";
+    return mm_netconfd_ssh_users_allow(d->ssh_users, scope, user, key_b64);
+}
+
+/*
+ * NETCONF over SSH on the first-start addresses and --ssh-port. Client
+ * authentication from running (ssh_authorize); the per-user key files of
+ * --ssh-keys-dir only when that option is given (bootstrap fallback).
  */
 static int ssh_start(struct mm_netconfd *d)
 {
@@ -228,11 +289,16 @@ static int ssh_start(struct mm_netconfd *d)
     MM_ENSURE(s, MM_ENOMEM);
     snprintf(s->host_key_file, sizeof(s->host_key_file), "%s/ssh_host_ed25519_key",
              d->o.state_dir);
-    if (d->o.ssh_keys_dir && d->o.ssh_keys_dir[0])
+    int rc = 0;
+    if (d->o.ssh_keys_dir && d->o.ssh_keys_dir[0]) {
         snprintf(s->keys_dir, sizeof(s->keys_dir), "%s", d->o.ssh_keys_dir);
-    else
-        snprintf(s->keys_dir, sizeof(s->keys_dir), "%s/ssh-authorized-keys", d->o.state_dir);
-    int rc = mm_mkdir_p(s->keys_dir, 0700);
+        rc = mm_mkdir_p(s->keys_dir, 0700);
+        mm_log_warn("netconfd-ssh-bootstrap",
+                    "dir=%s note=\"per-user key files accepted besides running's "
+                    "client-authentication users (bootstrap fallback)\"", s->keys_dir);
+    }
+    s->authorize = ssh_authorize;
+    s->authorize_arg = d;
     char addrs[512];
     snprintf(addrs, sizeof(addrs), "%s", d->o.address);
     char *save = NULL;
@@ -277,15 +343,15 @@ static int count_sessions(const char *transport, size_t *sessions, size_t *queue
 }
 
 /* Call home: a connected socket goes to the TLS or SSH transport. */
-static int callhome_adopt(const char *transport, int fd, void (*closed)(void *), void *carg,
-                          void *arg)
+static int callhome_adopt(const char *transport, int fd, const char *scope,
+                          void (*closed)(void *), void *carg, void *arg)
 {
     struct mm_netconfd *d = arg;
     if (!strcmp(transport, "tls") && d->tls)
-        return mm_nc_tls_server_adopt(d->tls, fd, closed, carg);
+        return mm_nc_tls_server_adopt(d->tls, fd, closed, carg); /* one TLS identity and trust */
 #ifdef MM_NC_HAVE_SSH
     if (!strcmp(transport, "ssh") && d->ssh)
-        return mm_nc_ssh_server_adopt(d->ssh, fd, closed, carg);
+        return mm_nc_ssh_server_adopt(d->ssh, fd, scope, closed, carg);
 #endif
     close(fd);
     mm_log_error("netconfd-callhome", "transport=%s err=\"transport not running (ssh needs "
@@ -314,13 +380,17 @@ static int start(struct mm_netconfd *d)
     free(s);
     if (rc == 0)
         rc = quic_apply(d);
+    if (rc == 0)
+        rc = users_apply(d);
 #ifdef MM_NC_HAVE_SSH
     if (rc == 0)
         rc = ssh_start(d);
 #endif
-    if (rc == 0 && d->o.n_call_home)
-        rc = mm_netconfd_callhome_start(d->base, d->o.call_home, d->o.n_call_home,
-                                        d->o.call_home_retry_ms, callhome_adopt, d, &d->callhome);
+    if (rc == 0)
+        rc = mm_netconfd_callhome_new(d->base, d->o.call_home_retry_ms, callhome_adopt, d,
+                                      &d->callhome);
+    if (rc == 0)
+        rc = callhome_apply(d);
     if (rc == 0 && d->o.metrics_enabled)
         rc = mm_netconfd_metrics_start(d->engine, d->base, d->o.metrics_address,
                                        d->o.metrics_port, count_sessions, d, &d->metrics);
@@ -399,6 +469,7 @@ void mm_netconfd_free(mm_netconfd *d)
     mm_nc_ssh_server_free(d->ssh);
 #endif
     mm_netconfd_callhome_free(d->callhome); /* after the transports: no closed() any more */
+    mm_netconfd_ssh_users_free(d->ssh_users);
 #ifdef MM_NETCONFD_QUIC
     mm_nc_quic_server_free(d->quic);
     free(d->quic_set);

@@ -63,6 +63,7 @@ struct conn {
     int key_type;
     char peer[96];
     char user[MM_NC_SSH_USER_MAX];
+    char scope[64]; /* "" (listen endpoint) or the call-home client's name */
     void (*closed)(void *arg); /* call home: the server's own connection ended */
     void *closed_arg;
     struct conn *prev, *next;
@@ -348,6 +349,23 @@ static ssh_channel on_channel_open(ssh_session sess, void *ud)
     return c->chan;
 }
 
+/*
+ * The configuration's answer (authorize callback) first, then the bootstrap
+ * authorized-keys files if the daemon was given a directory for them.
+ */
+static bool key_ok(struct mm_nc_ssh_server *ss, const char *scope, const char *user, ssh_key key)
+{
+    if (ss->set.authorize) {
+        char *b64 = NULL;
+        bool ok = ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK &&
+                  ss->set.authorize(ss->set.authorize_arg, scope, user, b64);
+        ssh_string_free_char(b64);
+        if (ok)
+            return true;
+    }
+    return ss->set.keys_dir[0] && mm_nc_ssh_key_authorized(ss->set.keys_dir, user, key);
+}
+
 static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_struct *pubkey,
                           char state, void *ud)
 {
@@ -360,7 +378,7 @@ static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_str
         return SSH_AUTH_DENIED;
     }
     if (state == SSH_PUBLICKEY_STATE_WRONG ||
-        !mm_nc_ssh_key_authorized(c->ss->set.keys_dir, user, pubkey)) {
+        !key_ok(c->ss, c->scope, user, pubkey)) {
         if (state != SSH_PUBLICKEY_STATE_NONE)
             mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=denied", c->peer, user);
         return SSH_AUTH_DENIED;
@@ -466,25 +484,26 @@ static int conn_setup(struct mm_nc_ssh_server *ss, struct conn *c, evutil_socket
 }
 
 static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
-                     void (*closed)(void *), void *carg);
+                     const char *scope, void (*closed)(void *), void *carg);
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
     (void)lev;
     (void)salen;
-    accept_fd(arg, fd, sa, NULL, NULL);
+    accept_fd(arg, fd, sa, "", NULL, NULL);
 }
 
-int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *), void *arg)
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, const char *scope,
+                           void (*closed)(void *), void *arg)
 {
     struct sockaddr_storage st;
     MM_GUARD(mm_sock_adopt(fd, &st));
-    return accept_fd(ss, fd, (struct sockaddr *)&st, closed, arg);
+    return accept_fd(ss, fd, (struct sockaddr *)&st, scope ? scope : "", closed, arg);
 }
 
 static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
-                     void (*closed)(void *), void *carg)
+                     const char *scope, void (*closed)(void *), void *carg)
 {
     char peer[96];
     mm_sockaddr_format(sa, peer, sizeof(peer));
@@ -502,6 +521,7 @@ static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const stru
     c->ss = ss;
     c->fd = -1;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    snprintf(c->scope, sizeof(c->scope), "%s", scope);
     mm_buf_init(&c->out, 64u << 20); /* beyond this the client is not reading at all */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -532,7 +552,7 @@ static const char *still_authorized(struct mm_nc_ssh_server *ss, struct conn *c)
     ssh_key k = NULL;
     if (ssh_pki_import_pubkey_base64(c->key_b64, (enum ssh_keytypes_e)c->key_type, &k) != SSH_OK)
         return "cannot re-read the session's key";
-    bool ok = mm_nc_ssh_key_authorized(ss->set.keys_dir, c->user, k);
+    bool ok = key_ok(ss, c->scope, c->user, k);
     ssh_key_free(k);
     return ok ? NULL : "public key no longer authorized for the user";
 }
@@ -636,7 +656,8 @@ int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base, const mm
                          mm_nc_ssh_server **out)
 {
     *out = NULL;
-    MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] && s->keys_dir[0],
+    MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] &&
+                  (s->keys_dir[0] || s->authorize),
               MM_EINVAL);
     struct mm_nc_ssh_server *ss = calloc(1, sizeof(*ss));
     MM_ENSURE(ss, MM_ENOMEM);

@@ -2,7 +2,8 @@
 # on a free loopback port in a temp state dir, and user keys made with ssh-keygen.
 #   . lib.sh; ssh_setup NAME; ssh_start_daemon [extra daemon options]
 # Sets TMP, PORT (SSH), FP (host key fingerprint), KNOWN (known_hosts file),
-# KEYS (authorized keys dir), and keys $TMP/admin, $TMP/guest (+ .pub).
+# KEYS (the bootstrap authorized-keys dir, --ssh-keys-dir), and keys
+# $TMP/admin, $TMP/guest, $TMP/stranger (+ .pub).
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/skip.sh"
 DAEMON_PID=
@@ -54,7 +55,7 @@ ssh_setup() {
 ssh_start_daemon() {
   PORT=$(free_port)
   "$NETCONFD" --state-dir "$TMP/state" --pki-dir "$TMP/pki" --address 127.0.0.1 --port 0 \
-    --ssh-port "$PORT" --verify-ms 200 \
+    --ssh-port "$PORT" --ssh-keys-dir "$KEYS" --verify-ms 200 \
     --module-dir "$MM_SOURCE_ROOT/tests/unit/netconf/yang" "$@" >"$TMP/daemon.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 1 300); do
