@@ -138,10 +138,16 @@ static void on_closed(void *arg)
         peer_free(p);
         return;
     }
+    const mm_netconfd_callhome_client *e = ep_of(p);
+    mm_log_info("netconfd-callhome", "client=%s:%u transport=%s result=ended name=%s endpoint=%s",
+                e->host, e->port, e->transport, p->cfg.name, e->name);
+    /* The next round starts where start-with says; an ended session is not a failed attempt. */
     p->cur = first_endpoint(p);
     p->tries = 0;
     if (!p->cfg.periodic) {
-        retry_later(p, "connection ended");
+        /* Persistent: call again at once (after the first retry delay, so that a
+         * client that accepts and closes at once is not called in a busy loop). */
+        schedule(p, p->ch->retry_ms);
         return;
     }
     /* Periodic: the next period start from period_base. */
