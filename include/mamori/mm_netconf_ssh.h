@@ -50,6 +50,7 @@ extern "C" {
 typedef struct mm_nc_ssh_endpoint {
     char address[64]; /* numeric IPv4 or IPv6 */
     uint16_t port;
+    char scope[64]; /* given to the authorize callback for connections accepted here */
 } mm_nc_ssh_endpoint;
 
 /*
@@ -80,6 +81,12 @@ typedef struct mm_nc_ssh_server mm_nc_ssh_server;
 /* Load (or create) the host key, bind every endpoint, start accepting. */
 int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base,
                          const mm_nc_ssh_settings *settings, mm_nc_ssh_server **out);
+/*
+ * Listen on exactly these endpoints from now on (reconfiguration): sockets
+ * whose address and port stay are kept, the rest closed or bound; open
+ * connections are not affected. The first error is returned after trying all.
+ */
+int mm_nc_ssh_server_listen(mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *eps, size_t n);
 uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i);
 size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss);
 /* Reply and notification bytes of all sessions not yet written to their channels. */

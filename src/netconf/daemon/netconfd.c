@@ -227,6 +227,10 @@ static int settings_now(struct mm_netconfd *d, mm_nc_tls_settings *s)
     return 0;
 }
 
+#ifdef MM_NC_HAVE_SSH
+static int ssh_apply(struct mm_netconfd *d);
+#endif
+
 /* running changed: re-read ietf-netconf-server and apply it. */
 static void on_running_changed(mm_nc_server *srv, void *arg)
 {
@@ -240,6 +244,10 @@ static void on_running_changed(mm_nc_server *srv, void *arg)
      * re-verification pass (from its timer, not from inside this RPC). */
     int rc2 = users_apply(d);
     rc = rc < 0 ? rc : rc2;
+#ifdef MM_NC_HAVE_SSH
+    rc2 = ssh_apply(d);
+    rc = rc < 0 ? rc : rc2;
+#endif
     rc2 = callhome_apply(d);
     rc = rc < 0 ? rc : rc2;
     /* After the current callback chain (see reconf_ev). */
@@ -271,25 +279,62 @@ static int check_running(const struct lyd_node *proposed, char *path, size_t pat
 static bool ssh_authorize(void *arg, const char *scope, const char *user, const char *key_b64)
 {
     struct mm_netconfd *d = arg;
-    if (!strncmp(scope, OPTION_PEER_PREFIX, strlen(OPTION_PEER_PREFIX)))
-        scope = "";
     return mm_netconfd_ssh_users_allow(d->ssh_users, scope, user, key_b64);
 }
 
 /*
- * NETCONF over SSH on the first-start addresses and --ssh-port. Client
+ * The SSH listeners: the local-binds of running's ssh listen endpoints, plus
+ * the bootstrap --ssh-port on every --address (skipped where running has the
+ * same address and port: the configured endpoint's users then apply there).
+ */
+static int ssh_endpoints(struct mm_netconfd *d, mm_nc_ssh_endpoint *eps, size_t *n)
+{
+    int rc = mm_netconfd_ssh_endpoints_from_running(mm_nc_server_running(d->engine), eps,
+                                                    MM_NC_SSH_MAX_ENDPOINTS, n);
+    if (!d->o.ssh_enabled)
+        return rc;
+    char addrs[512];
+    snprintf(addrs, sizeof(addrs), "%s", d->o.address);
+    char *save = NULL;
+    for (char *a = strtok_r(addrs, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        bool dup = false;
+        for (size_t i = 0; i < *n && !dup; i++)
+            dup = eps[i].port == d->o.ssh_port && !strcmp(eps[i].address, a);
+        if (dup)
+            continue;
+        if (*n == MM_NC_SSH_MAX_ENDPOINTS)
+            return MM_ELIMIT;
+        mm_nc_ssh_endpoint *e = &eps[(*n)++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->address, sizeof(e->address), "%s", a);
+        e->port = d->o.ssh_port; /* scope "": the users of every listen endpoint */
+    }
+    return rc;
+}
+
+/*
+ * NETCONF over SSH: started when --ssh-port is given or running has an ssh
+ * endpoint; later changes of running rebind the listeners in place. Client
  * authentication from running (ssh_authorize); the per-user key files of
  * --ssh-keys-dir only when that option is given (bootstrap fallback).
  */
-static int ssh_start(struct mm_netconfd *d)
+static int ssh_apply(struct mm_netconfd *d)
 {
-    if (!d->o.ssh_enabled)
+    mm_nc_ssh_endpoint eps[MM_NC_SSH_MAX_ENDPOINTS];
+    size_t n = 0;
+    int rc = ssh_endpoints(d, eps, &n);
+    if (rc < 0)
+        mm_log_error("netconfd-ssh", "err=\"%s\" action=\"listening on the first %zu "
+                     "endpoints\"", mm_strerror(rc), n);
+    if (d->ssh)
+        return mm_nc_ssh_server_listen(d->ssh, eps, n);
+    if (n == 0)
         return 0;
     mm_nc_ssh_settings *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
     snprintf(s->host_key_file, sizeof(s->host_key_file), "%s/ssh_host_ed25519_key",
              d->o.state_dir);
-    int rc = 0;
+    rc = 0;
     if (d->o.ssh_keys_dir && d->o.ssh_keys_dir[0]) {
         snprintf(s->keys_dir, sizeof(s->keys_dir), "%s", d->o.ssh_keys_dir);
         rc = mm_mkdir_p(s->keys_dir, 0700);
@@ -299,14 +344,8 @@ static int ssh_start(struct mm_netconfd *d)
     }
     s->authorize = ssh_authorize;
     s->authorize_arg = d;
-    char addrs[512];
-    snprintf(addrs, sizeof(addrs), "%s", d->o.address);
-    char *save = NULL;
-    for (char *a = strtok_r(addrs, ",", &save); a && s->n_endpoints < MM_NC_SSH_MAX_ENDPOINTS;
-         a = strtok_r(NULL, ",", &save)) {
-        snprintf(s->endpoints[s->n_endpoints].address, sizeof(s->endpoints[0].address), "%s", a);
-        s->endpoints[s->n_endpoints++].port = d->o.ssh_port;
-    }
+    memcpy(s->endpoints, eps, n * sizeof(eps[0]));
+    s->n_endpoints = n;
     s->verify_interval_ms = d->o.verify_ms;
     s->dead_peer_ms = d->o.idle_timeout_ms;
     s->max_queue = d->o.max_queue;
@@ -350,12 +389,18 @@ static int callhome_adopt(const char *transport, int fd, const char *scope,
     if (!strcmp(transport, "tls") && d->tls)
         return mm_nc_tls_server_adopt(d->tls, fd, closed, carg); /* one TLS identity and trust */
 #ifdef MM_NC_HAVE_SSH
-    if (!strcmp(transport, "ssh") && d->ssh)
-        return mm_nc_ssh_server_adopt(d->ssh, fd, scope, closed, carg);
+    if (!strcmp(transport, "ssh") && d->ssh) {
+        /* A --call-home option client: the listen endpoints' users; a
+         * netconf-client of running: its own users. */
+        char sc[128] = "";
+        if (strncmp(scope, OPTION_PEER_PREFIX, strlen(OPTION_PEER_PREFIX)) != 0)
+            snprintf(sc, sizeof(sc), MM_NETCONFD_SCOPE_CALL_HOME "%.64s", scope);
+        return mm_nc_ssh_server_adopt(d->ssh, fd, sc, closed, carg);
+    }
 #endif
     close(fd);
     mm_log_error("netconfd-callhome", "transport=%s err=\"transport not running (ssh needs "
-                 "--ssh-port)\"", transport);
+                 "--ssh-port or an ssh endpoint in running)\"", transport);
     return MM_ECONFIG;
 }
 
@@ -384,7 +429,7 @@ static int start(struct mm_netconfd *d)
         rc = users_apply(d);
 #ifdef MM_NC_HAVE_SSH
     if (rc == 0)
-        rc = ssh_start(d);
+        rc = ssh_apply(d);
 #endif
     if (rc == 0)
         rc = mm_netconfd_callhome_new(d->base, d->o.call_home_retry_ms, callhome_adopt, d,

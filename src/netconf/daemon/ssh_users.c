@@ -85,8 +85,14 @@ static int add(struct mm_netconfd_ssh_users *t, const char *scope, const char *u
 typedef int (*visit_fn)(const char *scope, const char *user, const char *format,
                         const char *key, const struct lyd_node *node, void *arg);
 
-static int visit_users(const struct lyd_node *ep, const char *scope, visit_fn fn, void *arg)
+/* Scope of a listen endpoint's users "listen:<endpoint>", of a call-home client's "call-home:<client>". */
+static int visit_users(const struct lyd_node *ep, const char *name, bool listen, visit_fn fn,
+                       void *arg)
 {
+    char scope[160];
+    snprintf(scope, sizeof(scope), "%s%s", listen ? MM_NETCONFD_SCOPE_LISTEN
+                                                   : MM_NETCONFD_SCOPE_CALL_HOME,
+             name ? name : "");
     struct ly_set *users = NULL;
     if (lyd_find_xpath(ep, USERS_REL, &users) != LY_SUCCESS)
         return 0; /* no ssh case in this context */
@@ -116,7 +122,7 @@ static int visit_all(const struct lyd_node *running, visit_fn fn, void *arg)
     int rc = 0;
     if (lyd_find_xpath(running, NCS "/listen/endpoints/endpoint[ssh]", &set) == LY_SUCCESS) {
         for (uint32_t i = 0; i < set->count && rc == 0; i++)
-            rc = visit_users(set->dnodes[i], "", fn, arg);
+            rc = visit_users(set->dnodes[i], child_value(set->dnodes[i], "name"), true, fn, arg);
         ly_set_free(set, NULL);
     }
     set = NULL;
@@ -129,7 +135,7 @@ static int visit_all(const struct lyd_node *running, visit_fn fn, void *arg)
                 lyd_find_xpath(set->dnodes[i], "endpoints/endpoint[ssh]", &eps) != LY_SUCCESS)
                 continue;
             for (uint32_t j = 0; j < eps->count && rc == 0; j++)
-                rc = visit_users(eps->dnodes[j], name, fn, arg);
+                rc = visit_users(eps->dnodes[j], name, false, fn, arg);
             ly_set_free(eps, NULL);
         }
         ly_set_free(set, NULL);
@@ -165,11 +171,18 @@ int mm_netconfd_ssh_users_from_running(const struct lyd_node *running,
     return 0;
 }
 
+static bool scope_match(const char *entry, const char *scope)
+{
+    if (!scope[0]) /* bootstrap listener: the users of any listen endpoint */
+        return !strncmp(entry, MM_NETCONFD_SCOPE_LISTEN, strlen(MM_NETCONFD_SCOPE_LISTEN));
+    return !strcmp(entry, scope);
+}
+
 bool mm_netconfd_ssh_users_allow(const mm_netconfd_ssh_users *t, const char *scope,
                                  const char *user, const char *key_b64)
 {
     for (size_t i = 0; t && i < t->n; i++)
-        if (!strcmp(t->e[i].scope, scope) && !strcmp(t->e[i].user, user) &&
+        if (scope_match(t->e[i].scope, scope) && !strcmp(t->e[i].user, user) &&
             !strcmp(t->e[i].key, key_b64))
             return true;
     return false;
@@ -231,3 +244,43 @@ int mm_netconfd_ssh_users_check(const struct lyd_node *proposed, char *path, siz
     struct check c = {path, msg, path_len, msg_len};
     return visit_all(proposed, check_one, &c);
 }
+
+#ifdef MM_NC_HAVE_SSH
+int mm_netconfd_ssh_endpoints_from_running(const struct lyd_node *running,
+                                           mm_nc_ssh_endpoint *eps, size_t max, size_t *n)
+{
+    *n = 0;
+    struct ly_set *set = NULL;
+    if (!running || lyd_find_xpath(running, NCS "/listen/endpoints/endpoint[ssh]", &set) !=
+                        LY_SUCCESS)
+        return 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < set->count && rc == 0; i++) {
+        const char *name = child_value(set->dnodes[i], "name");
+        struct ly_set *binds = NULL;
+        if (lyd_find_xpath(set->dnodes[i], "ssh/tcp-server-parameters/local-bind", &binds) !=
+            LY_SUCCESS)
+            continue;
+        for (uint32_t j = 0; j < binds->count && rc == 0; j++) {
+            if (*n == max) {
+                rc = MM_ELIMIT;
+                break;
+            }
+            const char *addr = child_value(binds->dnodes[j], "local-address");
+            const char *port = child_value(binds->dnodes[j], "local-port");
+            mm_nc_ssh_endpoint *e = &eps[*n];
+            memset(e, 0, sizeof(*e));
+            if (!addr || strlen(addr) >= sizeof(e->address))
+                continue;
+            snprintf(e->address, sizeof(e->address), "%s", addr);
+            e->port = (uint16_t)(port ? strtoul(port, NULL, 10) : MM_NC_SSH_PORT);
+            snprintf(e->scope, sizeof(e->scope), MM_NETCONFD_SCOPE_LISTEN "%.50s",
+                     name ? name : "");
+            (*n)++;
+        }
+        ly_set_free(binds, NULL);
+    }
+    ly_set_free(set, NULL);
+    return rc;
+}
+#endif

@@ -8,7 +8,9 @@
 #      (mamori nc on libssh, and ncclient on paramiko), and the configured
 #      user name is the NACM user (a second, non-admin user is denied writes);
 #   3. a malformed key is refused by the commit with an rpc-error;
-#   4. deleting the key ends the open session that used it and new logins fail.
+#   4. deleting the key ends the open session that used it and new logins fail;
+#   5. an ssh endpoint added by edit-config is listened on at once, with its
+#      own users only; deleting it closes the listener.
 #   usage: config_keys.sh PATH/TO/mamori PATH/TO/mamori-netconfd
 # SPDX-License-Identifier: Apache-2.0
 set -u
@@ -127,5 +129,35 @@ nc_ssh --user admin --key "$TMP/stranger" hello >/dev/null 2>"$TMP/e4" &&
 grep -q 'public key authentication failed' "$TMP/e4" || fail "refusal: $(cat "$TMP/e4")"
 nc_ssh --user auditor --key "$TMP/guest" hello >/dev/null 2>&1 || fail "other user's key lost"
 ok "removed key refused for new logins; other keys unaffected"
+# 5. A second ssh endpoint from running, with its own user.
+ssh-keygen -q -t ed25519 -N '' -C ops@test -f "$TMP/ops" >/dev/null || fail "ssh-keygen"
+PORT2=$(free_port)
+endpoint_xml "$(user_xml ops k "$TMP/ops.pub")" |
+  sed -e "s|<name>ssh</name>|<name>ssh2</name>|" -e "s|<local-port>$PORT</local-port>|<local-port>$PORT2</local-port>|" \
+  >"$TMP/ep2.xml"
+grep -q "<local-port>$PORT2</local-port>" "$TMP/ep2.xml" || fail "test bug: port not substituted"
+nc_tls_admin edit-config --target running --config "$TMP/ep2.xml" >"$TMP/ep2.out" 2>&1 ||
+  fail "add endpoint ssh2: $(cat "$TMP/ep2.out")"
+wait_log "event=nc-ssh-listen address=127.0.0.1 port=$PORT2 .*scope=listen:ssh2" ||
+  fail "no listener for the new endpoint"
+"$MAMORI" nc --transport ssh --host 127.0.0.1 --port "$PORT2" --host-key-fingerprint "$FP" \
+  --user ops --key "$TMP/ops" hello >/dev/null 2>"$TMP/e5" || fail "ops on ssh2: $(cat "$TMP/e5")"
+nc_ssh --user ops --key "$TMP/ops" hello >/dev/null 2>&1 && fail "ssh2's user accepted on ssh"
+"$MAMORI" nc --transport ssh --host 127.0.0.1 --port "$PORT2" --host-key-fingerprint "$FP" \
+  --user auditor --key "$TMP/guest" hello >/dev/null 2>&1 && fail "ssh's user accepted on ssh2"
+ok "ssh endpoint added by edit-config listens at once, with its own users only"
+cat >"$TMP/del2.xml" <<XML
+<netconf-server xmlns="$NCS"><listen><endpoints><endpoint
+ xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" nc:operation="delete"><name>ssh2</name>
+</endpoint></endpoints></listen></netconf-server>
+XML
+nc_tls_admin edit-config --target running --config "$TMP/del2.xml" >"$TMP/del2.out" 2>&1 ||
+  fail "delete endpoint ssh2: $(cat "$TMP/del2.out")"
+wait_log "event=nc-ssh-listen address=127.0.0.1 port=$PORT2 action=closed" ||
+  fail "listener of the deleted endpoint not closed"
+"$MAMORI" nc --transport ssh --host 127.0.0.1 --port "$PORT2" --host-key-fingerprint "$FP" \
+  --user ops --key "$TMP/ops" hello >/dev/null 2>&1 && fail "deleted endpoint still serves"
+nc_ssh --user auditor --key "$TMP/guest" hello >/dev/null 2>&1 || fail "endpoint ssh lost"
+ok "deleted ssh endpoint no longer listens; the other one still serves"
 kill -0 "$DAEMON_PID" || fail "daemon died"
 echo PASS
