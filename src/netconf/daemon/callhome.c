@@ -316,6 +316,21 @@ unsigned mm_netconfd_callhome_connects(const mm_netconfd_callhome *ch, const cha
     return 0;
 }
 
+int64_t mm_netconfd_callhome_next_ms(const mm_netconfd_callhome *ch, const char *name)
+{
+    for (const struct peer *p = ch ? ch->peers : NULL; p; p = p->next) {
+        struct timeval at, now;
+        if (strcmp(p->cfg.name, name) != 0)
+            continue;
+        if (p->connected || p->fd >= 0 || !p->ev || !evtimer_pending(p->ev, &at))
+            return -1;
+        evutil_gettimeofday(&now, NULL);
+        int64_t ms = ((int64_t)at.tv_sec - now.tv_sec) * 1000 + (at.tv_usec - now.tv_usec) / 1000;
+        return ms < 0 ? 0 : ms;
+    }
+    return -1;
+}
+
 void mm_netconfd_callhome_free(mm_netconfd_callhome *ch)
 {
     if (!ch)

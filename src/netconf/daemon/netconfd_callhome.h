@@ -81,6 +81,8 @@ int mm_netconfd_callhome_apply(mm_netconfd_callhome *ch, const mm_netconfd_callh
                                size_t n);
 /* Successful TCP connections to the netconf-client named name so far (0: unknown). */
 unsigned mm_netconfd_callhome_connects(const mm_netconfd_callhome *ch, const char *name);
+/* Milliseconds until the next dial of name (-1: connecting, connected or unknown). */
+int64_t mm_netconfd_callhome_next_ms(const mm_netconfd_callhome *ch, const char *name);
 void mm_netconfd_callhome_free(mm_netconfd_callhome *ch);
 
 #endif
