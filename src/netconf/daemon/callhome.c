@@ -18,8 +18,9 @@
  * the delay doubles from retry_ms up to 60 s (bounded back-off), and goes
  * back to retry_ms once a connection has been established. Connection type
  * persistent: dial again as soon as the connection ends; periodic: dial at
- * every period from the time the configuration was applied, never while a
- * connection is still up (RFC 8071 and the module's description).
+ * every period from anchor-time (or from the time the configuration was
+ * applied), never while a connection is still up (RFC 8071 and the module's
+ * description).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
@@ -127,6 +128,28 @@ static void unlink_peer(struct peer **list, struct peer *p)
     }
 }
 
+/*
+ * Periodic: wait for the next connection start, period_base + k * period
+ * (the anchor-time, or when the entry was applied). now_ok: a start that is
+ * now (the first one) counts; after a connection, the next one is later.
+ */
+static void schedule_period(struct peer *p, bool now_ok)
+{
+    int64_t now = (int64_t)time(NULL), period = p->cfg.period_s ? p->cfg.period_s : 3600;
+    int64_t since = now - p->period_base, k;
+    if (since < 0)
+        k = 0; /* anchor in the future: its first start */
+    else
+        k = since / period + ((now_ok && since % period == 0) ? 0 : 1);
+    int64_t wait_s = p->period_base + k * period - now;
+    if (wait_s < 0)
+        wait_s = 0;
+    mm_log_info("netconfd-callhome", "name=%s result=wait-period next_in_s=%lld", p->cfg.name,
+                (long long)wait_s);
+    uint64_t ms = (uint64_t)wait_s * 1000u;
+    schedule(p, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
+}
+
 /* The transport's connection to this client ended. */
 static void on_closed(void *arg)
 {
@@ -150,14 +173,8 @@ static void on_closed(void *arg)
         schedule(p, p->ch->retry_ms);
         return;
     }
-    /* Periodic: the next period start from period_base. */
-    time_t now = time(NULL), period = p->cfg.period_s ? p->cfg.period_s : 3600;
-    time_t next = p->period_base + ((now - p->period_base) / period + 1) * period;
-    uint64_t ms = (uint64_t)(next - now) * 1000u;
-    mm_log_info("netconfd-callhome", "name=%s result=wait-period next_in_s=%lld", p->cfg.name,
-                (long long)(next - now));
     p->backoff_ms = 0;
-    schedule(p, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
+    schedule_period(p, false);
 }
 
 static void on_connected(evutil_socket_t fd, short what, void *arg)
@@ -297,13 +314,16 @@ int mm_netconfd_callhome_apply(mm_netconfd_callhome *ch, const mm_netconfd_callh
         p->ch = ch;
         p->cfg = peers[i];
         p->fd = p->live_fd = -1;
-        p->period_base = time(NULL);
+        p->period_base = p->cfg.anchor ? p->cfg.anchor : time(NULL);
         p->cur = first_endpoint(p);
         p->next = ch->peers;
         ch->peers = p;
         mm_log_info("netconfd-callhome", "name=%s result=added endpoints=%zu type=%s",
                     p->cfg.name, p->cfg.n_ep, p->cfg.periodic ? "periodic" : "persistent");
-        schedule(p, 0);
+        if (p->cfg.periodic && p->cfg.anchor)
+            schedule_period(p, true); /* the first start on the anchor's grid */
+        else
+            schedule(p, 0);
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mamori/mm_core.h"
 #include "netconfd_callhome.h"
@@ -31,6 +32,35 @@ static unsigned long num(const struct lyd_node *parent, const char *path, unsign
 {
     const char *v = child_value(parent, path);
     return v ? strtoul(v, NULL, 10) : dflt;
+}
+
+/*
+ * anchor-time: yang:date-and-time restricted to whole minutes,
+ * "YYYY-MM-DDTHH:MM:00" then "Z" or "+HH:MM" / "-HH:MM" (RFC 6991). 0 if
+ * absent or unreadable (then the time of applying is the anchor).
+ */
+static int64_t anchor_time(const char *v)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    int n = 0;
+    if (!v || sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    int64_t t = (int64_t)timegm(&tm);
+    const char *z = v + n;
+    int oh = 0, om = 0;
+    if (*z == '+' || *z == '-') {
+        if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2)
+            return 0;
+        int64_t off = (int64_t)oh * 3600 + om * 60;
+        t += *z == '+' ? -off : off; /* local = UTC + offset */
+    } else if (*z && *z != 'Z') {
+        return 0;
+    }
+    return t > 0 ? t : 0;
 }
 
 static int add_endpoints(const struct lyd_node *client, mm_netconfd_callhome_peer *p)
@@ -91,7 +121,9 @@ int mm_netconfd_callhome_from_running(const struct lyd_node *running,
         rc = add_endpoints(c, p);
         p->periodic = has_child(c, "connection-type/periodic");
         p->period_s = (uint32_t)num(c, "connection-type/periodic/period", 60) * 60u;
-        if (!p->periodic)
+        if (p->periodic)
+            p->anchor = anchor_time(child_value(c, "connection-type/periodic/anchor-time"));
+        else
             p->period_s = 0;
         const char *sw = child_value(c, "reconnect-strategy/start-with");
         p->start_with = !sw || !strcmp(sw, "first-listed") ? MM_CH_FIRST_LISTED

@@ -40,6 +40,7 @@ typedef struct mm_netconfd_callhome_peer {
     size_t n_ep;
     bool periodic;        /* connection-type periodic (else persistent) */
     uint32_t period_s;    /* periodic: seconds between connection starts */
+    int64_t anchor;       /* periodic: anchor-time (Unix seconds), 0: when applied */
     uint8_t start_with;   /* enum mm_netconfd_callhome_start */
     uint16_t max_wait_s;  /* an attempt not connected by then failed (default 5) */
     uint8_t max_attempts; /* attempts per endpoint before the next one (default 3) */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -172,6 +173,27 @@ static void test_periodic_waits(void **state)
     event_base_free(base);
 }
 
+static void test_periodic_anchor(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    uint16_t port;
+    int ls = listener(&port);
+    struct adopted a = {.fd = -1};
+    mm_netconfd_callhome *ch = NULL;
+    assert_int_equal(mm_netconfd_callhome_new(base, 20, adopt, &a, &ch), 0);
+    /* Anchored 10 s ago, every minute: the first call is ~50 s away, not now. */
+    mm_netconfd_callhome_peer p = peer("anchored", port, true);
+    p.anchor = (int64_t)time(NULL) - 10;
+    assert_int_equal(mm_netconfd_callhome_apply(ch, &p, 1), 0);
+    int64_t ms = mm_netconfd_callhome_next_ms(ch, "anchored");
+    assert_true(ms > 1000 && ms <= 60000);
+    assert_int_equal(a.count, 0);
+    mm_netconfd_callhome_free(ch);
+    close(ls);
+    event_base_free(base);
+}
+
 static void test_round_robin(void **state)
 {
     (void)state;
@@ -206,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_persistent_then_removed),
         cmocka_unit_test(test_periodic_waits),
+        cmocka_unit_test(test_periodic_anchor),
         cmocka_unit_test(test_round_robin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,7 +53,8 @@ static const char *cfg_json =
     "      \"server-identity\": {\"host-key\": [{\"name\": \"h\", \"public-key\": "
     "       {\"inline-definition\": {\"public-key-format\": \"" CT "\", \"public-key\": \"" KEY_A "\","
     "        \"hidden-private-key\": [null]}}}]}}}}]},"
-    "   \"connection-type\": {\"periodic\": {\"period\": 5}},"
+    "   \"connection-type\": {\"periodic\": {\"period\": 5,"
+    "    \"anchor-time\": \"2026-01-01T01:15:00+01:00\"}},"
     "   \"reconnect-strategy\": {\"start-with\": \"last-connected\", \"max-wait\": 7,"
     "    \"max-attempts\": 2}},"
     "  {\"name\": \"plain\", \"endpoints\": {\"endpoint\": [{\"name\": \"x\", \"ssh\": {"
@@ -113,11 +114,13 @@ static void test_callhome_clients(void **state)
     assert_int_equal(nms->ep[1].port, 9999);
     assert_true(nms->periodic);
     assert_int_equal(nms->period_s, 300);
+    assert_int_equal(nms->anchor, 1767226500); /* 2026-01-01T00:15:00Z */
     assert_int_equal(nms->start_with, MM_CH_LAST_CONNECTED);
     assert_int_equal(nms->max_wait_s, 7);
     assert_int_equal(nms->max_attempts, 2);
     assert_string_equal(plain->name, "plain");
     assert_false(plain->periodic);
+    assert_int_equal(plain->anchor, 0);
     assert_int_equal(plain->start_with, MM_CH_FIRST_LISTED);
     assert_int_equal(plain->max_wait_s, 5);    /* module defaults */
     assert_int_equal(plain->max_attempts, 3);
