@@ -6,10 +6,13 @@
  * libssh session driven from libevent (see src/netconf/transport/ssh.c for why), the
  * "netconf" subsystem on one session channel, public-key user
  * authentication only (no password, no keyboard-interactive, no "none"),
- * the NACM user is the SSH user name. Authorized keys live per user in
- * <keys_dir>/<user> (OpenSSH authorized_keys lines: "type base64 [comment]");
- * the directory is re-read when it changes and every open session whose key
- * is no longer listed for its user is closed (continuous verification).
+ * the NACM user is the SSH user name. Which keys a user may log in with is
+ * asked of the authorize callback (mamori-netconfd answers from the
+ * ietf-netconf-server configuration in running) and, only when keys_dir is
+ * set (a bootstrap fallback), of <keys_dir>/<user> (OpenSSH authorized_keys
+ * lines: "type base64 [comment]"). Both are asked again every
+ * verify_interval_ms and every open session whose key is no longer
+ * authorized for its user is closed (continuous verification).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -47,11 +50,23 @@ extern "C" {
 typedef struct mm_nc_ssh_endpoint {
     char address[64]; /* numeric IPv4 or IPv6 */
     uint16_t port;
+    char scope[64]; /* given to the authorize callback for connections accepted here */
 } mm_nc_ssh_endpoint;
+
+/*
+ * Whether user may authenticate with the public key key_b64 (the base64 of
+ * its RFC 4253 section 6.6 encoding, as in authorized_keys) on a connection
+ * of the given scope: "" for a connection accepted on a listen endpoint, the
+ * netconf-client name for a call-home connection (mm_nc_ssh_server_adopt).
+ */
+typedef bool (*mm_nc_ssh_authorize_fn)(void *arg, const char *scope, const char *user,
+                                       const char *key_b64);
 
 typedef struct mm_nc_ssh_settings {
     char host_key_file[1024]; /* OpenSSH private key; an ed25519 key is created (0600) if missing */
-    char keys_dir[1024];      /* authorized keys: one file per NETCONF user */
+    char keys_dir[1024];      /* "" or the bootstrap fallback: one authorized-keys file per user */
+    mm_nc_ssh_authorize_fn authorize; /* NULL: keys_dir only */
+    void *authorize_arg;
     char kex[512];            /* "" = MM_NC_SSH_KEX */
     mm_nc_ssh_endpoint endpoints[MM_NC_SSH_MAX_ENDPOINTS];
     size_t n_endpoints;
@@ -66,18 +81,34 @@ typedef struct mm_nc_ssh_server mm_nc_ssh_server;
 /* Load (or create) the host key, bind every endpoint, start accepting. */
 int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base,
                          const mm_nc_ssh_settings *settings, mm_nc_ssh_server **out);
+/*
+ * Listen on exactly these endpoints from now on (reconfiguration): sockets
+ * whose address and port stay are kept, the rest closed or bound; open
+ * connections are not affected. The first error is returned after trying all.
+ */
+int mm_nc_ssh_server_listen(mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *eps, size_t n);
 uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i);
 size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss);
 /* Reply and notification bytes of all sessions not yet written to their channels. */
 size_t mm_nc_ssh_server_queued_bytes(const mm_nc_ssh_server *ss);
 /* Serve a connection the server opened (RFC 8071 call home; the peer is the SSH
- * client). closed(arg) runs once when it is gone. The fd is owned from here on. */
-int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *arg), void *arg);
+ * client); scope (the netconf-client name) goes to the authorize callback.
+ * closed(arg) runs once when it is gone. The fd is owned from here on. */
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, const char *scope,
+                           void (*closed)(void *arg), void *arg);
 /* Re-read the authorized keys and end sessions whose key is gone. */
 void mm_nc_ssh_server_reverify(mm_nc_ssh_server *ss);
 /* SHA-256 fingerprint of the host key ("SHA256:base64", OpenSSH style). */
 const char *mm_nc_ssh_server_fingerprint(const mm_nc_ssh_server *ss);
 void mm_nc_ssh_server_free(mm_nc_ssh_server *ss);
+
+/*
+ * Whether b64 is an SSH public key libssh can use (RFC 4253 section 6.6
+ * encoding, base64); its algorithm name goes to type. MM_EINVAL otherwise,
+ * with the reason in why.
+ */
+int mm_nc_ssh_pubkey_check(const char *b64, char *type, size_t type_len, char *why,
+                           size_t why_len);
 
 /* Create an ed25519 key at path (0600) unless a key is there already. */
 int mm_nc_ssh_host_key_ensure(const char *path);

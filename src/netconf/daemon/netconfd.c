@@ -17,6 +17,7 @@
 #include "mamori/mm_pki.h"
 #include "netconfd.h"
 #include "netconfd_metrics.h"
+#include "netconfd_ssh_users.h"
 #ifdef MM_NETCONFD_QUIC
 #include "mamori/mm_netconf_quic.h"
 #include "mamori/mm_quic.h"
@@ -40,10 +41,48 @@ struct mm_netconfd {
     struct event *reconf_ev;
     mm_netconfd_metrics *metrics;
     mm_netconfd_callhome *callhome;
+    /* Who may log in over SSH: running's client-authentication users,
+     * rebuilt and swapped on every change of running (ssh_users.c). */
+    mm_netconfd_ssh_users *ssh_users;
 #ifdef MM_NC_HAVE_SSH
     mm_nc_ssh_server *ssh;
 #endif
 };
+
+/* Call-home clients given as --call-home options: named so, dialed besides running's. */
+#define OPTION_PEER_PREFIX "--call-home:"
+
+static int users_apply(struct mm_netconfd *d)
+{
+    mm_netconfd_ssh_users *t = NULL;
+    MM_GUARD(mm_netconfd_ssh_users_from_running(mm_nc_server_running(d->engine), &t));
+    /* Nothing keeps a pointer into the old table between calls: swap and free. */
+    mm_netconfd_ssh_users_free(d->ssh_users);
+    d->ssh_users = t;
+    mm_log_info("netconfd-ssh-users", "keys=%zu", mm_netconfd_ssh_users_count(t));
+    return 0;
+}
+
+/* The call-home clients of the options and of running, dialed from now on. */
+static int callhome_apply(struct mm_netconfd *d)
+{
+    static mm_netconfd_callhome_peer peers[2 * MM_NETCONFD_CALLHOME_MAX];
+    size_t n = 0;
+    memset(peers, 0, sizeof(peers));
+    for (size_t i = 0; i < d->o.n_call_home && n < MM_NETCONFD_CALLHOME_MAX; i++, n++) {
+        mm_netconfd_callhome_peer *p = &peers[n];
+        snprintf(p->name, sizeof(p->name), OPTION_PEER_PREFIX "%zu", i + 1);
+        p->ep[0] = d->o.call_home[i];
+        memcpy(p->ep[0].name, p->name, sizeof(p->ep[0].name));
+        p->n_ep = 1;
+        p->max_wait_s = 10;
+        p->max_attempts = 1;
+    }
+    /* Over the limit (logged): the clients that fit are still dialed. */
+    (void)mm_netconfd_callhome_from_running(mm_nc_server_running(d->engine), peers + n,
+                                            MM_NETCONFD_CALLHOME_MAX, &n);
+    return mm_netconfd_callhome_apply(d->callhome, peers, n);
+}
 
 #ifdef MM_NETCONFD_QUIC
 /*
@@ -188,6 +227,10 @@ static int settings_now(struct mm_netconfd *d, mm_nc_tls_settings *s)
     return 0;
 }
 
+#ifdef MM_NC_HAVE_SSH
+static int ssh_apply(struct mm_netconfd *d);
+#endif
+
 /* running changed: re-read ietf-netconf-server and apply it. */
 static void on_running_changed(mm_nc_server *srv, void *arg)
 {
@@ -197,6 +240,16 @@ static void on_running_changed(mm_nc_server *srv, void *arg)
     int rc = s ? settings_now(d, s) : MM_ENOMEM;
     if (rc == 0 && d->tls)
         rc = mm_nc_tls_server_apply(d->tls, s);
+    /* SSH users: sessions whose key is gone end at the transport's next
+     * re-verification pass (from its timer, not from inside this RPC). */
+    int rc2 = users_apply(d);
+    rc = rc < 0 ? rc : rc2;
+#ifdef MM_NC_HAVE_SSH
+    rc2 = ssh_apply(d);
+    rc = rc < 0 ? rc : rc2;
+#endif
+    rc2 = callhome_apply(d);
+    rc = rc < 0 ? rc : rc2;
     /* After the current callback chain (see reconf_ev). */
     event_active(d->reconf_ev, 0, 0);
     if (rc < 0)
@@ -209,6 +262,8 @@ static int check_running(const struct lyd_node *proposed, char *path, size_t pat
 {
     (void)arg;
     int rc = mm_netconfd_check_listen(proposed, path, path_len, msg, msg_len);
+    if (rc == 0)
+        rc = mm_netconfd_ssh_users_check(proposed, path, path_len, msg, msg_len);
     if (rc < 0)
         mm_log_warn("netconfd-refuse-config", "path=%s err=\"%s\"", path, msg);
     return rc;
@@ -216,31 +271,81 @@ static int check_running(const struct lyd_node *proposed, char *path, size_t pat
 
 #ifdef MM_NC_HAVE_SSH
 /*
- * NETCONF over SSH on the first-start addresses and --ssh-port. Authorized
- * keys are files, one per NACM user (a simpler mapping than the
- * ietf-ssh-server client-authentication tree, documented in docs/netconfd.md).
+ * The transport's question "may user log in with this key": running's
+ * client-authentication users. The listen endpoints' users for accepted
+ * connections and for --call-home option clients, a call-home
+ * netconf-client's own users for its connections.
  */
-static int ssh_start(struct mm_netconfd *d)
+static bool ssh_authorize(void *arg, const char *scope, const char *user, const char *key_b64)
 {
+    struct mm_netconfd *d = arg;
+    return mm_netconfd_ssh_users_allow(d->ssh_users, scope, user, key_b64);
+}
+
+/*
+ * The SSH listeners: the local-binds of running's ssh listen endpoints, plus
+ * the bootstrap --ssh-port on every --address (skipped where running has the
+ * same address and port: the configured endpoint's users then apply there).
+ */
+static int ssh_endpoints(struct mm_netconfd *d, mm_nc_ssh_endpoint *eps, size_t *n)
+{
+    int rc = mm_netconfd_ssh_endpoints_from_running(mm_nc_server_running(d->engine), eps,
+                                                    MM_NC_SSH_MAX_ENDPOINTS, n);
     if (!d->o.ssh_enabled)
+        return rc;
+    char addrs[512];
+    snprintf(addrs, sizeof(addrs), "%s", d->o.address);
+    char *save = NULL;
+    for (char *a = strtok_r(addrs, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        bool dup = false;
+        for (size_t i = 0; i < *n && !dup; i++)
+            dup = eps[i].port == d->o.ssh_port && !strcmp(eps[i].address, a);
+        if (dup)
+            continue;
+        if (*n == MM_NC_SSH_MAX_ENDPOINTS)
+            return MM_ELIMIT;
+        mm_nc_ssh_endpoint *e = &eps[(*n)++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->address, sizeof(e->address), "%s", a);
+        e->port = d->o.ssh_port; /* scope "": the users of every listen endpoint */
+    }
+    return rc;
+}
+
+/*
+ * NETCONF over SSH: started when --ssh-port is given or running has an ssh
+ * endpoint; later changes of running rebind the listeners in place. Client
+ * authentication from running (ssh_authorize); the per-user key files of
+ * --ssh-keys-dir only when that option is given (bootstrap fallback).
+ */
+static int ssh_apply(struct mm_netconfd *d)
+{
+    mm_nc_ssh_endpoint eps[MM_NC_SSH_MAX_ENDPOINTS];
+    size_t n = 0;
+    int rc = ssh_endpoints(d, eps, &n);
+    if (rc < 0)
+        mm_log_error("netconfd-ssh", "err=\"%s\" action=\"listening on the first %zu "
+                     "endpoints\"", mm_strerror(rc), n);
+    if (d->ssh)
+        return mm_nc_ssh_server_listen(d->ssh, eps, n);
+    if (n == 0)
         return 0;
     mm_nc_ssh_settings *s = calloc(1, sizeof(*s));
     MM_ENSURE(s, MM_ENOMEM);
     snprintf(s->host_key_file, sizeof(s->host_key_file), "%s/ssh_host_ed25519_key",
              d->o.state_dir);
-    if (d->o.ssh_keys_dir && d->o.ssh_keys_dir[0])
+    rc = 0;
+    if (d->o.ssh_keys_dir && d->o.ssh_keys_dir[0]) {
         snprintf(s->keys_dir, sizeof(s->keys_dir), "%s", d->o.ssh_keys_dir);
-    else
-        snprintf(s->keys_dir, sizeof(s->keys_dir), "%s/ssh-authorized-keys", d->o.state_dir);
-    int rc = mm_mkdir_p(s->keys_dir, 0700);
-    char addrs[512];
-    snprintf(addrs, sizeof(addrs), "%s", d->o.address);
-    char *save = NULL;
-    for (char *a = strtok_r(addrs, ",", &save); a && s->n_endpoints < MM_NC_SSH_MAX_ENDPOINTS;
-         a = strtok_r(NULL, ",", &save)) {
-        snprintf(s->endpoints[s->n_endpoints].address, sizeof(s->endpoints[0].address), "%s", a);
-        s->endpoints[s->n_endpoints++].port = d->o.ssh_port;
+        rc = mm_mkdir_p(s->keys_dir, 0700);
+        mm_log_warn("netconfd-ssh-bootstrap",
+                    "dir=%s note=\"per-user key files accepted besides running's "
+                    "client-authentication users (bootstrap fallback)\"", s->keys_dir);
     }
+    s->authorize = ssh_authorize;
+    s->authorize_arg = d;
+    memcpy(s->endpoints, eps, n * sizeof(eps[0]));
+    s->n_endpoints = n;
     s->verify_interval_ms = d->o.verify_ms;
     s->dead_peer_ms = d->o.idle_timeout_ms;
     s->max_queue = d->o.max_queue;
@@ -277,19 +382,25 @@ static int count_sessions(const char *transport, size_t *sessions, size_t *queue
 }
 
 /* Call home: a connected socket goes to the TLS or SSH transport. */
-static int callhome_adopt(const char *transport, int fd, void (*closed)(void *), void *carg,
-                          void *arg)
+static int callhome_adopt(const char *transport, int fd, const char *scope,
+                          void (*closed)(void *), void *carg, void *arg)
 {
     struct mm_netconfd *d = arg;
     if (!strcmp(transport, "tls") && d->tls)
-        return mm_nc_tls_server_adopt(d->tls, fd, closed, carg);
+        return mm_nc_tls_server_adopt(d->tls, fd, closed, carg); /* one TLS identity and trust */
 #ifdef MM_NC_HAVE_SSH
-    if (!strcmp(transport, "ssh") && d->ssh)
-        return mm_nc_ssh_server_adopt(d->ssh, fd, closed, carg);
+    if (!strcmp(transport, "ssh") && d->ssh) {
+        /* A --call-home option client: the listen endpoints' users; a
+         * netconf-client of running: its own users. */
+        char sc[128] = "";
+        if (strncmp(scope, OPTION_PEER_PREFIX, strlen(OPTION_PEER_PREFIX)) != 0)
+            snprintf(sc, sizeof(sc), MM_NETCONFD_SCOPE_CALL_HOME "%.64s", scope);
+        return mm_nc_ssh_server_adopt(d->ssh, fd, sc, closed, carg);
+    }
 #endif
     close(fd);
     mm_log_error("netconfd-callhome", "transport=%s err=\"transport not running (ssh needs "
-                 "--ssh-port)\"", transport);
+                 "--ssh-port or an ssh endpoint in running)\"", transport);
     return MM_ECONFIG;
 }
 
@@ -314,13 +425,17 @@ static int start(struct mm_netconfd *d)
     free(s);
     if (rc == 0)
         rc = quic_apply(d);
+    if (rc == 0)
+        rc = users_apply(d);
 #ifdef MM_NC_HAVE_SSH
     if (rc == 0)
-        rc = ssh_start(d);
+        rc = ssh_apply(d);
 #endif
-    if (rc == 0 && d->o.n_call_home)
-        rc = mm_netconfd_callhome_start(d->base, d->o.call_home, d->o.n_call_home,
-                                        d->o.call_home_retry_ms, callhome_adopt, d, &d->callhome);
+    if (rc == 0)
+        rc = mm_netconfd_callhome_new(d->base, d->o.call_home_retry_ms, callhome_adopt, d,
+                                      &d->callhome);
+    if (rc == 0)
+        rc = callhome_apply(d);
     if (rc == 0 && d->o.metrics_enabled)
         rc = mm_netconfd_metrics_start(d->engine, d->base, d->o.metrics_address,
                                        d->o.metrics_port, count_sessions, d, &d->metrics);
@@ -399,6 +514,7 @@ void mm_netconfd_free(mm_netconfd *d)
     mm_nc_ssh_server_free(d->ssh);
 #endif
     mm_netconfd_callhome_free(d->callhome); /* after the transports: no closed() any more */
+    mm_netconfd_ssh_users_free(d->ssh_users);
 #ifdef MM_NETCONFD_QUIC
     mm_nc_quic_server_free(d->quic);
     free(d->quic_set);

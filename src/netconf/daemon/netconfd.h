@@ -97,18 +97,20 @@ typedef struct mm_netconfd_options {
     size_t max_queue;
     /* Work one message may cost before libyang sees it (0: engine defaults). */
     uint32_t max_elements, max_attributes, max_depth;
-    /* NETCONF over SSH (RFC 6242): listen on the first-start addresses at
-     * this port (0: no SSH endpoint). Host key <state_dir>/ssh_host_ed25519_key
-     * (created on first run), authorized keys <state_dir>/ssh-authorized-keys/<user>
-     * unless ssh_keys_dir is set. */
+    /* NETCONF over SSH (RFC 6242): the ssh listen endpoints of running, and
+     * (bootstrap) the first-start addresses at ssh_port (0: any free port).
+     * Host key <state_dir>/ssh_host_ed25519_key (created on first run). Users
+     * and keys: running's ssh client-authentication; the per-user files of
+     * ssh_keys_dir only if set (bootstrap fallback). */
     uint16_t ssh_port;
     bool ssh_enabled;          /* ssh_port given (port 0 then means: any free port) */
-    const char *ssh_keys_dir;  /* NULL: <state_dir>/ssh-authorized-keys */
+    const char *ssh_keys_dir;  /* NULL: no key files */
     /* Prometheus /metrics on loopback (0: off unless metrics_enabled). */
     uint16_t metrics_port;
     bool metrics_enabled;
     const char *metrics_address; /* NULL: 127.0.0.1 */
-    /* Call home (RFC 8071): clients the server dials, and the first retry delay. */
+    /* Call home (RFC 8071): bootstrap clients dialed besides running's
+     * call-home netconf-clients, and the first retry delay. */
     mm_netconfd_callhome_client call_home[MM_NETCONFD_CALLHOME_MAX];
     size_t n_call_home;
     uint32_t call_home_retry_ms; /* 0: 1000 */

@@ -28,8 +28,12 @@ static const char *truststore_features[] = {"inline-definitions-supported", "cer
 static const char *keystore_features[] = {"inline-definitions-supported", "asymmetric-keys", NULL};
 static const char *tls_server_features[] = {"server-ident-x509-cert", "client-auth-supported",
                                             "client-auth-x509-cert", NULL};
-static const char *netconf_server_features[] = {"tls-listen", "central-netconf-server-supported",
-                                                NULL};
+/* SSH: local users with public keys only (no password, hostbased or none). */
+static const char *ssh_server_features[] = {"local-users-supported", "local-user-auth-publickey",
+                                            NULL};
+static const char *netconf_server_features[] = {"tls-listen", "ssh-listen", "tls-call-home",
+                                                "ssh-call-home",
+                                                "central-netconf-server-supported", NULL};
 static const char *netconf_quic_features[] = {"quic-listen", NULL};
 
 /* The engine's own modules: one row per module (name, features). */
@@ -49,10 +53,11 @@ static const struct {
     {"nc-notifications", NULL},
     {"ietf-netconf-notifications", NULL},
     /*
-     * The server's own configuration (ietf-netconf-server, tls and quic
-     * cases), from mamori's yang/ietf. Dependencies first, each with exactly
-     * the features mamori implements: TLS 1.3 only, X.509 identities, inline
-     * trust anchors and hidden (file-held) private keys.
+     * The server's own configuration (ietf-netconf-server: tls, ssh and
+     * quic cases, call home), from mamori's yang/ietf. Dependencies first,
+     * each with exactly the features mamori implements: TLS 1.3 only, X.509
+     * identities, inline trust anchors and SSH public keys, hidden
+     * (file-held) private keys.
      */
     {"ietf-crypto-types", crypto_types_features},
     {"ietf-tls-common", tls_common_features},
@@ -60,7 +65,10 @@ static const struct {
     {"ietf-keystore", keystore_features},
     {"ietf-tcp-common", NULL},
     {"ietf-tcp-server", NULL},
+    {"ietf-tcp-client", NULL}, /* call home: the server dials */
     {"ietf-tls-server", tls_server_features},
+    {"ietf-ssh-common", NULL},
+    {"ietf-ssh-server", ssh_server_features},
     {"ietf-x509-cert-to-name", NULL},
     {"ietf-netconf-server", netconf_server_features},
     {"ietf-netconf-quic", netconf_quic_features},

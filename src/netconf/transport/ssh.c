@@ -63,9 +63,18 @@ struct conn {
     int key_type;
     char peer[96];
     char user[MM_NC_SSH_USER_MAX];
+    char scope[64]; /* "" (listen endpoint) or the call-home client's name */
     void (*closed)(void *arg); /* call home: the server's own connection ended */
     void *closed_arg;
     struct conn *prev, *next;
+};
+
+/* One bound endpoint; scope goes to the authorize callback for its connections. */
+struct listener {
+    struct mm_nc_ssh_server *ss;
+    struct evconnlistener *l;
+    mm_nc_ssh_endpoint ep; /* as configured (port 0: any) */
+    uint16_t port;         /* as bound */
 };
 
 struct mm_nc_ssh_server {
@@ -74,8 +83,7 @@ struct mm_nc_ssh_server {
     mm_nc_ssh_settings set;
     ssh_bind bind;
     char fingerprint[128];
-    struct evconnlistener *lis[MM_NC_SSH_MAX_ENDPOINTS];
-    uint16_t ports[MM_NC_SSH_MAX_ENDPOINTS];
+    struct listener *lis[MM_NC_SSH_MAX_ENDPOINTS];
     size_t n_lis;
     struct conn *conns;
     size_t n_conns;
@@ -348,6 +356,23 @@ static ssh_channel on_channel_open(ssh_session sess, void *ud)
     return c->chan;
 }
 
+/*
+ * The configuration's answer (authorize callback) first, then the bootstrap
+ * authorized-keys files if the daemon was given a directory for them.
+ */
+static bool key_ok(struct mm_nc_ssh_server *ss, const char *scope, const char *user, ssh_key key)
+{
+    if (ss->set.authorize) {
+        char *b64 = NULL;
+        bool ok = ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK &&
+                  ss->set.authorize(ss->set.authorize_arg, scope, user, b64);
+        ssh_string_free_char(b64);
+        if (ok)
+            return true;
+    }
+    return ss->set.keys_dir[0] && mm_nc_ssh_key_authorized(ss->set.keys_dir, user, key);
+}
+
 static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_struct *pubkey,
                           char state, void *ud)
 {
@@ -360,7 +385,7 @@ static int on_auth_pubkey(ssh_session sess, const char *user, struct ssh_key_str
         return SSH_AUTH_DENIED;
     }
     if (state == SSH_PUBLICKEY_STATE_WRONG ||
-        !mm_nc_ssh_key_authorized(c->ss->set.keys_dir, user, pubkey)) {
+        !key_ok(c->ss, c->scope, user, pubkey)) {
         if (state != SSH_PUBLICKEY_STATE_NONE)
             mm_log_warn("nc-ssh-auth", "peer=%s user=%s result=denied", c->peer, user);
         return SSH_AUTH_DENIED;
@@ -466,25 +491,27 @@ static int conn_setup(struct mm_nc_ssh_server *ss, struct conn *c, evutil_socket
 }
 
 static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
-                     void (*closed)(void *), void *carg);
+                     const char *scope, void (*closed)(void *), void *carg);
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
     (void)lev;
     (void)salen;
-    accept_fd(arg, fd, sa, NULL, NULL);
+    struct listener *li = arg;
+    accept_fd(li->ss, fd, sa, li->ep.scope, NULL, NULL);
 }
 
-int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, void (*closed)(void *), void *arg)
+int mm_nc_ssh_server_adopt(mm_nc_ssh_server *ss, int fd, const char *scope,
+                           void (*closed)(void *), void *arg)
 {
     struct sockaddr_storage st;
     MM_GUARD(mm_sock_adopt(fd, &st));
-    return accept_fd(ss, fd, (struct sockaddr *)&st, closed, arg);
+    return accept_fd(ss, fd, (struct sockaddr *)&st, scope ? scope : "", closed, arg);
 }
 
 static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const struct sockaddr *sa,
-                     void (*closed)(void *), void *carg)
+                     const char *scope, void (*closed)(void *), void *carg)
 {
     char peer[96];
     mm_sockaddr_format(sa, peer, sizeof(peer));
@@ -502,6 +529,7 @@ static int accept_fd(struct mm_nc_ssh_server *ss, evutil_socket_t fd, const stru
     c->ss = ss;
     c->fd = -1;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    snprintf(c->scope, sizeof(c->scope), "%s", scope);
     mm_buf_init(&c->out, 64u << 20); /* beyond this the client is not reading at all */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -532,7 +560,7 @@ static const char *still_authorized(struct mm_nc_ssh_server *ss, struct conn *c)
     ssh_key k = NULL;
     if (ssh_pki_import_pubkey_base64(c->key_b64, (enum ssh_keytypes_e)c->key_type, &k) != SSH_OK)
         return "cannot re-read the session's key";
-    bool ok = mm_nc_ssh_key_authorized(ss->set.keys_dir, c->user, k);
+    bool ok = key_ok(ss, c->scope, c->user, k);
     ssh_key_free(k);
     return ok ? NULL : "public key no longer authorized for the user";
 }
@@ -595,6 +623,8 @@ static int load_host_key(struct mm_nc_ssh_server *ss)
 
 static int bind_endpoint(struct mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *ep)
 {
+    if (ss->n_lis == MM_NC_SSH_MAX_ENDPOINTS)
+        return MM_ELIMIT;
     struct sockaddr_storage st;
     memset(&st, 0, sizeof(st));
     socklen_t sl;
@@ -612,31 +642,84 @@ static int bind_endpoint(struct mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *
         mm_log_error("nc-ssh-listen", "address=%s err=\"not a numeric address\"", ep->address);
         return MM_ECONFIG;
     }
-    struct evconnlistener *l = evconnlistener_new_bind(
-        ss->base, on_accept, ss, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+    struct listener *li = calloc(1, sizeof(*li));
+    MM_ENSURE(li, MM_ENOMEM);
+    li->ss = ss;
+    li->ep = *ep;
+    li->l = evconnlistener_new_bind(
+        ss->base, on_accept, li, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
         128, (struct sockaddr *)&st, (int)sl);
-    if (!l) {
+    if (!li->l) {
         mm_log_error("nc-ssh-listen", "address=%s port=%u err=\"%s\"", ep->address, ep->port,
                      strerror(errno));
+        free(li);
         return MM_ESYS;
     }
     struct sockaddr_storage got;
     socklen_t gl = sizeof(got);
-    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl);
-    uint16_t port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
-                                                   : ((struct sockaddr_in6 *)&got)->sin6_port);
-    ss->lis[ss->n_lis] = l;
-    ss->ports[ss->n_lis++] = port;
-    mm_log_info("nc-ssh-listen", "address=%s port=%u hostkey=%s", ep->address, port,
-                ss->fingerprint);
+    getsockname(evconnlistener_get_fd(li->l), (struct sockaddr *)&got, &gl);
+    li->port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
+                                              : ((struct sockaddr_in6 *)&got)->sin6_port);
+    ss->lis[ss->n_lis++] = li;
+    mm_log_info("nc-ssh-listen", "address=%s port=%u hostkey=%s scope=%s", ep->address, li->port,
+                ss->fingerprint, ep->scope[0] ? ep->scope : "-");
     return 0;
+}
+
+static void listener_free(struct listener *li)
+{
+    evconnlistener_free(li->l);
+    free(li);
+}
+
+static bool same_socket(const mm_nc_ssh_endpoint *a, const mm_nc_ssh_endpoint *b)
+{
+    return a->port == b->port && !strcmp(a->address, b->address);
+}
+
+/*
+ * Listen on exactly eps from now on: an endpoint with the same address and
+ * port keeps its socket (only its scope is updated), others are closed or
+ * bound. Open connections are not touched. Endpoints compare as configured
+ * (a port-0 endpoint keeps the port it got).
+ */
+int mm_nc_ssh_server_listen(mm_nc_ssh_server *ss, const mm_nc_ssh_endpoint *eps, size_t n)
+{
+    MM_ENSURE(n <= MM_NC_SSH_MAX_ENDPOINTS, MM_ELIMIT);
+    bool used[MM_NC_SSH_MAX_ENDPOINTS] = {false};
+    size_t kept = 0;
+    for (size_t i = 0; i < ss->n_lis; i++) {
+        struct listener *li = ss->lis[i];
+        size_t j = 0;
+        while (j < n && (used[j] || !same_socket(&li->ep, &eps[j])))
+            j++;
+        if (j == n) {
+            mm_log_info("nc-ssh-listen", "address=%s port=%u action=closed", li->ep.address,
+                        li->port);
+            listener_free(li);
+            continue;
+        }
+        used[j] = true;
+        snprintf(li->ep.scope, sizeof(li->ep.scope), "%s", eps[j].scope);
+        ss->lis[kept++] = li;
+    }
+    ss->n_lis = kept;
+    int rc = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (used[j])
+            continue;
+        int r = bind_endpoint(ss, &eps[j]);
+        rc = rc < 0 ? rc : r; /* bind the others even if one fails */
+    }
+    return rc;
 }
 
 int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base, const mm_nc_ssh_settings *s,
                          mm_nc_ssh_server **out)
 {
     *out = NULL;
-    MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] && s->keys_dir[0],
+    MM_ENSURE(s->n_endpoints <= MM_NC_SSH_MAX_ENDPOINTS && s->host_key_file[0] &&
+                  (s->keys_dir[0] || s->authorize),
               MM_EINVAL);
     struct mm_nc_ssh_server *ss = calloc(1, sizeof(*ss));
     MM_ENSURE(ss, MM_ENOMEM);
@@ -645,8 +728,8 @@ int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base, const mm
     ss->set = *s;
     ss->bind = ssh_bind_new();
     int rc = ss->bind ? load_host_key(ss) : MM_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < s->n_endpoints; i++)
-        rc = bind_endpoint(ss, &s->endpoints[i]);
+    if (rc == 0)
+        rc = mm_nc_ssh_server_listen(ss, s->endpoints, s->n_endpoints);
     uint32_t ms = s->verify_interval_ms ? s->verify_interval_ms : MM_NC_SSH_DEFAULT_VERIFY_MS;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (rc == 0) {
@@ -663,7 +746,7 @@ int mm_nc_ssh_server_new(mm_nc_server *engine, struct event_base *base, const mm
 
 uint16_t mm_nc_ssh_server_port(const mm_nc_ssh_server *ss, size_t i)
 {
-    return ss && i < ss->n_lis ? ss->ports[i] : 0;
+    return ss && i < ss->n_lis ? ss->lis[i]->port : 0;
 }
 
 size_t mm_nc_ssh_server_session_count(const mm_nc_ssh_server *ss)
@@ -694,7 +777,7 @@ void mm_nc_ssh_server_free(mm_nc_ssh_server *ss)
     if (ss->verify_ev)
         event_free(ss->verify_ev);
     for (size_t i = 0; i < ss->n_lis; i++)
-        evconnlistener_free(ss->lis[i]);
+        listener_free(ss->lis[i]);
     while (ss->conns) {
         struct conn *c = ss->conns;
         c->closed = NULL; /* shutting down: nobody reconnects */

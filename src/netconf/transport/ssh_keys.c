@@ -6,13 +6,16 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
+#include <openssl/evp.h>
 
 #include "mamori/mm_core.h"
+#include "mamori/mm_cursor.h"
 #include "mamori/mm_netconf_ssh.h"
 #include "nc_ssh_keys.h"
 
@@ -84,5 +87,50 @@ int mm_nc_ssh_host_key_ensure(const char *path)
     }
     chmod(path, 0600);
     mm_log_info("nc-ssh-hostkey", "file=%s action=created type=ssh-ed25519", path);
+    return 0;
+}
+
+/*
+ * A configured public key (ietf-crypto-types ssh-public-key-format: the
+ * RFC 4253 section 6.6 encoding, "string algorithm-name" then the key data).
+ * The algorithm name is read from the blob itself (it is configuration a
+ * client sent, so through mm_cursor), then libssh must be able to import it.
+ */
+int mm_nc_ssh_pubkey_check(const char *b64, char *type, size_t type_len, char *why,
+                           size_t why_len)
+{
+    type[0] = '\0';
+    size_t n = strlen(b64);
+    uint8_t *blob = malloc(n / 4 * 3 + 4);
+    if (!blob)
+        return MM_ENOMEM;
+    int got = EVP_DecodeBlock(blob, (const unsigned char *)b64, (int)n);
+    int rc = 0;
+    if (got < 4 || n % 4) {
+        snprintf(why, why_len, "public-key is not base64");
+        rc = MM_EINVAL;
+    } else {
+        mm_cursor cur;
+        mm_cursor_init_read(&cur, blob, (size_t)got);
+        uint32_t tl = mm_cursor_read_u32(&cur);
+        if (mm_cursor_error(&cur) || tl == 0 || tl >= type_len || tl > mm_cursor_remaining(&cur)) {
+            snprintf(why, why_len, "public-key is not an SSH key (RFC 4253 section 6.6)");
+            rc = MM_EINVAL;
+        } else {
+            mm_cursor_read_bytes(&cur, (uint8_t *)type, tl);
+            type[tl] = '\0';
+        }
+    }
+    free(blob);
+    if (rc < 0)
+        return rc;
+    enum ssh_keytypes_e t = ssh_key_type_from_name(type);
+    ssh_key k = NULL;
+    if (t == SSH_KEYTYPE_UNKNOWN || ssh_pki_import_pubkey_base64(b64, t, &k) != SSH_OK) {
+        snprintf(why, why_len, "SSH public key of algorithm '%.60s' not supported or malformed",
+                 type);
+        return MM_EINVAL;
+    }
+    ssh_key_free(k);
     return 0;
 }

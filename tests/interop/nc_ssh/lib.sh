@@ -2,7 +2,8 @@
 # on a free loopback port in a temp state dir, and user keys made with ssh-keygen.
 #   . lib.sh; ssh_setup NAME; ssh_start_daemon [extra daemon options]
 # Sets TMP, PORT (SSH), FP (host key fingerprint), KNOWN (known_hosts file),
-# KEYS (authorized keys dir), and keys $TMP/admin, $TMP/guest (+ .pub).
+# KEYS (the bootstrap authorized-keys dir, --ssh-keys-dir), and keys
+# $TMP/admin, $TMP/guest, $TMP/stranger (+ .pub).
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/skip.sh"
 DAEMON_PID=
@@ -51,10 +52,15 @@ ssh_setup() {
 }
 
 # ssh_start_daemon [options]: waits for the "ready ... transport=ssh" log line.
+# The per-user key files of $KEYS are the bootstrap fallback (--ssh-keys-dir)
+# unless NO_BOOTSTRAP_KEYS=1: then only running's client-authentication users.
+# Also sets TLS_PORT (the TLS endpoint, for edit-config over TLS).
 ssh_start_daemon() {
   PORT=$(free_port)
+  local boot=(--ssh-keys-dir "$KEYS")
+  [ "${NO_BOOTSTRAP_KEYS:-}" = 1 ] && boot=()
   "$NETCONFD" --state-dir "$TMP/state" --pki-dir "$TMP/pki" --address 127.0.0.1 --port 0 \
-    --ssh-port "$PORT" --verify-ms 200 \
+    --ssh-port "$PORT" "${boot[@]}" --verify-ms 200 \
     --module-dir "$MM_SOURCE_ROOT/tests/unit/netconf/yang" "$@" >"$TMP/daemon.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 1 300); do
@@ -66,6 +72,7 @@ ssh_start_daemon() {
   FP=$(grep -o 'event=netconfd-ready transport=ssh port=[0-9]* hostkey=[^ ]*' "$TMP/daemon.log" |
     head -1 | sed 's/.*hostkey=//')
   [ -n "$FP" ] || fail "no host key fingerprint in the log"
+  TLS_PORT=$(grep -o 'event=netconfd-ready port=[0-9]*' "$TMP/daemon.log" | head -1 | sed 's/.*port=//')
   [ "$(stat -c %a "$TMP/state/ssh_host_ed25519_key")" = 600 ] || fail "host key not 0600"
   KNOWN="$TMP/known_hosts"
   echo "[127.0.0.1]:$PORT $(ssh-keygen -y -f "$TMP/state/ssh_host_ed25519_key")" >"$KNOWN"
@@ -81,4 +88,10 @@ wait_log() {
     sleep 0.1
   done
   return 1
+}
+
+# nc_tls ARGS: `mamori nc` over TLS as the PKI's admin (the seed's NACM admin).
+nc_tls_admin() {
+  MM_PKI_DIR="$TMP/pki" "$MAMORI" nc --transport tls --host localhost --port "$TLS_PORT" \
+    --rpc-timeout 20 "$@"
 }
