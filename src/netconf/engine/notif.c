@@ -83,6 +83,11 @@ static void send_notif(mm_nc_session *s, int64_t t, const struct lyd_node *notif
     int rc = mm_buf_printf(&b, "<notification xmlns=\"%s\"><eventTime>%s</eventTime>%s"
                            "</notification>", NC_NS_NOTIF, ts, xml);
     free(xml);
+    /* The subscriber's backlog bounds what is queued (notif_backlog.c). */
+    if (rc == 0 && !nc_backlog_admit(s, b.len)) {
+        mm_buf_free(&b);
+        return;
+    }
     s->cnt.out_notifications++;
     s->srv->stats.out_notifications++;
     if (rc == 0 && !s->sub.chan) {
@@ -91,8 +96,9 @@ static void send_notif(mm_nc_session *s, int64_t t, const struct lyd_node *notif
         mm_buf framed;
         mm_buf_init(&framed, b.len + 64);
         enum mm_nc_framing fr = s->base11 ? MM_NC_FRAMING_CHUNKED : MM_NC_FRAMING_EOM;
-        if (mm_nc_frame(fr, (const char *)b.data, b.len, &framed) == 0)
-            s->ops->notif_send(s->io, s->sub.chan, framed.data, framed.len);
+        if (mm_nc_frame(fr, (const char *)b.data, b.len, &framed) == 0 &&
+            s->ops->notif_send(s->io, s->sub.chan, framed.data, framed.len) == 0)
+            nc_backlog_note(s);
         mm_buf_free(&framed);
     }
     mm_buf_free(&b);
