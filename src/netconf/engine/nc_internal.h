@@ -61,6 +61,7 @@ typedef struct nc_event {
 typedef struct nc_replay {
     nc_event *ev;  /* ring of cap entries */
     uint32_t cap, head, count;
+    uint64_t head_seq; /* sequence number of ev[head]: events ever aged out */
     int64_t created_us;
 } nc_replay;
 
@@ -74,6 +75,13 @@ typedef struct nc_sub {
     int64_t start_us, stop_us;
     void *chan;              /* transport notification channel, or NULL */
     struct event *stop_timer;
+    /* Replay in progress (notif.c): events go out from the replay log at the
+     * pace the subscriber reads them; live ones wait their turn there. */
+    bool replaying;
+    bool replay_done;          /* replayComplete sent; catching up with live events */
+    uint64_t replay_next;      /* sequence number of the next event to send */
+    uint64_t replay_end;       /* first event after the subscription's start */
+    struct event *replay_timer; /* resumes a replay paused on a full queue */
 } nc_sub;
 
 /* Bounds on one message (msg_bound.c). */
@@ -217,6 +225,12 @@ int nc_audit_commit(mm_nc_server *srv);
 /* session.c */
 int nc_session_send(mm_nc_session *s, const char *xml, size_t len);
 void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by);
+/*
+ * Work on s from a timer: while held, an end of s (a failed send) is only
+ * marked; release ends it then and returns false when s is gone.
+ */
+void nc_session_hold(mm_nc_session *s);
+bool nc_session_release(mm_nc_session *s);
 
 /* rpc.c */
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len);
@@ -372,6 +386,10 @@ int nc_notif_streams(mm_nc_server *srv, struct lyd_node **tree);
  * being ended for its backlog (from the event loop, never under the caller).
  */
 bool nc_backlog_admit(mm_nc_session *s, size_t len);
+/* Is s's queue at or over half its cap (a replay waits)? */
+bool nc_backlog_busy(const mm_nc_session *s);
+/* End s for its backlog (from the event loop, as for the overflow). */
+void nc_backlog_fail(mm_nc_session *s);
 /* The timer a subscriber's backlog may need (at create-subscription). */
 int nc_backlog_prepare(mm_nc_session *s);
 /* Record the backlog after something was queued (the high-water marks). */

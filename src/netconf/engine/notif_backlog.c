@@ -115,6 +115,19 @@ int nc_backlog_prepare(mm_nc_session *s)
     return s->backlog.timer ? 0 : MM_ENOMEM;
 }
 
+bool nc_backlog_busy(const mm_nc_session *s)
+{
+    size_t cap;
+    size_t q = backlog_of(s, &cap);
+    return cap && q >= cap / 2;
+}
+
+void nc_backlog_fail(mm_nc_session *s)
+{
+    s->backlog.overflow = true;
+    arm(s, 0);
+}
+
 bool nc_backlog_admit(mm_nc_session *s, size_t len)
 {
     nc_backlog *b = &s->backlog;

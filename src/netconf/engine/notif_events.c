@@ -73,7 +73,10 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mm_nc_session *s = arg;
+    /* notificationComplete may fail to send and end s: not under our feet. */
+    nc_session_hold(s);
     nc_notif_sub_end(s, true);
+    nc_session_release(s);
 }
 
 static int arm_stop(mm_nc_session *s)

@@ -234,6 +234,16 @@ void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by
         session_teardown(s, !s->lost);
 }
 
+void nc_session_hold(mm_nc_session *s) { s->busy++; }
+
+bool nc_session_release(mm_nc_session *s)
+{
+    if (--s->busy > 0 || !s->doomed)
+        return true;
+    session_teardown(s, !s->lost);
+    return false;
+}
+
 static int session_input(mm_nc_session *s, const uint8_t *data, size_t len);
 
 int mm_nc_session_input(mm_nc_session *s, const uint8_t *data, size_t len)

@@ -183,12 +183,84 @@ static void test_twice_the_cap_closes_at_once(void **state)
     assert_true(peak <= 2 * CAP);
 }
 
+/*
+ * A replay larger than the cap goes out at the pace the subscriber reads
+ * (RFC 5277 section 3 replay is not a backlog to punish): every logged
+ * event, then replayComplete, then an event that happened during the
+ * replay, in that order; the queue never holds more than the cap.
+ */
+static void test_replay_paced(void **state)
+{
+    fx *f = *state; /* grace: 10 minutes */
+    for (int i = 0; i < 40; i++)
+        edit(f);
+    nct_ok(&f->a, "<create-subscription xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">"
+                  "<startTime>2000-01-01T00:00:00Z</startTime></create-subscription>");
+    edit(f); /* during the replay */
+    int changes = 0, complete = 0, after = 0;
+    size_t peak = 0;
+    for (int i = 0; i < 2000 && f->a.s && !after; i++) {
+        peak = f->a.out.len > peak ? f->a.out.len : peak;
+        char *m;
+        while ((m = nct_recv(&f->a)) != NULL) {
+            if (strstr(m, "<replayComplete"))
+                complete++;
+            else if (strstr(m, "<netconf-config-change") && complete)
+                after++;
+            else if (strstr(m, "<netconf-config-change"))
+                changes++;
+            free(m);
+        }
+        if (!after)
+            event_base_loop(f->t.base, EVLOOP_ONCE); /* the replay's next step */
+    }
+    assert_non_null(f->a.s);
+    assert_false(f->a.aborted);
+    assert_int_equal(changes, 40);
+    assert_int_equal(complete, 1);
+    assert_int_equal(after, 1);
+    assert_true(peak <= CAP);
+    mm_nc_stats st;
+    mm_nc_server_stats(f->t.srv, &st);
+    assert_true(st.session_queued_max <= CAP); /* the first burst too */
+    /* Live again: the next event comes at once. */
+    edit(f);
+    char *n = nct_recv(&f->a);
+    assert_non_null(n);
+    assert_non_null(strstr(n, "<netconf-config-change"));
+    free(n);
+}
+
+/* A replay the subscriber does not read while the log (64 events here) ages
+ * out what it still owes: its stream cannot be complete, so it is ended. */
+static void test_replay_aged_out(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 40; i++)
+        edit(f);
+    nct_ok(&f->a, "<create-subscription xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">"
+                  "<startTime>2000-01-01T00:00:00Z</startTime></create-subscription>");
+    /* The replay stopped at half the cap and waits for its next step; before
+     * it comes, 100 new events push what a is still owed out of the log. */
+    for (int i = 0; i < 100 && f->a.s; i++)
+        edit(f);
+    for (int i = 0; i < 1000 && f->a.s; i++)
+        event_base_loop(f->t.base, EVLOOP_ONCE);
+    assert_null(f->a.s);
+    assert_true(f->a.aborted);
+    mm_nc_stats st;
+    mm_nc_server_stats(f->t.srv, &st);
+    assert_int_equal(st.notif_overflows, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grace_ends_in_close, setup_short, teardown),
         cmocka_unit_test_setup_teardown(test_reader_catches_up, setup_short, teardown),
         cmocka_unit_test_setup_teardown(test_twice_the_cap_closes_at_once, setup_long, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_paced, setup_long, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_aged_out, setup_long, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
