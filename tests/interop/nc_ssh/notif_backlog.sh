@@ -41,7 +41,8 @@ touch "$TMP/stop"
 grep -q "event=nc-notif-overflow session=$SID " "$TMP/daemon.log" ||
   fail "the subscriber was never closed (max queued $(metric \
     mamori_netconf_session_queued_bytes_max))"
-ok "subscriber session $SID closed: $(grep -o 'queued=[0-9]* cap=[0-9]*' "$TMP/daemon.log" | tail -1)"
+ok "subscriber session $SID closed: $(grep -o 'queued=[0-9]* cap=[0-9]*' "$TMP/daemon.log" |
+  tail -1)"
 MAXQ=$(metric mamori_netconf_session_queued_bytes_max)
 [ -n "$MAXQ" ] && [ "${MAXQ%.*}" -gt "$CAP" ] && [ "${MAXQ%.*}" -le $((2 * CAP + 131072)) ] ||
   fail "max queued $MAXQ bytes, cap $CAP"

@@ -51,7 +51,8 @@ for i in $(seq -w 1 100); do TAGS="$TAGS<tag>@V@-entry-number-$i</tag>"; done
 EDIT="<edit-config><target><running/></target><config><top xmlns=\"urn:mamori:test:nc\" \
 xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"replace\">$TAGS</top>\
 </config></edit-config>"
-session "$TR" "$T/edit.out" "@cycle $EDITS $T/stop $EDIT" '<get-config><source><running/></source></get-config>' '@close'
+session "$TR" "$T/edit.out" "@cycle $EDITS $T/stop $EDIT" \
+  '<get-config><source><running/></source></get-config>' '@close'
 EDITOR=$SPID
 
 # Wait for the daemon to end the subscriber (bounded by the editor's end).
