@@ -246,6 +246,10 @@ int main(int argc, char **argv)
         mm_log_error("netconfd-start", "err=\"%s\"", mm_strerror(rc));
     }
     mm_netconfd_free(d);
+    /* Deferred bufferevent callbacks hold their bufferevent until they run
+     * (with the callbacks cleared by bufferevent_free): one pass frees them. */
+    if (base)
+        event_base_loop(base, EVLOOP_NONBLOCK);
     mm_shutdown_free(sd);
     if (base)
         event_base_free(base);
