@@ -147,6 +147,10 @@ static void deliver(mm_nc_session *s, const nc_event *ev)
 {
     if (s->sub.has_stop && ev->time_us > s->sub.stop_us)
         return;
+    /* Being ended for its backlog: no work, and no audit record of a
+     * notification that will not be sent. */
+    if (s->backlog.overflow)
+        return;
     mm_nacm_req req = nc_nacm_req(s);
     if (!mm_nacm_notification_allowed(&req, ev->notif))
         return;
