@@ -121,7 +121,22 @@ typedef struct mm_nc_server_config {
      */
     int (*fault)(void *arg, const char *point);
     void *fault_arg;
+    /*
+     * A subscriber whose queued output (mm_nc_transport_ops.queued) stays
+     * over its transport's cap this long is closed (0: MM_NC_DEFAULT_NOTIF_GRACE_MS);
+     * at MM_NC_NOTIF_BACKLOG_FACTOR times the cap it is closed at once.
+     */
+    uint32_t notif_grace_ms;
 } mm_nc_server_config;
+
+/*
+ * Notification back-pressure (issue 10 #4, notifications): RFC 5277 has no
+ * way to tell a subscriber that events were skipped, so a subscriber that
+ * does not read is ended (audited), never silently thinned out; see
+ * src/netconf/engine/notif_backlog.c and docs/netconfd.md.
+ */
+#define MM_NC_DEFAULT_NOTIF_GRACE_MS 10000u
+#define MM_NC_NOTIF_BACKLOG_FACTOR 2u
 
 int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base,
                      mm_nc_server **out);
@@ -186,6 +201,11 @@ typedef struct mm_nc_stats {
     uint32_t in_rpcs, in_bad_rpcs, out_rpc_errors, out_notifications;
     uint32_t nacm_denied_operations, nacm_denied_data_writes, nacm_denied_notifications;
     uint32_t replay_depth; /* notifications held in the replay log */
+    /* Highest output backlog any one session reached (bytes queued, as
+     * mm_nc_transport_ops.queued reports it), and subscribers ended because
+     * their backlog stayed over the cap. */
+    uint64_t session_queued_max;
+    uint32_t notif_overflows;
 } mm_nc_stats;
 void mm_nc_server_stats(mm_nc_server *srv, mm_nc_stats *out);
 
@@ -206,6 +226,20 @@ typedef struct mm_nc_transport_ops {
     void *(*notif_open)(void *io);
     int (*notif_send)(void *io, void *chan, const uint8_t *data, size_t len);
     void (*notif_close)(void *io, void *chan); /* subscription over: FIN */
+    /*
+     * Optional: bytes of this session waiting to reach the peer (TLS: not yet
+     * written to the socket; QUIC: queued on any of its streams and not yet
+     * acknowledged; SSH: not yet inside the client's window), and in *cap the
+     * transport's per-session cap on them (--max-queue). The engine keeps
+     * notifications within it (MM_NC_NOTIF_BACKLOG_FACTOR, notif_grace_ms).
+     */
+    size_t (*queued)(void *io, size_t *cap);
+    /*
+     * Optional: end the transport now, dropping what is queued (a peer that
+     * does not read would never take it). The engine frees the session
+     * right after this call returns. NULL: close() is used.
+     */
+    void (*abort)(void *io, int app_error);
 } mm_nc_transport_ops;
 
 typedef struct mm_nc_session_info {

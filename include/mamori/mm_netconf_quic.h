@@ -92,6 +92,8 @@ void mm_nc_quic_server_free(mm_nc_quic_server *qs);
 int mm_nc_quic_server_apply(mm_nc_quic_server *qs, const mm_nc_quic_settings *settings);
 uint16_t mm_nc_quic_server_port(const mm_nc_quic_server *qs, size_t i);
 size_t mm_nc_quic_server_session_count(const mm_nc_quic_server *qs);
+/* Bytes queued on all sessions' streams (replies and notifications) and not yet acknowledged. */
+size_t mm_nc_quic_server_queued_bytes(const mm_nc_quic_server *qs);
 /* Re-read CA/CRL and re-check every session now (also runs on a timer). */
 void mm_nc_quic_server_reverify(mm_nc_quic_server *qs);
 

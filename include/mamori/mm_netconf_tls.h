@@ -74,6 +74,8 @@ uint16_t mm_nc_tls_server_port(const mm_nc_tls_server *ts, size_t i);
 /* Re-check every open session now (also runs on the verification timer). */
 void mm_nc_tls_server_reverify(mm_nc_tls_server *ts);
 size_t mm_nc_tls_server_session_count(const mm_nc_tls_server *ts);
+/* Reply and notification bytes of all sessions not yet written to their sockets. */
+size_t mm_nc_tls_server_queued_bytes(const mm_nc_tls_server *ts);
 /*
  * Serve a TCP connection the server itself opened (RFC 8071 call home): the
  * peer is the TLS client, exactly as for an accepted connection. closed(arg)

@@ -28,7 +28,7 @@ struct opts {
     mm_netconfd_callhome_client call_home[MM_NETCONFD_CALLHOME_MAX];
     size_t n_call_home;
     uint32_t call_home_retry_ms;
-    uint32_t verify_ms, idle_timeout_ms;
+    uint32_t verify_ms, idle_timeout_ms, notif_grace_ms;
     size_t max_message, max_queue;
     uint32_t max_elements, max_attributes, max_depth;
 };
@@ -57,8 +57,12 @@ static void usage(FILE *f)
             "  --max-attributes N attributes one element may have (default 64)\n"
             "  --max-depth N      element nesting one message may have (default 64)\n"
             "                     (over a limit: rpc-error too-big, before any parsing)\n"
-            "  --max-queue N      unsent reply bytes per session before its input is\n"
-            "                     paused (default 4 MiB)\n"
+            "  --max-queue N      unsent reply and notification bytes per session: over\n"
+            "                     it the session's input is paused, and a subscriber\n"
+            "                     gets --notif-grace-ms to catch up; at twice it the\n"
+            "                     subscriber's session is closed (default 4 MiB)\n"
+            "  --notif-grace-ms N how long a subscriber may stay over --max-queue before\n"
+            "                     its session is closed, audited (default 10000)\n"
             "  --idle-timeout-ms N  dead-peer detection: TLS keep-alive and user\n"
             "                     timeout, QUIC idle timeout where running sets none\n"
             "                     (defaults 120000 for both)\n"
@@ -110,6 +114,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"metrics-address", required_argument, 0, 'A'},
         {"call-home", required_argument, 0, 'C'},
         {"call-home-retry-ms", required_argument, 0, 'R'},
+        {"notif-grace-ms", required_argument, 0, 'G'},
         {0, 0, 0, 0}};
     env_default(o->state_dir, sizeof(o->state_dir), "MM_STATE_DIR", "/netconf", "./var/netconf");
     env_default(o->pki_dir, sizeof(o->pki_dir), "MM_PKI_DIR", "", "./var/pki");
@@ -162,6 +167,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'M': o->max_message = strtoul(optarg, NULL, 10); break;
         case 'I': o->idle_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'q': o->max_queue = strtoul(optarg, NULL, 10); break;
+        case 'G': o->notif_grace_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'E':
         case 'B':
         case 'D': {
@@ -194,6 +200,7 @@ static mm_netconfd_options to_options(const struct opts *o)
                              .verify_ms = o->verify_ms, .recovery_user = o->recovery_user,
                              .max_message = o->max_message,
                              .idle_timeout_ms = o->idle_timeout_ms, .max_queue = o->max_queue,
+                             .notif_grace_ms = o->notif_grace_ms,
                              .max_elements = o->max_elements,
                              .max_attributes = o->max_attributes, .max_depth = o->max_depth,
                              .ssh_port = o->ssh_port, .ssh_enabled = o->ssh,
@@ -241,6 +248,10 @@ int main(int argc, char **argv)
         mm_log_error("netconfd-start", "err=\"%s\"", mm_strerror(rc));
     }
     mm_netconfd_free(d);
+    /* Deferred bufferevent callbacks hold their bufferevent until they run
+     * (with the callbacks cleared by bufferevent_free): one pass frees them. */
+    if (base)
+        event_base_loop(base, EVLOOP_NONBLOCK);
     mm_shutdown_free(sd);
     if (base)
         event_base_free(base);

@@ -47,6 +47,10 @@ static const struct family {
      "Notifications held in the replay log (the server's notification queue)."},
     {"mamori_netconf_output_queued_bytes", MM_METRIC_GAUGE,
      "Reply and notification bytes waiting to be sent, by transport."},
+    {"mamori_netconf_session_queued_bytes_max", MM_METRIC_GAUGE,
+     "Highest output backlog (bytes waiting to be sent) any one session reached."},
+    {"mamori_netconf_notification_overflows_total", MM_METRIC_COUNTER,
+     "Subscriber sessions closed because their notification backlog stayed over the cap."},
     {"mamori_netconf_commits_total", MM_METRIC_COUNTER, "commit RPCs, by result."},
     {"mamori_netconf_rollbacks_total", MM_METRIC_COUNTER,
      "Confirmed-commit rollbacks, by cause (timeout or cancel)."},
@@ -78,6 +82,8 @@ static void refresh(struct mm_netconfd_metrics *x)
         "notification");
     set(x->m, "mamori_netconf_notifications_total", st.out_notifications, NULL, NULL);
     set(x->m, "mamori_netconf_notification_replay_depth", st.replay_depth, NULL, NULL);
+    set(x->m, "mamori_netconf_session_queued_bytes_max", (double)st.session_queued_max, NULL, NULL);
+    set(x->m, "mamori_netconf_notification_overflows_total", st.notif_overflows, NULL, NULL);
     static const char *const transports[] = {"netconf-tls", "netconf-ssh", "netconf-quic"};
     for (size_t i = 0; x->counter && i < 3; i++) {
         size_t sessions = 0, queued = 0;

@@ -162,7 +162,8 @@ static mm_nc_server_config engine_config(const mm_netconfd_options *o)
                                .max_elements = o->max_elements,
                                .max_attributes = o->max_attributes,
                                .max_depth = o->max_depth,
-                               .recovery_user = o->recovery_user};
+                               .recovery_user = o->recovery_user,
+                               .notif_grace_ms = o->notif_grace_ms};
     return cfg;
 }
 
@@ -363,6 +364,7 @@ static int count_sessions(const char *transport, size_t *sessions, size_t *queue
     *queued = MM_NETCONFD_QUEUED_UNKNOWN;
     if (!strcmp(transport, "netconf-tls") && d->tls) {
         *sessions = mm_nc_tls_server_session_count(d->tls);
+        *queued = mm_nc_tls_server_queued_bytes(d->tls);
         return 0;
     }
 #ifdef MM_NC_HAVE_SSH
@@ -375,6 +377,7 @@ static int count_sessions(const char *transport, size_t *sessions, size_t *queue
 #ifdef MM_NETCONFD_QUIC
     if (!strcmp(transport, "netconf-quic") && d->quic) {
         *sessions = mm_nc_quic_server_session_count(d->quic);
+        *queued = mm_nc_quic_server_queued_bytes(d->quic);
         return 0;
     }
 #endif

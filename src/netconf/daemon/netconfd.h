@@ -93,8 +93,12 @@ typedef struct mm_netconfd_options {
      * configuration sets none (PING keep-alive at a third of it).
      * 0: the defaults (MM_NC_TLS_DEFAULT_DEAD_PEER_MS, MM_NC_QUIC_DEFAULT_IDLE_MS). */
     uint32_t idle_timeout_ms;
-    /* Unsent output per session before its input is paused (0: default). */
+    /* Unsent output per session (replies and notifications) before its input
+     * is paused and its subscription's grace starts (0: default). */
     size_t max_queue;
+    /* How long a subscriber's backlog may stay over max_queue before its
+     * session is closed (0: MM_NC_DEFAULT_NOTIF_GRACE_MS). */
+    uint32_t notif_grace_ms;
     /* Work one message may cost before libyang sees it (0: engine defaults). */
     uint32_t max_elements, max_attributes, max_depth;
     /* NETCONF over SSH (RFC 6242): the ssh listen endpoints of running, and

@@ -61,6 +61,7 @@ typedef struct nc_event {
 typedef struct nc_replay {
     nc_event *ev;  /* ring of cap entries */
     uint32_t cap, head, count;
+    uint64_t head_seq; /* sequence number of ev[head]: events ever aged out */
     int64_t created_us;
 } nc_replay;
 
@@ -74,6 +75,13 @@ typedef struct nc_sub {
     int64_t start_us, stop_us;
     void *chan;              /* transport notification channel, or NULL */
     struct event *stop_timer;
+    /* Replay in progress (notif.c): events go out from the replay log at the
+     * pace the subscriber reads them; live ones wait their turn there. */
+    bool replaying;
+    bool replay_done;          /* replayComplete sent; catching up with live events */
+    uint64_t replay_next;      /* sequence number of the next event to send */
+    uint64_t replay_end;       /* first event after the subscription's start */
+    struct event *replay_timer; /* resumes a replay paused on a full queue */
 } nc_sub;
 
 /* Bounds on one message (msg_bound.c). */
@@ -123,6 +131,9 @@ struct mm_nc_server {
     uint32_t plock_next;
     mm_nc_event_cb event_cb; /* observability (mm_nc_server_on_event), may be NULL */
     void *event_arg;
+    uint32_t notif_grace_ms;     /* notif_backlog.c */
+    uint64_t session_queued_max; /* highest backlog of one session */
+    uint32_t notif_overflows;    /* subscribers ended for their backlog */
 };
 
 /* Report an event to the observer, if any. */
@@ -130,6 +141,14 @@ void nc_observe(mm_nc_server *srv, enum mm_nc_event_kind kind, const char *name,
                 const char *result, const char *transport, double seconds);
 
 enum nc_end_reason { NC_END_CLOSED, NC_END_KILLED, NC_END_DROPPED, NC_END_BAD_HELLO, NC_END_OTHER };
+
+/* A subscriber's output backlog (notif_backlog.c). */
+typedef struct nc_backlog {
+    struct event *timer; /* grace period, or the deferred end; NULL until needed */
+    bool over;           /* over the cap: the grace runs */
+    bool overflow;       /* ending: nothing more is queued for this session */
+    size_t peak;         /* highest backlog seen on this session */
+} nc_backlog;
 
 struct mm_nc_session {
     mm_nc_server *srv;
@@ -149,6 +168,8 @@ struct mm_nc_session {
     bool lost;      /* transport gone: do not call ops->close */
     enum nc_end_reason end_reason;
     uint32_t killed_by;
+    nc_backlog backlog;
+    bool abort_output; /* end without sending what is queued (ops->abort) */
 };
 
 /* One RPC being processed. */
@@ -204,6 +225,12 @@ int nc_audit_commit(mm_nc_server *srv);
 /* session.c */
 int nc_session_send(mm_nc_session *s, const char *xml, size_t len);
 void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by);
+/*
+ * Work on s from a timer: while held, an end of s (a failed send) is only
+ * marked; release ends it then and returns false when s is gone.
+ */
+void nc_session_hold(mm_nc_session *s);
+bool nc_session_release(mm_nc_session *s);
 
 /* rpc.c */
 int nc_rpc_process(mm_nc_session *s, const char *xml, size_t len);
@@ -352,6 +379,22 @@ void nc_notif_confirmed_commit(mm_nc_server *srv, const mm_nc_session *s, const 
 void nc_notif_after_reply(mm_nc_session *s);
 void nc_notif_sub_end(mm_nc_session *s, bool complete);
 int nc_notif_streams(mm_nc_server *srv, struct lyd_node **tree);
+
+/* notif_backlog.c */
+/*
+ * May a notification of len bytes be queued for s? false: not now, and s is
+ * being ended for its backlog (from the event loop, never under the caller).
+ */
+bool nc_backlog_admit(mm_nc_session *s, size_t len);
+/* Is s's queue at or over half its cap (a replay waits)? */
+bool nc_backlog_busy(const mm_nc_session *s);
+/* End s for its backlog (from the event loop, as for the overflow). */
+void nc_backlog_fail(mm_nc_session *s);
+/* The timer a subscriber's backlog may need (at create-subscription). */
+int nc_backlog_prepare(mm_nc_session *s);
+/* Record the backlog after something was queued (the high-water marks). */
+void nc_backlog_note(mm_nc_session *s);
+void nc_backlog_free(mm_nc_session *s);
 
 /* util */
 int64_t nc_now_us(void);

@@ -45,6 +45,7 @@ static void replay_push(nc_replay *r, int64_t t, struct lyd_node *notif, struct 
         lyd_free_all(r->ev[r->head].diff);
         r->head = (r->head + 1) % r->cap;
         r->count--;
+        r->head_seq++;
     }
     nc_event *e = &r->ev[(r->head + r->count) % r->cap];
     e->time_us = t;
@@ -83,6 +84,11 @@ static void send_notif(mm_nc_session *s, int64_t t, const struct lyd_node *notif
     int rc = mm_buf_printf(&b, "<notification xmlns=\"%s\"><eventTime>%s</eventTime>%s"
                            "</notification>", NC_NS_NOTIF, ts, xml);
     free(xml);
+    /* The subscriber's backlog bounds what is queued (notif_backlog.c). */
+    if (rc == 0 && !nc_backlog_admit(s, b.len)) {
+        mm_buf_free(&b);
+        return;
+    }
     s->cnt.out_notifications++;
     s->srv->stats.out_notifications++;
     if (rc == 0 && !s->sub.chan) {
@@ -91,8 +97,9 @@ static void send_notif(mm_nc_session *s, int64_t t, const struct lyd_node *notif
         mm_buf framed;
         mm_buf_init(&framed, b.len + 64);
         enum mm_nc_framing fr = s->base11 ? MM_NC_FRAMING_CHUNKED : MM_NC_FRAMING_EOM;
-        if (mm_nc_frame(fr, (const char *)b.data, b.len, &framed) == 0)
-            s->ops->notif_send(s->io, s->sub.chan, framed.data, framed.len);
+        if (mm_nc_frame(fr, (const char *)b.data, b.len, &framed) == 0 &&
+            s->ops->notif_send(s->io, s->sub.chan, framed.data, framed.len) == 0)
+            nc_backlog_note(s);
         mm_buf_free(&framed);
     }
     mm_buf_free(&b);
@@ -140,6 +147,10 @@ static void deliver(mm_nc_session *s, const nc_event *ev)
 {
     if (s->sub.has_stop && ev->time_us > s->sub.stop_us)
         return;
+    /* Being ended for its backlog: no work, and no audit record of a
+     * notification that will not be sent. */
+    if (s->backlog.overflow)
+        return;
     mm_nacm_req req = nc_nacm_req(s);
     if (!mm_nacm_notification_allowed(&req, ev->notif))
         return;
@@ -180,7 +191,8 @@ void nc_notif_emit_diff(mm_nc_server *srv, struct lyd_node *notif, struct lyd_no
     mm_nc_session *s = srv->sessions;
     while (s) {
         mm_nc_session *next = s->next; /* a failed send may end s */
-        if (s->sub.active && !s->doomed)
+        /* A replaying subscriber gets this event from the log, after the older ones. */
+        if (s->sub.active && !s->doomed && !s->sub.replaying)
             deliver(s, ev);
         s = next;
     }
@@ -195,11 +207,78 @@ void nc_notif_sub_end(mm_nc_session *s, bool complete)
         send_marker(s, "notificationComplete");
     if (sub->stop_timer)
         event_free(sub->stop_timer);
+    if (sub->replay_timer)
+        event_free(sub->replay_timer);
     lyd_free_all(sub->filter);
     free(sub->xpath);
     if (sub->chan && !s->lost)
         s->ops->notif_close(s->io, sub->chan);
     memset(sub, 0, sizeof(*sub));
+}
+
+/*
+ * Replay (RFC 5277 section 3) at the subscriber's pace: the whole log could
+ * be far more than the session's output cap, and is produced faster than
+ * any peer reads. Events go out while the queue is under half the cap;
+ * then the replay waits (a short timer re-checks) and goes on once the
+ * subscriber has read. Events that happen meanwhile are in the log too,
+ * behind the cursor: replayComplete goes out after the events logged before
+ * the subscription, then the later ones follow from the log at the same
+ * pace until the cursor reaches the end, and delivery is live again. The
+ * stream stays in order throughout. A subscriber so slow that the log ages out the
+ * events it has not had yet cannot get its stream complete: it is ended as
+ * for a backlog overflow (notif_backlog.c).
+ */
+#define REPLAY_RETRY_MS 20
+
+static void replay_run(mm_nc_session *s);
+
+static void replay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mm_nc_session *s = arg;
+    nc_session_hold(s);
+    replay_run(s);
+    nc_session_release(s);
+}
+
+static void replay_run(mm_nc_session *s)
+{
+    nc_sub *sub = &s->sub;
+    const nc_replay *r = &s->srv->replay;
+    while (sub->replaying && !s->doomed) {
+        if (sub->replay_next < r->head_seq) {
+            mm_log_warn("nc-notif-replay", "session=%u result=aged-out missed=%llu", s->id,
+                        (unsigned long long)(r->head_seq - sub->replay_next));
+            sub->replaying = false;
+            nc_backlog_fail(s);
+            return;
+        }
+        if (!sub->replay_done && sub->replay_next >= sub->replay_end) {
+            sub->replay_done = true;
+            send_marker(s, "replayComplete");
+            if (!s->doomed && sub->has_stop && sub->stop_us <= nc_now_us())
+                nc_notif_sub_end(s, true);
+            continue;
+        }
+        if (sub->replay_next >= r->head_seq + r->count) {
+            sub->replaying = false; /* caught up: live delivery from here */
+            return;
+        }
+        if (nc_backlog_busy(s)) {
+            struct timeval tv = {0, REPLAY_RETRY_MS * 1000};
+            if (!sub->replay_timer)
+                sub->replay_timer = event_new(s->srv->base, -1, 0, replay_cb, s);
+            if (sub->replay_timer && event_add(sub->replay_timer, &tv) == 0)
+                return;
+            nc_backlog_fail(s); /* cannot wait: ending beats an unbounded queue */
+            return;
+        }
+        const nc_event *ev = replay_at(r, (uint32_t)(sub->replay_next++ - r->head_seq));
+        if (sub->replay_done || ev->time_us >= sub->start_us)
+            deliver(s, ev);
+    }
 }
 
 /* After the <ok/> of create-subscription: replay, then the markers. */
@@ -208,17 +287,10 @@ void nc_notif_after_reply(mm_nc_session *s)
     nc_sub *sub = &s->sub;
     if (!sub->active || !sub->has_start)
         return;
-    const nc_replay *r = &s->srv->replay;
-    for (uint32_t i = 0; i < r->count && !s->doomed; i++) {
-        const nc_event *ev = replay_at(r, i);
-        if (ev->time_us >= sub->start_us)
-            deliver(s, ev);
-    }
-    if (s->doomed)
-        return;
-    send_marker(s, "replayComplete");
-    if (sub->has_stop && sub->stop_us <= nc_now_us())
-        nc_notif_sub_end(s, true);
+    sub->replaying = true;
+    sub->replay_next = s->srv->replay.head_seq;
+    sub->replay_end = s->srv->replay.head_seq + s->srv->replay.count;
+    replay_run(s);
 }
 
 int nc_notif_streams(mm_nc_server *srv, struct lyd_node **tree)

@@ -73,7 +73,10 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mm_nc_session *s = arg;
+    /* notificationComplete may fail to send and end s: not under our feet. */
+    nc_session_hold(s);
     nc_notif_sub_end(s, true);
+    nc_session_release(s);
 }
 
 static int arm_stop(mm_nc_session *s)
@@ -108,7 +111,7 @@ int nc_op_create_subscription(nc_rpc *rpc)
         return 0;
     s->sub = sub;
     s->sub.active = true;
-    if (sub_filter(rpc, &s->sub) < 0 || arm_stop(s) < 0 ||
+    if (sub_filter(rpc, &s->sub) < 0 || arm_stop(s) < 0 || nc_backlog_prepare(s) < 0 ||
         (s->ops->notif_open && !(s->sub.chan = s->ops->notif_open(s->io)))) {
         nc_notif_sub_end(s, false);
         nc_rpc_err(rpc, "protocol", "resource-denied", "cannot start the subscription");

@@ -187,6 +187,7 @@ int mm_nc_server_new(const mm_nc_server_config *cfg, struct event_base *base, mm
     srv->limits.attributes =
         cfg->max_attributes ? cfg->max_attributes : MM_NC_DEFAULT_MAX_ATTRIBUTES;
     srv->limits.depth = cfg->max_depth ? cfg->max_depth : MM_NC_DEFAULT_MAX_DEPTH;
+    srv->notif_grace_ms = cfg->notif_grace_ms ? cfg->notif_grace_ms : MM_NC_DEFAULT_NOTIF_GRACE_MS;
     srv->fault = cfg->fault;
     srv->fault_arg = cfg->fault_arg;
     srv->state_dir = strdup(cfg->state_dir);
@@ -234,6 +235,8 @@ int mm_nc_server_reset(mm_nc_server *srv)
     nc_ds_free(srv);
     memset(&srv->nacm, 0, sizeof(srv->nacm));
     memset(&srv->stats, 0, sizeof(srv->stats));
+    srv->session_queued_max = 0;
+    srv->notif_overflows = 0;
     srv->in_sessions = srv->in_bad_hellos = srv->dropped_sessions = 0;
     srv->next_sid = 1;
     srv->content_id = 1;
@@ -336,6 +339,8 @@ void mm_nc_server_stats(mm_nc_server *srv, mm_nc_stats *out)
     out->nacm_denied_data_writes = srv->nacm.denied_data_writes;
     out->nacm_denied_notifications = srv->nacm.denied_notifications;
     out->replay_depth = srv->replay.count;
+    out->session_queued_max = srv->session_queued_max;
+    out->notif_overflows = srv->notif_overflows;
 }
 
 static double mono_now(void)

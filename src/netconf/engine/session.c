@@ -29,6 +29,8 @@ int nc_session_send(mm_nc_session *s, const char *xml, size_t len)
     if (rc == 0)
         rc = s->ops->send(s->io, out.data, out.len);
     mm_buf_free(&out);
+    if (rc == 0)
+        nc_backlog_note(s);
     if (rc < 0) {
         mm_log_warn("nc-send", "session=%u error=\"%s\"", s->id, mm_strerror(rc));
         nc_session_end(s, NC_END_DROPPED, 0);
@@ -189,6 +191,7 @@ static void session_free(mm_nc_session *s)
         }
     }
     mm_nc_framer_free(&s->framer);
+    nc_backlog_free(s);
     free(s->username);
     free(s->transport);
     free(s->peer);
@@ -212,8 +215,11 @@ static void session_teardown(mm_nc_session *s, bool call_close)
     /* 0: the client asked for the end (close-session); 1: the server ended a
      * session it did not initiate (kill-session, verification, malformed
      * input): NETCONF over QUIC's CLOSE SESSION_ERROR (issue 10 #14). */
-    if (call_close)
-        s->ops->close(s->io, s->end_reason == NC_END_CLOSED ? 0 : 1);
+    int code = s->end_reason == NC_END_CLOSED ? 0 : 1;
+    if (call_close && s->abort_output && s->ops->abort)
+        s->ops->abort(s->io, code); /* a peer that does not read: drop its backlog */
+    else if (call_close)
+        s->ops->close(s->io, code);
     session_free(s);
 }
 
@@ -226,6 +232,16 @@ void nc_session_end(mm_nc_session *s, enum nc_end_reason why, uint32_t killed_by
     s->doomed = true;
     if (s->busy == 0)
         session_teardown(s, !s->lost);
+}
+
+void nc_session_hold(mm_nc_session *s) { s->busy++; }
+
+bool nc_session_release(mm_nc_session *s)
+{
+    if (--s->busy > 0 || !s->doomed)
+        return true;
+    session_teardown(s, !s->lost);
+    return false;
 }
 
 static int session_input(mm_nc_session *s, const uint8_t *data, size_t len);

@@ -127,12 +127,53 @@ static void op_notif_close(void *io, void *chan)
     chan_unlink(nc, ch);
 }
 
+static size_t max_queue(const ncq_conn *nc);
+
+/* What the session owes its peer: stream 0 and every notification stream. */
+static size_t conn_queued(const ncq_conn *nc)
+{
+    size_t q = nc->rpc_sid >= 0 ? mm_quic_conn_unacked(nc->qc, nc->rpc_sid) : 0;
+    for (const ncq_chan *ch = nc->chans; ch != NULL; ch = ch->next)
+        q += mm_quic_conn_unacked(nc->qc, ch->sid);
+    return q;
+}
+
+static size_t op_queued(void *io, size_t *cap)
+{
+    ncq_conn *nc = io;
+    *cap = max_queue(nc);
+    size_t q = conn_queued(nc);
+    if (q > nc->max_queued)
+        nc->max_queued = q;
+    return q;
+}
+
+/*
+ * The engine ends a session whose peer does not read (notification backlog):
+ * CONNECTION_CLOSE now, with the draft's 0x01 (the server ends a session the
+ * client did not ask to end), instead of waiting for acknowledgements that
+ * would not come.
+ */
+static void op_abort(void *io, int app_error)
+{
+    ncq_conn *nc = io;
+    nc->s = NULL;
+    nc->qs->sessions--;
+    (void)app_error;
+    mm_log_info("nc_quic_abort", "peer=%s user=%s dropped=%zu", mm_quic_conn_peer(nc->qc),
+                nc->user, conn_queued(nc));
+    mm_quic_conn_close(nc->qc, MM_QUIC_NC_CLOSE_SESSION_ERROR, "notification backlog over limit",
+                       false);
+}
+
 static const mm_nc_transport_ops quic_ops = {
     .send = op_send,
     .close = op_close,
     .notif_open = op_notif_open,
     .notif_send = op_notif_send,
     .notif_close = op_notif_close,
+    .queued = op_queued,
+    .abort = op_abort,
 };
 
 /* ---------------------------------------------------------------- QUIC -> engine */
@@ -518,6 +559,14 @@ uint16_t mm_nc_quic_server_port(const mm_nc_quic_server *qs, size_t i)
 size_t mm_nc_quic_server_session_count(const mm_nc_quic_server *qs)
 {
     return qs->sessions;
+}
+
+size_t mm_nc_quic_server_queued_bytes(const mm_nc_quic_server *qs)
+{
+    size_t n = 0;
+    for (const ncq_conn *nc = qs->conns; nc != NULL; nc = nc->next)
+        n += nc->s != NULL ? conn_queued(nc) : 0;
+    return n;
 }
 
 void mm_nc_quic_server_reverify(mm_nc_quic_server *qs)

@@ -211,7 +211,28 @@ static void op_close(void *io, int app_error)
     kick(c);
 }
 
-static const mm_nc_transport_ops ssh_ops = {.send = op_send, .close = op_close};
+static size_t op_queued(void *io, size_t *cap)
+{
+    struct conn *c = io;
+    *cap = max_queue(c);
+    return c->out.len;
+}
+
+/* The engine ends a session whose peer does not read: drop its backlog, disconnect. */
+static void op_abort(void *io, int app_error)
+{
+    (void)app_error;
+    struct conn *c = io;
+    c->session = NULL;
+    if (c->closing)
+        return;
+    mm_log_info("nc-ssh-abort", "peer=%s user=%s dropped=%zu", c->peer, c->user, c->out.len);
+    mm_buf_reset(&c->out);
+    conn_release(c);
+}
+
+static const mm_nc_transport_ops ssh_ops = {.send = op_send, .close = op_close,
+                                           .queued = op_queued, .abort = op_abort};
 
 /* Hand client bytes to the engine in small pieces; stop while replies back up. */
 static size_t feed(struct conn *c, const uint8_t *data, size_t len)

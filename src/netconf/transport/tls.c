@@ -27,6 +27,9 @@
 
 /* Replies gathered from one burst of input before they are written. */
 #define MM_NC_TLS_GATHER_MAX 16
+/* A closing session gets this long without write progress to flush its last
+ * replies; then it is dropped (a peer that does not read holds nothing). */
+#define DRAIN_TIMEOUT_S 10
 
 struct conn {
     struct mm_nc_tls_server *ts;
@@ -225,15 +228,42 @@ static void op_close(void *io, int app_error)
         return;
     }
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    struct timeval drain = {DRAIN_TIMEOUT_S, 0};
+    bufferevent_set_timeouts(c->bev, NULL, &drain);
     bufferevent_setcb(c->bev, NULL, on_drained, on_event_closing, c);
 }
 
-static const mm_nc_transport_ops tls_ops = {.send = op_send, .close = op_close};
+/* The engine ends a session whose peer does not read: drop its backlog. */
+static void op_abort(void *io, int app_error)
+{
+    (void)app_error;
+    struct conn *c = io;
+    c->session = NULL;
+    if (c->closing)
+        return;
+    mm_log_info("nc-tls-abort", "peer=%s user=%s dropped=%zu", c->peer,
+                c->user[0] ? c->user : "-", queued(c));
+    mm_buf_reset(&c->out);
+    c->gathered = 0;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_drain(out, evbuffer_get_length(out));
+    conn_release(c);
+}
 
 static size_t max_queue(const struct conn *c)
 {
     return c->ts->set.max_queue ? c->ts->set.max_queue : MM_NC_TLS_DEFAULT_MAX_QUEUE;
 }
+
+static size_t op_queued(void *io, size_t *cap)
+{
+    struct conn *c = io;
+    *cap = max_queue(c);
+    return queued(c);
+}
+
+static const mm_nc_transport_ops tls_ops = {.send = op_send, .close = op_close,
+                                           .queued = op_queued, .abort = op_abort};
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
@@ -637,6 +667,14 @@ int mm_nc_tls_server_new(mm_nc_server *engine, struct event_base *base,
 uint16_t mm_nc_tls_server_port(const mm_nc_tls_server *ts, size_t i)
 {
     return i < ts->n_lis ? ts->lis[i].port : 0;
+}
+
+size_t mm_nc_tls_server_queued_bytes(const mm_nc_tls_server *ts)
+{
+    size_t n = 0;
+    for (const struct conn *c = ts->conns; c; c = c->next)
+        n += c->released ? 0 : queued(c);
+    return n;
 }
 
 size_t mm_nc_tls_server_session_count(const mm_nc_tls_server *ts)

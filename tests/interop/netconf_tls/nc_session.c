@@ -12,6 +12,13 @@
  *   @drain N       read N replies (those of a flood); print "drained N"
  *   @wait FILE     wait (bounded, 60 s) until FILE exists
  *   @hold          print "holding" and block until killed
+ *   @cycle N FILE RPC  send RPC (each @V@ in it replaced by "a" and "b" in
+ *                  turn, so that every edit changes something) and wait for
+ *                  its <ok/>, up to N times, stopping early once FILE
+ *                  exists; print "cycled K"
+ *   @until-end     read (and count) notifications until the server ends the
+ *                  session (bounded, 120 s); print "notifications N" and
+ *                  "ended: WHY"
  *   @close         <close-session/>; print "closed"
  * After each line, "step N done" is printed, so a test can wait on it.
  * Exit status 0 when every step worked, 1 otherwise.
@@ -69,6 +76,61 @@ static int wait_file(const char *path)
     return 1;
 }
 
+static void count_notif(const char *xml, size_t len, void *arg)
+{
+    (void)xml;
+    (void)len;
+    (*(long *)arg)++;
+}
+
+static int until_end(mm_nc_client *c)
+{
+    long n = 0;
+    mm_nc_client_on_notification(c, count_notif, &n);
+    int rc = 0;
+    for (int i = 0; i < 120 && rc >= 0; i++)
+        while ((rc = mm_nc_client_poll(c, 1000)) > 0)
+            ;
+    printf("notifications %ld\n", n);
+    if (rc >= 0)
+        return say("%s\n", "still open"), 1;
+    return say("ended: %s\n", mm_nc_client_error(c)), 0;
+}
+
+/* "@cycle N FILE RPC" */
+static int cycle(mm_nc_client *c, char *args)
+{
+    char *end = NULL;
+    long n = strtol(args, &end, 10);
+    char *file = end + strspn(end, " ");
+    char *rpc = strchr(file, ' ');
+    if (n <= 0 || !rpc)
+        return say("%s\n", "cycle: usage @cycle N FILE RPC"), 1;
+    *rpc++ = '\0';
+    long k = 0;
+    for (; k < n && access(file, F_OK) != 0; k++) {
+        char *op = strdup(rpc), *reply = NULL;
+        if (!op)
+            return 1;
+        for (char *v = strstr(op, "@V@"); v; v = strstr(v, "@V@"))
+            memcpy(v, k % 2 ? "b__" : "a__", 3);
+        int rc = mm_nc_client_rpc(c, op, &reply, T_MS);
+        free(op);
+        mm_nc_reply *r = NULL;
+        bool ok = rc == 0 && mm_nc_reply_parse(reply, strlen(reply), &r, NULL, 0) == 0 &&
+                  mm_nc_reply_ok(r);
+        mm_nc_reply_free(r);
+        if (!ok) {
+            say("cycle %ld: %s\n", k, rc < 0 ? mm_nc_client_error(c) : reply);
+            free(reply);
+            return 1;
+        }
+        free(reply);
+    }
+    say("cycled %ld\n", k);
+    return 0;
+}
+
 static int step(mm_nc_client *c, char *line)
 {
     char *reply = NULL;
@@ -94,6 +156,10 @@ static int step(mm_nc_client *c, char *line)
     }
     if (!strncmp(line, "@wait ", 6))
         return wait_file(line + 6);
+    if (!strncmp(line, "@cycle ", 7))
+        return cycle(c, line + 7);
+    if (!strcmp(line, "@until-end"))
+        return until_end(c);
     if (!strcmp(line, "@hold")) {
         say("%s\n", "holding");
         for (;;)

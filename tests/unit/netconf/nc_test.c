@@ -48,7 +48,24 @@ static void t_notif_close(void *io, void *chan)
     c->chan_closed++;
 }
 
+static size_t t_queued(void *io, size_t *cap)
+{
+    nct_conn *c = io;
+    *cap = c->cap;
+    return c->out.len;
+}
+
+static void t_abort(void *io, int app_error)
+{
+    nct_conn *c = io;
+    mm_buf_reset(&c->out);
+    c->aborted = true;
+    t_close(io, app_error);
+}
+
 static const mm_nc_transport_ops plain_ops = {.send = t_send, .close = t_close};
+static const mm_nc_transport_ops backlog_ops = {.send = t_send, .close = t_close,
+                                                .queued = t_queued, .abort = t_abort};
 static const mm_nc_transport_ops chan_ops = {.send = t_send, .close = t_close,
                                              .notif_open = t_notif_open,
                                              .notif_send = t_notif_send,
@@ -81,6 +98,7 @@ int nct_server_start_with(nct_server *t, const char *dir, const char *recovery_u
         cfg.max_depth = over->max_depth;
         cfg.fault = over->fault;
         cfg.fault_arg = over->fault_arg;
+        cfg.notif_grace_ms = over->notif_grace_ms;
     }
     return mm_nc_server_new(&cfg, t->base, &t->srv);
 }
@@ -110,6 +128,30 @@ void nct_server_stop(nct_server *t, bool remove_dir)
         rm_dir(t->dir);
     t->srv = NULL;
     t->base = NULL;
+}
+
+static int open_with(nct_server *t, nct_conn *c, const char *user, bool chunked_only,
+                     const mm_nc_transport_ops *ops)
+{
+    mm_buf_init(&c->out, 64u << 20);
+    mm_buf_init(&c->chan_out, 64u << 20);
+    mm_nc_framer_init(&c->rx, 8u << 20);
+    mm_nc_session_info info = {.username = user, .transport = "test", .peer = "127.0.0.1",
+                               .chunked_only = chunked_only};
+    c->s = mm_nc_session_new(t->srv, &info, ops, c);
+    if (!c->s)
+        return MM_EINVAL;
+    c->hello = nct_recv(c);
+    return c->hello && strstr(c->hello, "<session-id>") ? 0 : MM_EPROTO;
+}
+
+int nct_open_backlog(nct_server *t, nct_conn *c, const char *user, size_t cap)
+{
+    memset(c, 0, sizeof(*c));
+    c->t = t;
+    c->cap = cap;
+    MM_GUARD(open_with(t, c, user, false, &backlog_ops));
+    return nct_hello(c, HELLO_11);
 }
 
 int nct_open_ex(nct_server *t, nct_conn *c, const char *user, bool chunked_only, bool use_chan)

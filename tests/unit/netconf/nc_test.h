@@ -32,6 +32,8 @@ typedef struct nct_conn {
     int chan_opened, chan_closed;
     mm_buf chan_out;  /* bytes sent on the notification channel */
     char *hello;      /* the server hello */
+    size_t cap;       /* backlog transport: out is the queue, this its cap */
+    bool aborted;     /* ...ended with its queue dropped (ops->abort) */
 } nct_conn;
 
 /* A server on a fresh state dir (or dir, if given, to restart on old state). */
@@ -44,6 +46,9 @@ void nct_server_stop(nct_server *t, bool remove_dir);
 /* Open a session as user and exchange hellos (client hello from caps, or the default). */
 int nct_open(nct_server *t, nct_conn *c, const char *user, bool base11);
 int nct_open_ex(nct_server *t, nct_conn *c, const char *user, bool chunked_only, bool use_chan);
+/* A base:1.1 session whose transport reports out (what the client has not
+ * read yet) as its queue, with cap as the cap (mm_nc_transport_ops.queued). */
+int nct_open_backlog(nct_server *t, nct_conn *c, const char *user, size_t cap);
 /* Send the client hello (xml) and switch framing like a client would. */
 int nct_hello(nct_conn *c, const char *hello_xml);
 /* Raw bytes to the engine; 0 or negative when the session ended. */

@@ -220,6 +220,10 @@ void tu_daemon_stop(tu_daemon *t)
     }
     mm_netconfd_free(t->d);
     t->d = NULL;
+    /* Callbacks libevent deferred hold a reference on their bufferevent until
+     * they run (callbacks already cleared by bufferevent_free): let them. */
+    if (t->base)
+        event_base_loop(t->base, EVLOOP_NONBLOCK);
     if (t->base)
         event_base_free(t->base);
     t->base = NULL;
