@@ -385,23 +385,35 @@ static inline __m256i scp_avx2_reduce8(const __m256i v[8])
                             _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
+/*
+ * acc += a * (*m) as one multiply into a scratch register and one add.
+ * Written as two instructions so the register use is explicit: with the
+ * intrinsics, gcc issued every product of a step first (one register each)
+ * and kept the accumulators on the stack, a store/reload per accumulator
+ * and step (~1.8x the port-0/1 bound of VAES plus multiplies at level 256).
+ * Pure data flow: no branch, no address depends on the operands.
+ */
+#define SCP_AVX2_MACC(insn_mul, insn_add, acc, a, mp)                                          \
+    do {                                                                                       \
+        __m256i t_;                                                                            \
+        __asm__(insn_mul " %[m], %[x], %[t]\n\t" insn_add " %[t], %[c], %[c]"                  \
+                : [c] "+x"(acc), [t] "=&x"(t_)                                                 \
+                : [x] "x"(a), [m] "m"(*(const __m256i *)(mp)));                                \
+    } while (0)
+
 static inline __attribute__((always_inline)) void
 scp_avx2_as_row(const uint16_t *ar, const int16_t *stp, unsigned np, uint16_t *b,
                 const unsigned nbar)
 {
-    __m256i acc[SCP_MAX_NBAR + 5];
-    for (unsigned k = 0; k < nbar; k++)
+    __m256i acc[16];
+    for (unsigned k = 0; k < 16; k++)
         acc[k] = _mm256_setzero_si256();
     for (unsigned j = 0; j < np; j += 16) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(ar + j));
-        for (unsigned k = 0; k < nbar; k++) {
-            __m256i sv = _mm256_load_si256((const __m256i *)(stp + (size_t)k * np + j));
-            acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(a, sv));
-        }
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(ar + j));
+        for (unsigned k = 0; k < nbar; k++)
+            SCP_AVX2_MACC("vpmaddwd", "vpaddd", acc[k], a, stp + ((size_t)j * nbar + 16 * k));
     }
     int32_t sums[16];
-    for (unsigned k = nbar; k < 16; k++)
-        acc[k] = _mm256_setzero_si256();
     _mm256_storeu_si256((__m256i *)sums, scp_avx2_reduce8(acc));
     if (nbar > 8)
         _mm256_storeu_si256((__m256i *)(sums + 8), scp_avx2_reduce8(acc + 8));
@@ -409,21 +421,28 @@ scp_avx2_as_row(const uint16_t *ar, const int16_t *stp, unsigned np, uint16_t *b
         b[k] = (uint16_t)(b[k] + (uint16_t)sums[k]);
 }
 
+#define SCP_AS_ROWS 4 /* rows of A per expansion block in A*S */
+
 static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], const int16_t *st,
                               uint16_t *b)
 {
     scp_aes_ctx ctx;
     const unsigned n = p->n, np = SCP_PAD(n), bpr = n / 8;
-    /* On the stack (about 43 KB): S^T padded (secret, wiped) and one block of A. */
+    /* On the stack (about 34 KB): S^T padded to whole vectors and interleaved
+     * (16 entries of column 0, 16 of column 1, ...; secret, wiped) and one
+     * block of A: together they stay in L1 (the k-major copy and 8-row
+     * blocks, 43 KB, did not at level 256). */
     int16_t stp[SCP_MAX_NBAR * SCP_PAD(SCP_MAX_N)] __attribute__((aligned(32)));
-    uint16_t a[SCP_ROWS_PER_BLOCK * SCP_MAX_N + 16];
+    uint16_t a[SCP_AS_ROWS * SCP_MAX_N + 16];
+    const unsigned nbar = p->nbar;
     SCP_K(aes_init)(&ctx, seed_a);
-    memset(stp, 0, sizeof(int16_t) * p->nbar * np);
-    for (unsigned k = 0; k < p->nbar; k++)
-        memcpy(stp + (size_t)k * np, st + (size_t)k * n, sizeof(int16_t) * n);
-    memset(a + SCP_ROWS_PER_BLOCK * n, 0, 32);
-    for (unsigned i0 = 0; i0 < p->m; i0 += SCP_ROWS_PER_BLOCK) {
-        unsigned rows = p->m - i0 < SCP_ROWS_PER_BLOCK ? p->m - i0 : SCP_ROWS_PER_BLOCK;
+    memset(stp, 0, sizeof(int16_t) * nbar * np);
+    for (unsigned k = 0; k < nbar; k++)
+        for (unsigned j = 0; j < n; j++)
+            stp[(size_t)(j & ~15u) * nbar + 16 * k + (j & 15)] = st[(size_t)k * n + j];
+    memset(a + SCP_AS_ROWS * n, 0, 32);
+    for (unsigned i0 = 0; i0 < p->m; i0 += SCP_AS_ROWS) {
+        unsigned rows = p->m - i0 < SCP_AS_ROWS ? p->m - i0 : SCP_AS_ROWS;
         SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
         for (unsigned i = 0; i < rows; i++) {
             uint16_t *bi = b + (size_t)(i0 + i) * p->nbar;
@@ -433,7 +452,7 @@ static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], con
                 scp_avx2_as_row(a + (size_t)i * n, stp, np, bi, SCP_MAX_NBAR);
         }
     }
-    scp_wipe(stp, sizeof(int16_t) * p->nbar * np);
+    scp_wipe(stp, sizeof(int16_t) * nbar * np);
     return 0;
 }
 
@@ -449,7 +468,7 @@ scp_avx2_sa_block(const uint16_t *a, unsigned rows, unsigned n, const __m256i *b
         for (unsigned i = 0; i < rows; i++) {
             __m256i av = _mm256_loadu_si256((const __m256i *)(a + (size_t)i * n + j));
             for (unsigned r = 0; r < mbar; r++)
-                acc[r] = _mm256_add_epi16(acc[r], _mm256_mullo_epi16(av, bs[i * mbar + r]));
+                SCP_AVX2_MACC("vpmullw", "vpaddw", acc[r], av, &bs[i * mbar + r]);
         }
         for (unsigned r = 0; r < mbar; r++) {
             __m256i *dst = (__m256i *)(c1 + (size_t)r * SCP_PAD(n) + j);
