@@ -401,17 +401,50 @@ static inline __m256i scp_avx2_reduce8(const __m256i v[8])
                 : [x] "x"(a), [m] "m"(*(const __m256i *)(mp)));                                \
     } while (0)
 
+/*
+ * AVX-VNNI (VEX-encoded VPDPWSSD on 256-bit registers: Alder Lake, Sapphire
+ * Rapids, Zen 5 and later): the multiply and the add of A*S in one
+ * instruction. Chosen at run time from CPUID leaf 7 sub-leaf 1 (EAX bit 4);
+ * MM_SCLOUDPLUS_AVXVNNI=off keeps the VPMADDWD + VPADDD pair, so the tests
+ * can check both paths on such a CPU. CPU features are public.
+ */
+static int scp_avx2_avxvnni(void)
+{
+    static _Atomic int state; /* 0 unknown, 1 no, 2 yes */
+    int s = state;
+    if (s == 0) {
+        unsigned a, b, c, d;
+        const char *env = getenv("MM_SCLOUDPLUS_AVXVNNI");
+        s = 1;
+        if (!(env && !strcmp(env, "off")) && __get_cpuid_count(7, 1, &a, &b, &c, &d) &&
+            (a & (1u << 4)))
+            s = 2;
+        state = s;
+    }
+    return s == 2;
+}
+
+/* acc += sum of pairs of 16-bit products, one instruction (AVX-VNNI) */
+#define SCP_AVX2_DPWSSD(acc, a, mp)                                                            \
+    __asm__("%{vex%} vpdpwssd %[m], %[x], %[c]"                                                  \
+            : [c] "+x"(acc)                                                                    \
+            : [x] "x"(a), [m] "m"(*(const __m256i *)(mp)))
+
 static inline __attribute__((always_inline)) void
 scp_avx2_as_row(const uint16_t *ar, const int16_t *stp, unsigned np, uint16_t *b,
-                const unsigned nbar)
+                const unsigned nbar, const int vnni)
 {
     __m256i acc[16];
     for (unsigned k = 0; k < 16; k++)
         acc[k] = _mm256_setzero_si256();
     for (unsigned j = 0; j < np; j += 16) {
         const __m256i a = _mm256_loadu_si256((const __m256i *)(ar + j));
-        for (unsigned k = 0; k < nbar; k++)
-            SCP_AVX2_MACC("vpmaddwd", "vpaddd", acc[k], a, stp + ((size_t)j * nbar + 16 * k));
+        for (unsigned k = 0; k < nbar; k++) {
+            if (vnni)
+                SCP_AVX2_DPWSSD(acc[k], a, stp + ((size_t)j * nbar + 16 * k));
+            else
+                SCP_AVX2_MACC("vpmaddwd", "vpaddd", acc[k], a, stp + ((size_t)j * nbar + 16 * k));
+        }
     }
     int32_t sums[16];
     _mm256_storeu_si256((__m256i *)sums, scp_avx2_reduce8(acc));
@@ -435,6 +468,7 @@ static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], con
     int16_t stp[SCP_MAX_NBAR * SCP_PAD(SCP_MAX_N)] __attribute__((aligned(32)));
     uint16_t a[SCP_AS_ROWS * SCP_MAX_N + 16];
     const unsigned nbar = p->nbar;
+    const int vnni = scp_avx2_avxvnni();
     SCP_K(aes_init)(&ctx, seed_a);
     memset(stp, 0, sizeof(int16_t) * nbar * np);
     for (unsigned k = 0; k < nbar; k++)
@@ -445,11 +479,16 @@ static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], con
         unsigned rows = p->m - i0 < SCP_AS_ROWS ? p->m - i0 : SCP_AS_ROWS;
         SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
         for (unsigned i = 0; i < rows; i++) {
-            uint16_t *bi = b + (size_t)(i0 + i) * p->nbar;
-            if (p->nbar == 8)
-                scp_avx2_as_row(a + (size_t)i * n, stp, np, bi, 8);
+            uint16_t *bi = b + (size_t)(i0 + i) * nbar;
+            const uint16_t *ai = a + (size_t)i * n;
+            if (nbar == 8 && vnni)
+                scp_avx2_as_row(ai, stp, np, bi, 8, 1);
+            else if (nbar == 8)
+                scp_avx2_as_row(ai, stp, np, bi, 8, 0);
+            else if (vnni)
+                scp_avx2_as_row(ai, stp, np, bi, SCP_MAX_NBAR, 1);
             else
-                scp_avx2_as_row(a + (size_t)i * n, stp, np, bi, SCP_MAX_NBAR);
+                scp_avx2_as_row(ai, stp, np, bi, SCP_MAX_NBAR, 0);
         }
     }
     scp_wipe(stp, sizeof(int16_t) * nbar * np);
