@@ -7,12 +7,14 @@
  * interleaved: every round runs every kernel, level and operation once over
  * N iterations, so a noisy neighbour spreads over all of them instead of
  * hitting one. Printed per operation: the median and p90 of all samples and
- * the minimum of the round medians.
+ * the minimum of the round medians, and the fastest single sample (on a
+ * host shared with other jobs, the least disturbed figure).
  *
  * The bound of an operation is what it cannot avoid on this machine:
  *   T_aes  the time to expand the same number of bytes of A with the same
  *          AES construction (the kernel's own ExpandA: VAES for avx512,
- *          AES-NI for avx2), measured as the "expandA" stage;
+ *          VAES or AES-NI for avx2, as CPUID allows), measured as the
+ *          "expandA" stage;
  *   T_mem  one pass over the operation's operands (keys, ciphertext and the
  *          S/S', B, C1 matrices) at the read bandwidth measured in this run
  *          (a 64 MiB sequential read, best of the rounds).
@@ -269,8 +271,8 @@ int main(int argc, char **argv)
     }
 
     printf("# Scloud+ KEM, rdtsc cycles; %d interleaved rounds x %d iterations per op.\n"
-           "# med/p90 over all samples, rmin = min of the round medians. bound = (T_aes + "
-           "T_mem) / med,\n"
+           "# med/p90 over all samples, rmin = min of the round medians, min = fastest sample\n"
+           "# (the least disturbed one on a shared host). bound = (T_aes + T_mem) / med,\n"
            "# T_aes = expandA of the same matrix with the same AES (measured below), T_mem = "
            "operand bytes\n"
            "# at the read bandwidth measured in this run: %.2f bytes/cycle.\n",
@@ -285,16 +287,16 @@ int main(int argc, char **argv)
                 samples *s = &op_s[k][lv][op];
                 double med = pct(s, 0.5), p90 = pct(s, 0.9);
                 double t_mem = bw > 0 ? operand_bytes(op, p) / bw : 0;
-                printf("%-14s %-8s %-7s med %9.0f  p90 %9.0f  rmin %9.0f cycles   bound %.2f "
-                       "(aes %.0f + mem %.0f)\n",
+                printf("%-14s %-8s %-7s med %9.0f  p90 %9.0f  rmin %9.0f  min %9.0f cycles   "
+                       "bound %.2f (aes %.0f + mem %.0f)\n",
                        p->info.name, kernels[k], op_names[op], med, p90, s->round_med_min,
-                       (t_aes + t_mem) / med, t_aes, t_mem);
+                       pct(s, 0.0), (t_aes + t_mem) / med, t_aes, t_mem);
             }
             for (int st = 0; stages && st < NSTAGES; st++) {
                 samples *s = &st_s[k][lv][st];
-                printf("%-14s %-8s   stage %-24s med %9.0f  p90 %9.0f  rmin %9.0f\n",
+                printf("%-14s %-8s   stage %-24s med %9.0f  p90 %9.0f  rmin %9.0f  min %9.0f\n",
                        p->info.name, kernels[k], st_names[st], pct(s, 0.5), pct(s, 0.9),
-                       s->round_med_min);
+                       s->round_med_min, pct(s, 0.0));
             }
         }
     }

@@ -155,11 +155,23 @@ static inline __m256i scp_avx2_popc8(__m256i x)
     return _mm256_and_si256(_mm256_add_epi32(x, _mm256_srli_epi32(x, 4)), _mm256_set1_epi32(0x0F));
 }
 
-static inline uint64_t scp_avx2_popc8_u(uint64_t x) /* scalar, x < 256 */
+/* Per dword lane: the number of set bits of a value below 65536 (SWAR; no
+ * table, no POPCNT needed). */
+static inline __m256i scp_avx2_popc16(__m256i x)
 {
-    x = x - ((x >> 1) & 0x55);
-    x = (x & 0x33) + ((x >> 2) & 0x33);
-    return (x + (x >> 4)) & 0x0F;
+    x = _mm256_sub_epi32(x, _mm256_and_si256(_mm256_srli_epi32(x, 1), _mm256_set1_epi32(0x5555)));
+    x = _mm256_add_epi32(_mm256_and_si256(x, _mm256_set1_epi32(0x3333)),
+                         _mm256_and_si256(_mm256_srli_epi32(x, 2), _mm256_set1_epi32(0x3333)));
+    x = _mm256_and_si256(_mm256_add_epi32(x, _mm256_srli_epi32(x, 4)), _mm256_set1_epi32(0x0F0F));
+    return _mm256_and_si256(_mm256_add_epi32(x, _mm256_srli_epi32(x, 8)), _mm256_set1_epi32(0x1F));
+}
+
+static inline uint64_t scp_avx2_popc16_u(uint64_t x) /* scalar, x < 65536 */
+{
+    x = x - ((x >> 1) & 0x5555);
+    x = (x & 0x3333) + ((x >> 2) & 0x3333);
+    x = (x + (x >> 4)) & 0x0F0F;
+    return (x + (x >> 8)) & 0x1F;
 }
 
 /* per dword lane: all-ones if bit `lane` of x is set */
@@ -168,41 +180,54 @@ static inline __m256i scp_avx2_lanemask(uint32_t x, __m256i lanebit)
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)x), lanebit), lanebit);
 }
 
+/* 16-bit mask from the sign bits of the dword lanes of lo (lanes 0-7) and hi (8-15) */
+static inline uint32_t scp_avx2_msk16(__m256i lo, __m256i hi)
+{
+    return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(lo)) |
+           (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(hi)) << 8;
+}
+
 /*
  * Batched fixed-weight block with AVX2: the avx512 kernel's batched block
- * (scp_kernel_avx512.c, docs/scloudplus.md) with eight slots per batch, one
- * dword lane each, and the instructions AVX2 has:
+ * (scp_kernel_avx512.c, docs/scloudplus.md) with sixteen slots per batch,
+ * one dword lane each in two registers (lanes 0-7, 8-15), and the
+ * instructions AVX2 has:
  *  - "already in the current row": the row bitmap T (dwords, NV registers)
  *    is looked up with VPERMD per register and VPBLENDVB by the register
  *    number (register permutes, no memory access), then a variable shift;
- *  - duplicates inside the batch: seven rotations of the keys (position
- *    for a valid slot, a unique out-of-range value otherwise) compared with
- *    VPCMPEQD give each lane the bitmask of the earlier lanes it repeats;
+ *  - duplicates inside the batch: rotations of the keys (position for a
+ *    valid slot, a unique out-of-range value otherwise) compared with
+ *    VPCMPEQD give each lane the bitmask of the earlier lanes it repeats
+ *    (seven rotations inside each half, eight of the low half against the
+ *    high half);
  *  - the exclusive prefix count of the takes is a SWAR popcount of the take
  *    mask under a per-lane "lanes below" mask; signs, the completion of the
- *    row (at most one per batch: 2h > 8) and the next row's takes follow as
- *    in the avx512 block, as 8-bit masks (VMOVMSKPS);
+ *    row (at most one per batch: 2h > 16) and the next row's takes follow as
+ *    in the avx512 block, as 16-bit masks (VMOVMSKPS);
  *  - per slot, its one-hot bitmap (VPSLLVQ) is ORed into the current and next
  *    row's used/negative bitmaps under four all-ones/zero masks loaded by
  *    broadcast; at the end of the batch the completed row moves to F and the
  *    next row becomes current with masks; F is merged once per block.
  * No branch and no address depends on a secret; trip counts depend only on
- * the slot counts. The per-slot work drops from ~90 instructions (two
- * hypotheses, five bitmaps, the hit tests) to ~10 per bitmap register.
+ * the slot counts. Sixteen slots per batch instead of eight halve the
+ * per-batch chain (hit test -> masks -> bitmaps), which took as long as the
+ * per-slot work.
  */
 static inline __attribute__((always_inline)) void
 scp_avx2_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t *e,
                     unsigned nslots, uint64_t rows, uint64_t two_h)
 {
     __m256i T[5], N[5], FT[5], FN[5], qoff[5];
-    __attribute__((aligned(32))) uint64_t pb[8];
-    __attribute__((aligned(32))) uint32_t mk[4][8];
+    __attribute__((aligned(32))) uint64_t pb[16];
+    __attribute__((aligned(32))) uint32_t mk[4][16];
     uint64_t cnt = s->cnt, row = s->row, fdone = 0, frow = 0;
     const __m256i lane = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m256i lane8 = _mm256_add_epi32(lane, _mm256_set1_epi32(8));
     const __m256i one32 = _mm256_set1_epi32(1), one64 = _mm256_set1_epi64x(1);
-    const __m256i lanebit = _mm256_sllv_epi32(one32, lane);         /* 1 << k */
-    const __m256i below = _mm256_sub_epi32(lanebit, one32);          /* (1 << k) - 1 */
-    const __m256i zero = _mm256_setzero_si256();
+    const __m256i lbA = _mm256_sllv_epi32(one32, lane), lbB = _mm256_sllv_epi32(one32, lane8);
+    const __m256i belowA = _mm256_sub_epi32(lbA, one32), belowB = _mm256_sub_epi32(lbB, one32);
+    const __m256i seven = _mm256_set1_epi32(7), zero = _mm256_setzero_si256();
+    const __m256i posmask = _mm256_set1_epi32(SCP_FW_POS_MASK);
     for (unsigned z = 0; z < NV; z++) {
         T[z] = (__m256i)s->used[z];
         N[z] = (__m256i)s->neg[z];
@@ -210,62 +235,94 @@ scp_avx2_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t *e
         qoff[z] = _mm256_add_epi64(_mm256_set_epi64x(192, 128, 64, 0),
                                    _mm256_set1_epi64x(256 * (long long)z));
     }
-    for (unsigned b = 0; b < nslots; b += 8) {
-        const unsigned left = nslots - b, nl = left >= 8 ? 8 : left; /* public */
-        const __m256i lm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nl), lane);
-        const __m256i ev = _mm256_maskload_epi32((const int *)(e + b), lm);
-        const uint32_t kv = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(ev));
-        const __m256i pos = _mm256_and_si256(ev, _mm256_set1_epi32(SCP_FW_POS_MASK));
-        const __m256i key = _mm256_castps_si256(
-            _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_add_epi32(lane, _mm256_set1_epi32(0x10000))),
-                             _mm256_castsi256_ps(pos), _mm256_castsi256_ps(ev)));
+    for (unsigned b = 0; b < nslots; b += 16) {
+        const unsigned left = nslots - b, nl = left >= 16 ? 16 : left; /* public */
+        const __m256i lv = _mm256_set1_epi32((int)nl);
+        /* masked-off lanes are neither read nor faulted on */
+        const __m256i evA = _mm256_maskload_epi32((const int *)(e + b), _mm256_cmpgt_epi32(lv, lane));
+        const __m256i evB =
+            _mm256_maskload_epi32((const int *)(e + b + 8), _mm256_cmpgt_epi32(lv, lane8));
+        const uint32_t kv = scp_avx2_msk16(evA, evB);
+        const __m256i posA = _mm256_and_si256(evA, posmask), posB = _mm256_and_si256(evB, posmask);
+        const __m256i keyA = _mm256_castps_si256(_mm256_blendv_ps(
+            _mm256_castsi256_ps(_mm256_add_epi32(lane, _mm256_set1_epi32(0x10000))),
+            _mm256_castsi256_ps(posA), _mm256_castsi256_ps(evA)));
+        const __m256i keyB = _mm256_castps_si256(_mm256_blendv_ps(
+            _mm256_castsi256_ps(_mm256_add_epi32(lane8, _mm256_set1_epi32(0x10000))),
+            _mm256_castsi256_ps(posB), _mm256_castsi256_ps(evB)));
         /* conf lane k: bit i set if lane i < k has the same key */
-        __m256i conf = zero;
+        __m256i confA = zero, confB = zero;
         for (int d = 1; d < 8; d++) {
-            const __m256i dv = _mm256_set1_epi32(d);
-            const __m256i rot = _mm256_and_si256(_mm256_sub_epi32(lane, dv), _mm256_set1_epi32(7));
-            const __m256i cb = _mm256_sllv_epi32(one32, _mm256_sub_epi32(lane, dv)); /* 0 if k < d */
-            const __m256i eq = _mm256_cmpeq_epi32(key, _mm256_permutevar8x32_epi32(key, rot));
-            conf = _mm256_or_si256(conf, _mm256_and_si256(eq, cb));
+            const __m256i ld = _mm256_sub_epi32(lane, _mm256_set1_epi32(d));
+            const __m256i rot = _mm256_and_si256(ld, seven);
+            const __m256i cbA = _mm256_sllv_epi32(one32, ld); /* 0 if k < d */
+            const __m256i cbB = _mm256_sllv_epi32(_mm256_set1_epi32(0x100), ld);
+            confA = _mm256_or_si256(confA, _mm256_and_si256(_mm256_cmpeq_epi32(
+                keyA, _mm256_permutevar8x32_epi32(keyA, rot)), cbA));
+            confB = _mm256_or_si256(confB, _mm256_and_si256(_mm256_cmpeq_epi32(
+                keyB, _mm256_permutevar8x32_epi32(keyB, rot)), cbB));
+        }
+        for (int d = 0; d < 8; d++) { /* every low lane is before every high lane */
+            const __m256i rot = _mm256_and_si256(_mm256_add_epi32(lane, _mm256_set1_epi32(d)), seven);
+            confB = _mm256_or_si256(confB, _mm256_and_si256(_mm256_cmpeq_epi32(
+                keyB, _mm256_permutevar8x32_epi32(keyA, rot)), _mm256_sllv_epi32(one32, rot)));
         }
         /* bit pos of T, from the registers */
-        const __m256i widx = _mm256_srli_epi32(pos, 5);
-        __m256i w = _mm256_permutevar8x32_epi32(T[0], widx);
-        for (unsigned z = 1; z < NV; z++)
-            w = _mm256_blendv_epi8(w, _mm256_permutevar8x32_epi32(T[z], widx),
-                                   _mm256_cmpgt_epi32(widx, _mm256_set1_epi32(8 * (int)z - 1)));
-        const __m256i bit = _mm256_srlv_epi32(w, _mm256_and_si256(pos, _mm256_set1_epi32(31)));
-        const uint32_t tbit =
-            (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(bit, 31)));
+        const __m256i wiA = _mm256_srli_epi32(posA, 5), wiB = _mm256_srli_epi32(posB, 5);
+        __m256i wA = _mm256_permutevar8x32_epi32(T[0], wiA);
+        __m256i wB = _mm256_permutevar8x32_epi32(T[0], wiB);
+        for (unsigned z = 1; z < NV; z++) {
+            const __m256i zb = _mm256_set1_epi32(8 * (int)z - 1);
+            wA = _mm256_blendv_epi8(wA, _mm256_permutevar8x32_epi32(T[z], wiA),
+                                    _mm256_cmpgt_epi32(wiA, zb));
+            wB = _mm256_blendv_epi8(wB, _mm256_permutevar8x32_epi32(T[z], wiB),
+                                    _mm256_cmpgt_epi32(wiB, zb));
+        }
+        const __m256i p31 = _mm256_set1_epi32(31);
+        const uint32_t tbit = scp_avx2_msk16(
+            _mm256_slli_epi32(_mm256_srlv_epi32(wA, _mm256_and_si256(posA, p31)), 31),
+            _mm256_slli_epi32(_mm256_srlv_epi32(wB, _mm256_and_si256(posB, p31)), 31));
         const uint32_t cnz =
-            ~(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(conf, zero)));
+            ~scp_avx2_msk16(_mm256_cmpeq_epi32(confA, zero), _mm256_cmpeq_epi32(confB, zero));
         const uint32_t act = (uint32_t)scp_ct_lt64(row, rows);
         const uint32_t actb = (uint32_t)scp_ct_lt64(row + 1, rows);
-        const uint32_t tcr = kv & ~(tbit | cnz) & act & 0xFFu; /* takes if all in this row */
-        const __m256i excl = scp_avx2_popc8(_mm256_and_si256(_mm256_set1_epi32((int)tcr), below));
+        const uint32_t tcr = kv & ~(tbit | cnz) & act & 0xFFFFu; /* takes if all in this row */
+        const __m256i tcrv = _mm256_set1_epi32((int)tcr);
+        const __m256i exA = scp_avx2_popc16(_mm256_and_si256(tcrv, belowA));
+        const __m256i exB = scp_avx2_popc16(_mm256_and_si256(tcrv, belowB));
         const uint64_t need = two_h - cnt; /* >= 1 */
-        const uint32_t kcur = (uint32_t)_mm256_movemask_ps(
-            _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)need), excl)));
-        const uint64_t total = scp_avx2_popc8_u(tcr);
+        const __m256i needv = _mm256_set1_epi32((int)need);
+        const uint32_t kcur =
+            scp_avx2_msk16(_mm256_cmpgt_epi32(needv, exA), _mm256_cmpgt_epi32(needv, exB));
+        const uint64_t total = scp_avx2_popc16_u(tcr);
         const uint64_t done = scp_ct_lt64(need - 1, total); /* act is in tcr */
-        const uint32_t knew = ~kcur & 0xFFu; /* lanes after the completion */
+        const uint32_t knew = ~kcur & 0xFFFFu; /* lanes after the completion */
         const uint32_t tc = tcr & kcur;
-        const uint32_t cknew = ~(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(
-            _mm256_and_si256(conf, _mm256_set1_epi32((int)knew)), zero)));
-        const uint32_t tn = kv & knew & actb & ~cknew & 0xFFu;
-        const __m256i excln = scp_avx2_popc8(_mm256_and_si256(_mm256_set1_epi32((int)tn), below));
-        const uint32_t par = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
-            _mm256_slli_epi32(_mm256_add_epi32(excl, _mm256_set1_epi32((int)cnt)), 31)));
-        const uint32_t parn = (uint32_t)_mm256_movemask_ps(
-            _mm256_castsi256_ps(_mm256_slli_epi32(excln, 31)));
+        const __m256i knewv = _mm256_set1_epi32((int)knew);
+        const uint32_t cknew = ~scp_avx2_msk16(
+            _mm256_cmpeq_epi32(_mm256_and_si256(confA, knewv), zero),
+            _mm256_cmpeq_epi32(_mm256_and_si256(confB, knewv), zero));
+        const uint32_t tn = kv & knew & actb & ~cknew & 0xFFFFu;
+        const __m256i tnv = _mm256_set1_epi32((int)tn);
+        const __m256i exnA = scp_avx2_popc16(_mm256_and_si256(tnv, belowA));
+        const __m256i exnB = scp_avx2_popc16(_mm256_and_si256(tnv, belowB));
+        const __m256i cntv = _mm256_set1_epi32((int)cnt);
+        const uint32_t par = scp_avx2_msk16(_mm256_slli_epi32(_mm256_add_epi32(exA, cntv), 31),
+                                            _mm256_slli_epi32(_mm256_add_epi32(exB, cntv), 31));
+        const uint32_t parn =
+            scp_avx2_msk16(_mm256_slli_epi32(exnA, 31), _mm256_slli_epi32(exnB, 31));
         const uint32_t nc = tc & par, nn = tn & parn;
-        _mm256_store_si256((__m256i *)mk[0], scp_avx2_lanemask(tc, lanebit));
-        _mm256_store_si256((__m256i *)mk[1], scp_avx2_lanemask(nc, lanebit));
-        _mm256_store_si256((__m256i *)mk[2], scp_avx2_lanemask(tn, lanebit));
-        _mm256_store_si256((__m256i *)mk[3], scp_avx2_lanemask(nn, lanebit));
-        _mm256_store_si256((__m256i *)pb, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(pos)));
+        const uint32_t mm4[4] = {tc, nc, tn, nn};
+        for (unsigned c = 0; c < 4; c++) {
+            _mm256_store_si256((__m256i *)mk[c], scp_avx2_lanemask(mm4[c], lbA));
+            _mm256_store_si256((__m256i *)(mk[c] + 8), scp_avx2_lanemask(mm4[c], lbB));
+        }
+        _mm256_store_si256((__m256i *)pb, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(posA)));
         _mm256_store_si256((__m256i *)(pb + 4),
-                           _mm256_cvtepu32_epi64(_mm256_extracti128_si256(pos, 1)));
+                           _mm256_cvtepu32_epi64(_mm256_extracti128_si256(posA, 1)));
+        _mm256_store_si256((__m256i *)(pb + 8), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(posB)));
+        _mm256_store_si256((__m256i *)(pb + 12),
+                           _mm256_cvtepu32_epi64(_mm256_extracti128_si256(posB, 1)));
         __m256i TN[5], NN[5];
         for (unsigned z = 0; z < NV; z++)
             TN[z] = NN[z] = zero;
@@ -291,7 +348,7 @@ scp_avx2_fw_block_x(struct scp_fw_state *s, const unsigned NV, const uint32_t *e
             T[z] = _mm256_or_si256(_mm256_and_si256(dm, TN[z]), _mm256_andnot_si256(dm, T[z]));
             N[z] = _mm256_or_si256(_mm256_and_si256(dm, NN[z]), _mm256_andnot_si256(dm, N[z]));
         }
-        const uint64_t ctc = scp_avx2_popc8_u(tc), ctn = scp_avx2_popc8_u(tn);
+        const uint64_t ctc = scp_avx2_popc16_u(tc), ctn = scp_avx2_popc16_u(tn);
         cnt = (ctn & done) | ((cnt + ctc) & ~done);
         frow |= row & done;
         fdone |= done;
@@ -385,23 +442,68 @@ static inline __m256i scp_avx2_reduce8(const __m256i v[8])
                             _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
+/*
+ * acc += a * (*m) as one multiply into a scratch register and one add.
+ * Written as two instructions so the register use is explicit: with the
+ * intrinsics, gcc issued every product of a step first (one register each)
+ * and kept the accumulators on the stack, a store/reload per accumulator
+ * and step (~1.8x the port-0/1 bound of VAES plus multiplies at level 256).
+ * Pure data flow: no branch, no address depends on the operands.
+ */
+#define SCP_AVX2_MACC(insn_mul, insn_add, acc, a, mp)                                          \
+    do {                                                                                       \
+        __m256i t_;                                                                            \
+        __asm__(insn_mul " %[m], %[x], %[t]\n\t" insn_add " %[t], %[c], %[c]"                  \
+                : [c] "+x"(acc), [t] "=&x"(t_)                                                 \
+                : [x] "x"(a), [m] "m"(*(const __m256i *)(mp)));                                \
+    } while (0)
+
+/*
+ * AVX-VNNI (VEX-encoded VPDPWSSD on 256-bit registers: Alder Lake, Sapphire
+ * Rapids, Zen 5 and later): the multiply and the add of A*S in one
+ * instruction. Chosen at run time from CPUID leaf 7 sub-leaf 1 (EAX bit 4);
+ * MM_SCLOUDPLUS_AVXVNNI=off keeps the VPMADDWD + VPADDD pair, so the tests
+ * can check both paths on such a CPU. CPU features are public.
+ */
+static int scp_avx2_avxvnni(void)
+{
+    static _Atomic int state; /* 0 unknown, 1 no, 2 yes */
+    int s = state;
+    if (s == 0) {
+        unsigned a, b, c, d;
+        const char *env = getenv("MM_SCLOUDPLUS_AVXVNNI");
+        s = 1;
+        if (!(env && !strcmp(env, "off")) && __get_cpuid_count(7, 1, &a, &b, &c, &d) &&
+            (a & (1u << 4)))
+            s = 2;
+        state = s;
+    }
+    return s == 2;
+}
+
+/* acc += sum of pairs of 16-bit products, one instruction (AVX-VNNI) */
+#define SCP_AVX2_DPWSSD(acc, a, mp)                                                            \
+    __asm__("%{vex%} vpdpwssd %[m], %[x], %[c]"                                                  \
+            : [c] "+x"(acc)                                                                    \
+            : [x] "x"(a), [m] "m"(*(const __m256i *)(mp)))
+
 static inline __attribute__((always_inline)) void
 scp_avx2_as_row(const uint16_t *ar, const int16_t *stp, unsigned np, uint16_t *b,
-                const unsigned nbar)
+                const unsigned nbar, const int vnni)
 {
-    __m256i acc[SCP_MAX_NBAR + 5];
-    for (unsigned k = 0; k < nbar; k++)
+    __m256i acc[16];
+    for (unsigned k = 0; k < 16; k++)
         acc[k] = _mm256_setzero_si256();
     for (unsigned j = 0; j < np; j += 16) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(ar + j));
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(ar + j));
         for (unsigned k = 0; k < nbar; k++) {
-            __m256i sv = _mm256_load_si256((const __m256i *)(stp + (size_t)k * np + j));
-            acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(a, sv));
+            if (vnni)
+                SCP_AVX2_DPWSSD(acc[k], a, stp + ((size_t)j * nbar + 16 * k));
+            else
+                SCP_AVX2_MACC("vpmaddwd", "vpaddd", acc[k], a, stp + ((size_t)j * nbar + 16 * k));
         }
     }
     int32_t sums[16];
-    for (unsigned k = nbar; k < 16; k++)
-        acc[k] = _mm256_setzero_si256();
     _mm256_storeu_si256((__m256i *)sums, scp_avx2_reduce8(acc));
     if (nbar > 8)
         _mm256_storeu_si256((__m256i *)(sums + 8), scp_avx2_reduce8(acc + 8));
@@ -409,31 +511,44 @@ scp_avx2_as_row(const uint16_t *ar, const int16_t *stp, unsigned np, uint16_t *b
         b[k] = (uint16_t)(b[k] + (uint16_t)sums[k]);
 }
 
+#define SCP_AS_ROWS 4 /* rows of A per expansion block in A*S */
+
 static int SCP_K(mul_as_fast)(const scp_params *p, const uint8_t seed_a[16], const int16_t *st,
                               uint16_t *b)
 {
     scp_aes_ctx ctx;
     const unsigned n = p->n, np = SCP_PAD(n), bpr = n / 8;
-    /* On the stack (about 43 KB): S^T padded (secret, wiped) and one block of A. */
+    /* On the stack (about 34 KB): S^T padded to whole vectors and interleaved
+     * (16 entries of column 0, 16 of column 1, ...; secret, wiped) and one
+     * block of A: together they stay in L1 (the k-major copy and 8-row
+     * blocks, 43 KB, did not at level 256). */
     int16_t stp[SCP_MAX_NBAR * SCP_PAD(SCP_MAX_N)] __attribute__((aligned(32)));
-    uint16_t a[SCP_ROWS_PER_BLOCK * SCP_MAX_N + 16];
+    uint16_t a[SCP_AS_ROWS * SCP_MAX_N + 16];
+    const unsigned nbar = p->nbar;
+    const int vnni = scp_avx2_avxvnni();
     SCP_K(aes_init)(&ctx, seed_a);
-    memset(stp, 0, sizeof(int16_t) * p->nbar * np);
-    for (unsigned k = 0; k < p->nbar; k++)
-        memcpy(stp + (size_t)k * np, st + (size_t)k * n, sizeof(int16_t) * n);
-    memset(a + SCP_ROWS_PER_BLOCK * n, 0, 32);
-    for (unsigned i0 = 0; i0 < p->m; i0 += SCP_ROWS_PER_BLOCK) {
-        unsigned rows = p->m - i0 < SCP_ROWS_PER_BLOCK ? p->m - i0 : SCP_ROWS_PER_BLOCK;
+    memset(stp, 0, sizeof(int16_t) * nbar * np);
+    for (unsigned k = 0; k < nbar; k++)
+        for (unsigned j = 0; j < n; j++)
+            stp[(size_t)(j & ~15u) * nbar + 16 * k + (j & 15)] = st[(size_t)k * n + j];
+    memset(a + SCP_AS_ROWS * n, 0, 32);
+    for (unsigned i0 = 0; i0 < p->m; i0 += SCP_AS_ROWS) {
+        unsigned rows = p->m - i0 < SCP_AS_ROWS ? p->m - i0 : SCP_AS_ROWS;
         SCP_K(expand)(&ctx, i0 * bpr, (size_t)rows * bpr, a);
         for (unsigned i = 0; i < rows; i++) {
-            uint16_t *bi = b + (size_t)(i0 + i) * p->nbar;
-            if (p->nbar == 8)
-                scp_avx2_as_row(a + (size_t)i * n, stp, np, bi, 8);
+            uint16_t *bi = b + (size_t)(i0 + i) * nbar;
+            const uint16_t *ai = a + (size_t)i * n;
+            if (nbar == 8 && vnni)
+                scp_avx2_as_row(ai, stp, np, bi, 8, 1);
+            else if (nbar == 8)
+                scp_avx2_as_row(ai, stp, np, bi, 8, 0);
+            else if (vnni)
+                scp_avx2_as_row(ai, stp, np, bi, SCP_MAX_NBAR, 1);
             else
-                scp_avx2_as_row(a + (size_t)i * n, stp, np, bi, SCP_MAX_NBAR);
+                scp_avx2_as_row(ai, stp, np, bi, SCP_MAX_NBAR, 0);
         }
     }
-    scp_wipe(stp, sizeof(int16_t) * p->nbar * np);
+    scp_wipe(stp, sizeof(int16_t) * nbar * np);
     return 0;
 }
 
@@ -449,7 +564,7 @@ scp_avx2_sa_block(const uint16_t *a, unsigned rows, unsigned n, const __m256i *b
         for (unsigned i = 0; i < rows; i++) {
             __m256i av = _mm256_loadu_si256((const __m256i *)(a + (size_t)i * n + j));
             for (unsigned r = 0; r < mbar; r++)
-                acc[r] = _mm256_add_epi16(acc[r], _mm256_mullo_epi16(av, bs[i * mbar + r]));
+                SCP_AVX2_MACC("vpmullw", "vpaddw", acc[r], av, &bs[i * mbar + r]);
         }
         for (unsigned r = 0; r < mbar; r++) {
             __m256i *dst = (__m256i *)(c1 + (size_t)r * SCP_PAD(n) + j);

@@ -517,7 +517,9 @@ static int SCP_K(mul_as_fused)(const scp_params *p, const uint8_t seed_a[16], co
             SCP_K(as_block)(p, &ctx, st, b, i, 2, 8);
         for (; i < p->m; i++)
             SCP_K(as_block)(p, &ctx, st, b, i, 1, 8);
-    } else { /* nbar = 11: two rows need 22 accumulators and spill; one row per pass */
+    } else { /* nbar = 11: two rows, 22 accumulators */
+        for (; i + 2 <= p->m; i += 2)
+            SCP_K(as_block)(p, &ctx, st, b, i, 2, SCP_MAX_NBAR);
         for (; i < p->m; i++)
             SCP_K(as_block)(p, &ctx, st, b, i, 1, SCP_MAX_NBAR);
     }
