@@ -273,6 +273,45 @@ int mm_bmp_store_router_down(mm_bmp_store *s, int64_t router_id, int64_t now_us)
 /* Record what a decoded message says (Initiation, Peer Up/Down, Statistics; others ignored). */
 int mm_bmp_store_msg(mm_bmp_store *s, int64_t router_id, const mm_bmp_msg *m, int64_t now_us);
 
+/* ---------------------------------------------------------------- PostgreSQL store */
+
+/*
+ * The shared store (PostgreSQL via libpq) for several collectors writing one
+ * database: same tables as the SQLite store, keyed by router address and
+ * peer (type, RD, address) with the collector's name instead of row ids.
+ * Writes go to a bounded in-memory queue (queue_bytes) that a writer thread
+ * drains in batches, one pipelined transaction per batch, reconnecting with
+ * back-off while PostgreSQL is down. When the queue is full:
+ * MM_BMP_PG_DROP makes a push fail with MM_ELIMIT (counted in dropped);
+ * MM_BMP_PG_PAUSE accepts it and the caller stops reading routers while
+ * mm_bmp_pgstore_full() is true. Nothing is dropped silently: every drop is
+ * counted, and the daemon logs and audits the episodes.
+ */
+enum mm_bmp_pg_overflow { MM_BMP_PG_DROP = 0, MM_BMP_PG_PAUSE = 1 };
+
+typedef struct mm_bmp_pgstore mm_bmp_pgstore;
+
+typedef struct mm_bmp_pgstore_stats {
+    size_t queued_bytes, queued_rows, limit;
+    uint64_t written, dropped, failures;
+    bool connected;
+    char last_error[256];
+} mm_bmp_pgstore_stats;
+
+/* conninfo: a libpq URI or key=value string. The connection is made by the writer. */
+int mm_bmp_pgstore_open(const char *conninfo, const char *collector, size_t queue_bytes,
+                        enum mm_bmp_pg_overflow overflow, mm_bmp_pgstore **out);
+/* Writes what is queued (5 attempts if PostgreSQL is down; the rest is counted dropped). */
+void mm_bmp_pgstore_close(mm_bmp_pgstore *s);
+int mm_bmp_pgstore_router_up(mm_bmp_pgstore *s, const char *addr, int64_t now_us);
+int mm_bmp_pgstore_router_down(mm_bmp_pgstore *s, const char *addr, int64_t now_us);
+int mm_bmp_pgstore_msg(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m,
+                       int64_t now_us);
+/* End of an input burst: wake the writer. */
+void mm_bmp_pgstore_flush(mm_bmp_pgstore *s);
+bool mm_bmp_pgstore_full(mm_bmp_pgstore *s);
+void mm_bmp_pgstore_status(mm_bmp_pgstore *s, mm_bmp_pgstore_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

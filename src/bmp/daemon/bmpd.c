@@ -68,12 +68,18 @@ struct bmpd {
     size_t n_outbound;
     mm_audit *audit;
     mm_bmp_store *store;
+    mm_bmp_pgstore *pg;
+    struct event *pg_timer;
+    bool pg_was_connected, pg_outage, pg_dropping, paused;
+    uint64_t pg_dropped_seen, pg_dropped_episode;
+    mm_metric *m_pg_up, *m_pg_queue, *m_pg_written, *m_pg_dropped;
     bmpd_jsonl *jsonl;
     mm_metrics *metrics;
     mm_metrics_http *http;
     struct router *routers;
     size_t n_routers;
     mm_buf out; /* JSON Lines of the current burst */
+    char collector_buf[300];
     mm_metric *m_connected, *m_accepted, *m_refused;
 };
 
@@ -89,6 +95,8 @@ void bmpd_config_defaults(bmpd_config *c)
     c->jsonl_keep = 5;
     c->metrics_addr = "127.0.0.1";
     c->metrics_port = 9179;
+    c->pg_queue_bytes = 64u << 20;
+    c->pg_overflow = MM_BMP_PG_DROP;
 }
 
 /* An allow-list entry: the BGP codec's prefix parser, kept as socket family. */
@@ -190,6 +198,18 @@ static void metrics_families(bmpd *d)
                       "Statistics kept as bytes (unknown type or wrong length)");
     mm_metrics_family(m, "mamori_bmp_metrics_series_dropped", MM_METRIC_GAUGE,
                       "Metric series refused because the series limit was reached");
+    mm_metrics_family(m, "mamori_bmp_store_up", MM_METRIC_GAUGE,
+                      "1 while the PostgreSQL store is connected");
+    mm_metrics_family(m, "mamori_bmp_store_queue_bytes", MM_METRIC_GAUGE,
+                      "Bytes of rows waiting for the PostgreSQL store");
+    mm_metrics_family(m, "mamori_bmp_store_rows_written_total", MM_METRIC_COUNTER,
+                      "Rows committed to the PostgreSQL store");
+    mm_metrics_family(m, "mamori_bmp_store_rows_dropped_total", MM_METRIC_COUNTER,
+                      "Rows not stored in PostgreSQL (queue full under the drop policy)");
+    d->m_pg_up = mm_metrics_getv(m, "mamori_bmp_store_up", NULL);
+    d->m_pg_queue = mm_metrics_getv(m, "mamori_bmp_store_queue_bytes", NULL);
+    d->m_pg_written = mm_metrics_getv(m, "mamori_bmp_store_rows_written_total", NULL);
+    d->m_pg_dropped = mm_metrics_getv(m, "mamori_bmp_store_rows_dropped_total", NULL);
     d->m_connected = mm_metrics_getv(m, "mamori_bmp_routers_connected", NULL);
     d->m_accepted = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "accepted", NULL);
     d->m_refused = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "refused", NULL);
@@ -266,6 +286,10 @@ static void router_end(struct router *r, const char *reason)
         mm_bmp_store_router_down(d->store, r->db_id, wall_us());
         mm_bmp_store_commit(d->store);
     }
+    if (d->pg) {
+        mm_bmp_pgstore_router_down(d->pg, r->addr, wall_us());
+        mm_bmp_pgstore_flush(d->pg);
+    }
     bufferevent_free(r->bev);
     if (r->prev)
         r->prev->next = r->next;
@@ -305,13 +329,108 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
     }
     if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, wall_us()) < 0)
         metrics_error(r, "store");
+    if (d->pg && (rc = mm_bmp_pgstore_msg(d->pg, r->addr, &m, wall_us())) < 0 && rc != MM_ELIMIT)
+        metrics_error(r, "store");
     if (m.type == MM_BMP_STATS_REPORT)
         metrics_stats(r, &m);
+}
+
+/* ---------------------------------------------------------------- PostgreSQL store state */
+
+static void routers_reading(bmpd *d, bool on)
+{
+    for (struct router *r = d->routers; r; r = r->next)
+        if (on)
+            bufferevent_enable(r->bev, EV_READ);
+        else
+            bufferevent_disable(r->bev, EV_READ);
+}
+
+/*
+ * After each burst and twice a second: export the store's state, and turn
+ * its transitions into log lines and audit records (outage, recovery, start
+ * and end of an overflow episode); under the pause policy, stop reading
+ * routers while the queue is full and resume at half of it.
+ */
+static void pg_check(bmpd *d)
+{
+    mm_bmp_pgstore_stats st;
+    mm_bmp_pgstore_status(d->pg, &st);
+    mm_metric_set(d->m_pg_up, st.connected ? 1 : 0);
+    mm_metric_set(d->m_pg_queue, (double)st.queued_bytes);
+    mm_metric_set(d->m_pg_written, (double)st.written);
+    mm_metric_set(d->m_pg_dropped, (double)st.dropped);
+    char why[400];
+    if (!st.connected && st.failures && !d->pg_outage) {
+        d->pg_outage = true;
+        snprintf(why, sizeof(why), "PostgreSQL store unavailable (%s); rows queue up to %zu bytes",
+                 st.last_error, st.limit);
+        mm_log_warn("store-outage", "reason=\"%s\"", why);
+        audit(d, "store-outage", false, why, d->cfg.collector);
+    } else if (st.connected && (d->pg_outage || !d->pg_was_connected)) {
+        if (d->pg_outage) {
+            mm_log_info("store-recovered", "queued_rows=%zu", st.queued_rows);
+            audit(d, "store-recovered", true, "PostgreSQL store reachable again",
+                  d->cfg.collector);
+        } else {
+            mm_log_info("store-connected", "collector=%s", d->cfg.collector);
+        }
+        d->pg_outage = false;
+    }
+    d->pg_was_connected = st.connected;
+    if (st.dropped > d->pg_dropped_seen) {
+        uint64_t n = st.dropped - d->pg_dropped_seen;
+        d->pg_dropped_seen = st.dropped;
+        d->pg_dropped_episode += n;
+        if (!d->pg_dropping) {
+            d->pg_dropping = true;
+            snprintf(why, sizeof(why),
+                     "PostgreSQL queue full (%zu bytes): rows dropped (policy drop); routers "
+                     "still read, JSON Lines and SQLite outputs unaffected",
+                     st.limit);
+            mm_log_warn("store-overflow", "policy=drop reason=\"%s\"", why);
+            audit(d, "store-overflow", false, why, d->cfg.collector);
+        }
+    } else if (d->pg_dropping && st.queued_bytes <= st.limit / 2) {
+        d->pg_dropping = false;
+        snprintf(why, sizeof(why), "PostgreSQL queue has room again; %llu rows were dropped",
+                 (unsigned long long)d->pg_dropped_episode);
+        mm_log_warn("store-overflow-end", "rows_dropped=%llu",
+                    (unsigned long long)d->pg_dropped_episode);
+        audit(d, "store-overflow-end", true, why, d->cfg.collector);
+        d->pg_dropped_episode = 0;
+    }
+    if (d->cfg.pg_overflow != MM_BMP_PG_PAUSE)
+        return;
+    if (!d->paused && st.queued_bytes >= st.limit) {
+        d->paused = true;
+        routers_reading(d, false);
+        snprintf(why, sizeof(why),
+                 "PostgreSQL queue full (%zu bytes): reading from routers paused (policy pause)",
+                 st.limit);
+        mm_log_warn("store-overflow", "policy=pause reason=\"%s\"", why);
+        audit(d, "store-overflow", false, why, d->cfg.collector);
+    } else if (d->paused && st.queued_bytes <= st.limit / 2) {
+        d->paused = false;
+        routers_reading(d, true);
+        mm_log_info("store-resume", "queued_bytes=%zu", st.queued_bytes);
+        audit(d, "store-resume", true, "PostgreSQL queue drained to half: reading resumed",
+              d->cfg.collector);
+    }
+}
+
+static void pg_tick(void *arg)
+{
+    pg_check(arg);
 }
 
 /* Write what this burst produced: JSON Lines with one write(2), one SQLite commit. */
 static void burst_flush(bmpd *d)
 {
+    if (d->pg) {
+        mm_bmp_pgstore_flush(d->pg);
+        pg_check(d);
+    }
     if (d->jsonl && d->out.len && bmpd_jsonl_write(d->jsonl, d->out.data, d->out.len) < 0)
         mm_log_error("jsonl-write", "error=\"%s\"", strerror(errno));
     mm_buf_reset(&d->out);
@@ -434,7 +553,10 @@ static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, 
     bufferevent_set_max_single_read(r->bev, READ_BURST);
     struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
     bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
-    bufferevent_enable(r->bev, EV_READ);
+    if (!d->paused)
+        bufferevent_enable(r->bev, EV_READ);
+    if (d->pg)
+        mm_bmp_pgstore_router_up(d->pg, r->addr, wall_us());
     if (d->store) {
         mm_bmp_store_begin(d->store);
         if (mm_bmp_store_router_up(d->store, r->addr, wall_us(), &r->db_id) < 0)
@@ -634,6 +756,24 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
             goto fail;
         }
     }
+    if (!cfg->collector) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(d->collector_buf, sizeof(d->collector_buf), "%s:%u", host, d->cfg.port);
+        d->cfg.collector = d->collector_buf;
+    }
+    if (cfg->pg_conninfo) {
+        if ((rc = mm_bmp_pgstore_open(cfg->pg_conninfo, d->cfg.collector, cfg->pg_queue_bytes,
+                                      cfg->pg_overflow, &d->pg)) < 0)
+            goto fail;
+        if (!(d->pg_timer = mm_timer_new(base, 500, true, pg_tick, d))) {
+            rc = MM_ENOMEM;
+            goto fail;
+        }
+        mm_log_info("store-pg", "collector=%s queue_bytes=%llu overflow=%s", d->cfg.collector,
+                    (unsigned long long)cfg->pg_queue_bytes,
+                    cfg->pg_overflow == MM_BMP_PG_PAUSE ? "pause" : "drop");
+    }
     for (size_t i = 0; i < cfg->n_connect; i++) {
         struct outbound *ob = &d->outbound[d->n_outbound];
         ob->d = d;
@@ -671,6 +811,13 @@ void bmpd_stop(bmpd *d)
     mm_metrics_http_stop(d->http);
     bmpd_jsonl_close(d->jsonl);
     mm_bmp_store_close(d->store);
+    if (d->pg_timer)
+        mm_timer_free(d->pg_timer);
+    if (d->pg) {
+        audit(d, "store-close", true, "collector stopping: queued rows written or counted",
+              d->cfg.collector);
+        mm_bmp_pgstore_close(d->pg); /* writes what is queued, or counts and logs it dropped */
+    }
     mm_audit_close(d->audit);
     mm_metrics_free(d->metrics);
     mm_buf_free(&d->out);

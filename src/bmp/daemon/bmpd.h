@@ -40,6 +40,10 @@ typedef struct bmpd_config {
     uint64_t jsonl_rotate_bytes; /* 0: never rotate */
     unsigned jsonl_keep;
     const char *db_path;
+    const char *pg_conninfo;   /* PostgreSQL store (libpq URI or key=value); NULL: none */
+    uint64_t pg_queue_bytes;   /* bound of the rows waiting for PostgreSQL */
+    enum mm_bmp_pg_overflow pg_overflow;
+    const char *collector;     /* this collector's name in the shared store; NULL: host:port */
     const char *audit_path;
     const char *metrics_addr;
     uint16_t metrics_port; /* 0 with metrics_addr: pick one */

@@ -30,6 +30,12 @@ static void usage(FILE *f)
             "  --jsonl-rotate-mb N  rotate the JSON Lines file at N MiB (default: never)\n"
             "  --jsonl-keep N       rotated files kept (default 5)\n"
             "  --db FILE            SQLite store of routers, peers, up/down history, statistics\n"
+            "  --pg CONNINFO        PostgreSQL store shared by several collectors (libpq URI,\n"
+            "                       e.g. postgresql://bmp@db.example/bmp)\n"
+            "  --pg-queue-mb N      rows waiting for PostgreSQL, bound in MiB (default 64)\n"
+            "  --pg-overflow drop|pause  when that queue is full: drop rows (counted, logged,\n"
+            "                       audited; default) or stop reading routers until it drains\n"
+            "  --collector NAME     this collector's name in the shared store (default host:port)\n"
             "  --audit FILE         audit log (default $MM_STATE_DIR/bmp/audit.log or\n"
             "                       ./var/bmp/audit.log)\n"
             "  --metrics [ADDR:]PORT  Prometheus /metrics on loopback (ADDR default 127.0.0.1)\n"
@@ -82,6 +88,10 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
                                           {"jsonl-keep", required_argument, 0, 'K'},
                                           {"db", required_argument, 0, 'd'},
                                           {"audit", required_argument, 0, 'A'},
+                                          {"pg", required_argument, 0, 'P'},
+                                          {"pg-queue-mb", required_argument, 0, 'Q'},
+                                          {"pg-overflow", required_argument, 0, 'O'},
+                                          {"collector", required_argument, 0, 'C'},
                                           {"metrics", required_argument, 0, 'm'},
                                           {"max-msg", required_argument, 0, 'M'},
                                           {"idle-timeout", required_argument, 0, 'i'},
@@ -144,6 +154,24 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
             break;
         case 'A':
             c->audit_path = optarg;
+            break;
+        case 'P':
+            c->pg_conninfo = optarg;
+            break;
+        case 'Q':
+            bad = parse_u32(optarg, 1u << 16, &v) < 0 || v == 0;
+            c->pg_queue_bytes = (uint64_t)v << 20;
+            break;
+        case 'O':
+            if (strcmp(optarg, "drop") == 0)
+                c->pg_overflow = MM_BMP_PG_DROP;
+            else if (strcmp(optarg, "pause") == 0)
+                c->pg_overflow = MM_BMP_PG_PAUSE;
+            else
+                bad = 1;
+            break;
+        case 'C':
+            c->collector = optarg;
             break;
         case 'm': {
             static char addr[64];
