@@ -16,11 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <sqlite3.h>
 
 #include "cli.h"
 #include "mamori/mm_bmp.h"
 #include "mamori/mm_core.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_tls.h"
 
 #define NOUN "bmp"
 #define READ_CHUNK 65536
@@ -46,6 +49,9 @@ static void bmp_help(void)
          "      (framed by the BMP length), otherwise the bytes go as fast as possible;\n"
          "      --linger keeps the connection open MS milliseconds after the last byte;\n"
          "      --from binds the source address\n"
+         "      --tls [--pki-dir DIR] [--ca F] [--cert F] [--key F] speaks TLS 1.3 to a\n"
+         "      collector's TLS listener with a client certificate (default: the PKI's\n"
+         "      ca.crt, client.crt, client.key; --pki-dir default $MM_PKI_DIR or ./var/pki)\n"
          "\n"
          "Exit status: 0 ok, 1 failure (including messages that did not decode), 2 usage.");
 }
@@ -564,10 +570,90 @@ static void sleep_us(int64_t us)
         ;
 }
 
+/* The replay's connection: the socket, or TLS over it. */
+struct replay_conn {
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+};
+
+static int replay_write(struct replay_conn *c, const uint8_t *p, size_t n)
+{
+    if (!c->ssl)
+        return mm_write_all(c->fd, p, n);
+    while (n > 0) {
+        size_t w = 0;
+        if (SSL_write_ex(c->ssl, p, n, &w) != 1)
+            return MM_EIO;
+        p += w;
+        n -= w;
+    }
+    return 0;
+}
+
+struct replay_tls_opts {
+    bool on;
+    const char *pki_dir, *ca, *cert, *key;
+};
+
+/* TLS 1.3 client with a certificate over the connected socket, checking the collector's name. */
+static int replay_tls_start(struct replay_conn *c, const struct replay_tls_opts *o,
+                            const char *to)
+{
+    char ca[1100], cert[1100], key[1100];
+    const char *dir = o->pki_dir ? o->pki_dir : getenv("MM_PKI_DIR");
+    if (!dir || !*dir)
+        dir = "./var/pki";
+    if (!o->ca)
+        MM_GUARD(mm_pki_path(dir, MM_PKI_CA_CERT, ca, sizeof(ca)));
+    if (!o->cert)
+        MM_GUARD(mm_pki_path(dir, MM_PKI_CLIENT_CERT, cert, sizeof(cert)));
+    if (!o->key)
+        MM_GUARD(mm_pki_path(dir, MM_PKI_CLIENT_KEY, key, sizeof(key)));
+    mm_tls_config cfg = {.ca_file = o->ca ? o->ca : ca,
+                         .cert_file = o->cert ? o->cert : cert,
+                         .key_file = o->key ? o->key : key};
+    /* --cert none: no client certificate (to see a collector refuse it). */
+    if (o->cert && strcmp(o->cert, "none") == 0)
+        cfg.cert_file = cfg.key_file = NULL;
+    if (!(c->ctx = mm_tls_ctx_new_client(&cfg)) || !(c->ssl = SSL_new(c->ctx)))
+        return MM_ECRYPTO;
+    char host[256];
+    const char *colon = strrchr(to, ':');
+    size_t hl = colon ? (size_t)(colon - to) : 0;
+    if (hl >= sizeof(host))
+        return MM_EINVAL;
+    memcpy(host, to, hl);
+    host[hl] = 0;
+    const char *name = host;
+    if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+        host[hl - 1] = 0;
+        name = host + 1;
+    }
+    MM_GUARD(mm_tls_set_peer_name(c->ssl, name));
+    if (SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1)
+        return MM_ECRYPTO;
+    fprintf(stderr, "mamori bmp: TLS %s, group %s\n", SSL_get_version(c->ssl),
+            mm_tls_negotiated_group_name(c->ssl) ? mm_tls_negotiated_group_name(c->ssl) : "?");
+    return 0;
+}
+
+static void replay_close(struct replay_conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    SSL_CTX_free(c->ctx);
+    if (c->fd >= 0)
+        close(c->fd);
+}
+
 static int bmp_replay(int argc, char **argv)
 {
     const char *file = NULL, *to = NULL, *from = NULL;
     unsigned long rate = 0, linger = 0;
+    struct replay_tls_opts tls = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
@@ -577,6 +663,16 @@ static int bmp_replay(int argc, char **argv)
             from = argv[++i];
         else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc)
             linger = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--tls") == 0)
+            tls.on = true;
+        else if (strcmp(argv[i], "--pki-dir") == 0 && i + 1 < argc)
+            tls.pki_dir = argv[++i];
+        else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+            tls.ca = argv[++i];
+        else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc)
+            tls.cert = argv[++i];
+        else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            tls.key = argv[++i];
         else if (argv[i][0] == '-')
             return mm_cli_usage_error(NOUN, "replay: unknown option '%s'", argv[i]);
         else if (!file)
@@ -597,10 +693,17 @@ static int bmp_replay(int argc, char **argv)
         mm_buf_free(&data);
         return mm_cli_fail(NOUN, "replay: %s: %s", file, mm_strerror(rc));
     }
-    int fd = connect_to(to, from);
-    if (fd < 0) {
+    struct replay_conn conn = {.fd = connect_to(to, from)};
+    if (conn.fd < 0) {
         mm_buf_free(&data);
         return mm_cli_fail(NOUN, "replay: cannot connect to %s", to);
+    }
+    if (tls.on && replay_tls_start(&conn, &tls, to) < 0) {
+        char err[200] = "?";
+        ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
+        replay_close(&conn);
+        mm_buf_free(&data);
+        return mm_cli_fail(NOUN, "replay: TLS with %s failed: %s", to, err);
     }
     size_t off = 0, msgs = 0;
     int64_t start = mm_monotonic_us();
@@ -614,7 +717,7 @@ static int bmp_replay(int argc, char **argv)
             /* Pace: message k leaves at start + k/rate seconds. */
             sleep_us(start + (int64_t)(msgs * 1000000ull / rate) - mm_monotonic_us());
         }
-        if (mm_write_all(fd, data.data + off, n) < 0) {
+        if (replay_write(&conn, data.data + off, n) < 0) {
             rc = mm_cli_fail(NOUN, "replay: write to %s failed after %zu bytes", to, off);
             break;
         }
@@ -623,8 +726,9 @@ static int bmp_replay(int argc, char **argv)
     }
     if (linger)
         sleep_us((int64_t)linger * 1000);
-    close(fd);
-    fprintf(stderr, "mamori bmp: sent %zu bytes%s to %s\n", off, rate ? " (paced)" : "", to);
+    replay_close(&conn);
+    fprintf(stderr, "mamori bmp: sent %zu bytes%s%s to %s\n", off, rate ? " (paced)" : "",
+            tls.on ? " over TLS" : "", to);
     mm_buf_free(&data);
     return rc ? rc : MM_CLI_EXIT_OK;
 }

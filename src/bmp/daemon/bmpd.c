@@ -22,15 +22,21 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
 #include "bmpd.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_event.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_tls.h"
+
+#include <openssl/err.h>
 
 #define READ_SLACK 65536
 #define READ_BURST (256 * 1024)
+#define TLS_HANDSHAKE_TIMEOUT_S 10
 
 struct outbound;
 
@@ -44,6 +50,9 @@ struct router {
     uint64_t discard; /* bytes of an over-cap message still to skip */
     mm_bmp_json_ctx jctx;
     struct outbound *ob;
+    bool tls;     /* on the TLS listener */
+    bool active;  /* authorized (TLS: certificate checked) and reading */
+    char identity[128]; /* TLS: the certificate identity (RFC 7407 cert-to-name) */
     mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
     mm_metric *m_bytes;
     struct router *prev, *next;
@@ -62,8 +71,11 @@ struct outbound {
 struct bmpd {
     struct event_base *base;
     bmpd_config cfg;
-    struct evconnlistener *listeners[BMPD_MAX_LISTEN];
+    struct evconnlistener *listeners[2 * BMPD_MAX_LISTEN];
     size_t n_listeners;
+    SSL_CTX *tls_ctx;
+    mm_ctn_entry ctn_entries[2];
+    mm_ctn_map ctn;
     struct outbound outbound[BMPD_MAX_CONNECT];
     size_t n_outbound;
     mm_audit *audit;
@@ -278,15 +290,17 @@ static int64_t wall_us(void)
 static void router_end(struct router *r, const char *reason)
 {
     bmpd *d = r->d;
-    mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label, reason,
-                (unsigned long long)r->jctx.seq);
-    audit(d, "session-end", true, reason, r->label);
+    if (r->active) {
+        mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label,
+                    reason, (unsigned long long)r->jctx.seq);
+        audit(d, "session-end", true, reason, r->label);
+    }
     if (d->store && r->db_id >= 0) {
         mm_bmp_store_begin(d->store);
         mm_bmp_store_router_down(d->store, r->db_id, wall_us());
         mm_bmp_store_commit(d->store);
     }
-    if (d->pg) {
+    if (d->pg && r->active) {
         mm_bmp_pgstore_router_down(d->pg, r->addr, wall_us());
         mm_bmp_pgstore_flush(d->pg);
     }
@@ -444,6 +458,8 @@ static void router_read(struct bufferevent *bev, void *arg)
     bmpd *d = r->d;
     struct evbuffer *in = bufferevent_get_input(bev);
     const char *fatal = NULL;
+    if (!r->active)
+        return; /* TLS: bytes wait until the certificate identity is authorized */
     r->jctx.arrival_us = wall_us();
     if (d->store)
         mm_bmp_store_begin(d->store);
@@ -500,17 +516,130 @@ static void router_read(struct bufferevent *bev, void *arg)
     }
 }
 
+static void refuse(bmpd *d, const char *label, const char *deny)
+{
+    mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
+    audit(d, "connect", false, deny, label);
+    mm_metric_add(d->m_refused, 1);
+}
+
+/* Authorized: the session starts (stores, log) and reading begins. */
+static void router_activate(struct router *r)
+{
+    bmpd *d = r->d;
+    r->active = true;
+    struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
+    bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
+    if (!d->paused)
+        bufferevent_enable(r->bev, EV_READ);
+    if (d->pg)
+        mm_bmp_pgstore_router_up(d->pg, r->addr, wall_us());
+    if (d->store) {
+        mm_bmp_store_begin(d->store);
+        if (mm_bmp_store_router_up(d->store, r->addr, wall_us(), &r->db_id) < 0)
+            r->db_id = -1;
+        mm_bmp_store_commit(d->store);
+    }
+    if (r->tls)
+        mm_log_info("session-start", "router=%s mode=passive transport=tls identity=%s",
+                    r->label, r->identity);
+    else
+        mm_log_info("session-start", "router=%s mode=%s", r->label,
+                    r->ob ? "active" : "passive");
+}
+
+/*
+ * The TLS handshake is done and the chain verified against the PKI's CA
+ * (mm_tls requires a client certificate): map it to an identity (RFC 7407:
+ * subjectAltName, else the CN, of a certificate issued by our CA) and check
+ * it against the allow-list of names, if one is configured.
+ */
+static void router_tls_authorize(struct router *r)
+{
+    bmpd *d = r->d;
+    SSL *ssl = bufferevent_openssl_get_ssl(r->bev);
+    char deny[256] = "";
+    int rc = mm_tls_peer_identity(ssl, &d->ctn, r->identity, sizeof(r->identity));
+    if (rc < 0) {
+        snprintf(deny, sizeof(deny), "client certificate maps to no identity: %s",
+                 mm_strerror(rc));
+    } else if (d->cfg.n_tls_names) {
+        bool found = false;
+        for (size_t i = 0; i < d->cfg.n_tls_names && !found; i++)
+            found = strcmp(d->cfg.tls_names[i], r->identity) == 0;
+        if (!found)
+            snprintf(deny, sizeof(deny), "certificate identity '%s' not in the allow-list",
+                     r->identity);
+    }
+    if (!deny[0]) {
+        char why[256];
+        snprintf(why, sizeof(why), "client certificate identity=%s group=%s", r->identity,
+                 mm_tls_negotiated_group_name(ssl) ? mm_tls_negotiated_group_name(ssl) : "?");
+        if (audit(d, "connect-tls", true, why, r->label) == 0) {
+            router_activate(r);
+            /* Bytes that arrived with the handshake's last flight. */
+            if (evbuffer_get_length(bufferevent_get_input(r->bev)))
+                router_read(r->bev, r);
+            return;
+        }
+        snprintf(deny, sizeof(deny), "audit record could not be written");
+    }
+    refuse(d, r->label, deny);
+    router_end(r, deny);
+}
+
+/*
+ * Why a TLS handshake failed, precisely: the verification result of the
+ * client's chain, else the most specific OpenSSL reason (libevent moved
+ * OpenSSL's error queue into the bufferevent).
+ */
+static void tls_error_text(struct bufferevent *bev, char *out, size_t len)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (v != X509_V_OK) {
+        snprintf(out, len, "TLS handshake failed: client certificate not trusted: %s",
+                 X509_verify_cert_error_string(v));
+        while (bufferevent_get_openssl_error(bev) != 0)
+            ;
+        return;
+    }
+    unsigned long e;
+    const char *reason = NULL;
+    while ((e = bufferevent_get_openssl_error(bev)) != 0)
+        if (ERR_reason_error_string(e))
+            reason = ERR_reason_error_string(e);
+    ERR_clear_error();
+    snprintf(out, len, "TLS handshake failed: %s", reason ? reason : "aborted by the router");
+}
+
 static void router_event(struct bufferevent *bev, short what, void *arg)
 {
     struct router *r = arg;
-    (void)bev;
-    if (what & BEV_EVENT_CONNECTED)
+    if (what & BEV_EVENT_CONNECTED) {
+        if (r->tls && !r->active)
+            router_tls_authorize(r);
         return;
-    char why[128];
+    }
+    char why[256];
+    if (r->tls && !r->active) {
+        /* No certificate, an untrusted one, or no TLS at all: refused and audited. */
+        if (what & BEV_EVENT_TIMEOUT)
+            snprintf(why, sizeof(why), "TLS handshake timeout (%u s)", TLS_HANDSHAKE_TIMEOUT_S);
+        else if (what & BEV_EVENT_EOF)
+            snprintf(why, sizeof(why), "TLS handshake failed: closed by the router");
+        else
+            tls_error_text(bev, why, sizeof(why));
+        refuse(r->d, r->label, why);
+        router_end(r, why);
+        return;
+    }
     if (what & BEV_EVENT_TIMEOUT)
         snprintf(why, sizeof(why), "idle timeout (%u s)", r->d->cfg.idle_timeout_s);
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof(why), "closed by the router");
+    else if (r->tls)
+        tls_error_text(bev, why, sizeof(why));
     else
         snprintf(why, sizeof(why), "socket error: %s",
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -518,25 +647,25 @@ static void router_event(struct bufferevent *bev, short what, void *arg)
     router_end(r, why);
 }
 
-static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, uint16_t port,
-                                 struct outbound *ob)
+/* A session on bev (owned from here on, freed on failure); tls: authorized after the handshake. */
+static struct router *router_new(bmpd *d, struct bufferevent *bev, const char *addr,
+                                 uint16_t port, struct outbound *ob, bool tls)
 {
     struct router *r = calloc(1, sizeof(*r));
-    if (!r)
+    if (!r) {
+        bufferevent_free(bev);
         return NULL;
+    }
     r->d = d;
     r->ob = ob;
     r->db_id = -1;
+    r->tls = tls;
+    r->bev = bev;
     snprintf(r->addr, sizeof(r->addr), "%s", addr);
     r->port = port;
     snprintf(r->label, sizeof(r->label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
     r->jctx.router = r->addr;
     r->jctx.router_port = port;
-    r->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!r->bev) {
-        free(r);
-        return NULL;
-    }
     static const char *const tnames[8] = {"route_monitor", "stats", "peer_down",    "peer_up",
                                           "init",          "term",  "route_mirror", "unknown"};
     for (int i = 0; i < 8; i++)
@@ -551,58 +680,86 @@ static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, 
      * commit, and libevent's default of 16 KiB per read makes many small ones.
      */
     bufferevent_set_max_single_read(r->bev, READ_BURST);
-    struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
-    bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
-    if (!d->paused)
-        bufferevent_enable(r->bev, EV_READ);
-    if (d->pg)
-        mm_bmp_pgstore_router_up(d->pg, r->addr, wall_us());
-    if (d->store) {
-        mm_bmp_store_begin(d->store);
-        if (mm_bmp_store_router_up(d->store, r->addr, wall_us(), &r->db_id) < 0)
-            r->db_id = -1;
-        mm_bmp_store_commit(d->store);
-    }
     r->next = d->routers;
     if (d->routers)
         d->routers->prev = r;
     d->routers = r;
     d->n_routers++;
     mm_metric_set(d->m_connected, (double)d->n_routers);
-    mm_log_info("session-start", "router=%s mode=%s", r->label, ob ? "active" : "passive");
+    if (tls) {
+        /* The handshake runs under its own short timeout; reading only drives it. */
+        struct timeval hs = {.tv_sec = TLS_HANDSHAKE_TIMEOUT_S};
+        bufferevent_set_timeouts(r->bev, &hs, &hs);
+        bufferevent_enable(r->bev, EV_READ);
+    } else {
+        router_activate(r);
+    }
     return r;
 }
 
-static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                            int salen, void *arg)
+/* Authorization by address, before any byte from the router is read. */
+static bool accept_check(bmpd *d, struct sockaddr *sa, const char *label, bool tls)
 {
-    bmpd *d = arg;
-    (void)l;
-    (void)salen;
-    char addr[INET6_ADDRSTRLEN], label[INET6_ADDRSTRLEN + 8];
-    uint16_t port;
-    sockaddr_text(sa, addr, sizeof(addr), &port);
-    snprintf(label, sizeof(label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
-    /* Authorization first, before any byte from the router is read. */
     const char *deny = NULL;
     if (!router_allowed(d, sa))
         deny = "address not in the allow-list";
     else if (d->n_routers >= d->cfg.max_routers)
         deny = "router limit reached";
     if (deny) {
-        mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
-        audit(d, "connect", false, deny, label);
-        mm_metric_add(d->m_refused, 1);
-        evutil_closesocket(fd);
-        return;
+        refuse(d, label, deny);
+        return false;
     }
-    if (audit(d, "connect", true, "allow-list", label) < 0) {
-        evutil_closesocket(fd); /* no audit record, no session */
-        return;
-    }
+    if (audit(d, "connect", true, tls ? "allow-list; TLS client certificate next" : "allow-list",
+              label) < 0)
+        return false; /* no audit record, no session */
     mm_metric_add(d->m_accepted, 1);
-    if (!router_new(d, fd, addr, port, NULL))
+    return true;
+}
+
+static void accept_one(bmpd *d, evutil_socket_t fd, struct sockaddr *sa, bool tls)
+{
+    char addr[INET6_ADDRSTRLEN], label[INET6_ADDRSTRLEN + 8];
+    uint16_t port;
+    sockaddr_text(sa, addr, sizeof(addr), &port);
+    snprintf(label, sizeof(label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+    if (!accept_check(d, sa, label, tls)) {
         evutil_closesocket(fd);
+        return;
+    }
+    struct bufferevent *bev;
+    if (tls) {
+        SSL *ssl = SSL_new(d->tls_ctx);
+        bev = ssl ? bufferevent_openssl_socket_new(d->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                   BEV_OPT_CLOSE_ON_FREE)
+                  : NULL;
+        if (!bev) {
+            /* Never fall back to plaintext: no TLS object, no session. */
+            SSL_free(ssl);
+            evutil_closesocket(fd);
+            return;
+        }
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    } else if (!(bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+        evutil_closesocket(fd);
+        return;
+    }
+    router_new(d, bev, addr, port, NULL, tls);
+}
+
+static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                            int salen, void *arg)
+{
+    (void)l;
+    (void)salen;
+    accept_one(arg, fd, sa, false);
+}
+
+static void listener_accept_tls(struct evconnlistener *l, evutil_socket_t fd,
+                                struct sockaddr *sa, int salen, void *arg)
+{
+    (void)l;
+    (void)salen;
+    accept_one(arg, fd, sa, true);
 }
 
 /* ---------------------------------------------------------------- outbound (routers that listen)
@@ -650,9 +807,14 @@ static void outbound_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     evutil_make_socket_nonblocking(dup_fd);
-    ob->r = router_new(d, dup_fd, addr, port, ob);
-    if (!ob->r) {
+    struct bufferevent *nb = bufferevent_socket_new(d->base, dup_fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!nb) {
         close(dup_fd);
+        outbound_schedule(ob);
+        return;
+    }
+    ob->r = router_new(d, nb, addr, port, ob, false);
+    if (!ob->r) {
         outbound_schedule(ob);
         return;
     }
@@ -669,7 +831,7 @@ static void outbound_schedule(struct outbound *ob)
 
 /* ---------------------------------------------------------------- start/stop */
 
-static int bind_one(bmpd *d, const char *addr)
+static int bind_one(bmpd *d, const char *addr, bool tls, uint16_t *port_io)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -677,14 +839,14 @@ static int bind_one(bmpd *d, const char *addr)
     if (strchr(addr, ':')) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
         s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(d->cfg.port);
+        s6->sin6_port = htons(*port_io);
         if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
             return MM_ECONFIG;
         sl = sizeof(*s6);
     } else {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
         s4->sin_family = AF_INET;
-        s4->sin_port = htons(d->cfg.port);
+        s4->sin_port = htons(*port_io);
         if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
             return MM_ECONFIG;
         sl = sizeof(*s4);
@@ -692,10 +854,10 @@ static int bind_one(bmpd *d, const char *addr)
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE;
     if (ss.ss_family == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY; /* 127.0.0.1 and ::1 are separate listeners */
-    struct evconnlistener *l = evconnlistener_new_bind(d->base, listener_accept, d, flags, 64,
+    struct evconnlistener *l = evconnlistener_new_bind(d->base, tls ? listener_accept_tls : listener_accept, d, flags, 64,
                                                        (struct sockaddr *)&ss, (int)sl);
     if (!l) {
-        mm_log_error("listen", "addr=%s port=%u error=\"%s\"", addr, d->cfg.port, strerror(errno));
+        mm_log_error("listen", "addr=%s port=%u error=\"%s\"", addr, *port_io, strerror(errno));
         return MM_ESYS;
     }
     struct sockaddr_storage bound;
@@ -704,10 +866,60 @@ static int bind_one(bmpd *d, const char *addr)
     uint16_t port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                       : ((struct sockaddr_in *)&bound)->sin_port);
     /* With --port 0 every address shares the first bound port. */
-    d->cfg.port = port;
+    *port_io = port;
     d->listeners[d->n_listeners++] = l;
-    mm_log_info("listen", "addr=%s port=%u", addr, port);
+    mm_log_info("listen", "addr=%s port=%u%s", addr, port, tls ? " transport=tls" : "");
     return 0;
+}
+
+static int write_port(const char *path, uint16_t port)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return MM_EIO;
+    bool ok = fprintf(f, "%u\n", port) > 0;
+    return fclose(f) == 0 && ok ? 0 : MM_EIO;
+}
+
+/*
+ * The TLS listener's context from the suite's PKI (as ddnsd and netconfd):
+ * server.crt/.key, and ca.crt as the only trust anchor for routers' client
+ * certificates, which are required. The cert-to-name map takes the identity
+ * of a certificate issued by that CA from its subjectAltName, else its CN.
+ */
+static int tls_setup(bmpd *d)
+{
+    const char *dir = d->cfg.pki_dir;
+    if (!dir) {
+        mm_log_error("tls", "error=\"the TLS listener needs --pki-dir\"");
+        return MM_ECONFIG;
+    }
+    if (!mm_pki_exists(dir)) {
+        MM_GUARD(mm_pki_init(dir, false));
+        mm_log_info("pki-created", "dir=%s", dir);
+    }
+    char ca[1100], cert[1100], key[1100];
+    MM_GUARD(mm_pki_path(dir, MM_PKI_CA_CERT, ca, sizeof(ca)));
+    MM_GUARD(mm_pki_path(dir, MM_PKI_SERVER_CERT, cert, sizeof(cert)));
+    MM_GUARD(mm_pki_path(dir, MM_PKI_SERVER_KEY, key, sizeof(key)));
+    mm_tls_config cfg = {.ca_file = ca, .cert_file = cert, .key_file = key};
+    if (!(d->tls_ctx = mm_tls_ctx_new_server(&cfg)))
+        return MM_ECRYPTO;
+    X509 *cacert = mm_pki_read_cert(dir, MM_PKI_CA_CERT);
+    if (!cacert)
+        return MM_ECRYPTO;
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        mm_ctn_entry *e = &d->ctn_entries[i];
+        e->id = (uint32_t)i + 1;
+        e->map_type = i == 0 ? MM_CTN_SAN_ANY : MM_CTN_COMMON_NAME;
+        rc = mm_ctn_fingerprint_of(cacert, MM_CTN_SHA256, e->fingerprint,
+                                   sizeof(e->fingerprint), &e->fingerprint_len);
+    }
+    X509_free(cacert);
+    d->ctn.entries = d->ctn_entries;
+    d->ctn.count = 2;
+    return rc;
 }
 
 int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
@@ -747,15 +959,19 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
                     strchr(cfg->metrics_addr, ':') ? "]" : "", mp);
     }
     for (size_t i = 0; i < cfg->n_listen; i++)
-        if ((rc = bind_one(d, cfg->listen[i])) < 0)
+        if ((rc = bind_one(d, cfg->listen[i], false, &d->cfg.port)) < 0)
             goto fail;
-    if (cfg->port_file) {
-        FILE *f = fopen(cfg->port_file, "w");
-        if (!f || fprintf(f, "%u\n", d->cfg.port) < 0 || fclose(f) != 0) {
-            rc = MM_EIO;
+    if (cfg->tls_port_set) {
+        if ((rc = tls_setup(d)) < 0)
             goto fail;
-        }
+        for (size_t i = 0; i < cfg->n_listen; i++)
+            if ((rc = bind_one(d, cfg->listen[i], true, &d->cfg.tls_port)) < 0)
+                goto fail;
+        if (cfg->tls_port_file && (rc = write_port(cfg->tls_port_file, d->cfg.tls_port)) < 0)
+            goto fail;
     }
+    if (cfg->port_file && (rc = write_port(cfg->port_file, d->cfg.port)) < 0)
+        goto fail;
     if (!cfg->collector) {
         char host[256] = "localhost";
         gethostname(host, sizeof(host) - 1);
@@ -821,5 +1037,6 @@ void bmpd_stop(bmpd *d)
     mm_audit_close(d->audit);
     mm_metrics_free(d->metrics);
     mm_buf_free(&d->out);
+    SSL_CTX_free(d->tls_ctx);
     free(d);
 }

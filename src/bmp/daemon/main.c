@@ -24,6 +24,14 @@ static void usage(FILE *f)
             "  --listen ADDR        listen address, repeatable (default 127.0.0.1 and ::1)\n"
             "  --port P             listen port (default 1790; 0 picks one)\n"
             "  --port-file FILE     write the bound port to FILE once listening\n"
+            "  --tls-port P         also listen with TLS 1.3 on P (0 picks one) on every listen\n"
+            "                       address; routers must present a client certificate of the\n"
+            "                       PKI's CA (stunnel or `mamori bmp replay --tls` in front)\n"
+            "  --tls-port-file FILE write the bound TLS port to FILE\n"
+            "  --pki-dir DIR        the PKI (ca.crt, server.crt, server.key; created if absent)\n"
+            "                       (default $MM_STATE_DIR/pki or ./var/pki)\n"
+            "  --tls-allow-name NAME  allow only this certificate identity (subjectAltName,\n"
+            "                       else CN), repeatable (default: any certificate of the CA)\n"
             "  --allow CIDR         allow routers from CIDR, repeatable (default: loopback only)\n"
             "  --connect ADDR:PORT  connect out to a router that listens, repeatable\n"
             "  --jsonl FILE|-       JSON Lines output (pmacct-style field names)\n"
@@ -75,6 +83,8 @@ static int parse_stat_type(const char *s)
     return MM_EINVAL;
 }
 
+static char pki_buf[1024];
+
 static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, char *audit_buf,
                  size_t audit_len)
 {
@@ -92,6 +102,10 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
                                           {"pg-queue-mb", required_argument, 0, 'Q'},
                                           {"pg-overflow", required_argument, 0, 'O'},
                                           {"collector", required_argument, 0, 'C'},
+                                          {"tls-port", required_argument, 0, 'T'},
+                                          {"tls-port-file", required_argument, 0, 'U'},
+                                          {"pki-dir", required_argument, 0, 'k'},
+                                          {"tls-allow-name", required_argument, 0, 'N'},
                                           {"metrics", required_argument, 0, 'm'},
                                           {"max-msg", required_argument, 0, 'M'},
                                           {"idle-timeout", required_argument, 0, 'i'},
@@ -107,6 +121,8 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
     else
         snprintf(audit_buf, audit_len, "./var/bmp/audit.log");
     c->audit_path = audit_buf;
+    snprintf(pki_buf, sizeof(pki_buf), "%s/pki", st && *st ? st : "./var");
+    c->pki_dir = pki_buf;
     *log_level = getenv("MM_LOG_LEVEL") ? getenv("MM_LOG_LEVEL") : "info";
     int o;
     uint32_t v;
@@ -172,6 +188,23 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
             break;
         case 'C':
             c->collector = optarg;
+            break;
+        case 'T':
+            bad = parse_u32(optarg, 65535, &v) < 0;
+            c->tls_port = (uint16_t)v;
+            c->tls_port_set = true;
+            break;
+        case 'U':
+            c->tls_port_file = optarg;
+            break;
+        case 'k':
+            c->pki_dir = optarg;
+            break;
+        case 'N':
+            if (c->n_tls_names == BMPD_MAX_TLS_NAMES || !*optarg)
+                bad = 1;
+            else
+                c->tls_names[c->n_tls_names++] = optarg;
             break;
         case 'm': {
             static char addr[64];
