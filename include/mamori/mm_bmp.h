@@ -197,6 +197,8 @@ typedef struct mm_bmp_msg {
     size_t open_sent_len;
     const uint8_t *open_recv;
     size_t open_recv_len;
+    /* Route Monitoring: the UPDATE's NLRI carry RFC 7911 path ids (from mm_bmp_addpath). */
+    bool addpath;
     /* Set when decoding failed: a precise reason for the log. */
     const char *error;
 } mm_bmp_msg;
@@ -217,6 +219,35 @@ int mm_bmp_hdr_peek(const uint8_t *p, size_t avail, size_t max_len, uint32_t *le
  * with m->error set. Unknown message types return MM_EUNSUPPORTED.
  */
 int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m);
+
+/* ---------------------------------------------------------------- Add-Path (RFC 7911 in BMP) */
+
+/*
+ * Per-router state: which peers' UPDATEs carry path identifiers, per
+ * AFI/SAFI and direction, learned from the Sent and Received OPENs of each
+ * Peer Up (Adj-RIB-In: the peer sends and the router receives; Adj-RIB-Out,
+ * RFC 8671: the reverse; Loc-RIB, RFC 9069: either fabricated OPEN
+ * announces it). Peer Down forgets the peer. At most max_peers peers with
+ * Add-Path are remembered (MM_ELIMIT beyond).
+ */
+#define MM_BMP_ADDPATH_MAX_PEERS 4096
+typedef struct mm_bmp_addpath mm_bmp_addpath;
+
+mm_bmp_addpath *mm_bmp_addpath_new(size_t max_peers); /* 0: MM_BMP_ADDPATH_MAX_PEERS */
+void mm_bmp_addpath_free(mm_bmp_addpath *a);
+/* Learn from a decoded Peer Up / Peer Down (other types: nothing). */
+int mm_bmp_addpath_learn(mm_bmp_addpath *a, const mm_bmp_msg *m);
+/* Do this peer's Route Monitoring NLRI of afi/safi carry path ids? (NULL a: no) */
+bool mm_bmp_addpath_get(const mm_bmp_addpath *a, const mm_bmp_peer_hdr *p, uint16_t afi,
+                        uint8_t safi);
+size_t mm_bmp_addpath_count(const mm_bmp_addpath *a);
+
+/*
+ * mm_bmp_msg_decode with the router's Add-Path state: a Route Monitoring
+ * UPDATE is decoded with path ids where ap says so (m->addpath), and one
+ * whose address families disagree is MM_EMALFORMED with a reason.
+ */
+int mm_bmp_msg_decode_ap(const uint8_t *p, size_t len, const mm_bmp_addpath *ap, mm_bmp_msg *m);
 
 /* Encoder: begin a message (common header), add parts, finish (patches the length). */
 size_t mm_bmp_msg_begin(mm_cursor *w, uint8_t type);

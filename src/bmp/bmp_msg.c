@@ -182,7 +182,22 @@ static int bgp_pdu_take(mm_cursor *body, uint8_t want_type, const uint8_t **pdu,
     return 0;
 }
 
-static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m)
+/* Do all address families the UPDATE carries use path ids as want says (none carried: yes)? */
+static bool addpath_agrees(const mm_bmp_addpath *ap, const mm_bmp_msg *m, const mm_bgp_update *u,
+                           bool want)
+{
+    if ((u->withdrawn_len || u->nlri_len) &&
+        mm_bmp_addpath_get(ap, &m->peer, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST) != want)
+        return false;
+    const mm_bgp_mp *mps[2] = {&u->mp_reach, &u->mp_unreach};
+    for (int i = 0; i < 2; i++)
+        if (mps[i]->present && mps[i]->nlri_len &&
+            mm_bmp_addpath_get(ap, &m->peer, mps[i]->afi, mps[i]->safi) != want)
+            return false;
+    return true;
+}
+
+static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m, const mm_bmp_addpath *ap)
 {
     if (bgp_pdu_take(body, MM_BGP_UPDATE, &m->bgp, &m->bgp_len) < 0)
         return fail(m, MM_EMALFORMED, "route monitoring does not carry one well-formed BGP UPDATE");
@@ -197,11 +212,39 @@ static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m)
     mm_bgp_hdr h;
     mm_bgp_update u;
     u.error = NULL;
+    bool as4 = mm_bmp_peer_as4(&m->peer);
     mm_cursor_init_read(&c, m->bgp, m->bgp_len);
-    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &ub) < 0 ||
-        mm_bgp_update_decode(&ub, mm_bmp_peer_as4(&m->peer), false, &u) < 0)
-        return fail(m, MM_EMALFORMED, u.error ? u.error : "malformed BGP UPDATE");
-    return 0;
+    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &ub) < 0)
+        return fail(m, MM_EMALFORMED, "malformed BGP UPDATE");
+    mm_cursor ub2 = ub;
+    int rc0 = mm_bgp_update_decode(&ub, as4, false, &u);
+    if (mm_bmp_addpath_count(ap) == 0) {
+        if (rc0 < 0)
+            return fail(m, MM_EMALFORMED, u.error ? u.error : "malformed BGP UPDATE");
+        return 0;
+    }
+    /*
+     * Add-Path was negotiated for some address family of this router's
+     * peers (Peer Up): the path ids are decided per AFI/SAFI, and the
+     * UPDATE's families must agree (an UPDATE mixing both kinds cannot be
+     * described by one decode context).
+     */
+    const char *err0 = u.error;
+    if (rc0 == 0 && addpath_agrees(ap, m, &u, false))
+        return 0;
+    bool parsed0 = rc0 == 0;
+    int rc1 = mm_bgp_update_decode(&ub2, as4, true, &u);
+    if (rc1 == 0 && addpath_agrees(ap, m, &u, true)) {
+        m->addpath = true;
+        return 0;
+    }
+    if (parsed0 && rc1 == 0)
+        return fail(m, MM_EMALFORMED,
+                    "UPDATE mixes address families with and without Add-Path path identifiers");
+    if (parsed0)
+        return fail(m, MM_EMALFORMED,
+                    "NLRI do not carry the Add-Path path identifiers the Peer Up negotiated");
+    return fail(m, MM_EMALFORMED, err0 ? err0 : "malformed BGP UPDATE");
 }
 
 static int stats_decode(mm_cursor *body, mm_bmp_msg *m)
@@ -268,6 +311,11 @@ static int peer_up_decode(mm_cursor *body, mm_bmp_msg *m)
 
 int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m)
 {
+    return mm_bmp_msg_decode_ap(p, len, NULL, m);
+}
+
+int mm_bmp_msg_decode_ap(const uint8_t *p, size_t len, const mm_bmp_addpath *ap, mm_bmp_msg *m)
+{
     memset(m, 0, sizeof(*m));
     uint32_t hlen;
     int rc = mm_bmp_hdr_peek(p, len, UINT32_MAX, &hlen, &m->type);
@@ -300,7 +348,7 @@ int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m)
     m->has_peer = true;
     switch (m->type) {
     case MM_BMP_ROUTE_MONITORING:
-        return route_monitoring_decode(&c, m);
+        return route_monitoring_decode(&c, m, ap);
     case MM_BMP_STATS_REPORT:
         return stats_decode(&c, m);
     case MM_BMP_PEER_DOWN:

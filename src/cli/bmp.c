@@ -64,10 +64,12 @@ struct decode_state {
     uint64_t messages, errors, lines;
     bool fatal;
     mm_buf out;
+    mm_bmp_addpath *ap; /* of the raw stream (pcap: each flow has its own) */
 };
 
 /* Decode every complete message at the front of in; framing errors stop the stream. */
-static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, uint16_t port)
+static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, uint16_t port,
+                       mm_bmp_addpath **ap)
 {
     st->ctx.router = router;
     st->ctx.router_port = port;
@@ -92,10 +94,15 @@ static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, 
         mm_bmp_msg m;
         st->messages++;
         int n;
-        if (mm_bmp_msg_decode(in->data + off, len, &m) < 0) {
+        if (mm_bmp_msg_decode_ap(in->data + off, len, *ap, &m) < 0) {
             st->errors++;
             n = mm_bmp_json_render_error(&st->ctx, in->data + off, len, m.error, &st->out);
         } else {
+            /* RFC 7911: Peer Up's OPENs say which peers' NLRI carry path ids. */
+            if (m.type == MM_BMP_PEER_UP && !*ap)
+                *ap = mm_bmp_addpath_new(0);
+            if (*ap && mm_bmp_addpath_learn(*ap, &m) < 0)
+                fprintf(stderr, "mamori bmp: %s: Add-Path state of a peer not kept\n", router);
             n = mm_bmp_json_render(&st->ctx, &m, &st->out);
         }
         if (n > 0)
@@ -120,7 +127,7 @@ static int decode_raw(FILE *f, struct decode_state *st)
             st->fatal = true;
             break;
         }
-        decode_buf(st, &in, "file", 0);
+        decode_buf(st, &in, "file", 0, &st->ap);
     }
     if (!st->fatal && in.len) {
         fprintf(stderr, "mamori bmp: %zu trailing bytes (truncated message)\n", in.len);
@@ -141,6 +148,7 @@ struct flow {
     bool have_seq, broken;
     char router[INET6_ADDRSTRLEN];
     mm_buf data;
+    mm_bmp_addpath *ap;
 };
 
 static uint32_t rd32(const uint8_t *p, bool swap)
@@ -284,7 +292,7 @@ static void pcap_packet(const uint8_t *p, size_t caplen, uint32_t linktype, stru
     }
     fl->next_seq += (uint32_t)(plen - skip);
     bool fatal_before = st->fatal;
-    decode_buf(st, &fl->data, fl->router, sport);
+    decode_buf(st, &fl->data, fl->router, sport, &fl->ap);
     if (st->fatal && !fatal_before) {
         fl->broken = true; /* only this flow stops */
         st->fatal = false;
@@ -316,8 +324,10 @@ static int decode_pcap(FILE *f, struct decode_state *st)
             break;
         pcap_packet(pkt, caplen, linktype, flows, &nflows, st);
     }
-    for (size_t i = 0; i < nflows; i++)
+    for (size_t i = 0; i < nflows; i++) {
         mm_buf_free(&flows[i].data);
+        mm_bmp_addpath_free(flows[i].ap);
+    }
     free(flows);
     free(pkt);
     return 0;
@@ -359,6 +369,7 @@ static int bmp_decode(int argc, char **argv)
         fwrite(st.out.data, 1, st.out.len, stdout);
     fflush(stdout);
     mm_buf_free(&st.out);
+    mm_bmp_addpath_free(st.ap);
     if (f != stdin)
         fclose(f);
     fprintf(stderr, "mamori bmp: %llu messages, %llu lines, %llu errors\n",

@@ -53,6 +53,7 @@ struct router {
     bool tls;     /* on the TLS listener */
     bool active;  /* authorized (TLS: certificate checked) and reading */
     char identity[128]; /* TLS: the certificate identity (RFC 7407 cert-to-name) */
+    mm_bmp_addpath *ap; /* peers whose UPDATEs carry path ids (from their Peer Up) */
     mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
     mm_metric *m_bytes;
     struct router *prev, *next;
@@ -305,6 +306,7 @@ static void router_end(struct router *r, const char *reason)
         mm_bmp_pgstore_flush(d->pg);
     }
     bufferevent_free(r->bev);
+    mm_bmp_addpath_free(r->ap);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -327,7 +329,7 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
     mm_metric_add(r->m_msgs[type < 7 ? type : 7], 1);
     mm_metric_add(r->m_bytes, len);
     mm_bmp_msg m;
-    int rc = mm_bmp_msg_decode(p, len, &m);
+    int rc = mm_bmp_msg_decode_ap(p, len, r->ap, &m);
     if (rc < 0) {
         mm_log_warn("bmp-bad-message", "router=%s type=%u len=%u reason=\"%s\"", r->label, type,
                     len, m.error ? m.error : mm_strerror(rc));
@@ -335,6 +337,17 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
         if (d->jsonl)
             mm_bmp_json_render_error(&r->jctx, p, len, m.error, &d->out);
         return;
+    }
+    if (m.type == MM_BMP_PEER_UP || m.type == MM_BMP_PEER_DOWN) {
+        /* RFC 7911: the OPENs say whether this peer's Route Monitoring carries path ids. */
+        if (!r->ap && m.type == MM_BMP_PEER_UP)
+            r->ap = mm_bmp_addpath_new(0);
+        if ((rc = r->ap ? mm_bmp_addpath_learn(r->ap, &m) : MM_ENOMEM) < 0) {
+            mm_log_warn("bmp-addpath", "router=%s error=\"%s\"", r->label,
+                        rc == MM_ELIMIT ? "Add-Path peer table full: this peer decodes without path ids"
+                                        : mm_strerror(rc));
+            metrics_error(r, "add-path state");
+        }
     }
     if (d->jsonl && mm_bmp_json_render(&r->jctx, &m, &d->out) < 0) {
         mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"",
