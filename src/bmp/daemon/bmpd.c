@@ -40,6 +40,27 @@
 
 struct outbound;
 
+/*
+ * The metric series of one (peer, statistics type, AFI/SAFI) of a router:
+ * a Statistics Report carries dozens of statistics, and looking each series
+ * up by name and labels costs more than decoding it. Series are never
+ * removed while the collector runs, so the pointers stay valid. Bounded:
+ * a key that finds no slot within STAT_CACHE_PROBES is looked up by name.
+ */
+#define STAT_CACHE_SLOTS 1024
+#define STAT_CACHE_PROBES 8
+
+struct stat_slot {
+    bool used;
+    uint8_t peer_type;
+    uint8_t safi;
+    uint16_t type;
+    uint16_t afi;
+    uint8_t rd[8];
+    uint8_t addr[16];
+    mm_metric *x;
+};
+
 struct router {
     bmpd *d;
     struct bufferevent *bev;
@@ -54,6 +75,7 @@ struct router {
     bool active;  /* authorized (TLS: certificate checked) and reading */
     char identity[128]; /* TLS: the certificate identity (RFC 7407 cert-to-name) */
     mm_bmp_addpath *ap; /* peers whose UPDATEs carry path ids (from their Peer Up) */
+    struct stat_slot *stat_cache; /* metric series per (peer, statistic), STAT_CACHE_SLOTS */
     mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
     mm_metric *m_bytes;
     struct router *prev, *next;
@@ -93,7 +115,7 @@ struct bmpd {
     size_t n_routers;
     mm_buf out; /* JSON Lines of the current burst */
     char collector_buf[300];
-    mm_metric *m_connected, *m_accepted, *m_refused;
+    mm_metric *m_connected, *m_accepted, *m_refused, *m_series_dropped;
 };
 
 /* ---------------------------------------------------------------- config helpers */
@@ -224,6 +246,7 @@ static void metrics_families(bmpd *d)
     d->m_pg_written = mm_metrics_getv(m, "mamori_bmp_store_rows_written_total", NULL);
     d->m_pg_dropped = mm_metrics_getv(m, "mamori_bmp_store_rows_dropped_total", NULL);
     d->m_connected = mm_metrics_getv(m, "mamori_bmp_routers_connected", NULL);
+    d->m_series_dropped = mm_metrics_getv(m, "mamori_bmp_metrics_series_dropped", NULL);
     d->m_accepted = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "accepted", NULL);
     d->m_refused = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "refused", NULL);
 }
@@ -235,46 +258,89 @@ static void metrics_error(struct router *r, const char *reason)
                   1);
 }
 
+/* The series of one statistic by name and labels: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
+static mm_metric *stat_series(struct router *r, const mm_bmp_msg *m, const mm_bmp_stat *s)
+{
+    char peer[INET6_ADDRSTRLEN], ptype[8], afi[8], safi[8], fam[160];
+    /* Family name from the registry row; declared once per row. */
+    size_t nl = strlen(s->def->name);
+    if (nl + 12 > sizeof(fam))
+        return NULL;
+    memcpy(fam, "mamori_bmp_", 11);
+    memcpy(fam + 11, s->def->name, nl + 1);
+    if (mm_metrics_family(r->d->metrics, fam,
+                          s->kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
+                          s->def->descr) < 0)
+        return NULL;
+    mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
+    snprintf(ptype, sizeof(ptype), "%u", m->peer.type);
+    if (s->kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
+        snprintf(afi, sizeof(afi), "%u", s->afi);
+        snprintf(safi, sizeof(safi), "%u", s->safi);
+        return mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
+                               ptype, "afi", afi, "safi", safi, NULL);
+    }
+    return mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type", ptype,
+                           NULL);
+}
+
+static bool slot_is(const struct stat_slot *e, const mm_bmp_msg *m, const mm_bmp_stat *s)
+{
+    return e->type == s->type && e->afi == s->afi && e->safi == s->safi &&
+           e->peer_type == m->peer.type && !memcmp(e->addr, m->peer.addr, 16) &&
+           !memcmp(e->rd, m->peer.rd, 8);
+}
+
+static mm_metric *stat_series_cached(struct router *r, const mm_bmp_msg *m, const mm_bmp_stat *s)
+{
+    if (!r->stat_cache && !(r->stat_cache = calloc(STAT_CACHE_SLOTS, sizeof(*r->stat_cache))))
+        return stat_series(r, m, s);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < 16; i++)
+        h = (h ^ m->peer.addr[i]) * 16777619u;
+    h = (h ^ m->peer.type) * 16777619u;
+    h = (h ^ s->type) * 16777619u;
+    h = (h ^ (uint32_t)(s->afi << 8 | s->safi)) * 16777619u;
+    for (uint32_t k = 0; k < STAT_CACHE_PROBES; k++) {
+        struct stat_slot *e = &r->stat_cache[(h + k) & (STAT_CACHE_SLOTS - 1)];
+        if (e->used && slot_is(e, m, s))
+            return e->x;
+        if (e->used)
+            continue;
+        mm_metric *x = stat_series(r, m, s);
+        if (!x)
+            return NULL; /* series limit: not cached, retried next time */
+        *e = (struct stat_slot){.used = true,
+                                .peer_type = m->peer.type,
+                                .safi = s->safi,
+                                .type = s->type,
+                                .afi = s->afi,
+                                .x = x};
+        memcpy(e->rd, m->peer.rd, 8);
+        memcpy(e->addr, m->peer.addr, 16);
+        return x;
+    }
+    return stat_series(r, m, s);
+}
+
 /* One family per registry row: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
 static void metrics_stats(struct router *r, const mm_bmp_msg *m)
 {
-    char peer[INET6_ADDRSTRLEN], ptype[8], afi[8], safi[8], fam[160], type[8];
-    mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
-    snprintf(ptype, sizeof(ptype), "%u", m->peer.type);
+    char peer[INET6_ADDRSTRLEN], type[8];
     mm_cursor c = m->stats;
     mm_bmp_stat s;
     for (uint32_t i = 0; i < m->stats_count && mm_bmp_stat_next(&c, &s) > 0; i++) {
         if (s.kind == MM_BMP_STAT_OPAQUE) {
+            mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
             snprintf(type, sizeof(type), "%u", s.type);
             mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_stat_opaque_total", "router",
                                           r->addr, "peer", peer, "type", type, NULL),
                           1);
             continue;
         }
-        /* Family name from the registry row; declared once per row (the common case is a hit). */
-        size_t nl = strlen(s.def->name);
-        if (nl + 12 > sizeof(fam))
-            continue;
-        memcpy(fam, "mamori_bmp_", 11);
-        memcpy(fam + 11, s.def->name, nl + 1);
-        if (mm_metrics_family(r->d->metrics, fam,
-                              s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
-                              s.def->descr) < 0)
-            continue;
-        mm_metric *x;
-        if (s.kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
-            snprintf(afi, sizeof(afi), "%u", s.afi);
-            snprintf(safi, sizeof(safi), "%u", s.safi);
-            x = mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
-                                ptype, "afi", afi, "safi", safi, NULL);
-        } else {
-            x = mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
-                                ptype, NULL);
-        }
-        mm_metric_set(x, (double)s.value);
+        mm_metric_set(stat_series_cached(r, m, &s), (double)s.value);
     }
-    mm_metric_set(mm_metrics_getv(r->d->metrics, "mamori_bmp_metrics_series_dropped", NULL),
-                  (double)mm_metrics_dropped(r->d->metrics));
+    mm_metric_set(r->d->m_series_dropped, (double)mm_metrics_dropped(r->d->metrics));
 }
 
 /* ---------------------------------------------------------------- sessions */
@@ -307,6 +373,7 @@ static void router_end(struct router *r, const char *reason)
     }
     bufferevent_free(r->bev);
     mm_bmp_addpath_free(r->ap);
+    free(r->stat_cache);
     if (r->prev)
         r->prev->next = r->next;
     else
