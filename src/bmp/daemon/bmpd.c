@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -74,6 +75,7 @@ struct router {
     bool tls;     /* on the TLS listener */
     bool active;  /* authorized (TLS: certificate checked) and reading */
     char identity[128]; /* TLS: the certificate identity (RFC 7407 cert-to-name) */
+    time_t cert_not_after; /* TLS: the session ends when the client certificate expires */
     mm_bmp_addpath *ap; /* peers whose UPDATEs carry path ids (from their Peer Up) */
     struct stat_slot *stat_cache; /* metric series per (peer, statistic), STAT_CACHE_SLOTS */
     mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
@@ -532,6 +534,13 @@ static void burst_flush(bmpd *d)
         mm_bmp_store_commit(d->store);
 }
 
+static void refuse(bmpd *d, const char *label, const char *deny)
+{
+    mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
+    audit(d, "connect", false, deny, label);
+    mm_metric_add(d->m_refused, 1);
+}
+
 static void router_read(struct bufferevent *bev, void *arg)
 {
     struct router *r = arg;
@@ -540,6 +549,15 @@ static void router_read(struct bufferevent *bev, void *arg)
     const char *fatal = NULL;
     if (!r->active)
         return; /* TLS: bytes wait until the certificate identity is authorized */
+    /* Continuous verification: an expired certificate loses the session at once. */
+    if (r->cert_not_after && time(NULL) > r->cert_not_after) {
+        const char *why = "client certificate expired during the session";
+        mm_log_warn("session-revoked", "router=%s identity=%s reason=\"%s\"", r->label,
+                    r->identity, why);
+        audit(d, "session-revoked", false, why, r->label);
+        router_end(r, why);
+        return;
+    }
     r->jctx.arrival_us = wall_us();
     if (d->store)
         mm_bmp_store_begin(d->store);
@@ -596,13 +614,6 @@ static void router_read(struct bufferevent *bev, void *arg)
     }
 }
 
-static void refuse(bmpd *d, const char *label, const char *deny)
-{
-    mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
-    audit(d, "connect", false, deny, label);
-    mm_metric_add(d->m_refused, 1);
-}
-
 /* Authorized: the session starts (stores, log) and reading begins. */
 static void router_activate(struct router *r)
 {
@@ -651,6 +662,10 @@ static void router_tls_authorize(struct router *r)
             snprintf(deny, sizeof(deny), "certificate identity '%s' not in the allow-list",
                      r->identity);
     }
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    struct tm na;
+    if (peer && ASN1_TIME_to_tm(X509_get0_notAfter(peer), &na) == 1)
+        r->cert_not_after = timegm(&na);
     if (!deny[0]) {
         char why[256];
         snprintf(why, sizeof(why), "client certificate identity=%s group=%s", r->identity,

@@ -30,7 +30,7 @@ for tool in jq openssl; do command -v $tool >/dev/null || mm_skip "$tool not ins
 "$MAMORI" pki init --dir "$T/other" >/dev/null || exit 1 # another CA: untrusted
 
 "$BMPD" --listen 127.0.0.1 --port 0 --port-file "$T/port" --tls-port 0 --tls-port-file "$T/tport" \
-  --pki-dir "$T/pki" --tls-allow-name router1 --tls-allow-name admin --allow 127.0.0.0/24 \
+  --pki-dir "$T/pki" --tls-allow-name router1 --tls-allow-name admin --tls-allow-name shortlived --allow 127.0.0.0/24 \
   --jsonl "$T/out.jsonl" --audit "$T/audit.log" 2>"$T/bmpd.log" &
 PID=$!
 wait_for "the TLS port file" "[ -s '$T/tport' ]" || { cat "$T/bmpd.log"; exit 1; }
@@ -86,6 +86,33 @@ check "openssl s_client streams BMP over TLS ($N lines, identity admin)" "[ \"\$
 "$MAMORI" bmp replay "$T/good.bmp" --to 127.0.0.1:$PORT --from 127.0.0.7 --linger 100 2>/dev/null
 wait_for "plain TCP lines" "[ \"\$(lines 127.0.0.7)\" = $N ]"
 check "plain TCP listener unaffected" "[ \"\$(lines 127.0.0.7)\" = $N ]"
+
+# Continuous verification: a certificate that expires during the session ends it.
+mkdir -p "$T/ca/new" && : >"$T/ca/index.txt" && echo 1000 >"$T/ca/serial"
+cat >"$T/ca/ca.cnf" <<CNF
+[ca]
+default_ca = d
+[d]
+database = $T/ca/index.txt
+new_certs_dir = $T/ca/new
+serial = $T/ca/serial
+default_md = sha256
+policy = p
+[p]
+commonName = supplied
+CNF
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca/short.key" \
+  -subj /CN=shortlived -out "$T/ca/short.csr" 2>/dev/null
+openssl ca -batch -config "$T/ca/ca.cnf" -cert "$T/pki/ca.crt" -keyfile "$T/pki/ca.key" \
+  -in "$T/ca/short.csr" -out "$T/ca/short.crt" -notext -startdate "$(date -u -d '-1 min' +%y%m%d%H%M%SZ)" \
+  -enddate "$(date -u -d '+3 sec' +%y%m%d%H%M%SZ)" >/dev/null 2>&1 || bad "issuing a short-lived certificate"
+"$MAMORI" bmp replay "$T/good.bmp" --to 127.0.0.1:$TPORT --from 127.0.0.8 --rate 5 --tls \
+  --ca "$T/pki/ca.crt" --cert "$T/ca/short.crt" --key "$T/ca/short.key" >>"$T/replay.log" 2>&1
+wait_for "the expiry" "grep -q 'event=session-end router=127.0.0.8:[0-9]* reason=\"client certificate expired during the session' '$T/bmpd.log'"
+check "expired certificate: session started, then ended at expiry" \
+  "grep -q 'event=session-start router=127.0.0.8:[0-9]* .*identity=shortlived' '$T/bmpd.log' && [ \"\$(lines 127.0.0.8)\" -gt 0 ] && [ \"\$(lines 127.0.0.8)\" -lt $N ]"
+check "expiry audited" \
+  "jq -e -s 'map(select((.subject|test(\"^127.0.0.8:\")) and .decision==\"deny\" and (.reason|test(\"expired\")))) | length == 1' '$T/audit.log' >/dev/null"
 
 if [ $fails -ne 0 ]; then echo "--- bmpd.log"; tail -20 "$T/bmpd.log"; echo "--- replay.log"; cat "$T/replay.log"; echo "$fails check(s) failed"; exit 1; fi
 echo "all TLS listener checks passed"
