@@ -164,7 +164,15 @@ static void notice_quiet(void *arg, const char *msg)
 
 static int pg_connect(mm_bmp_pgstore *s)
 {
-    s->conn = PQconnectdb(s->conninfo);
+    /*
+     * Bounded waits by default, so that a server that vanishes without a
+     * reset cannot hold the writer (and a clean stop) for TCP's minutes:
+     * 10 s to connect, 10 s for unacknowledged data. The user's connection
+     * string comes later and overrides both.
+     */
+    static const char *const keys[] = {"connect_timeout", "tcp_user_timeout", "dbname", NULL};
+    const char *vals[] = {"10", "10000", s->conninfo, NULL};
+    s->conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(s->conn) != CONNECTION_OK) {
         set_error(s, "connect", PQerrorMessage(s->conn));
         pg_disconnect(s);
