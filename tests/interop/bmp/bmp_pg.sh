@@ -89,6 +89,13 @@ check "peer up/down history ($NUP events per router)" \
   "[ \"\$(q \"select count(*) from peer_events where router in ('127.0.0.2','127.0.0.3')\")\" = $((2 * NUP)) ]"
 check "sysname from the Initiation" \
   "[ \"\$(q \"select count(*) from routers where sysname is not null\")\" = 2 ]"
+# `mamori bmp stats/peers --pg` read the shared store.
+"$MAMORI" bmp stats --pg "$URI" --json >"$T/stats.json" || bad "mamori bmp stats --pg failed"
+check "mamori bmp stats --pg: latest value of every statistic of both routers" \
+  "[ \"\$(jq '[.stats[] | select(.router==\"127.0.0.2\")] | length' $T/stats.json)\" -gt 40 ] && [ \"\$(jq '[.stats[] | select(.router==\"127.0.0.2\")] | length' $T/stats.json)\" = \"\$(q \"select count(*) from (select distinct peer_ip, peer_type, type, afi, safi from stats where router='127.0.0.2') x\")\" ] && jq -e '[.stats[] | select(.router==\"127.0.0.3\" and .counter_type==7 and (.counter_value|type)==\"number\")] | length == 1' $T/stats.json >/dev/null"
+"$MAMORI" bmp peers --pg "$URI" --json >"$T/peers.json" || bad "mamori bmp peers --pg failed"
+check "mamori bmp peers --pg: both routers' peers with their up/down counts" \
+  "[ \"\$(jq '[.peers[] | select(.router==\"127.0.0.2\" or .router==\"127.0.0.3\")] | length' $T/peers.json)\" = \"\$(q \"select count(*) from peers\")\" ] && [ \"\$(jq '[.peers[] | .ups + .downs] | add' $T/peers.json)\" = $((2 * NUP)) ]"
 wait_for "router sessions marked down" \
   "[ \"\$(q \"select count(*) from routers where state='down'\")\" = 2 ]"
 
