@@ -336,8 +336,7 @@ int mm_bmp_pgstore_open(const char *conninfo, const char *collector, size_t queu
 void mm_bmp_pgstore_close(mm_bmp_pgstore *s);
 int mm_bmp_pgstore_router_up(mm_bmp_pgstore *s, const char *addr, int64_t now_us);
 int mm_bmp_pgstore_router_down(mm_bmp_pgstore *s, const char *addr, int64_t now_us);
-int mm_bmp_pgstore_msg(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m,
-                       int64_t now_us);
+int mm_bmp_pgstore_msg(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m, int64_t now_us);
 /* End of an input burst: wake the writer. */
 void mm_bmp_pgstore_flush(mm_bmp_pgstore *s);
 bool mm_bmp_pgstore_full(mm_bmp_pgstore *s);

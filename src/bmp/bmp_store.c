@@ -86,7 +86,8 @@ static const char *const queries[Q_COUNT] = {
     [Q_EVENT] =
         "INSERT INTO peer_events(peer_id, ts_us, event, reason, detail) VALUES(?1,?2,?3,?4,?5)",
     [Q_STAT] = "INSERT INTO stat_reports(peer_id, ts_us, stats) VALUES(?1,?2,?3)",
-    [Q_STAT_TYPE] = "INSERT OR REPLACE INTO stat_types(type, name, kind, descr) VALUES(?1,?2,?3,?4)",
+    [Q_STAT_TYPE] =
+        "INSERT OR REPLACE INTO stat_types(type, name, kind, descr) VALUES(?1,?2,?3,?4)",
 };
 
 /*
@@ -213,7 +214,8 @@ int mm_bmp_store_open(const char *path, mm_bmp_store **out)
     if (!s)
         return MM_ENOMEM;
     /* One thread uses the connection: no per-call mutex (SQLite "multi-thread" mode). */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(s->db, 5000);

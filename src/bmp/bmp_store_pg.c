@@ -85,15 +85,16 @@ static const struct {
     [P_ROUTER_INFO] = {"bmp_router_info", 3,
                        "UPDATE routers SET sysname=coalesce($2,sysname),"
                        " sysdescr=coalesce($3,sysdescr) WHERE addr=$1"},
-    [P_PEER] = {"bmp_peer", 10,
-                "INSERT INTO peers(router, peer_type, rd, peer_ip, peer_asn, bgp_id, table_name,"
-                " state, collector, last_change_us)"
-                " VALUES($1,$2,$3,$4,$5,$6,$7,coalesce($8::text,'up'),$9,$10)"
-                " ON CONFLICT(router, peer_type, rd, peer_ip) DO UPDATE SET"
-                " peer_asn=EXCLUDED.peer_asn, bgp_id=EXCLUDED.bgp_id,"
-                " table_name=coalesce(EXCLUDED.table_name, peers.table_name),"
-                " state=coalesce($8::text, peers.state), collector=EXCLUDED.collector,"
-                " last_change_us=CASE WHEN $8::text IS NULL THEN peers.last_change_us ELSE $10 END"},
+    [P_PEER] =
+        {"bmp_peer", 10,
+         "INSERT INTO peers(router, peer_type, rd, peer_ip, peer_asn, bgp_id, table_name,"
+         " state, collector, last_change_us)"
+         " VALUES($1,$2,$3,$4,$5,$6,$7,coalesce($8::text,'up'),$9,$10)"
+         " ON CONFLICT(router, peer_type, rd, peer_ip) DO UPDATE SET"
+         " peer_asn=EXCLUDED.peer_asn, bgp_id=EXCLUDED.bgp_id,"
+         " table_name=coalesce(EXCLUDED.table_name, peers.table_name),"
+         " state=coalesce($8::text, peers.state), collector=EXCLUDED.collector,"
+         " last_change_us=CASE WHEN $8::text IS NULL THEN peers.last_change_us ELSE $10 END"},
     [P_EVENT] = {"bmp_event", 9,
                  "INSERT INTO peer_events(router, peer_type, rd, peer_ip, collector, ts_us, event,"
                  " reason, detail) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"},
@@ -209,11 +210,11 @@ static int pg_write(mm_bmp_pgstore *s, struct pg_row *batch, size_t n)
     if (!s->conn && pg_connect(s) < 0)
         return MM_EIO;
     PGconn *c = s->conn;
-    bool ok = PQenterPipelineMode(c) == 1 && PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL,
-                                                                NULL, 0) == 1;
+    bool ok = PQenterPipelineMode(c) == 1 &&
+              PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
     for (struct pg_row *r = batch; ok && r; r = r->next)
-        ok = PQsendQueryPrepared(c, stmts[r->stmt].name, stmts[r->stmt].nparams, r->v, NULL,
-                                 NULL, 0) == 1;
+        ok = PQsendQueryPrepared(c, stmts[r->stmt].name, stmts[r->stmt].nparams, r->v, NULL, NULL,
+                                 0) == 1;
     ok = ok && PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
          PQpipelineSync(c) == 1;
     if (!ok) {
@@ -413,10 +414,11 @@ void mm_bmp_pgstore_close(mm_bmp_pgstore *s)
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
         uint64_t dropped = atomic_load(&s->dropped);
-        mm_log(dropped ? MM_LOG_WARN : MM_LOG_INFO, "store-pg-closed", "collector=%s rows_written=%llu rows_dropped=%llu%s", s->collector,
-            (unsigned long long)atomic_load(&s->written), (unsigned long long)dropped,
-            dropped ? " reason=\"rows dropped (queue full or PostgreSQL unreachable at exit)\""
-                    : "");
+        mm_log(dropped ? MM_LOG_WARN : MM_LOG_INFO, "store-pg-closed",
+               "collector=%s rows_written=%llu rows_dropped=%llu%s", s->collector,
+               (unsigned long long)atomic_load(&s->written), (unsigned long long)dropped,
+               dropped ? " reason=\"rows dropped (queue full or PostgreSQL unreachable at exit)\""
+                       : "");
     }
     rows_free(s->head);
     pthread_mutex_destroy(&s->mu);
@@ -553,8 +555,8 @@ static int push_peer(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m,
     const char *tname = NULL;
     if (m->type == MM_BMP_PEER_UP || (m->type == MM_BMP_PEER_DOWN && m->down_reason == 6))
         tname = tlv_text(m, MM_BMP_INFO_VRF_TABLE_NAME, table, sizeof(table));
-    const char *v[] = {router, k->type, k->rd,         k->ip, k->asn,
-                       k->bgp_id, tname, state, s->collector, ts};
+    const char *v[] = {router,    k->type, k->rd, k->ip,        k->asn,
+                       k->bgp_id, tname,   state, s->collector, ts};
     return push(s, P_PEER, v);
 }
 
@@ -600,8 +602,7 @@ static int push_stats(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m
     return rc;
 }
 
-int mm_bmp_pgstore_msg(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m,
-                       int64_t now_us)
+int mm_bmp_pgstore_msg(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m, int64_t now_us)
 {
     char ts[24];
     snprintf(ts, sizeof(ts), "%" PRId64, now_us);

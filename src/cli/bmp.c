@@ -423,8 +423,7 @@ struct qrow {
 
 static bool row_null(const struct qrow *w, int i)
 {
-    return w->q ? sqlite3_column_type(w->q, i) == SQLITE_NULL
-                : PQgetisnull(w->res, w->row, i) == 1;
+    return w->q ? sqlite3_column_type(w->q, i) == SQLITE_NULL : PQgetisnull(w->res, w->row, i) == 1;
 }
 
 static const char *row_text(const struct qrow *w, int i)
@@ -447,13 +446,13 @@ static void print_peer_row(const struct qrow *w, bool json, json_t *arr)
 {
     if (json) {
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:I}",
-                           "router", row_text(w, 0), "sysname", row_text(w, 1), "router_state",
-                           row_text(w, 2), "peer_ip", row_text(w, 3), "peer_asn",
-                           (json_int_t)row_i64(w, 4), "peer_type", (int)row_i64(w, 5), "bgp_id",
-                           row_text(w, 6), "table_name", row_text(w, 7), "state", row_text(w, 8),
-                           "last_change_us", (json_int_t)row_i64(w, 9), "ups",
-                           (json_int_t)row_i64(w, 10), "downs", (json_int_t)row_i64(w, 11)));
+            arr,
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:I}", "router",
+                      row_text(w, 0), "sysname", row_text(w, 1), "router_state", row_text(w, 2),
+                      "peer_ip", row_text(w, 3), "peer_asn", (json_int_t)row_i64(w, 4), "peer_type",
+                      (int)row_i64(w, 5), "bgp_id", row_text(w, 6), "table_name", row_text(w, 7),
+                      "state", row_text(w, 8), "last_change_us", (json_int_t)row_i64(w, 9), "ups",
+                      (json_int_t)row_i64(w, 10), "downs", (json_int_t)row_i64(w, 11)));
         return;
     }
     printf("%-20s %-16s %-6s %-24s %-10lld %-4d %-8s %-5lld %-5lld\n", row_text(w, 0),
@@ -469,10 +468,9 @@ static void print_stat_row(const struct qrow *w, bool json, json_t *arr)
     const mm_bmp_stat_type *def = mm_bmp_stat_type_find((uint16_t)type);
     const char *name = !row_null(w, 4) ? row_text(w, 4) : def ? def->name : "unknown";
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "router", row_text(w, 0),
-                              "peer_ip", row_text(w, 1), "peer_type", (int)row_i64(w, 2),
-                              "counter_type", type, "counter_name", name, "ts_us",
-                              (json_int_t)row_i64(w, 10));
+        json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "router", row_text(w, 0), "peer_ip",
+                              row_text(w, 1), "peer_type", (int)row_i64(w, 2), "counter_type", type,
+                              "counter_name", name, "ts_us", (json_int_t)row_i64(w, 10));
         if (!row_null(w, 5)) {
             json_object_set_new(o, "afi", json_integer(row_i64(w, 5)));
             json_object_set_new(o, "safi", json_integer(row_i64(w, 6)));
@@ -519,8 +517,8 @@ static int query_sqlite(const char *verb, const char *db, bool peers, bool json,
     sqlite3_busy_timeout(h, 5000);
     struct qrow w = {0};
     if (sqlite3_prepare_v2(h, peers ? sql_peers : sql_stats, -1, &w.q, NULL) != SQLITE_OK) {
-        int r = mm_cli_fail(NOUN, "%s: %s: not a mamori-bmpd store (%s)", verb, db,
-                            sqlite3_errmsg(h));
+        int r =
+            mm_cli_fail(NOUN, "%s: %s: not a mamori-bmpd store (%s)", verb, db, sqlite3_errmsg(h));
         sqlite3_close(h);
         return r;
     }
@@ -575,8 +573,8 @@ static int bmp_query(int argc, char **argv, bool peers)
     if (!db == !pg)
         return mm_cli_usage_error(NOUN, "%s: one of --db FILE or --pg CONNINFO", argv[0]);
     json_t *arr = json_array();
-    int rc = db ? query_sqlite(argv[0], db, peers, json, arr)
-                : query_pg(argv[0], pg, peers, json, arr);
+    int rc =
+        db ? query_sqlite(argv[0], db, peers, json, arr) : query_pg(argv[0], pg, peers, json, arr);
     if (json && rc == MM_CLI_EXIT_OK)
         mm_cli_json_print(json_pack("{s:o}", peers ? "peers" : "stats", arr));
     else
@@ -687,8 +685,7 @@ struct replay_tls_opts {
 };
 
 /* TLS 1.3 client with a certificate over the connected socket, checking the collector's name. */
-static int replay_tls_start(struct replay_conn *c, const struct replay_tls_opts *o,
-                            const char *to)
+static int replay_tls_start(struct replay_conn *c, const struct replay_tls_opts *o, const char *to)
 {
     char ca[1100], cert[1100], key[1100];
     const char *dir = o->pki_dir ? o->pki_dir : getenv("MM_PKI_DIR");

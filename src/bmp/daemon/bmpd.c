@@ -72,13 +72,13 @@ struct router {
     uint64_t discard; /* bytes of an over-cap message still to skip */
     mm_bmp_json_ctx jctx;
     struct outbound *ob;
-    bool tls;     /* on the TLS listener */
-    bool active;  /* authorized (TLS: certificate checked) and reading */
-    char identity[128]; /* TLS: the certificate identity (RFC 7407 cert-to-name) */
-    time_t cert_not_after; /* TLS: the session ends when the client certificate expires */
-    mm_bmp_addpath *ap; /* peers whose UPDATEs carry path ids (from their Peer Up) */
+    bool tls;                     /* on the TLS listener */
+    bool active;                  /* authorized (TLS: certificate checked) and reading */
+    char identity[128];           /* TLS: the certificate identity (RFC 7407 cert-to-name) */
+    time_t cert_not_after;        /* TLS: the session ends when the client certificate expires */
+    mm_bmp_addpath *ap;           /* peers whose UPDATEs carry path ids (from their Peer Up) */
     struct stat_slot *stat_cache; /* metric series per (peer, statistic), STAT_CACHE_SLOTS */
-    mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
+    mm_metric *m_msgs[8];         /* per BMP type (7 = unknown) */
     mm_metric *m_bytes;
     struct router *prev, *next;
 };
@@ -260,7 +260,8 @@ static void metrics_error(struct router *r, const char *reason)
                   1);
 }
 
-/* The series of one statistic by name and labels: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
+/* The series of one statistic by name and labels: mamori_bmp_<name>{router, peer, peer_type[, afi,
+ * safi]}. */
 static mm_metric *stat_series(struct router *r, const mm_bmp_msg *m, const mm_bmp_stat *s)
 {
     char peer[INET6_ADDRSTRLEN], ptype[8], afi[8], safi[8], fam[160];
@@ -360,8 +361,8 @@ static void router_end(struct router *r, const char *reason)
 {
     bmpd *d = r->d;
     if (r->active) {
-        mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label,
-                    reason, (unsigned long long)r->jctx.seq);
+        mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label, reason,
+                    (unsigned long long)r->jctx.seq);
         audit(d, "session-end", true, reason, r->label);
     }
     if (d->store && r->db_id >= 0) {
@@ -413,8 +414,9 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
             r->ap = mm_bmp_addpath_new(0);
         if ((rc = r->ap ? mm_bmp_addpath_learn(r->ap, &m) : MM_ENOMEM) < 0) {
             mm_log_warn("bmp-addpath", "router=%s error=\"%s\"", r->label,
-                        rc == MM_ELIMIT ? "Add-Path peer table full: this peer decodes without path ids"
-                                        : mm_strerror(rc));
+                        rc == MM_ELIMIT
+                            ? "Add-Path peer table full: this peer decodes without path ids"
+                            : mm_strerror(rc));
             metrics_error(r, "add-path state");
         }
     }
@@ -466,8 +468,7 @@ static void pg_check(bmpd *d)
     } else if (st.connected && (d->pg_outage || !d->pg_was_connected)) {
         if (d->pg_outage) {
             mm_log_info("store-recovered", "queued_rows=%zu", st.queued_rows);
-            audit(d, "store-recovered", true, "PostgreSQL store reachable again",
-                  d->cfg.collector);
+            audit(d, "store-recovered", true, "PostgreSQL store reachable again", d->cfg.collector);
         } else {
             mm_log_info("store-connected", "collector=%s", d->cfg.collector);
         }
@@ -552,8 +553,8 @@ static void router_read(struct bufferevent *bev, void *arg)
     /* Continuous verification: an expired certificate loses the session at once. */
     if (r->cert_not_after && time(NULL) > r->cert_not_after) {
         const char *why = "client certificate expired during the session";
-        mm_log_warn("session-revoked", "router=%s identity=%s reason=\"%s\"", r->label,
-                    r->identity, why);
+        mm_log_warn("session-revoked", "router=%s identity=%s reason=\"%s\"", r->label, r->identity,
+                    why);
         audit(d, "session-revoked", false, why, r->label);
         router_end(r, why);
         return;
@@ -632,11 +633,10 @@ static void router_activate(struct router *r)
         mm_bmp_store_commit(d->store);
     }
     if (r->tls)
-        mm_log_info("session-start", "router=%s mode=passive transport=tls identity=%s",
-                    r->label, r->identity);
+        mm_log_info("session-start", "router=%s mode=passive transport=tls identity=%s", r->label,
+                    r->identity);
     else
-        mm_log_info("session-start", "router=%s mode=%s", r->label,
-                    r->ob ? "active" : "passive");
+        mm_log_info("session-start", "router=%s mode=%s", r->label, r->ob ? "active" : "passive");
 }
 
 /*
@@ -652,8 +652,7 @@ static void router_tls_authorize(struct router *r)
     char deny[256] = "";
     int rc = mm_tls_peer_identity(ssl, &d->ctn, r->identity, sizeof(r->identity));
     if (rc < 0) {
-        snprintf(deny, sizeof(deny), "client certificate maps to no identity: %s",
-                 mm_strerror(rc));
+        snprintf(deny, sizeof(deny), "client certificate maps to no identity: %s", mm_strerror(rc));
     } else if (d->cfg.n_tls_names) {
         bool found = false;
         for (size_t i = 0; i < d->cfg.n_tls_names && !found; i++)
@@ -743,8 +742,8 @@ static void router_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* A session on bev (owned from here on, freed on failure); tls: authorized after the handshake. */
-static struct router *router_new(bmpd *d, struct bufferevent *bev, const char *addr,
-                                 uint16_t port, struct outbound *ob, bool tls)
+static struct router *router_new(bmpd *d, struct bufferevent *bev, const char *addr, uint16_t port,
+                                 struct outbound *ob, bool tls)
 {
     struct router *r = calloc(1, sizeof(*r));
     if (!r) {
@@ -849,8 +848,8 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
     accept_one(arg, fd, sa, false);
 }
 
-static void listener_accept_tls(struct evconnlistener *l, evutil_socket_t fd,
-                                struct sockaddr *sa, int salen, void *arg)
+static void listener_accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                                int salen, void *arg)
 {
     (void)l;
     (void)salen;
@@ -949,8 +948,9 @@ static int bind_one(bmpd *d, const char *addr, bool tls, uint16_t *port_io)
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE;
     if (ss.ss_family == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY; /* 127.0.0.1 and ::1 are separate listeners */
-    struct evconnlistener *l = evconnlistener_new_bind(d->base, tls ? listener_accept_tls : listener_accept, d, flags, 64,
-                                                       (struct sockaddr *)&ss, (int)sl);
+    struct evconnlistener *l =
+        evconnlistener_new_bind(d->base, tls ? listener_accept_tls : listener_accept, d, flags, 64,
+                                (struct sockaddr *)&ss, (int)sl);
     if (!l) {
         mm_log_error("listen", "addr=%s port=%u error=\"%s\"", addr, *port_io, strerror(errno));
         return MM_ESYS;
@@ -1008,8 +1008,8 @@ static int tls_setup(bmpd *d)
         mm_ctn_entry *e = &d->ctn_entries[i];
         e->id = (uint32_t)i + 1;
         e->map_type = i == 0 ? MM_CTN_SAN_ANY : MM_CTN_COMMON_NAME;
-        rc = mm_ctn_fingerprint_of(cacert, MM_CTN_SHA256, e->fingerprint,
-                                   sizeof(e->fingerprint), &e->fingerprint_len);
+        rc = mm_ctn_fingerprint_of(cacert, MM_CTN_SHA256, e->fingerprint, sizeof(e->fingerprint),
+                                   &e->fingerprint_len);
     }
     X509_free(cacert);
     d->ctn.entries = d->ctn_entries;

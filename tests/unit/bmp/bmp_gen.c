@@ -70,7 +70,6 @@ static int gen_open_ap(mm_cursor *w, uint32_t as, uint32_t id, uint8_t addpath_s
     return mm_bgp_open_encode(w, &o);
 }
 
-
 int bmp_gen_peer_up(mm_cursor *w, const mm_bmp_peer_hdr *p, const char *table_name)
 {
     return bmp_gen_peer_up_addpath(w, p, table_name, 0, 0);
