@@ -243,6 +243,15 @@ bool mm_bmp_addpath_get(const mm_bmp_addpath *a, const mm_bmp_peer_hdr *p, uint1
 size_t mm_bmp_addpath_count(const mm_bmp_addpath *a);
 
 /*
+ * Whether a BGP UPDATE PDU (header included) of this peer carries path ids
+ * (*addpath), from ap, checking that it parses that way: 0, or MM_EMALFORMED
+ * with *error (a malformed UPDATE, NLRI without the negotiated path ids, or
+ * an UPDATE mixing families with and without Add-Path). NULL ap: none.
+ */
+int mm_bmp_update_addpath(const mm_bmp_addpath *ap, const mm_bmp_peer_hdr *peer, const uint8_t *pdu,
+                          size_t len, bool *addpath, const char **error);
+
+/*
  * mm_bmp_msg_decode with the router's Add-Path state: a Route Monitoring
  * UPDATE is decoded with path ids where ap says so (m->addpath), and one
  * whose address families disagree is MM_EMALFORMED with a reason.
@@ -258,6 +267,8 @@ int mm_bmp_msg_finish(mm_cursor *w, size_t off);
 /* Context of one router session for the JSON rendering. */
 typedef struct mm_bmp_json_ctx {
     const char *router; /* router address text */
+    /* The router's Add-Path state: mirrored UPDATEs (received from the peer) use it. NULL: none. */
+    const mm_bmp_addpath *ap;
     uint16_t router_port;
     uint64_t seq;       /* incremented per line written */
     int64_t arrival_us; /* wall clock of arrival (microseconds since the epoch) */

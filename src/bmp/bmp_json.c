@@ -522,6 +522,20 @@ out:
     return rc;
 }
 
+/*
+ * A mirrored UPDATE was received from the peer (RFC 7854 §4.7): path ids as
+ * the peer's Adj-RIB-In direction negotiated. One that does not parse with
+ * them is rendered without, and then shows its error line.
+ */
+static bool mirror_addpath(const mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_t *pdu,
+                           size_t len)
+{
+    bool addpath;
+    const char *err;
+    return ctx->ap && mm_bmp_update_addpath(ctx->ap, &m->peer, pdu, len, &addpath, &err) == 0 &&
+           addpath;
+}
+
 static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
 {
     mm_cursor c = m->tlvs;
@@ -538,7 +552,8 @@ static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
                 /* A mirrored UPDATE also gets its routes (FRR mirrors FlowSpec this way). */
                 MM_GUARD(j_end(b));
                 lines++;
-                int n = render_update(ctx, m, "route_mirror", t.val, t.len, false, b);
+                int n = render_update(ctx, m, "route_mirror", t.val, t.len,
+                                      mirror_addpath(ctx, m, t.val, t.len), b);
                 if (n < 0)
                     return n;
                 lines += n;

@@ -105,6 +105,7 @@ static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, 
                 *ap = mm_bmp_addpath_new(0);
             if (*ap && mm_bmp_addpath_learn(*ap, &m) < 0)
                 fprintf(stderr, "mamori bmp: %s: Add-Path state of a peer not kept\n", router);
+            st->ctx.ap = *ap;
             n = mm_bmp_json_render(&st->ctx, &m, &st->out);
         }
         if (n > 0)

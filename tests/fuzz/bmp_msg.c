@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mm_bmp_addpath *ap = mm_bmp_addpath_new(16);
     if (!ap)
         abort();
+    ctx.ap = ap; /* mirrored UPDATEs use it too */
     while (size > 0) {
         uint32_t len;
         uint8_t type;

@@ -419,6 +419,7 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
                             : mm_strerror(rc));
             metrics_error(r, "add-path state");
         }
+        r->jctx.ap = r->ap;
     }
     if (d->jsonl && mm_bmp_json_render(&r->jctx, &m, &d->out) < 0) {
         mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"",

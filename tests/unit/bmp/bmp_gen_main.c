@@ -9,7 +9,8 @@
  *   bmp-gen addpath 0 FILE     Add-Path (RFC 7911): Peer Up with Add-Path for IPv4 unicast
  *                              received, Route Monitoring with path ids 1 and 2, the
  *                              peer's IPv6 (no Add-Path) and Adj-RIB-Out (other
- *                              direction) without, a Loc-RIB with path id 9, Peer Down,
+ *                              direction) without, a Loc-RIB with path id 9, a Route
+ *                              Mirroring of an UPDATE with path ids 1 and 2, Peer Down,
  *                              then the peer without Add-Path
  *   bmp-gen bench N FILE       Initiation, Peer Up, then N messages: 9 of 10 Route
  *                              Monitoring, 1 of 10 Statistics Reports
@@ -153,6 +154,16 @@ static int addpath(FILE *f)
     /* Loc-RIB (RFC 9069): fabricated OPENs announcing Add-Path both ways. */
     bmp_gen_peer_up_addpath(&w, &loc, "global", 3, 3);
     bmp_gen_route_monitoring_v4_ap(&w, &loc, 9, loc_id, 1);
+    /* Route Mirroring of an UPDATE received from that peer: the same path ids. */
+    uint8_t rm[512];
+    mm_cursor t;
+    mm_cursor_init_write(&t, rm, sizeof(rm));
+    bmp_gen_route_monitoring_v4_ap(&t, &in, 11, ids, 2);
+    size_t hl = MM_BMP_HDR_LEN + MM_BMP_PEER_HDR_LEN;
+    size_t off = mm_bmp_msg_begin(&w, MM_BMP_ROUTE_MIRRORING);
+    mm_bmp_peer_hdr_encode(&w, &in);
+    mm_bmp_tlv_encode(&w, MM_BMP_MIRROR_BGP_MSG, rm + hl, mm_cursor_offset(&t) - hl);
+    mm_bmp_msg_finish(&w, off);
     bmp_gen_peer_down(&w, &in, 4);
     bmp_gen_peer_up(&w, &in, NULL);
     bmp_gen_route_monitoring_v4(&w, &in, 10);
