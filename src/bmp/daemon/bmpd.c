@@ -27,98 +27,13 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "bmpd.h"
+#include "bmpd_internal.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_event.h"
 #include "mamori/mm_pki.h"
 #include "mamori/mm_tls.h"
 
 #include <openssl/err.h>
-
-#define READ_SLACK 65536
-#define READ_BURST (256 * 1024)
-#define TLS_HANDSHAKE_TIMEOUT_S 10
-
-struct outbound;
-
-/*
- * The metric series of one (peer, statistics type, AFI/SAFI) of a router:
- * a Statistics Report carries dozens of statistics, and looking each series
- * up by name and labels costs more than decoding it. Series are never
- * removed while the collector runs, so the pointers stay valid. Bounded:
- * a key that finds no slot within STAT_CACHE_PROBES is looked up by name.
- */
-#define STAT_CACHE_SLOTS 1024
-#define STAT_CACHE_PROBES 8
-
-struct stat_slot {
-    bool used;
-    uint8_t peer_type;
-    uint8_t safi;
-    uint16_t type;
-    uint16_t afi;
-    uint8_t rd[8];
-    uint8_t addr[16];
-    mm_metric *x;
-};
-
-struct router {
-    bmpd *d;
-    struct bufferevent *bev;
-    char addr[INET6_ADDRSTRLEN];
-    uint16_t port;
-    char label[INET6_ADDRSTRLEN + 8];
-    int64_t db_id;
-    uint64_t discard; /* bytes of an over-cap message still to skip */
-    mm_bmp_json_ctx jctx;
-    struct outbound *ob;
-    bool tls;                     /* on the TLS listener */
-    bool active;                  /* authorized (TLS: certificate checked) and reading */
-    char identity[128];           /* TLS: the certificate identity (RFC 7407 cert-to-name) */
-    time_t cert_not_after;        /* TLS: the session ends when the client certificate expires */
-    mm_bmp_addpath *ap;           /* peers whose UPDATEs carry path ids (from their Peer Up) */
-    struct stat_slot *stat_cache; /* metric series per (peer, statistic), STAT_CACHE_SLOTS */
-    mm_metric *m_msgs[8];         /* per BMP type (7 = unknown) */
-    mm_metric *m_bytes;
-    struct router *prev, *next;
-};
-
-struct outbound {
-    bmpd *d;
-    char target[128];
-    struct sockaddr_storage ss;
-    int sslen;
-    struct event *timer;
-    uint32_t backoff_ms;
-    struct router *r;
-};
-
-struct bmpd {
-    struct event_base *base;
-    bmpd_config cfg;
-    struct evconnlistener *listeners[2 * BMPD_MAX_LISTEN];
-    size_t n_listeners;
-    SSL_CTX *tls_ctx;
-    mm_ctn_entry ctn_entries[2];
-    mm_ctn_map ctn;
-    struct outbound outbound[BMPD_MAX_CONNECT];
-    size_t n_outbound;
-    mm_audit *audit;
-    mm_bmp_store *store;
-    mm_bmp_pgstore *pg;
-    struct event *pg_timer;
-    bool pg_was_connected, pg_outage, pg_dropping, paused;
-    uint64_t pg_dropped_seen, pg_dropped_episode;
-    mm_metric *m_pg_up, *m_pg_queue, *m_pg_written, *m_pg_dropped;
-    bmpd_jsonl *jsonl;
-    mm_metrics *metrics;
-    mm_metrics_http *http;
-    struct router *routers;
-    size_t n_routers;
-    mm_buf out; /* JSON Lines of the current burst */
-    char collector_buf[300];
-    mm_metric *m_connected, *m_accepted, *m_refused, *m_series_dropped;
-};
 
 /* ---------------------------------------------------------------- config helpers */
 
@@ -201,7 +116,7 @@ static void sockaddr_text(const struct sockaddr *sa, char *addr, size_t alen, ui
         snprintf(addr, alen, "?");
 }
 
-static int audit(bmpd *d, const char *action, bool permit, const char *reason, const char *who)
+int bmpd_audit(bmpd *d, const char *action, bool permit, const char *reason, const char *who)
 {
     mm_audit_record rec = {.module = "bmp",
                            .subject = who,
@@ -216,162 +131,32 @@ static int audit(bmpd *d, const char *action, bool permit, const char *reason, c
     return rc;
 }
 
-/* ---------------------------------------------------------------- metrics */
-
-static void metrics_families(bmpd *d)
-{
-    mm_metrics *m = d->metrics;
-    mm_metrics_family(m, "mamori_bmp_routers_connected", MM_METRIC_GAUGE,
-                      "Routers with an open BMP session");
-    mm_metrics_family(m, "mamori_bmp_connections_total", MM_METRIC_COUNTER,
-                      "BMP connections by result");
-    mm_metrics_family(m, "mamori_bmp_messages_total", MM_METRIC_COUNTER,
-                      "BMP messages received, by router and type");
-    mm_metrics_family(m, "mamori_bmp_bytes_total", MM_METRIC_COUNTER,
-                      "BMP bytes received, by router");
-    mm_metrics_family(m, "mamori_bmp_errors_total", MM_METRIC_COUNTER,
-                      "Bad BMP input, by router and reason");
-    mm_metrics_family(m, "mamori_bmp_stat_opaque_total", MM_METRIC_COUNTER,
-                      "Statistics kept as bytes (unknown type or wrong length)");
-    mm_metrics_family(m, "mamori_bmp_metrics_series_dropped", MM_METRIC_GAUGE,
-                      "Metric series refused because the series limit was reached");
-    mm_metrics_family(m, "mamori_bmp_store_up", MM_METRIC_GAUGE,
-                      "1 while the PostgreSQL store is connected");
-    mm_metrics_family(m, "mamori_bmp_store_queue_bytes", MM_METRIC_GAUGE,
-                      "Bytes of rows waiting for the PostgreSQL store");
-    mm_metrics_family(m, "mamori_bmp_store_rows_written_total", MM_METRIC_COUNTER,
-                      "Rows committed to the PostgreSQL store");
-    mm_metrics_family(m, "mamori_bmp_store_rows_dropped_total", MM_METRIC_COUNTER,
-                      "Rows not stored in PostgreSQL (queue full under the drop policy)");
-    d->m_pg_up = mm_metrics_getv(m, "mamori_bmp_store_up", NULL);
-    d->m_pg_queue = mm_metrics_getv(m, "mamori_bmp_store_queue_bytes", NULL);
-    d->m_pg_written = mm_metrics_getv(m, "mamori_bmp_store_rows_written_total", NULL);
-    d->m_pg_dropped = mm_metrics_getv(m, "mamori_bmp_store_rows_dropped_total", NULL);
-    d->m_connected = mm_metrics_getv(m, "mamori_bmp_routers_connected", NULL);
-    d->m_series_dropped = mm_metrics_getv(m, "mamori_bmp_metrics_series_dropped", NULL);
-    d->m_accepted = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "accepted", NULL);
-    d->m_refused = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "refused", NULL);
-}
-
-static void metrics_error(struct router *r, const char *reason)
-{
-    mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_errors_total", "router", r->addr,
-                                  "reason", reason, NULL),
-                  1);
-}
-
-/* The series of one statistic by name and labels: mamori_bmp_<name>{router, peer, peer_type[, afi,
- * safi]}. */
-static mm_metric *stat_series(struct router *r, const mm_bmp_msg *m, const mm_bmp_stat *s)
-{
-    char peer[INET6_ADDRSTRLEN], ptype[8], afi[8], safi[8], fam[160];
-    /* Family name from the registry row; declared once per row. */
-    size_t nl = strlen(s->def->name);
-    if (nl + 12 > sizeof(fam))
-        return NULL;
-    memcpy(fam, "mamori_bmp_", 11);
-    memcpy(fam + 11, s->def->name, nl + 1);
-    if (mm_metrics_family(r->d->metrics, fam,
-                          s->kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
-                          s->def->descr) < 0)
-        return NULL;
-    mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
-    snprintf(ptype, sizeof(ptype), "%u", m->peer.type);
-    if (s->kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
-        snprintf(afi, sizeof(afi), "%u", s->afi);
-        snprintf(safi, sizeof(safi), "%u", s->safi);
-        return mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
-                               ptype, "afi", afi, "safi", safi, NULL);
-    }
-    return mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type", ptype,
-                           NULL);
-}
-
-static bool slot_is(const struct stat_slot *e, const mm_bmp_msg *m, const mm_bmp_stat *s)
-{
-    return e->type == s->type && e->afi == s->afi && e->safi == s->safi &&
-           e->peer_type == m->peer.type && !memcmp(e->addr, m->peer.addr, 16) &&
-           !memcmp(e->rd, m->peer.rd, 8);
-}
-
-static mm_metric *stat_series_cached(struct router *r, const mm_bmp_msg *m, const mm_bmp_stat *s)
-{
-    if (!r->stat_cache && !(r->stat_cache = calloc(STAT_CACHE_SLOTS, sizeof(*r->stat_cache))))
-        return stat_series(r, m, s);
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < 16; i++)
-        h = (h ^ m->peer.addr[i]) * 16777619u;
-    h = (h ^ m->peer.type) * 16777619u;
-    h = (h ^ s->type) * 16777619u;
-    h = (h ^ (uint32_t)(s->afi << 8 | s->safi)) * 16777619u;
-    for (uint32_t k = 0; k < STAT_CACHE_PROBES; k++) {
-        struct stat_slot *e = &r->stat_cache[(h + k) & (STAT_CACHE_SLOTS - 1)];
-        if (e->used && slot_is(e, m, s))
-            return e->x;
-        if (e->used)
-            continue;
-        mm_metric *x = stat_series(r, m, s);
-        if (!x)
-            return NULL; /* series limit: not cached, retried next time */
-        *e = (struct stat_slot){.used = true,
-                                .peer_type = m->peer.type,
-                                .safi = s->safi,
-                                .type = s->type,
-                                .afi = s->afi,
-                                .x = x};
-        memcpy(e->rd, m->peer.rd, 8);
-        memcpy(e->addr, m->peer.addr, 16);
-        return x;
-    }
-    return stat_series(r, m, s);
-}
-
-/* One family per registry row: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
-static void metrics_stats(struct router *r, const mm_bmp_msg *m)
-{
-    char peer[INET6_ADDRSTRLEN], type[8];
-    mm_cursor c = m->stats;
-    mm_bmp_stat s;
-    for (uint32_t i = 0; i < m->stats_count && mm_bmp_stat_next(&c, &s) > 0; i++) {
-        if (s.kind == MM_BMP_STAT_OPAQUE) {
-            mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
-            snprintf(type, sizeof(type), "%u", s.type);
-            mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_stat_opaque_total", "router",
-                                          r->addr, "peer", peer, "type", type, NULL),
-                          1);
-            continue;
-        }
-        mm_metric_set(stat_series_cached(r, m, &s), (double)s.value);
-    }
-    mm_metric_set(r->d->m_series_dropped, (double)mm_metrics_dropped(r->d->metrics));
-}
-
 /* ---------------------------------------------------------------- sessions */
 
 static void outbound_schedule(struct outbound *ob);
 
-static int64_t wall_us(void)
+int64_t bmpd_wall_us(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static void router_end(struct router *r, const char *reason)
+void bmpd_router_end(struct router *r, const char *reason)
 {
     bmpd *d = r->d;
     if (r->active) {
         mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label, reason,
                     (unsigned long long)r->jctx.seq);
-        audit(d, "session-end", true, reason, r->label);
+        bmpd_audit(d, "session-end", true, reason, r->label);
     }
     if (d->store && r->db_id >= 0) {
         mm_bmp_store_begin(d->store);
-        mm_bmp_store_router_down(d->store, r->db_id, wall_us());
+        mm_bmp_store_router_down(d->store, r->db_id, bmpd_wall_us());
         mm_bmp_store_commit(d->store);
     }
     if (d->pg && r->active) {
-        mm_bmp_pgstore_router_down(d->pg, r->addr, wall_us());
+        mm_bmp_pgstore_router_down(d->pg, r->addr, bmpd_wall_us());
         mm_bmp_pgstore_flush(d->pg);
     }
     bufferevent_free(r->bev);
@@ -403,7 +188,7 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
     if (rc < 0) {
         mm_log_warn("bmp-bad-message", "router=%s type=%u len=%u reason=\"%s\"", r->label, type,
                     len, m.error ? m.error : mm_strerror(rc));
-        metrics_error(r, m.error ? m.error : mm_strerror(rc));
+        bmpd_metrics_error(r, m.error ? m.error : mm_strerror(rc));
         if (d->jsonl)
             mm_bmp_json_render_error(&r->jctx, p, len, m.error, &d->out);
         return;
@@ -417,109 +202,22 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
                         rc == MM_ELIMIT
                             ? "Add-Path peer table full: this peer decodes without path ids"
                             : mm_strerror(rc));
-            metrics_error(r, "add-path state");
+            bmpd_metrics_error(r, "add-path state");
         }
         r->jctx.ap = r->ap;
     }
     if (d->jsonl && mm_bmp_json_render(&r->jctx, &m, &d->out) < 0) {
         mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"",
                     r->label, type);
-        metrics_error(r, "render");
+        bmpd_metrics_error(r, "render");
     }
-    if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, wall_us()) < 0)
-        metrics_error(r, "store");
-    if (d->pg && (rc = mm_bmp_pgstore_msg(d->pg, r->addr, &m, wall_us())) < 0 && rc != MM_ELIMIT)
-        metrics_error(r, "store");
+    if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, bmpd_wall_us()) < 0)
+        bmpd_metrics_error(r, "store");
+    if (d->pg && (rc = mm_bmp_pgstore_msg(d->pg, r->addr, &m, bmpd_wall_us())) < 0 &&
+        rc != MM_ELIMIT)
+        bmpd_metrics_error(r, "store");
     if (m.type == MM_BMP_STATS_REPORT)
-        metrics_stats(r, &m);
-}
-
-/* ---------------------------------------------------------------- PostgreSQL store state */
-
-static void routers_reading(bmpd *d, bool on)
-{
-    for (struct router *r = d->routers; r; r = r->next)
-        if (on)
-            bufferevent_enable(r->bev, EV_READ);
-        else
-            bufferevent_disable(r->bev, EV_READ);
-}
-
-/*
- * After each burst and twice a second: export the store's state, and turn
- * its transitions into log lines and audit records (outage, recovery, start
- * and end of an overflow episode); under the pause policy, stop reading
- * routers while the queue is full and resume at half of it.
- */
-static void pg_check(bmpd *d)
-{
-    mm_bmp_pgstore_stats st;
-    mm_bmp_pgstore_status(d->pg, &st);
-    mm_metric_set(d->m_pg_up, st.connected ? 1 : 0);
-    mm_metric_set(d->m_pg_queue, (double)st.queued_bytes);
-    mm_metric_set(d->m_pg_written, (double)st.written);
-    mm_metric_set(d->m_pg_dropped, (double)st.dropped);
-    char why[400];
-    if (!st.connected && st.failures && !d->pg_outage) {
-        d->pg_outage = true;
-        snprintf(why, sizeof(why), "PostgreSQL store unavailable (%s); rows queue up to %zu bytes",
-                 st.last_error, st.limit);
-        mm_log_warn("store-outage", "reason=\"%s\"", why);
-        audit(d, "store-outage", false, why, d->cfg.collector);
-    } else if (st.connected && (d->pg_outage || !d->pg_was_connected)) {
-        if (d->pg_outage) {
-            mm_log_info("store-recovered", "queued_rows=%zu", st.queued_rows);
-            audit(d, "store-recovered", true, "PostgreSQL store reachable again", d->cfg.collector);
-        } else {
-            mm_log_info("store-connected", "collector=%s", d->cfg.collector);
-        }
-        d->pg_outage = false;
-    }
-    d->pg_was_connected = st.connected;
-    if (st.dropped > d->pg_dropped_seen) {
-        uint64_t n = st.dropped - d->pg_dropped_seen;
-        d->pg_dropped_seen = st.dropped;
-        d->pg_dropped_episode += n;
-        if (!d->pg_dropping) {
-            d->pg_dropping = true;
-            snprintf(why, sizeof(why),
-                     "PostgreSQL queue full (%zu bytes): rows dropped (policy drop); routers "
-                     "still read, JSON Lines and SQLite outputs unaffected",
-                     st.limit);
-            mm_log_warn("store-overflow", "policy=drop reason=\"%s\"", why);
-            audit(d, "store-overflow", false, why, d->cfg.collector);
-        }
-    } else if (d->pg_dropping && st.queued_bytes <= st.limit / 2) {
-        d->pg_dropping = false;
-        snprintf(why, sizeof(why), "PostgreSQL queue has room again; %llu rows were dropped",
-                 (unsigned long long)d->pg_dropped_episode);
-        mm_log_warn("store-overflow-end", "rows_dropped=%llu",
-                    (unsigned long long)d->pg_dropped_episode);
-        audit(d, "store-overflow-end", true, why, d->cfg.collector);
-        d->pg_dropped_episode = 0;
-    }
-    if (d->cfg.pg_overflow != MM_BMP_PG_PAUSE)
-        return;
-    if (!d->paused && st.queued_bytes >= st.limit) {
-        d->paused = true;
-        routers_reading(d, false);
-        snprintf(why, sizeof(why),
-                 "PostgreSQL queue full (%zu bytes): reading from routers paused (policy pause)",
-                 st.limit);
-        mm_log_warn("store-overflow", "policy=pause reason=\"%s\"", why);
-        audit(d, "store-overflow", false, why, d->cfg.collector);
-    } else if (d->paused && st.queued_bytes <= st.limit / 2) {
-        d->paused = false;
-        routers_reading(d, true);
-        mm_log_info("store-resume", "queued_bytes=%zu", st.queued_bytes);
-        audit(d, "store-resume", true, "PostgreSQL queue drained to half: reading resumed",
-              d->cfg.collector);
-    }
-}
-
-static void pg_tick(void *arg)
-{
-    pg_check(arg);
+        bmpd_metrics_stats(r, &m);
 }
 
 /* Write what this burst produced: JSON Lines with one write(2), one SQLite commit. */
@@ -527,7 +225,7 @@ static void burst_flush(bmpd *d)
 {
     if (d->pg) {
         mm_bmp_pgstore_flush(d->pg);
-        pg_check(d);
+        bmpd_pg_check(d);
     }
     if (d->jsonl && d->out.len && bmpd_jsonl_write(d->jsonl, d->out.data, d->out.len) < 0)
         mm_log_error("jsonl-write", "error=\"%s\"", strerror(errno));
@@ -536,14 +234,14 @@ static void burst_flush(bmpd *d)
         mm_bmp_store_commit(d->store);
 }
 
-static void refuse(bmpd *d, const char *label, const char *deny)
+void bmpd_refuse(bmpd *d, const char *label, const char *deny)
 {
     mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
-    audit(d, "connect", false, deny, label);
+    bmpd_audit(d, "connect", false, deny, label);
     mm_metric_add(d->m_refused, 1);
 }
 
-static void router_read(struct bufferevent *bev, void *arg)
+void bmpd_router_read(struct bufferevent *bev, void *arg)
 {
     struct router *r = arg;
     bmpd *d = r->d;
@@ -556,11 +254,11 @@ static void router_read(struct bufferevent *bev, void *arg)
         const char *why = "client certificate expired during the session";
         mm_log_warn("session-revoked", "router=%s identity=%s reason=\"%s\"", r->label, r->identity,
                     why);
-        audit(d, "session-revoked", false, why, r->label);
-        router_end(r, why);
+        bmpd_audit(d, "session-revoked", false, why, r->label);
+        bmpd_router_end(r, why);
         return;
     }
-    r->jctx.arrival_us = wall_us();
+    r->jctx.arrival_us = bmpd_wall_us();
     if (d->store)
         mm_bmp_store_begin(d->store);
     for (;;) {
@@ -591,7 +289,7 @@ static void router_read(struct bufferevent *bev, void *arg)
             /* The length is trustworthy enough to skip: resync without buffering the message. */
             mm_log_warn("bmp-oversize", "router=%s type=%u len=%u cap=%u action=skip", r->label,
                         type, len, d->cfg.max_msg);
-            metrics_error(r, "message over the size cap");
+            bmpd_metrics_error(r, "message over the size cap");
             if (d->jsonl)
                 mm_bmp_json_render_error(&r->jctx, hdr, sizeof(hdr), "message over the size cap",
                                          &d->out);
@@ -611,13 +309,13 @@ static void router_read(struct bufferevent *bev, void *arg)
     burst_flush(d);
     if (fatal) {
         mm_log_warn("bmp-bad-stream", "router=%s reason=\"%s\"", r->label, fatal);
-        metrics_error(r, fatal);
-        router_end(r, fatal);
+        bmpd_metrics_error(r, fatal);
+        bmpd_router_end(r, fatal);
     }
 }
 
 /* Authorized: the session starts (stores, log) and reading begins. */
-static void router_activate(struct router *r)
+void bmpd_router_activate(struct router *r)
 {
     bmpd *d = r->d;
     r->active = true;
@@ -626,10 +324,10 @@ static void router_activate(struct router *r)
     if (!d->paused)
         bufferevent_enable(r->bev, EV_READ);
     if (d->pg)
-        mm_bmp_pgstore_router_up(d->pg, r->addr, wall_us());
+        mm_bmp_pgstore_router_up(d->pg, r->addr, bmpd_wall_us());
     if (d->store) {
         mm_bmp_store_begin(d->store);
-        if (mm_bmp_store_router_up(d->store, r->addr, wall_us(), &r->db_id) < 0)
+        if (mm_bmp_store_router_up(d->store, r->addr, bmpd_wall_us(), &r->db_id) < 0)
             r->db_id = -1;
         mm_bmp_store_commit(d->store);
     }
@@ -640,80 +338,12 @@ static void router_activate(struct router *r)
         mm_log_info("session-start", "router=%s mode=%s", r->label, r->ob ? "active" : "passive");
 }
 
-/*
- * The TLS handshake is done and the chain verified against the PKI's CA
- * (mm_tls requires a client certificate): map it to an identity (RFC 7407:
- * subjectAltName, else the CN, of a certificate issued by our CA) and check
- * it against the allow-list of names, if one is configured.
- */
-static void router_tls_authorize(struct router *r)
-{
-    bmpd *d = r->d;
-    SSL *ssl = bufferevent_openssl_get_ssl(r->bev);
-    char deny[256] = "";
-    int rc = mm_tls_peer_identity(ssl, &d->ctn, r->identity, sizeof(r->identity));
-    if (rc < 0) {
-        snprintf(deny, sizeof(deny), "client certificate maps to no identity: %s", mm_strerror(rc));
-    } else if (d->cfg.n_tls_names) {
-        bool found = false;
-        for (size_t i = 0; i < d->cfg.n_tls_names && !found; i++)
-            found = strcmp(d->cfg.tls_names[i], r->identity) == 0;
-        if (!found)
-            snprintf(deny, sizeof(deny), "certificate identity '%s' not in the allow-list",
-                     r->identity);
-    }
-    X509 *peer = SSL_get0_peer_certificate(ssl);
-    struct tm na;
-    if (peer && ASN1_TIME_to_tm(X509_get0_notAfter(peer), &na) == 1)
-        r->cert_not_after = timegm(&na);
-    if (!deny[0]) {
-        char why[256];
-        snprintf(why, sizeof(why), "client certificate identity=%s group=%s", r->identity,
-                 mm_tls_negotiated_group_name(ssl) ? mm_tls_negotiated_group_name(ssl) : "?");
-        if (audit(d, "connect-tls", true, why, r->label) == 0) {
-            router_activate(r);
-            /* Bytes that arrived with the handshake's last flight. */
-            if (evbuffer_get_length(bufferevent_get_input(r->bev)))
-                router_read(r->bev, r);
-            return;
-        }
-        snprintf(deny, sizeof(deny), "audit record could not be written");
-    }
-    refuse(d, r->label, deny);
-    router_end(r, deny);
-}
-
-/*
- * Why a TLS handshake failed, precisely: the verification result of the
- * client's chain, else the most specific OpenSSL reason (libevent moved
- * OpenSSL's error queue into the bufferevent).
- */
-static void tls_error_text(struct bufferevent *bev, char *out, size_t len)
-{
-    SSL *ssl = bufferevent_openssl_get_ssl(bev);
-    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-    if (v != X509_V_OK) {
-        snprintf(out, len, "TLS handshake failed: client certificate not trusted: %s",
-                 X509_verify_cert_error_string(v));
-        while (bufferevent_get_openssl_error(bev) != 0)
-            ;
-        return;
-    }
-    unsigned long e;
-    const char *reason = NULL;
-    while ((e = bufferevent_get_openssl_error(bev)) != 0)
-        if (ERR_reason_error_string(e))
-            reason = ERR_reason_error_string(e);
-    ERR_clear_error();
-    snprintf(out, len, "TLS handshake failed: %s", reason ? reason : "aborted by the router");
-}
-
 static void router_event(struct bufferevent *bev, short what, void *arg)
 {
     struct router *r = arg;
     if (what & BEV_EVENT_CONNECTED) {
         if (r->tls && !r->active)
-            router_tls_authorize(r);
+            bmpd_tls_authorize(r);
         return;
     }
     char why[256];
@@ -724,9 +354,9 @@ static void router_event(struct bufferevent *bev, short what, void *arg)
         else if (what & BEV_EVENT_EOF)
             snprintf(why, sizeof(why), "TLS handshake failed: closed by the router");
         else
-            tls_error_text(bev, why, sizeof(why));
-        refuse(r->d, r->label, why);
-        router_end(r, why);
+            bmpd_tls_error_text(bev, why, sizeof(why));
+        bmpd_refuse(r->d, r->label, why);
+        bmpd_router_end(r, why);
         return;
     }
     if (what & BEV_EVENT_TIMEOUT)
@@ -734,12 +364,12 @@ static void router_event(struct bufferevent *bev, short what, void *arg)
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof(why), "closed by the router");
     else if (r->tls)
-        tls_error_text(bev, why, sizeof(why));
+        bmpd_tls_error_text(bev, why, sizeof(why));
     else
         snprintf(why, sizeof(why), "socket error: %s",
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     /* Messages already complete in the buffer were handled by the read callback. */
-    router_end(r, why);
+    bmpd_router_end(r, why);
 }
 
 /* A session on bev (owned from here on, freed on failure); tls: authorized after the handshake. */
@@ -767,7 +397,7 @@ static struct router *router_new(bmpd *d, struct bufferevent *bev, const char *a
         r->m_msgs[i] = mm_metrics_getv(d->metrics, "mamori_bmp_messages_total", "router", r->addr,
                                        "type", tnames[i], NULL);
     r->m_bytes = mm_metrics_getv(d->metrics, "mamori_bmp_bytes_total", "router", r->addr, NULL);
-    bufferevent_setcb(r->bev, router_read, NULL, router_event, r);
+    bufferevent_setcb(r->bev, bmpd_router_read, NULL, router_event, r);
     /* Bounded input: stop reading once one capped message (plus slack) is buffered. */
     bufferevent_setwatermark(r->bev, EV_READ, 0, (size_t)d->cfg.max_msg + READ_SLACK);
     /*
@@ -787,7 +417,7 @@ static struct router *router_new(bmpd *d, struct bufferevent *bev, const char *a
         bufferevent_set_timeouts(r->bev, &hs, &hs);
         bufferevent_enable(r->bev, EV_READ);
     } else {
-        router_activate(r);
+        bmpd_router_activate(r);
     }
     return r;
 }
@@ -801,11 +431,11 @@ static bool accept_check(bmpd *d, struct sockaddr *sa, const char *label, bool t
     else if (d->n_routers >= d->cfg.max_routers)
         deny = "router limit reached";
     if (deny) {
-        refuse(d, label, deny);
+        bmpd_refuse(d, label, deny);
         return false;
     }
-    if (audit(d, "connect", true, tls ? "allow-list; TLS client certificate next" : "allow-list",
-              label) < 0)
+    if (bmpd_audit(d, "connect", true,
+                   tls ? "allow-list; TLS client certificate next" : "allow-list", label) < 0)
         return false; /* no audit record, no session */
     mm_metric_add(d->m_accepted, 1);
     return true;
@@ -894,7 +524,7 @@ static void outbound_event(struct bufferevent *bev, short what, void *arg)
     char addr[INET6_ADDRSTRLEN];
     uint16_t port;
     sockaddr_text((struct sockaddr *)&ob->ss, addr, sizeof(addr), &port);
-    if (dup_fd < 0 || audit(d, "connect-out", true, "configured router", ob->target) < 0 ||
+    if (dup_fd < 0 || bmpd_audit(d, "connect-out", true, "configured router", ob->target) < 0 ||
         d->n_routers >= d->cfg.max_routers) {
         if (dup_fd >= 0)
             close(dup_fd);
@@ -977,47 +607,6 @@ static int write_port(const char *path, uint16_t port)
     return fclose(f) == 0 && ok ? 0 : MM_EIO;
 }
 
-/*
- * The TLS listener's context from the suite's PKI (as ddnsd and netconfd):
- * server.crt/.key, and ca.crt as the only trust anchor for routers' client
- * certificates, which are required. The cert-to-name map takes the identity
- * of a certificate issued by that CA from its subjectAltName, else its CN.
- */
-static int tls_setup(bmpd *d)
-{
-    const char *dir = d->cfg.pki_dir;
-    if (!dir) {
-        mm_log_error("tls", "error=\"the TLS listener needs --pki-dir\"");
-        return MM_ECONFIG;
-    }
-    if (!mm_pki_exists(dir)) {
-        MM_GUARD(mm_pki_init(dir, false));
-        mm_log_info("pki-created", "dir=%s", dir);
-    }
-    char ca[1100], cert[1100], key[1100];
-    MM_GUARD(mm_pki_path(dir, MM_PKI_CA_CERT, ca, sizeof(ca)));
-    MM_GUARD(mm_pki_path(dir, MM_PKI_SERVER_CERT, cert, sizeof(cert)));
-    MM_GUARD(mm_pki_path(dir, MM_PKI_SERVER_KEY, key, sizeof(key)));
-    mm_tls_config cfg = {.ca_file = ca, .cert_file = cert, .key_file = key};
-    if (!(d->tls_ctx = mm_tls_ctx_new_server(&cfg)))
-        return MM_ECRYPTO;
-    X509 *cacert = mm_pki_read_cert(dir, MM_PKI_CA_CERT);
-    if (!cacert)
-        return MM_ECRYPTO;
-    int rc = 0;
-    for (int i = 0; i < 2 && rc == 0; i++) {
-        mm_ctn_entry *e = &d->ctn_entries[i];
-        e->id = (uint32_t)i + 1;
-        e->map_type = i == 0 ? MM_CTN_SAN_ANY : MM_CTN_COMMON_NAME;
-        rc = mm_ctn_fingerprint_of(cacert, MM_CTN_SHA256, e->fingerprint, sizeof(e->fingerprint),
-                                   &e->fingerprint_len);
-    }
-    X509_free(cacert);
-    d->ctn.entries = d->ctn_entries;
-    d->ctn.count = 2;
-    return rc;
-}
-
 int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
 {
     bmpd *d = calloc(1, sizeof(*d));
@@ -1030,7 +619,7 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
     d->metrics = mm_metrics_new(100000);
     if (!d->metrics)
         goto fail;
-    metrics_families(d);
+    bmpd_metrics_families(d);
     if ((rc = mm_audit_open(cfg->audit_path, &d->audit)) < 0) {
         mm_log_error("audit-open", "path=%s error=\"%s\"", cfg->audit_path, mm_strerror(rc));
         goto fail;
@@ -1058,7 +647,7 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
         if ((rc = bind_one(d, cfg->listen[i], false, &d->cfg.port)) < 0)
             goto fail;
     if (cfg->tls_port_set) {
-        if ((rc = tls_setup(d)) < 0)
+        if ((rc = bmpd_tls_setup(d)) < 0)
             goto fail;
         for (size_t i = 0; i < cfg->n_listen; i++)
             if ((rc = bind_one(d, cfg->listen[i], true, &d->cfg.tls_port)) < 0)
@@ -1078,7 +667,7 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
         if ((rc = mm_bmp_pgstore_open(cfg->pg_conninfo, d->cfg.collector, cfg->pg_queue_bytes,
                                       cfg->pg_overflow, &d->pg)) < 0)
             goto fail;
-        if (!(d->pg_timer = mm_timer_new(base, 500, true, pg_tick, d))) {
+        if (!(d->pg_timer = mm_timer_new(base, 500, true, bmpd_pg_tick, d))) {
             rc = MM_ENOMEM;
             goto fail;
         }
@@ -1115,7 +704,7 @@ void bmpd_stop(bmpd *d)
     if (!d)
         return;
     while (d->routers)
-        router_end(d->routers, "collector shutting down");
+        bmpd_router_end(d->routers, "collector shutting down");
     for (size_t i = 0; i < d->n_outbound; i++)
         mm_timer_free(d->outbound[i].timer);
     for (size_t i = 0; i < d->n_listeners; i++)
@@ -1126,8 +715,8 @@ void bmpd_stop(bmpd *d)
     if (d->pg_timer)
         mm_timer_free(d->pg_timer);
     if (d->pg) {
-        audit(d, "store-close", true, "collector stopping: queued rows written or counted",
-              d->cfg.collector);
+        bmpd_audit(d, "store-close", true, "collector stopping: queued rows written or counted",
+                   d->cfg.collector);
         mm_bmp_pgstore_close(d->pg); /* writes what is queued, or counts and logs it dropped */
     }
     mm_audit_close(d->audit);

@@ -41,15 +41,15 @@ typedef struct bmpd_config {
     uint64_t jsonl_rotate_bytes; /* 0: never rotate */
     unsigned jsonl_keep;
     const char *db_path;
-    const char *pg_conninfo;   /* PostgreSQL store (libpq URI or key=value); NULL: none */
-    uint64_t pg_queue_bytes;   /* bound of the rows waiting for PostgreSQL */
+    const char *pg_conninfo; /* PostgreSQL store (libpq URI or key=value); NULL: none */
+    uint64_t pg_queue_bytes; /* bound of the rows waiting for PostgreSQL */
     enum mm_bmp_pg_overflow pg_overflow;
-    const char *collector;     /* this collector's name in the shared store; NULL: host:port */
+    const char *collector; /* this collector's name in the shared store; NULL: host:port */
     /* TLS listener (on every listen address): off unless tls_port_set. */
     bool tls_port_set;
-    uint16_t tls_port;          /* 0 picks one */
+    uint16_t tls_port; /* 0 picks one */
     const char *tls_port_file;
-    const char *pki_dir;        /* ca.crt (trust anchor for routers), server.crt/.key */
+    const char *pki_dir; /* ca.crt (trust anchor for routers), server.crt/.key */
     const char *tls_names[BMPD_MAX_TLS_NAMES]; /* allowed certificate identities; none: any */
     size_t n_tls_names;
     const char *audit_path;
