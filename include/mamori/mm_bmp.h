@@ -197,6 +197,8 @@ typedef struct mm_bmp_msg {
     size_t open_sent_len;
     const uint8_t *open_recv;
     size_t open_recv_len;
+    /* Route Monitoring: the UPDATE's NLRI carry RFC 7911 path ids (from mm_bmp_addpath). */
+    bool addpath;
     /* Set when decoding failed: a precise reason for the log. */
     const char *error;
 } mm_bmp_msg;
@@ -218,6 +220,44 @@ int mm_bmp_hdr_peek(const uint8_t *p, size_t avail, size_t max_len, uint32_t *le
  */
 int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m);
 
+/* ---------------------------------------------------------------- Add-Path (RFC 7911 in BMP) */
+
+/*
+ * Per-router state: which peers' UPDATEs carry path identifiers, per
+ * AFI/SAFI and direction, learned from the Sent and Received OPENs of each
+ * Peer Up (Adj-RIB-In: the peer sends and the router receives; Adj-RIB-Out,
+ * RFC 8671: the reverse; Loc-RIB, RFC 9069: either fabricated OPEN
+ * announces it). Peer Down forgets the peer. At most max_peers peers with
+ * Add-Path are remembered (MM_ELIMIT beyond).
+ */
+#define MM_BMP_ADDPATH_MAX_PEERS 4096
+typedef struct mm_bmp_addpath mm_bmp_addpath;
+
+mm_bmp_addpath *mm_bmp_addpath_new(size_t max_peers); /* 0: MM_BMP_ADDPATH_MAX_PEERS */
+void mm_bmp_addpath_free(mm_bmp_addpath *a);
+/* Learn from a decoded Peer Up / Peer Down (other types: nothing). */
+int mm_bmp_addpath_learn(mm_bmp_addpath *a, const mm_bmp_msg *m);
+/* Do this peer's Route Monitoring NLRI of afi/safi carry path ids? (NULL a: no) */
+bool mm_bmp_addpath_get(const mm_bmp_addpath *a, const mm_bmp_peer_hdr *p, uint16_t afi,
+                        uint8_t safi);
+size_t mm_bmp_addpath_count(const mm_bmp_addpath *a);
+
+/*
+ * Whether a BGP UPDATE PDU (header included) of this peer carries path ids
+ * (*addpath), from ap, checking that it parses that way: 0, or MM_EMALFORMED
+ * with *error (a malformed UPDATE, NLRI without the negotiated path ids, or
+ * an UPDATE mixing families with and without Add-Path). NULL ap: none.
+ */
+int mm_bmp_update_addpath(const mm_bmp_addpath *ap, const mm_bmp_peer_hdr *peer, const uint8_t *pdu,
+                          size_t len, bool *addpath, const char **error);
+
+/*
+ * mm_bmp_msg_decode with the router's Add-Path state: a Route Monitoring
+ * UPDATE is decoded with path ids where ap says so (m->addpath), and one
+ * whose address families disagree is MM_EMALFORMED with a reason.
+ */
+int mm_bmp_msg_decode_ap(const uint8_t *p, size_t len, const mm_bmp_addpath *ap, mm_bmp_msg *m);
+
 /* Encoder: begin a message (common header), add parts, finish (patches the length). */
 size_t mm_bmp_msg_begin(mm_cursor *w, uint8_t type);
 int mm_bmp_msg_finish(mm_cursor *w, size_t off);
@@ -227,6 +267,8 @@ int mm_bmp_msg_finish(mm_cursor *w, size_t off);
 /* Context of one router session for the JSON rendering. */
 typedef struct mm_bmp_json_ctx {
     const char *router; /* router address text */
+    /* The router's Add-Path state: mirrored UPDATEs (received from the peer) use it. NULL: none. */
+    const mm_bmp_addpath *ap;
     uint16_t router_port;
     uint64_t seq;       /* incremented per line written */
     int64_t arrival_us; /* wall clock of arrival (microseconds since the epoch) */
@@ -272,6 +314,44 @@ int mm_bmp_store_router_up(mm_bmp_store *s, const char *addr, int64_t now_us, in
 int mm_bmp_store_router_down(mm_bmp_store *s, int64_t router_id, int64_t now_us);
 /* Record what a decoded message says (Initiation, Peer Up/Down, Statistics; others ignored). */
 int mm_bmp_store_msg(mm_bmp_store *s, int64_t router_id, const mm_bmp_msg *m, int64_t now_us);
+
+/* ---------------------------------------------------------------- PostgreSQL store */
+
+/*
+ * The shared store (PostgreSQL via libpq) for several collectors writing one
+ * database: same tables as the SQLite store, keyed by router address and
+ * peer (type, RD, address) with the collector's name instead of row ids.
+ * Writes go to a bounded in-memory queue (queue_bytes) that a writer thread
+ * drains in batches, one pipelined transaction per batch, reconnecting with
+ * back-off while PostgreSQL is down. When the queue is full:
+ * MM_BMP_PG_DROP makes a push fail with MM_ELIMIT (counted in dropped);
+ * MM_BMP_PG_PAUSE accepts it and the caller stops reading routers while
+ * mm_bmp_pgstore_full() is true. Nothing is dropped silently: every drop is
+ * counted, and the daemon logs and audits the episodes.
+ */
+enum mm_bmp_pg_overflow { MM_BMP_PG_DROP = 0, MM_BMP_PG_PAUSE = 1 };
+
+typedef struct mm_bmp_pgstore mm_bmp_pgstore;
+
+typedef struct mm_bmp_pgstore_stats {
+    size_t queued_bytes, queued_rows, limit;
+    uint64_t written, dropped, failures;
+    bool connected;
+    char last_error[256];
+} mm_bmp_pgstore_stats;
+
+/* conninfo: a libpq URI or key=value string. The connection is made by the writer. */
+int mm_bmp_pgstore_open(const char *conninfo, const char *collector, size_t queue_bytes,
+                        enum mm_bmp_pg_overflow overflow, mm_bmp_pgstore **out);
+/* Writes what is queued (5 attempts if PostgreSQL is down; the rest is counted dropped). */
+void mm_bmp_pgstore_close(mm_bmp_pgstore *s);
+int mm_bmp_pgstore_router_up(mm_bmp_pgstore *s, const char *addr, int64_t now_us);
+int mm_bmp_pgstore_router_down(mm_bmp_pgstore *s, const char *addr, int64_t now_us);
+int mm_bmp_pgstore_msg(mm_bmp_pgstore *s, const char *router, const mm_bmp_msg *m, int64_t now_us);
+/* End of an input burst: wake the writer. */
+void mm_bmp_pgstore_flush(mm_bmp_pgstore *s);
+bool mm_bmp_pgstore_full(mm_bmp_pgstore *s);
+void mm_bmp_pgstore_status(mm_bmp_pgstore *s, mm_bmp_pgstore_stats *st);
 
 #ifdef __cplusplus
 }

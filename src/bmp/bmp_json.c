@@ -444,7 +444,7 @@ static void mp_nexthop(const mm_bgp_mp *mp, char *out, size_t outlen)
 }
 
 static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *type,
-                         const uint8_t *pdu, size_t len, mm_buf *b)
+                         const uint8_t *pdu, size_t len, bool addpath, mm_buf *b)
 {
     mm_cursor c, body;
     mm_bgp_hdr h;
@@ -452,7 +452,7 @@ static int render_update(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const char *
     mm_cursor_init_read(&c, pdu, len);
     int rc = mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &body);
     if (rc == 0)
-        rc = mm_bgp_update_decode(&body, mm_bmp_peer_as4(&m->peer), false, &u);
+        rc = mm_bgp_update_decode(&body, mm_bmp_peer_as4(&m->peer), addpath, &u);
     if (rc < 0) {
         MM_GUARD(j_begin(ctx, m, type, b));
         MM_GUARD(j_str(b, "log_type", "error"));
@@ -522,6 +522,20 @@ out:
     return rc;
 }
 
+/*
+ * A mirrored UPDATE was received from the peer (RFC 7854 §4.7): path ids as
+ * the peer's Adj-RIB-In direction negotiated. One that does not parse with
+ * them is rendered without, and then shows its error line.
+ */
+static bool mirror_addpath(const mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, const uint8_t *pdu,
+                           size_t len)
+{
+    bool addpath;
+    const char *err;
+    return ctx->ap && mm_bmp_update_addpath(ctx->ap, &m->peer, pdu, len, &addpath, &err) == 0 &&
+           addpath;
+}
+
 static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
 {
     mm_cursor c = m->tlvs;
@@ -538,7 +552,8 @@ static int render_mirror(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *b)
                 /* A mirrored UPDATE also gets its routes (FRR mirrors FlowSpec this way). */
                 MM_GUARD(j_end(b));
                 lines++;
-                int n = render_update(ctx, m, "route_mirror", t.val, t.len, b);
+                int n = render_update(ctx, m, "route_mirror", t.val, t.len,
+                                      mirror_addpath(ctx, m, t.val, t.len), b);
                 if (n < 0)
                     return n;
                 lines += n;
@@ -560,7 +575,7 @@ int mm_bmp_json_render(mm_bmp_json_ctx *ctx, const mm_bmp_msg *m, mm_buf *out)
     ctx->pre_gen = 0;
     switch (m->type) {
     case MM_BMP_ROUTE_MONITORING:
-        return render_update(ctx, m, "route_monitor", m->bgp, m->bgp_len, out);
+        return render_update(ctx, m, "route_monitor", m->bgp, m->bgp_len, m->addpath, out);
     case MM_BMP_STATS_REPORT:
         return render_stats(ctx, m, out);
     case MM_BMP_PEER_DOWN:

@@ -182,7 +182,65 @@ static int bgp_pdu_take(mm_cursor *body, uint8_t want_type, const uint8_t **pdu,
     return 0;
 }
 
-static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m)
+/* Do all address families the UPDATE carries use path ids as want says (none carried: yes)? */
+static bool addpath_agrees(const mm_bmp_addpath *ap, const mm_bmp_peer_hdr *peer,
+                           const mm_bgp_update *u, bool want)
+{
+    if ((u->withdrawn_len || u->nlri_len) &&
+        mm_bmp_addpath_get(ap, peer, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST) != want)
+        return false;
+    const mm_bgp_mp *mps[2] = {&u->mp_reach, &u->mp_unreach};
+    for (int i = 0; i < 2; i++)
+        if (mps[i]->present && mps[i]->nlri_len &&
+            mm_bmp_addpath_get(ap, peer, mps[i]->afi, mps[i]->safi) != want)
+            return false;
+    return true;
+}
+
+int mm_bmp_update_addpath(const mm_bmp_addpath *ap, const mm_bmp_peer_hdr *peer, const uint8_t *pdu,
+                          size_t len, bool *addpath, const char **error)
+{
+    mm_cursor c, ub;
+    mm_bgp_hdr h;
+    mm_bgp_update u;
+    u.error = NULL;
+    *addpath = false;
+    *error = "malformed BGP UPDATE";
+    bool as4 = mm_bmp_peer_as4(peer);
+    mm_cursor_init_read(&c, pdu, len);
+    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &ub) < 0)
+        return MM_EMALFORMED;
+    mm_cursor ub2 = ub;
+    int rc0 = mm_bgp_update_decode(&ub, as4, false, &u);
+    const char *err0 = u.error ? u.error : *error;
+    if (mm_bmp_addpath_count(ap) == 0) {
+        *error = err0;
+        return rc0 < 0 ? MM_EMALFORMED : 0;
+    }
+    /*
+     * Add-Path was negotiated for some address family of this router's
+     * peers (Peer Up): the path ids are decided per AFI/SAFI, and the
+     * UPDATE's families must agree (an UPDATE mixing both kinds cannot be
+     * described by one decode context).
+     */
+    if (rc0 == 0 && addpath_agrees(ap, peer, &u, false))
+        return 0;
+    bool parsed0 = rc0 == 0;
+    int rc1 = mm_bgp_update_decode(&ub2, as4, true, &u);
+    if (rc1 == 0 && addpath_agrees(ap, peer, &u, true)) {
+        *addpath = true;
+        return 0;
+    }
+    if (parsed0 && rc1 == 0)
+        *error = "UPDATE mixes address families with and without Add-Path path identifiers";
+    else if (parsed0)
+        *error = "NLRI do not carry the Add-Path path identifiers the Peer Up negotiated";
+    else
+        *error = err0;
+    return MM_EMALFORMED;
+}
+
+static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m, const mm_bmp_addpath *ap)
 {
     if (bgp_pdu_take(body, MM_BGP_UPDATE, &m->bgp, &m->bgp_len) < 0)
         return fail(m, MM_EMALFORMED, "route monitoring does not carry one well-formed BGP UPDATE");
@@ -193,14 +251,9 @@ static int route_monitoring_decode(mm_cursor *body, mm_bmp_msg *m)
      * garbage UPDATE is a counted, logged message error; attribute-level
      * problems stay with the route (attr_error in the JSON).
      */
-    mm_cursor c, ub;
-    mm_bgp_hdr h;
-    mm_bgp_update u;
-    u.error = NULL;
-    mm_cursor_init_read(&c, m->bgp, m->bgp_len);
-    if (mm_bgp_hdr_decode(&c, MM_BGP_EXT_MAX_LEN, &h, &ub) < 0 ||
-        mm_bgp_update_decode(&ub, mm_bmp_peer_as4(&m->peer), false, &u) < 0)
-        return fail(m, MM_EMALFORMED, u.error ? u.error : "malformed BGP UPDATE");
+    const char *err;
+    if (mm_bmp_update_addpath(ap, &m->peer, m->bgp, m->bgp_len, &m->addpath, &err) < 0)
+        return fail(m, MM_EMALFORMED, err);
     return 0;
 }
 
@@ -268,6 +321,11 @@ static int peer_up_decode(mm_cursor *body, mm_bmp_msg *m)
 
 int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m)
 {
+    return mm_bmp_msg_decode_ap(p, len, NULL, m);
+}
+
+int mm_bmp_msg_decode_ap(const uint8_t *p, size_t len, const mm_bmp_addpath *ap, mm_bmp_msg *m)
+{
     memset(m, 0, sizeof(*m));
     uint32_t hlen;
     int rc = mm_bmp_hdr_peek(p, len, UINT32_MAX, &hlen, &m->type);
@@ -300,7 +358,7 @@ int mm_bmp_msg_decode(const uint8_t *p, size_t len, mm_bmp_msg *m)
     m->has_peer = true;
     switch (m->type) {
     case MM_BMP_ROUTE_MONITORING:
-        return route_monitoring_decode(&c, m);
+        return route_monitoring_decode(&c, m, ap);
     case MM_BMP_STATS_REPORT:
         return stats_decode(&c, m);
     case MM_BMP_PEER_DOWN:

@@ -16,11 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+#include <openssl/err.h>
 #include <sqlite3.h>
 
 #include "cli.h"
 #include "mamori/mm_bmp.h"
 #include "mamori/mm_core.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_tls.h"
 
 #define NOUN "bmp"
 #define READ_CHUNK 65536
@@ -35,9 +39,10 @@ static void bmp_help(void)
          "  decode FILE [--max-msg N]\n"
          "      decode a raw BMP byte stream or a pcap capture (TCP reassembled) and print\n"
          "      the collector's JSON Lines; a summary goes to stderr\n"
-         "  stats --db FILE [--json]\n"
+         "  stats --db FILE | --pg CONNINFO [--json]\n"
          "      latest value of every statistic per router and peer from a mamori-bmpd store\n"
-         "  peers --db FILE [--json]\n"
+         "      (SQLite file, or the PostgreSQL store several collectors share)\n"
+         "  peers --db FILE | --pg CONNINFO [--json]\n"
          "      routers and their monitored peers with state and up/down counts\n"
          "  types [--json]\n"
          "      the statistics registry: type, kind, name, description\n"
@@ -46,6 +51,9 @@ static void bmp_help(void)
          "      (framed by the BMP length), otherwise the bytes go as fast as possible;\n"
          "      --linger keeps the connection open MS milliseconds after the last byte;\n"
          "      --from binds the source address\n"
+         "      --tls [--pki-dir DIR] [--ca F] [--cert F] [--key F] speaks TLS 1.3 to a\n"
+         "      collector's TLS listener with a client certificate (default: the PKI's\n"
+         "      ca.crt, client.crt, client.key; --pki-dir default $MM_PKI_DIR or ./var/pki)\n"
          "\n"
          "Exit status: 0 ok, 1 failure (including messages that did not decode), 2 usage.");
 }
@@ -58,10 +66,12 @@ struct decode_state {
     uint64_t messages, errors, lines;
     bool fatal;
     mm_buf out;
+    mm_bmp_addpath *ap; /* of the raw stream (pcap: each flow has its own) */
 };
 
 /* Decode every complete message at the front of in; framing errors stop the stream. */
-static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, uint16_t port)
+static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, uint16_t port,
+                       mm_bmp_addpath **ap)
 {
     st->ctx.router = router;
     st->ctx.router_port = port;
@@ -86,10 +96,16 @@ static void decode_buf(struct decode_state *st, mm_buf *in, const char *router, 
         mm_bmp_msg m;
         st->messages++;
         int n;
-        if (mm_bmp_msg_decode(in->data + off, len, &m) < 0) {
+        if (mm_bmp_msg_decode_ap(in->data + off, len, *ap, &m) < 0) {
             st->errors++;
             n = mm_bmp_json_render_error(&st->ctx, in->data + off, len, m.error, &st->out);
         } else {
+            /* RFC 7911: Peer Up's OPENs say which peers' NLRI carry path ids. */
+            if (m.type == MM_BMP_PEER_UP && !*ap)
+                *ap = mm_bmp_addpath_new(0);
+            if (*ap && mm_bmp_addpath_learn(*ap, &m) < 0)
+                fprintf(stderr, "mamori bmp: %s: Add-Path state of a peer not kept\n", router);
+            st->ctx.ap = *ap;
             n = mm_bmp_json_render(&st->ctx, &m, &st->out);
         }
         if (n > 0)
@@ -114,7 +130,7 @@ static int decode_raw(FILE *f, struct decode_state *st)
             st->fatal = true;
             break;
         }
-        decode_buf(st, &in, "file", 0);
+        decode_buf(st, &in, "file", 0, &st->ap);
     }
     if (!st->fatal && in.len) {
         fprintf(stderr, "mamori bmp: %zu trailing bytes (truncated message)\n", in.len);
@@ -135,6 +151,7 @@ struct flow {
     bool have_seq, broken;
     char router[INET6_ADDRSTRLEN];
     mm_buf data;
+    mm_bmp_addpath *ap;
 };
 
 static uint32_t rd32(const uint8_t *p, bool swap)
@@ -278,7 +295,7 @@ static void pcap_packet(const uint8_t *p, size_t caplen, uint32_t linktype, stru
     }
     fl->next_seq += (uint32_t)(plen - skip);
     bool fatal_before = st->fatal;
-    decode_buf(st, &fl->data, fl->router, sport);
+    decode_buf(st, &fl->data, fl->router, sport, &fl->ap);
     if (st->fatal && !fatal_before) {
         fl->broken = true; /* only this flow stops */
         st->fatal = false;
@@ -310,8 +327,10 @@ static int decode_pcap(FILE *f, struct decode_state *st)
             break;
         pcap_packet(pkt, caplen, linktype, flows, &nflows, st);
     }
-    for (size_t i = 0; i < nflows; i++)
+    for (size_t i = 0; i < nflows; i++) {
         mm_buf_free(&flows[i].data);
+        mm_bmp_addpath_free(flows[i].ap);
+    }
     free(flows);
     free(pkt);
     return 0;
@@ -353,6 +372,7 @@ static int bmp_decode(int argc, char **argv)
         fwrite(st.out.data, 1, st.out.len, stdout);
     fflush(stdout);
     mm_buf_free(&st.out);
+    mm_bmp_addpath_free(st.ap);
     if (f != stdin)
         fclose(f);
     fprintf(stderr, "mamori bmp: %llu messages, %llu lines, %llu errors\n",
@@ -379,113 +399,188 @@ static const char sql_peers[] =
     " (SELECT count(*) FROM peer_events e WHERE e.peer_id = p.id AND e.event = 'down')"
     " FROM peers p JOIN routers r ON r.id = p.router_id ORDER BY r.addr, p.peer_type, p.peer_ip";
 
-static const char *col_text(sqlite3_stmt *q, int i)
+/* The same columns from the shared PostgreSQL store (natural keys instead of ids). */
+static const char pg_stats[] =
+    "SELECT DISTINCT ON (router, peer_ip, peer_type, type, afi, safi) router, peer_ip, peer_type,"
+    " type, name, afi, safi, value, raw_hex, reason, ts_us FROM stats"
+    " ORDER BY router, peer_ip, peer_type, type, afi, safi, ts_us DESC";
+
+static const char pg_peers[] =
+    "SELECT p.router, r.sysname, r.state, p.peer_ip, p.peer_asn, p.peer_type, p.bgp_id,"
+    " p.table_name, p.state, p.last_change_us,"
+    " (SELECT count(*) FROM peer_events e WHERE (e.router, e.peer_type, e.rd, e.peer_ip) ="
+    "  (p.router, p.peer_type, p.rd, p.peer_ip) AND e.event = 'up'),"
+    " (SELECT count(*) FROM peer_events e WHERE (e.router, e.peer_type, e.rd, e.peer_ip) ="
+    "  (p.router, p.peer_type, p.rd, p.peer_ip) AND e.event = 'down')"
+    " FROM peers p LEFT JOIN routers r ON r.addr = p.router"
+    " ORDER BY p.router, p.peer_type, p.peer_ip";
+
+/* One result row of either store. */
+struct qrow {
+    sqlite3_stmt *q; /* SQLite, or */
+    PGresult *res;   /* PostgreSQL (text results) */
+    int row;
+};
+
+static bool row_null(const struct qrow *w, int i)
 {
-    const unsigned char *t = sqlite3_column_text(q, i);
-    return t ? (const char *)t : "";
+    return w->q ? sqlite3_column_type(w->q, i) == SQLITE_NULL : PQgetisnull(w->res, w->row, i) == 1;
+}
+
+static const char *row_text(const struct qrow *w, int i)
+{
+    if (row_null(w, i))
+        return "";
+    return w->q ? (const char *)sqlite3_column_text(w->q, i) : PQgetvalue(w->res, w->row, i);
+}
+
+/* Integers; a numeric(20,0) gauge from PostgreSQL keeps its 64 bits as SQLite's do. */
+static int64_t row_i64(const struct qrow *w, int i)
+{
+    if (w->q)
+        return sqlite3_column_int64(w->q, i);
+    const char *t = row_text(w, i);
+    return t[0] == '-' ? strtoll(t, NULL, 10) : (int64_t)strtoull(t, NULL, 10);
+}
+
+static void print_peer_row(const struct qrow *w, bool json, json_t *arr)
+{
+    if (json) {
+        json_array_append_new(
+            arr,
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:I}", "router",
+                      row_text(w, 0), "sysname", row_text(w, 1), "router_state", row_text(w, 2),
+                      "peer_ip", row_text(w, 3), "peer_asn", (json_int_t)row_i64(w, 4), "peer_type",
+                      (int)row_i64(w, 5), "bgp_id", row_text(w, 6), "table_name", row_text(w, 7),
+                      "state", row_text(w, 8), "last_change_us", (json_int_t)row_i64(w, 9), "ups",
+                      (json_int_t)row_i64(w, 10), "downs", (json_int_t)row_i64(w, 11)));
+        return;
+    }
+    printf("%-20s %-16s %-6s %-24s %-10lld %-4d %-8s %-5lld %-5lld\n", row_text(w, 0),
+           row_text(w, 1), row_text(w, 2), row_text(w, 3), (long long)row_i64(w, 4),
+           (int)row_i64(w, 5), row_text(w, 8), (long long)row_i64(w, 10),
+           (long long)row_i64(w, 11));
+}
+
+static void print_stat_row(const struct qrow *w, bool json, json_t *arr)
+{
+    bool opaque = row_null(w, 7);
+    int type = (int)row_i64(w, 3);
+    const mm_bmp_stat_type *def = mm_bmp_stat_type_find((uint16_t)type);
+    const char *name = !row_null(w, 4) ? row_text(w, 4) : def ? def->name : "unknown";
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "router", row_text(w, 0), "peer_ip",
+                              row_text(w, 1), "peer_type", (int)row_i64(w, 2), "counter_type", type,
+                              "counter_name", name, "ts_us", (json_int_t)row_i64(w, 10));
+        if (!row_null(w, 5)) {
+            json_object_set_new(o, "afi", json_integer(row_i64(w, 5)));
+            json_object_set_new(o, "safi", json_integer(row_i64(w, 6)));
+        }
+        if (opaque) {
+            json_object_set_new(o, "raw_hex", json_string(row_text(w, 8)));
+            json_object_set_new(o, "reason", json_string(row_text(w, 9)));
+        } else {
+            json_object_set_new(o, "counter_value", json_integer((json_int_t)row_i64(w, 7)));
+        }
+        json_array_append_new(arr, o);
+        return;
+    }
+    char as[16] = "-";
+    if (!row_null(w, 5))
+        snprintf(as, sizeof(as), "%d/%d", (int)row_i64(w, 5), (int)row_i64(w, 6));
+    char val[64];
+    if (opaque)
+        snprintf(val, sizeof(val), "0x%.40s (%s)", row_text(w, 8), row_text(w, 9));
+    else
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)row_i64(w, 7));
+    printf("%-20s %-24s %-4d %-6d %-44s %-9s %s\n", row_text(w, 0), row_text(w, 1),
+           (int)row_i64(w, 2), type, name, as, val);
+}
+
+static void print_header(bool peers)
+{
+    if (peers)
+        printf("%-20s %-16s %-6s %-24s %-10s %-4s %-8s %-5s %-5s\n", "ROUTER", "SYSNAME", "STATE",
+               "PEER", "ASN", "TYPE", "STATE", "UPS", "DOWNS");
+    else
+        printf("%-20s %-24s %-4s %-6s %-44s %-9s %s\n", "ROUTER", "PEER", "PT", "TYPE", "NAME",
+               "AFI/SAFI", "VALUE");
+}
+
+static int query_sqlite(const char *verb, const char *db, bool peers, bool json, json_t *arr)
+{
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        int r = mm_cli_fail(NOUN, "%s: %s: %s", verb, db, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return r;
+    }
+    sqlite3_busy_timeout(h, 5000);
+    struct qrow w = {0};
+    if (sqlite3_prepare_v2(h, peers ? sql_peers : sql_stats, -1, &w.q, NULL) != SQLITE_OK) {
+        int r =
+            mm_cli_fail(NOUN, "%s: %s: not a mamori-bmpd store (%s)", verb, db, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return r;
+    }
+    if (!json)
+        print_header(peers);
+    while (sqlite3_step(w.q) == SQLITE_ROW)
+        (peers ? print_peer_row : print_stat_row)(&w, json, arr);
+    sqlite3_finalize(w.q);
+    sqlite3_close(h);
+    return MM_CLI_EXIT_OK;
+}
+
+static int query_pg(const char *verb, const char *conninfo, bool peers, bool json, json_t *arr)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK) {
+        int r = mm_cli_fail(NOUN, "%s: PostgreSQL: %s", verb, PQerrorMessage(c));
+        PQfinish(c);
+        return r;
+    }
+    struct qrow w = {.res = PQexec(c, peers ? pg_peers : pg_stats)};
+    if (PQresultStatus(w.res) != PGRES_TUPLES_OK) {
+        int r = mm_cli_fail(NOUN, "%s: not a mamori-bmpd PostgreSQL store (%s)", verb,
+                            PQresultErrorMessage(w.res));
+        PQclear(w.res);
+        PQfinish(c);
+        return r;
+    }
+    if (!json)
+        print_header(peers);
+    for (w.row = 0; w.row < PQntuples(w.res); w.row++)
+        (peers ? print_peer_row : print_stat_row)(&w, json, arr);
+    PQclear(w.res);
+    PQfinish(c);
+    return MM_CLI_EXIT_OK;
 }
 
 static int bmp_query(int argc, char **argv, bool peers)
 {
-    const char *db = NULL;
+    const char *db = NULL, *pg = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             db = argv[++i];
+        else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc)
+            pg = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             json = true;
         else
             return mm_cli_usage_error(NOUN, "%s: unknown argument '%s'", argv[0], argv[i]);
     }
-    if (!db)
-        return mm_cli_usage_error(NOUN, "%s: --db FILE missing", argv[0]);
-    sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        int r = mm_cli_fail(NOUN, "%s: %s: %s", argv[0], db, sqlite3_errmsg(h));
-        sqlite3_close(h);
-        return r;
-    }
-    sqlite3_busy_timeout(h, 5000);
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(h, peers ? sql_peers : sql_stats, -1, &q, NULL) != SQLITE_OK) {
-        int r = mm_cli_fail(NOUN, "%s: %s: not a mamori-bmpd store (%s)", argv[0], db,
-                            sqlite3_errmsg(h));
-        sqlite3_close(h);
-        return r;
-    }
+    if (!db == !pg)
+        return mm_cli_usage_error(NOUN, "%s: one of --db FILE or --pg CONNINFO", argv[0]);
     json_t *arr = json_array();
-    if (!json && peers)
-        printf("%-20s %-16s %-6s %-24s %-10s %-4s %-8s %-5s %-5s\n", "ROUTER", "SYSNAME", "STATE",
-               "PEER", "ASN", "TYPE", "STATE", "UPS", "DOWNS");
-    if (!json && !peers)
-        printf("%-20s %-24s %-4s %-6s %-44s %-9s %s\n", "ROUTER", "PEER", "PT", "TYPE", "NAME",
-               "AFI/SAFI", "VALUE");
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        if (peers) {
-            if (json) {
-                json_array_append_new(
-                    arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:I, s:I}",
-                                   "router", col_text(q, 0), "sysname", col_text(q, 1),
-                                   "router_state", col_text(q, 2), "peer_ip", col_text(q, 3),
-                                   "peer_asn", (json_int_t)sqlite3_column_int64(q, 4), "peer_type",
-                                   sqlite3_column_int(q, 5), "bgp_id", col_text(q, 6), "table_name",
-                                   col_text(q, 7), "state", col_text(q, 8), "last_change_us",
-                                   (json_int_t)sqlite3_column_int64(q, 9), "ups",
-                                   (json_int_t)sqlite3_column_int64(q, 10), "downs",
-                                   (json_int_t)sqlite3_column_int64(q, 11)));
-            } else {
-                printf("%-20s %-16s %-6s %-24s %-10lld %-4d %-8s %-5lld %-5lld\n", col_text(q, 0),
-                       col_text(q, 1), col_text(q, 2), col_text(q, 3),
-                       (long long)sqlite3_column_int64(q, 4), sqlite3_column_int(q, 5),
-                       col_text(q, 8), (long long)sqlite3_column_int64(q, 10),
-                       (long long)sqlite3_column_int64(q, 11));
-            }
-            continue;
-        }
-        bool opaque = sqlite3_column_type(q, 7) == SQLITE_NULL;
-        int type = sqlite3_column_int(q, 3);
-        const mm_bmp_stat_type *def = mm_bmp_stat_type_find((uint16_t)type);
-        const char *name = sqlite3_column_type(q, 4) != SQLITE_NULL ? col_text(q, 4)
-                           : def                                    ? def->name
-                                                                    : "unknown";
-        if (json) {
-            json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "router", col_text(q, 0),
-                                  "peer_ip", col_text(q, 1), "peer_type", sqlite3_column_int(q, 2),
-                                  "counter_type", type, "counter_name", name, "ts_us",
-                                  (json_int_t)sqlite3_column_int64(q, 10));
-            if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
-                json_object_set_new(o, "afi", json_integer(sqlite3_column_int(q, 5)));
-                json_object_set_new(o, "safi", json_integer(sqlite3_column_int(q, 6)));
-            }
-            if (opaque) {
-                json_object_set_new(o, "raw_hex", json_string(col_text(q, 8)));
-                json_object_set_new(o, "reason", json_string(col_text(q, 9)));
-            } else {
-                json_object_set_new(o, "counter_value",
-                                    json_integer((json_int_t)sqlite3_column_int64(q, 7)));
-            }
-            json_array_append_new(arr, o);
-        } else {
-            char as[16] = "-";
-            if (sqlite3_column_type(q, 5) != SQLITE_NULL)
-                snprintf(as, sizeof(as), "%d/%d", sqlite3_column_int(q, 5),
-                         sqlite3_column_int(q, 6));
-            char val[64];
-            if (opaque)
-                snprintf(val, sizeof(val), "0x%.40s (%s)", col_text(q, 8), col_text(q, 9));
-            else
-                snprintf(val, sizeof(val), "%llu", (unsigned long long)sqlite3_column_int64(q, 7));
-            printf("%-20s %-24s %-4d %-6d %-44s %-9s %s\n", col_text(q, 0), col_text(q, 1),
-                   sqlite3_column_int(q, 2), type, name, as, val);
-        }
-    }
-    sqlite3_finalize(q);
-    sqlite3_close(h);
-    if (json)
+    int rc =
+        db ? query_sqlite(argv[0], db, peers, json, arr) : query_pg(argv[0], pg, peers, json, arr);
+    if (json && rc == MM_CLI_EXIT_OK)
         mm_cli_json_print(json_pack("{s:o}", peers ? "peers" : "stats", arr));
     else
         json_decref(arr);
-    return MM_CLI_EXIT_OK;
+    return rc;
 }
 
 static int bmp_types(int argc, char **argv)
@@ -564,10 +659,89 @@ static void sleep_us(int64_t us)
         ;
 }
 
+/* The replay's connection: the socket, or TLS over it. */
+struct replay_conn {
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+};
+
+static int replay_write(struct replay_conn *c, const uint8_t *p, size_t n)
+{
+    if (!c->ssl)
+        return mm_write_all(c->fd, p, n);
+    while (n > 0) {
+        size_t w = 0;
+        if (SSL_write_ex(c->ssl, p, n, &w) != 1)
+            return MM_EIO;
+        p += w;
+        n -= w;
+    }
+    return 0;
+}
+
+struct replay_tls_opts {
+    bool on;
+    const char *pki_dir, *ca, *cert, *key;
+};
+
+/* TLS 1.3 client with a certificate over the connected socket, checking the collector's name. */
+static int replay_tls_start(struct replay_conn *c, const struct replay_tls_opts *o, const char *to)
+{
+    char ca[1100], cert[1100], key[1100];
+    const char *dir = o->pki_dir ? o->pki_dir : getenv("MM_PKI_DIR");
+    if (!dir || !*dir)
+        dir = "./var/pki";
+    if (!o->ca)
+        MM_GUARD(mm_pki_path(dir, MM_PKI_CA_CERT, ca, sizeof(ca)));
+    if (!o->cert)
+        MM_GUARD(mm_pki_path(dir, MM_PKI_CLIENT_CERT, cert, sizeof(cert)));
+    if (!o->key)
+        MM_GUARD(mm_pki_path(dir, MM_PKI_CLIENT_KEY, key, sizeof(key)));
+    mm_tls_config cfg = {.ca_file = o->ca ? o->ca : ca,
+                         .cert_file = o->cert ? o->cert : cert,
+                         .key_file = o->key ? o->key : key};
+    /* --cert none: no client certificate (to see a collector refuse it). */
+    if (o->cert && strcmp(o->cert, "none") == 0)
+        cfg.cert_file = cfg.key_file = NULL;
+    if (!(c->ctx = mm_tls_ctx_new_client(&cfg)) || !(c->ssl = SSL_new(c->ctx)))
+        return MM_ECRYPTO;
+    char host[256];
+    const char *colon = strrchr(to, ':');
+    size_t hl = colon ? (size_t)(colon - to) : 0;
+    if (hl >= sizeof(host))
+        return MM_EINVAL;
+    memcpy(host, to, hl);
+    host[hl] = 0;
+    const char *name = host;
+    if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+        host[hl - 1] = 0;
+        name = host + 1;
+    }
+    MM_GUARD(mm_tls_set_peer_name(c->ssl, name));
+    if (SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1)
+        return MM_ECRYPTO;
+    fprintf(stderr, "mamori bmp: TLS %s, group %s\n", SSL_get_version(c->ssl),
+            mm_tls_negotiated_group_name(c->ssl) ? mm_tls_negotiated_group_name(c->ssl) : "?");
+    return 0;
+}
+
+static void replay_close(struct replay_conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    SSL_CTX_free(c->ctx);
+    if (c->fd >= 0)
+        close(c->fd);
+}
+
 static int bmp_replay(int argc, char **argv)
 {
     const char *file = NULL, *to = NULL, *from = NULL;
     unsigned long rate = 0, linger = 0;
+    struct replay_tls_opts tls = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
@@ -577,6 +751,16 @@ static int bmp_replay(int argc, char **argv)
             from = argv[++i];
         else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc)
             linger = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--tls") == 0)
+            tls.on = true;
+        else if (strcmp(argv[i], "--pki-dir") == 0 && i + 1 < argc)
+            tls.pki_dir = argv[++i];
+        else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+            tls.ca = argv[++i];
+        else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc)
+            tls.cert = argv[++i];
+        else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            tls.key = argv[++i];
         else if (argv[i][0] == '-')
             return mm_cli_usage_error(NOUN, "replay: unknown option '%s'", argv[i]);
         else if (!file)
@@ -597,10 +781,17 @@ static int bmp_replay(int argc, char **argv)
         mm_buf_free(&data);
         return mm_cli_fail(NOUN, "replay: %s: %s", file, mm_strerror(rc));
     }
-    int fd = connect_to(to, from);
-    if (fd < 0) {
+    struct replay_conn conn = {.fd = connect_to(to, from)};
+    if (conn.fd < 0) {
         mm_buf_free(&data);
         return mm_cli_fail(NOUN, "replay: cannot connect to %s", to);
+    }
+    if (tls.on && replay_tls_start(&conn, &tls, to) < 0) {
+        char err[200] = "?";
+        ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
+        replay_close(&conn);
+        mm_buf_free(&data);
+        return mm_cli_fail(NOUN, "replay: TLS with %s failed: %s", to, err);
     }
     size_t off = 0, msgs = 0;
     int64_t start = mm_monotonic_us();
@@ -614,7 +805,7 @@ static int bmp_replay(int argc, char **argv)
             /* Pace: message k leaves at start + k/rate seconds. */
             sleep_us(start + (int64_t)(msgs * 1000000ull / rate) - mm_monotonic_us());
         }
-        if (mm_write_all(fd, data.data + off, n) < 0) {
+        if (replay_write(&conn, data.data + off, n) < 0) {
             rc = mm_cli_fail(NOUN, "replay: write to %s failed after %zu bytes", to, off);
             break;
         }
@@ -623,8 +814,9 @@ static int bmp_replay(int argc, char **argv)
     }
     if (linger)
         sleep_us((int64_t)linger * 1000);
-    close(fd);
-    fprintf(stderr, "mamori bmp: sent %zu bytes%s to %s\n", off, rate ? " (paced)" : "", to);
+    replay_close(&conn);
+    fprintf(stderr, "mamori bmp: sent %zu bytes%s%s to %s\n", off, rate ? " (paced)" : "",
+            tls.on ? " over TLS" : "", to);
     mm_buf_free(&data);
     return rc ? rc : MM_CLI_EXIT_OK;
 }

@@ -18,64 +18,22 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "bmpd.h"
+#include "bmpd_internal.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_event.h"
+#include "mamori/mm_pki.h"
+#include "mamori/mm_tls.h"
 
-#define READ_SLACK 65536
-#define READ_BURST (256 * 1024)
-
-struct outbound;
-
-struct router {
-    bmpd *d;
-    struct bufferevent *bev;
-    char addr[INET6_ADDRSTRLEN];
-    uint16_t port;
-    char label[INET6_ADDRSTRLEN + 8];
-    int64_t db_id;
-    uint64_t discard; /* bytes of an over-cap message still to skip */
-    mm_bmp_json_ctx jctx;
-    struct outbound *ob;
-    mm_metric *m_msgs[8]; /* per BMP type (7 = unknown) */
-    mm_metric *m_bytes;
-    struct router *prev, *next;
-};
-
-struct outbound {
-    bmpd *d;
-    char target[128];
-    struct sockaddr_storage ss;
-    int sslen;
-    struct event *timer;
-    uint32_t backoff_ms;
-    struct router *r;
-};
-
-struct bmpd {
-    struct event_base *base;
-    bmpd_config cfg;
-    struct evconnlistener *listeners[BMPD_MAX_LISTEN];
-    size_t n_listeners;
-    struct outbound outbound[BMPD_MAX_CONNECT];
-    size_t n_outbound;
-    mm_audit *audit;
-    mm_bmp_store *store;
-    bmpd_jsonl *jsonl;
-    mm_metrics *metrics;
-    mm_metrics_http *http;
-    struct router *routers;
-    size_t n_routers;
-    mm_buf out; /* JSON Lines of the current burst */
-    mm_metric *m_connected, *m_accepted, *m_refused;
-};
+#include <openssl/err.h>
 
 /* ---------------------------------------------------------------- config helpers */
 
@@ -89,6 +47,8 @@ void bmpd_config_defaults(bmpd_config *c)
     c->jsonl_keep = 5;
     c->metrics_addr = "127.0.0.1";
     c->metrics_port = 9179;
+    c->pg_queue_bytes = 64u << 20;
+    c->pg_overflow = MM_BMP_PG_DROP;
 }
 
 /* An allow-list entry: the BGP codec's prefix parser, kept as socket family. */
@@ -156,7 +116,7 @@ static void sockaddr_text(const struct sockaddr *sa, char *addr, size_t alen, ui
         snprintf(addr, alen, "?");
 }
 
-static int audit(bmpd *d, const char *action, bool permit, const char *reason, const char *who)
+int bmpd_audit(bmpd *d, const char *action, bool permit, const char *reason, const char *who)
 {
     mm_audit_record rec = {.module = "bmp",
                            .subject = who,
@@ -171,102 +131,37 @@ static int audit(bmpd *d, const char *action, bool permit, const char *reason, c
     return rc;
 }
 
-/* ---------------------------------------------------------------- metrics */
-
-static void metrics_families(bmpd *d)
-{
-    mm_metrics *m = d->metrics;
-    mm_metrics_family(m, "mamori_bmp_routers_connected", MM_METRIC_GAUGE,
-                      "Routers with an open BMP session");
-    mm_metrics_family(m, "mamori_bmp_connections_total", MM_METRIC_COUNTER,
-                      "BMP connections by result");
-    mm_metrics_family(m, "mamori_bmp_messages_total", MM_METRIC_COUNTER,
-                      "BMP messages received, by router and type");
-    mm_metrics_family(m, "mamori_bmp_bytes_total", MM_METRIC_COUNTER,
-                      "BMP bytes received, by router");
-    mm_metrics_family(m, "mamori_bmp_errors_total", MM_METRIC_COUNTER,
-                      "Bad BMP input, by router and reason");
-    mm_metrics_family(m, "mamori_bmp_stat_opaque_total", MM_METRIC_COUNTER,
-                      "Statistics kept as bytes (unknown type or wrong length)");
-    mm_metrics_family(m, "mamori_bmp_metrics_series_dropped", MM_METRIC_GAUGE,
-                      "Metric series refused because the series limit was reached");
-    d->m_connected = mm_metrics_getv(m, "mamori_bmp_routers_connected", NULL);
-    d->m_accepted = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "accepted", NULL);
-    d->m_refused = mm_metrics_getv(m, "mamori_bmp_connections_total", "result", "refused", NULL);
-}
-
-static void metrics_error(struct router *r, const char *reason)
-{
-    mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_errors_total", "router", r->addr,
-                                  "reason", reason, NULL),
-                  1);
-}
-
-/* One family per registry row: mamori_bmp_<name>{router, peer, peer_type[, afi, safi]}. */
-static void metrics_stats(struct router *r, const mm_bmp_msg *m)
-{
-    char peer[INET6_ADDRSTRLEN], ptype[8], afi[8], safi[8], fam[160], type[8];
-    mm_bmp_peer_addr_format(&m->peer, peer, sizeof(peer));
-    snprintf(ptype, sizeof(ptype), "%u", m->peer.type);
-    mm_cursor c = m->stats;
-    mm_bmp_stat s;
-    for (uint32_t i = 0; i < m->stats_count && mm_bmp_stat_next(&c, &s) > 0; i++) {
-        if (s.kind == MM_BMP_STAT_OPAQUE) {
-            snprintf(type, sizeof(type), "%u", s.type);
-            mm_metric_add(mm_metrics_getv(r->d->metrics, "mamori_bmp_stat_opaque_total", "router",
-                                          r->addr, "peer", peer, "type", type, NULL),
-                          1);
-            continue;
-        }
-        /* Family name from the registry row; declared once per row (the common case is a hit). */
-        size_t nl = strlen(s.def->name);
-        if (nl + 12 > sizeof(fam))
-            continue;
-        memcpy(fam, "mamori_bmp_", 11);
-        memcpy(fam + 11, s.def->name, nl + 1);
-        if (mm_metrics_family(r->d->metrics, fam,
-                              s.kind == MM_BMP_STAT_COUNTER32 ? MM_METRIC_COUNTER : MM_METRIC_GAUGE,
-                              s.def->descr) < 0)
-            continue;
-        mm_metric *x;
-        if (s.kind == MM_BMP_STAT_AFISAFI_GAUGE64) {
-            snprintf(afi, sizeof(afi), "%u", s.afi);
-            snprintf(safi, sizeof(safi), "%u", s.safi);
-            x = mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
-                                ptype, "afi", afi, "safi", safi, NULL);
-        } else {
-            x = mm_metrics_getv(r->d->metrics, fam, "router", r->addr, "peer", peer, "peer_type",
-                                ptype, NULL);
-        }
-        mm_metric_set(x, (double)s.value);
-    }
-    mm_metric_set(mm_metrics_getv(r->d->metrics, "mamori_bmp_metrics_series_dropped", NULL),
-                  (double)mm_metrics_dropped(r->d->metrics));
-}
-
 /* ---------------------------------------------------------------- sessions */
 
 static void outbound_schedule(struct outbound *ob);
 
-static int64_t wall_us(void)
+int64_t bmpd_wall_us(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static void router_end(struct router *r, const char *reason)
+void bmpd_router_end(struct router *r, const char *reason)
 {
     bmpd *d = r->d;
-    mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label, reason,
-                (unsigned long long)r->jctx.seq);
-    audit(d, "session-end", true, reason, r->label);
+    if (r->active) {
+        mm_log_info("session-end", "router=%s reason=\"%s\" messages_seq=%llu", r->label, reason,
+                    (unsigned long long)r->jctx.seq);
+        bmpd_audit(d, "session-end", true, reason, r->label);
+    }
     if (d->store && r->db_id >= 0) {
         mm_bmp_store_begin(d->store);
-        mm_bmp_store_router_down(d->store, r->db_id, wall_us());
+        mm_bmp_store_router_down(d->store, r->db_id, bmpd_wall_us());
         mm_bmp_store_commit(d->store);
     }
+    if (d->pg && r->active) {
+        mm_bmp_pgstore_router_down(d->pg, r->addr, bmpd_wall_us());
+        mm_bmp_pgstore_flush(d->pg);
+    }
     bufferevent_free(r->bev);
+    mm_bmp_addpath_free(r->ap);
+    free(r->stat_cache);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -289,29 +184,49 @@ static void router_message(struct router *r, const uint8_t *p, uint32_t len, uin
     mm_metric_add(r->m_msgs[type < 7 ? type : 7], 1);
     mm_metric_add(r->m_bytes, len);
     mm_bmp_msg m;
-    int rc = mm_bmp_msg_decode(p, len, &m);
+    int rc = mm_bmp_msg_decode_ap(p, len, r->ap, &m);
     if (rc < 0) {
         mm_log_warn("bmp-bad-message", "router=%s type=%u len=%u reason=\"%s\"", r->label, type,
                     len, m.error ? m.error : mm_strerror(rc));
-        metrics_error(r, m.error ? m.error : mm_strerror(rc));
+        bmpd_metrics_error(r, m.error ? m.error : mm_strerror(rc));
         if (d->jsonl)
             mm_bmp_json_render_error(&r->jctx, p, len, m.error, &d->out);
         return;
     }
+    if (m.type == MM_BMP_PEER_UP || m.type == MM_BMP_PEER_DOWN) {
+        /* RFC 7911: the OPENs say whether this peer's Route Monitoring carries path ids. */
+        if (!r->ap && m.type == MM_BMP_PEER_UP)
+            r->ap = mm_bmp_addpath_new(0);
+        if ((rc = r->ap ? mm_bmp_addpath_learn(r->ap, &m) : MM_ENOMEM) < 0) {
+            mm_log_warn("bmp-addpath", "router=%s error=\"%s\"", r->label,
+                        rc == MM_ELIMIT
+                            ? "Add-Path peer table full: this peer decodes without path ids"
+                            : mm_strerror(rc));
+            bmpd_metrics_error(r, "add-path state");
+        }
+        r->jctx.ap = r->ap;
+    }
     if (d->jsonl && mm_bmp_json_render(&r->jctx, &m, &d->out) < 0) {
         mm_log_warn("bmp-render", "router=%s type=%u error=\"output line over the bound\"",
                     r->label, type);
-        metrics_error(r, "render");
+        bmpd_metrics_error(r, "render");
     }
-    if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, wall_us()) < 0)
-        metrics_error(r, "store");
+    if (d->store && mm_bmp_store_msg(d->store, r->db_id, &m, bmpd_wall_us()) < 0)
+        bmpd_metrics_error(r, "store");
+    if (d->pg && (rc = mm_bmp_pgstore_msg(d->pg, r->addr, &m, bmpd_wall_us())) < 0 &&
+        rc != MM_ELIMIT)
+        bmpd_metrics_error(r, "store");
     if (m.type == MM_BMP_STATS_REPORT)
-        metrics_stats(r, &m);
+        bmpd_metrics_stats(r, &m);
 }
 
 /* Write what this burst produced: JSON Lines with one write(2), one SQLite commit. */
 static void burst_flush(bmpd *d)
 {
+    if (d->pg) {
+        mm_bmp_pgstore_flush(d->pg);
+        bmpd_pg_check(d);
+    }
     if (d->jsonl && d->out.len && bmpd_jsonl_write(d->jsonl, d->out.data, d->out.len) < 0)
         mm_log_error("jsonl-write", "error=\"%s\"", strerror(errno));
     mm_buf_reset(&d->out);
@@ -319,13 +234,31 @@ static void burst_flush(bmpd *d)
         mm_bmp_store_commit(d->store);
 }
 
-static void router_read(struct bufferevent *bev, void *arg)
+void bmpd_refuse(bmpd *d, const char *label, const char *deny)
+{
+    mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
+    bmpd_audit(d, "connect", false, deny, label);
+    mm_metric_add(d->m_refused, 1);
+}
+
+void bmpd_router_read(struct bufferevent *bev, void *arg)
 {
     struct router *r = arg;
     bmpd *d = r->d;
     struct evbuffer *in = bufferevent_get_input(bev);
     const char *fatal = NULL;
-    r->jctx.arrival_us = wall_us();
+    if (!r->active)
+        return; /* TLS: bytes wait until the certificate identity is authorized */
+    /* Continuous verification: an expired certificate loses the session at once. */
+    if (r->cert_not_after && time(NULL) > r->cert_not_after) {
+        const char *why = "client certificate expired during the session";
+        mm_log_warn("session-revoked", "router=%s identity=%s reason=\"%s\"", r->label, r->identity,
+                    why);
+        bmpd_audit(d, "session-revoked", false, why, r->label);
+        bmpd_router_end(r, why);
+        return;
+    }
+    r->jctx.arrival_us = bmpd_wall_us();
     if (d->store)
         mm_bmp_store_begin(d->store);
     for (;;) {
@@ -356,7 +289,7 @@ static void router_read(struct bufferevent *bev, void *arg)
             /* The length is trustworthy enough to skip: resync without buffering the message. */
             mm_log_warn("bmp-oversize", "router=%s type=%u len=%u cap=%u action=skip", r->label,
                         type, len, d->cfg.max_msg);
-            metrics_error(r, "message over the size cap");
+            bmpd_metrics_error(r, "message over the size cap");
             if (d->jsonl)
                 mm_bmp_json_render_error(&r->jctx, hdr, sizeof(hdr), "message over the size cap",
                                          &d->out);
@@ -376,55 +309,95 @@ static void router_read(struct bufferevent *bev, void *arg)
     burst_flush(d);
     if (fatal) {
         mm_log_warn("bmp-bad-stream", "router=%s reason=\"%s\"", r->label, fatal);
-        metrics_error(r, fatal);
-        router_end(r, fatal);
+        bmpd_metrics_error(r, fatal);
+        bmpd_router_end(r, fatal);
     }
+}
+
+/* Authorized: the session starts (stores, log) and reading begins. */
+void bmpd_router_activate(struct router *r)
+{
+    bmpd *d = r->d;
+    r->active = true;
+    struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
+    bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
+    if (!d->paused)
+        bufferevent_enable(r->bev, EV_READ);
+    if (d->pg)
+        mm_bmp_pgstore_router_up(d->pg, r->addr, bmpd_wall_us());
+    if (d->store) {
+        mm_bmp_store_begin(d->store);
+        if (mm_bmp_store_router_up(d->store, r->addr, bmpd_wall_us(), &r->db_id) < 0)
+            r->db_id = -1;
+        mm_bmp_store_commit(d->store);
+    }
+    if (r->tls)
+        mm_log_info("session-start", "router=%s mode=passive transport=tls identity=%s", r->label,
+                    r->identity);
+    else
+        mm_log_info("session-start", "router=%s mode=%s", r->label, r->ob ? "active" : "passive");
 }
 
 static void router_event(struct bufferevent *bev, short what, void *arg)
 {
     struct router *r = arg;
-    (void)bev;
-    if (what & BEV_EVENT_CONNECTED)
+    if (what & BEV_EVENT_CONNECTED) {
+        if (r->tls && !r->active)
+            bmpd_tls_authorize(r);
         return;
-    char why[128];
+    }
+    char why[256];
+    if (r->tls && !r->active) {
+        /* No certificate, an untrusted one, or no TLS at all: refused and audited. */
+        if (what & BEV_EVENT_TIMEOUT)
+            snprintf(why, sizeof(why), "TLS handshake timeout (%u s)", TLS_HANDSHAKE_TIMEOUT_S);
+        else if (what & BEV_EVENT_EOF)
+            snprintf(why, sizeof(why), "TLS handshake failed: closed by the router");
+        else
+            bmpd_tls_error_text(bev, why, sizeof(why));
+        bmpd_refuse(r->d, r->label, why);
+        bmpd_router_end(r, why);
+        return;
+    }
     if (what & BEV_EVENT_TIMEOUT)
         snprintf(why, sizeof(why), "idle timeout (%u s)", r->d->cfg.idle_timeout_s);
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof(why), "closed by the router");
+    else if (r->tls)
+        bmpd_tls_error_text(bev, why, sizeof(why));
     else
         snprintf(why, sizeof(why), "socket error: %s",
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     /* Messages already complete in the buffer were handled by the read callback. */
-    router_end(r, why);
+    bmpd_router_end(r, why);
 }
 
-static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, uint16_t port,
-                                 struct outbound *ob)
+/* A session on bev (owned from here on, freed on failure); tls: authorized after the handshake. */
+static struct router *router_new(bmpd *d, struct bufferevent *bev, const char *addr, uint16_t port,
+                                 struct outbound *ob, bool tls)
 {
     struct router *r = calloc(1, sizeof(*r));
-    if (!r)
+    if (!r) {
+        bufferevent_free(bev);
         return NULL;
+    }
     r->d = d;
     r->ob = ob;
     r->db_id = -1;
+    r->tls = tls;
+    r->bev = bev;
     snprintf(r->addr, sizeof(r->addr), "%s", addr);
     r->port = port;
     snprintf(r->label, sizeof(r->label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
     r->jctx.router = r->addr;
     r->jctx.router_port = port;
-    r->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!r->bev) {
-        free(r);
-        return NULL;
-    }
     static const char *const tnames[8] = {"route_monitor", "stats", "peer_down",    "peer_up",
                                           "init",          "term",  "route_mirror", "unknown"};
     for (int i = 0; i < 8; i++)
         r->m_msgs[i] = mm_metrics_getv(d->metrics, "mamori_bmp_messages_total", "router", r->addr,
                                        "type", tnames[i], NULL);
     r->m_bytes = mm_metrics_getv(d->metrics, "mamori_bmp_bytes_total", "router", r->addr, NULL);
-    bufferevent_setcb(r->bev, router_read, NULL, router_event, r);
+    bufferevent_setcb(r->bev, bmpd_router_read, NULL, router_event, r);
     /* Bounded input: stop reading once one capped message (plus slack) is buffered. */
     bufferevent_setwatermark(r->bev, EV_READ, 0, (size_t)d->cfg.max_msg + READ_SLACK);
     /*
@@ -432,55 +405,86 @@ static struct router *router_new(bmpd *d, evutil_socket_t fd, const char *addr, 
      * commit, and libevent's default of 16 KiB per read makes many small ones.
      */
     bufferevent_set_max_single_read(r->bev, READ_BURST);
-    struct timeval idle = {.tv_sec = d->cfg.idle_timeout_s};
-    bufferevent_set_timeouts(r->bev, d->cfg.idle_timeout_s ? &idle : NULL, NULL);
-    bufferevent_enable(r->bev, EV_READ);
-    if (d->store) {
-        mm_bmp_store_begin(d->store);
-        if (mm_bmp_store_router_up(d->store, r->addr, wall_us(), &r->db_id) < 0)
-            r->db_id = -1;
-        mm_bmp_store_commit(d->store);
-    }
     r->next = d->routers;
     if (d->routers)
         d->routers->prev = r;
     d->routers = r;
     d->n_routers++;
     mm_metric_set(d->m_connected, (double)d->n_routers);
-    mm_log_info("session-start", "router=%s mode=%s", r->label, ob ? "active" : "passive");
+    if (tls) {
+        /* The handshake runs under its own short timeout; reading only drives it. */
+        struct timeval hs = {.tv_sec = TLS_HANDSHAKE_TIMEOUT_S};
+        bufferevent_set_timeouts(r->bev, &hs, &hs);
+        bufferevent_enable(r->bev, EV_READ);
+    } else {
+        bmpd_router_activate(r);
+    }
     return r;
 }
 
-static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                            int salen, void *arg)
+/* Authorization by address, before any byte from the router is read. */
+static bool accept_check(bmpd *d, struct sockaddr *sa, const char *label, bool tls)
 {
-    bmpd *d = arg;
-    (void)l;
-    (void)salen;
-    char addr[INET6_ADDRSTRLEN], label[INET6_ADDRSTRLEN + 8];
-    uint16_t port;
-    sockaddr_text(sa, addr, sizeof(addr), &port);
-    snprintf(label, sizeof(label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
-    /* Authorization first, before any byte from the router is read. */
     const char *deny = NULL;
     if (!router_allowed(d, sa))
         deny = "address not in the allow-list";
     else if (d->n_routers >= d->cfg.max_routers)
         deny = "router limit reached";
     if (deny) {
-        mm_log_warn("connect-refused", "router=%s reason=\"%s\"", label, deny);
-        audit(d, "connect", false, deny, label);
-        mm_metric_add(d->m_refused, 1);
-        evutil_closesocket(fd);
-        return;
+        bmpd_refuse(d, label, deny);
+        return false;
     }
-    if (audit(d, "connect", true, "allow-list", label) < 0) {
-        evutil_closesocket(fd); /* no audit record, no session */
-        return;
-    }
+    if (bmpd_audit(d, "connect", true,
+                   tls ? "allow-list; TLS client certificate next" : "allow-list", label) < 0)
+        return false; /* no audit record, no session */
     mm_metric_add(d->m_accepted, 1);
-    if (!router_new(d, fd, addr, port, NULL))
+    return true;
+}
+
+static void accept_one(bmpd *d, evutil_socket_t fd, struct sockaddr *sa, bool tls)
+{
+    char addr[INET6_ADDRSTRLEN], label[INET6_ADDRSTRLEN + 8];
+    uint16_t port;
+    sockaddr_text(sa, addr, sizeof(addr), &port);
+    snprintf(label, sizeof(label), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+    if (!accept_check(d, sa, label, tls)) {
         evutil_closesocket(fd);
+        return;
+    }
+    struct bufferevent *bev;
+    if (tls) {
+        SSL *ssl = SSL_new(d->tls_ctx);
+        bev = ssl ? bufferevent_openssl_socket_new(d->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                   BEV_OPT_CLOSE_ON_FREE)
+                  : NULL;
+        if (!bev) {
+            /* Never fall back to plaintext: no TLS object, no session. */
+            SSL_free(ssl);
+            evutil_closesocket(fd);
+            return;
+        }
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    } else if (!(bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+        evutil_closesocket(fd);
+        return;
+    }
+    router_new(d, bev, addr, port, NULL, tls);
+}
+
+static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                            int salen, void *arg)
+{
+    (void)l;
+    (void)salen;
+    accept_one(arg, fd, sa, false);
+}
+
+static void listener_accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                                int salen, void *arg)
+{
+    (void)l;
+    (void)salen;
+    accept_one(arg, fd, sa, true);
 }
 
 /* ---------------------------------------------------------------- outbound (routers that listen)
@@ -520,7 +524,7 @@ static void outbound_event(struct bufferevent *bev, short what, void *arg)
     char addr[INET6_ADDRSTRLEN];
     uint16_t port;
     sockaddr_text((struct sockaddr *)&ob->ss, addr, sizeof(addr), &port);
-    if (dup_fd < 0 || audit(d, "connect-out", true, "configured router", ob->target) < 0 ||
+    if (dup_fd < 0 || bmpd_audit(d, "connect-out", true, "configured router", ob->target) < 0 ||
         d->n_routers >= d->cfg.max_routers) {
         if (dup_fd >= 0)
             close(dup_fd);
@@ -528,9 +532,14 @@ static void outbound_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     evutil_make_socket_nonblocking(dup_fd);
-    ob->r = router_new(d, dup_fd, addr, port, ob);
-    if (!ob->r) {
+    struct bufferevent *nb = bufferevent_socket_new(d->base, dup_fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!nb) {
         close(dup_fd);
+        outbound_schedule(ob);
+        return;
+    }
+    ob->r = router_new(d, nb, addr, port, ob, false);
+    if (!ob->r) {
         outbound_schedule(ob);
         return;
     }
@@ -547,7 +556,7 @@ static void outbound_schedule(struct outbound *ob)
 
 /* ---------------------------------------------------------------- start/stop */
 
-static int bind_one(bmpd *d, const char *addr)
+static int bind_one(bmpd *d, const char *addr, bool tls, uint16_t *port_io)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -555,14 +564,14 @@ static int bind_one(bmpd *d, const char *addr)
     if (strchr(addr, ':')) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
         s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(d->cfg.port);
+        s6->sin6_port = htons(*port_io);
         if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
             return MM_ECONFIG;
         sl = sizeof(*s6);
     } else {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
         s4->sin_family = AF_INET;
-        s4->sin_port = htons(d->cfg.port);
+        s4->sin_port = htons(*port_io);
         if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
             return MM_ECONFIG;
         sl = sizeof(*s4);
@@ -570,10 +579,11 @@ static int bind_one(bmpd *d, const char *addr)
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE;
     if (ss.ss_family == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY; /* 127.0.0.1 and ::1 are separate listeners */
-    struct evconnlistener *l = evconnlistener_new_bind(d->base, listener_accept, d, flags, 64,
-                                                       (struct sockaddr *)&ss, (int)sl);
+    struct evconnlistener *l =
+        evconnlistener_new_bind(d->base, tls ? listener_accept_tls : listener_accept, d, flags, 64,
+                                (struct sockaddr *)&ss, (int)sl);
     if (!l) {
-        mm_log_error("listen", "addr=%s port=%u error=\"%s\"", addr, d->cfg.port, strerror(errno));
+        mm_log_error("listen", "addr=%s port=%u error=\"%s\"", addr, *port_io, strerror(errno));
         return MM_ESYS;
     }
     struct sockaddr_storage bound;
@@ -582,10 +592,19 @@ static int bind_one(bmpd *d, const char *addr)
     uint16_t port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                       : ((struct sockaddr_in *)&bound)->sin_port);
     /* With --port 0 every address shares the first bound port. */
-    d->cfg.port = port;
+    *port_io = port;
     d->listeners[d->n_listeners++] = l;
-    mm_log_info("listen", "addr=%s port=%u", addr, port);
+    mm_log_info("listen", "addr=%s port=%u%s", addr, port, tls ? " transport=tls" : "");
     return 0;
+}
+
+static int write_port(const char *path, uint16_t port)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return MM_EIO;
+    bool ok = fprintf(f, "%u\n", port) > 0;
+    return fclose(f) == 0 && ok ? 0 : MM_EIO;
 }
 
 int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
@@ -600,7 +619,7 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
     d->metrics = mm_metrics_new(100000);
     if (!d->metrics)
         goto fail;
-    metrics_families(d);
+    bmpd_metrics_families(d);
     if ((rc = mm_audit_open(cfg->audit_path, &d->audit)) < 0) {
         mm_log_error("audit-open", "path=%s error=\"%s\"", cfg->audit_path, mm_strerror(rc));
         goto fail;
@@ -625,14 +644,36 @@ int bmpd_start(struct event_base *base, const bmpd_config *cfg, bmpd **out)
                     strchr(cfg->metrics_addr, ':') ? "]" : "", mp);
     }
     for (size_t i = 0; i < cfg->n_listen; i++)
-        if ((rc = bind_one(d, cfg->listen[i])) < 0)
+        if ((rc = bind_one(d, cfg->listen[i], false, &d->cfg.port)) < 0)
             goto fail;
-    if (cfg->port_file) {
-        FILE *f = fopen(cfg->port_file, "w");
-        if (!f || fprintf(f, "%u\n", d->cfg.port) < 0 || fclose(f) != 0) {
-            rc = MM_EIO;
+    if (cfg->tls_port_set) {
+        if ((rc = bmpd_tls_setup(d)) < 0)
+            goto fail;
+        for (size_t i = 0; i < cfg->n_listen; i++)
+            if ((rc = bind_one(d, cfg->listen[i], true, &d->cfg.tls_port)) < 0)
+                goto fail;
+        if (cfg->tls_port_file && (rc = write_port(cfg->tls_port_file, d->cfg.tls_port)) < 0)
+            goto fail;
+    }
+    if (cfg->port_file && (rc = write_port(cfg->port_file, d->cfg.port)) < 0)
+        goto fail;
+    if (!cfg->collector) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(d->collector_buf, sizeof(d->collector_buf), "%s:%u", host, d->cfg.port);
+        d->cfg.collector = d->collector_buf;
+    }
+    if (cfg->pg_conninfo) {
+        if ((rc = mm_bmp_pgstore_open(cfg->pg_conninfo, d->cfg.collector, cfg->pg_queue_bytes,
+                                      cfg->pg_overflow, &d->pg)) < 0)
+            goto fail;
+        if (!(d->pg_timer = mm_timer_new(base, 500, true, bmpd_pg_tick, d))) {
+            rc = MM_ENOMEM;
             goto fail;
         }
+        mm_log_info("store-pg", "collector=%s queue_bytes=%llu overflow=%s", d->cfg.collector,
+                    (unsigned long long)cfg->pg_queue_bytes,
+                    cfg->pg_overflow == MM_BMP_PG_PAUSE ? "pause" : "drop");
     }
     for (size_t i = 0; i < cfg->n_connect; i++) {
         struct outbound *ob = &d->outbound[d->n_outbound];
@@ -663,7 +704,7 @@ void bmpd_stop(bmpd *d)
     if (!d)
         return;
     while (d->routers)
-        router_end(d->routers, "collector shutting down");
+        bmpd_router_end(d->routers, "collector shutting down");
     for (size_t i = 0; i < d->n_outbound; i++)
         mm_timer_free(d->outbound[i].timer);
     for (size_t i = 0; i < d->n_listeners; i++)
@@ -671,8 +712,16 @@ void bmpd_stop(bmpd *d)
     mm_metrics_http_stop(d->http);
     bmpd_jsonl_close(d->jsonl);
     mm_bmp_store_close(d->store);
+    if (d->pg_timer)
+        mm_timer_free(d->pg_timer);
+    if (d->pg) {
+        bmpd_audit(d, "store-close", true, "collector stopping: queued rows written or counted",
+                   d->cfg.collector);
+        mm_bmp_pgstore_close(d->pg); /* writes what is queued, or counts and logs it dropped */
+    }
     mm_audit_close(d->audit);
     mm_metrics_free(d->metrics);
     mm_buf_free(&d->out);
+    SSL_CTX_free(d->tls_ctx);
     free(d);
 }

@@ -20,6 +20,7 @@
 #define BMPD_MAX_LISTEN 8
 #define BMPD_MAX_ALLOW 64
 #define BMPD_MAX_CONNECT 16
+#define BMPD_MAX_TLS_NAMES 64
 
 typedef struct bmpd_prefix {
     int af;
@@ -40,6 +41,17 @@ typedef struct bmpd_config {
     uint64_t jsonl_rotate_bytes; /* 0: never rotate */
     unsigned jsonl_keep;
     const char *db_path;
+    const char *pg_conninfo; /* PostgreSQL store (libpq URI or key=value); NULL: none */
+    uint64_t pg_queue_bytes; /* bound of the rows waiting for PostgreSQL */
+    enum mm_bmp_pg_overflow pg_overflow;
+    const char *collector; /* this collector's name in the shared store; NULL: host:port */
+    /* TLS listener (on every listen address): off unless tls_port_set. */
+    bool tls_port_set;
+    uint16_t tls_port; /* 0 picks one */
+    const char *tls_port_file;
+    const char *pki_dir; /* ca.crt (trust anchor for routers), server.crt/.key */
+    const char *tls_names[BMPD_MAX_TLS_NAMES]; /* allowed certificate identities; none: any */
+    size_t n_tls_names;
     const char *audit_path;
     const char *metrics_addr;
     uint16_t metrics_port; /* 0 with metrics_addr: pick one */

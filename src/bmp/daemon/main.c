@@ -24,12 +24,26 @@ static void usage(FILE *f)
             "  --listen ADDR        listen address, repeatable (default 127.0.0.1 and ::1)\n"
             "  --port P             listen port (default 1790; 0 picks one)\n"
             "  --port-file FILE     write the bound port to FILE once listening\n"
+            "  --tls-port P         also listen with TLS 1.3 on P (0 picks one) on every listen\n"
+            "                       address; routers must present a client certificate of the\n"
+            "                       PKI's CA (stunnel or `mamori bmp replay --tls` in front)\n"
+            "  --tls-port-file FILE write the bound TLS port to FILE\n"
+            "  --pki-dir DIR        the PKI (ca.crt, server.crt, server.key; created if absent)\n"
+            "                       (default $MM_STATE_DIR/pki or ./var/pki)\n"
+            "  --tls-allow-name NAME  allow only this certificate identity (subjectAltName,\n"
+            "                       else CN), repeatable (default: any certificate of the CA)\n"
             "  --allow CIDR         allow routers from CIDR, repeatable (default: loopback only)\n"
             "  --connect ADDR:PORT  connect out to a router that listens, repeatable\n"
             "  --jsonl FILE|-       JSON Lines output (pmacct-style field names)\n"
             "  --jsonl-rotate-mb N  rotate the JSON Lines file at N MiB (default: never)\n"
             "  --jsonl-keep N       rotated files kept (default 5)\n"
             "  --db FILE            SQLite store of routers, peers, up/down history, statistics\n"
+            "  --pg CONNINFO        PostgreSQL store shared by several collectors (libpq URI,\n"
+            "                       e.g. postgresql://bmp@db.example/bmp)\n"
+            "  --pg-queue-mb N      rows waiting for PostgreSQL, bound in MiB (default 64)\n"
+            "  --pg-overflow drop|pause  when that queue is full: drop rows (counted, logged,\n"
+            "                       audited; default) or stop reading routers until it drains\n"
+            "  --collector NAME     this collector's name in the shared store (default host:port)\n"
             "  --audit FILE         audit log (default $MM_STATE_DIR/bmp/audit.log or\n"
             "                       ./var/bmp/audit.log)\n"
             "  --metrics [ADDR:]PORT  Prometheus /metrics on loopback (ADDR default 127.0.0.1)\n"
@@ -69,6 +83,8 @@ static int parse_stat_type(const char *s)
     return MM_EINVAL;
 }
 
+static char pki_buf[1024];
+
 static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, char *audit_buf,
                  size_t audit_len)
 {
@@ -82,6 +98,14 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
                                           {"jsonl-keep", required_argument, 0, 'K'},
                                           {"db", required_argument, 0, 'd'},
                                           {"audit", required_argument, 0, 'A'},
+                                          {"pg", required_argument, 0, 'P'},
+                                          {"pg-queue-mb", required_argument, 0, 'Q'},
+                                          {"pg-overflow", required_argument, 0, 'O'},
+                                          {"collector", required_argument, 0, 'C'},
+                                          {"tls-port", required_argument, 0, 'T'},
+                                          {"tls-port-file", required_argument, 0, 'U'},
+                                          {"pki-dir", required_argument, 0, 'k'},
+                                          {"tls-allow-name", required_argument, 0, 'N'},
                                           {"metrics", required_argument, 0, 'm'},
                                           {"max-msg", required_argument, 0, 'M'},
                                           {"idle-timeout", required_argument, 0, 'i'},
@@ -97,6 +121,8 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
     else
         snprintf(audit_buf, audit_len, "./var/bmp/audit.log");
     c->audit_path = audit_buf;
+    snprintf(pki_buf, sizeof(pki_buf), "%s/pki", st && *st ? st : "./var");
+    c->pki_dir = pki_buf;
     *log_level = getenv("MM_LOG_LEVEL") ? getenv("MM_LOG_LEVEL") : "info";
     int o;
     uint32_t v;
@@ -144,6 +170,41 @@ static int parse(int argc, char **argv, bmpd_config *c, const char **log_level, 
             break;
         case 'A':
             c->audit_path = optarg;
+            break;
+        case 'P':
+            c->pg_conninfo = optarg;
+            break;
+        case 'Q':
+            bad = parse_u32(optarg, 1u << 16, &v) < 0 || v == 0;
+            c->pg_queue_bytes = (uint64_t)v << 20;
+            break;
+        case 'O':
+            if (strcmp(optarg, "drop") == 0)
+                c->pg_overflow = MM_BMP_PG_DROP;
+            else if (strcmp(optarg, "pause") == 0)
+                c->pg_overflow = MM_BMP_PG_PAUSE;
+            else
+                bad = 1;
+            break;
+        case 'C':
+            c->collector = optarg;
+            break;
+        case 'T':
+            bad = parse_u32(optarg, 65535, &v) < 0;
+            c->tls_port = (uint16_t)v;
+            c->tls_port_set = true;
+            break;
+        case 'U':
+            c->tls_port_file = optarg;
+            break;
+        case 'k':
+            c->pki_dir = optarg;
+            break;
+        case 'N':
+            if (c->n_tls_names == BMPD_MAX_TLS_NAMES || !*optarg)
+                bad = 1;
+            else
+                c->tls_names[c->n_tls_names++] = optarg;
             break;
         case 'm': {
             static char addr[64];

@@ -49,6 +49,16 @@ check "pcap gives the same lines (router from the capture)" \
 check "pcap router address" "[ \$(jq -r -s '.[0].bmp_router' $T/pcap.jsonl) = 127.0.0.2 ]"
 "$MAMORI" bmp types --json >"$T/types.json"
 check "types: 0..43 and 65531" "[ \$(jq '[.types[].type] | map(select(. <= 43)) | length' $T/types.json) = 44 ] && jq -e '.types[] | select(.type == 65531)' $T/types.json >/dev/null"
+# Add-Path (RFC 7911): path ids where the Peer Up's OPENs negotiated them, per AFI/SAFI and
+# direction, and not after the peer went down.
+"$GEN" addpath 0 "$T/ap.bmp" || exit 1
+"$MAMORI" bmp decode "$T/ap.bmp" >"$T/ap.jsonl" 2>"$T/ap.err"; rc=$?
+check "add-path capture decodes without errors" "[ $rc = 0 ] && grep -q ', 0 errors' $T/ap.err"
+rm_lines() { jq -c -s "map(select(.bmp_msg_type==\"route_monitor\")) | map([.peer_type, (.is_out // 0), .ip_prefix, .path_id])" "$T/ap.jsonl"; }
+check "add-path: two paths of 10.7/16 (ids 1, 2), IPv6 and Adj-RIB-Out without, Loc-RIB id 9, none after Peer Down" \
+  "[ '$(echo '[[0,0,"10.7.0.0/16",1],[0,0,"10.7.0.0/16",2],[0,0,"2001:db8:7::/48",null],[0,1,"10.8.0.0/16",null],[3,0,"10.9.0.0/16",9],[0,0,"10.10.0.0/16",null]]')' = \"\$(rm_lines)\" ]"
+check "add-path: the mirrored UPDATE of that peer decodes with its path ids 1 and 2" \
+  "[ \"\$(jq -c -s 'map(select(.bmp_msg_type==\"route_mirror\" and .ip_prefix==\"10.11.0.0/16\")) | map(.path_id)' $T/ap.jsonl)\" = '[1,2]' ]"
 "$MAMORI" bmp frobnicate 2>/dev/null; rc=$?
 check "unknown command: exit 2" "[ $rc = 2 ]"
 [ $fails -eq 0 ] || exit 1

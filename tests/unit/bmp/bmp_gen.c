@@ -47,7 +47,8 @@ int bmp_gen_termination(mm_cursor *w, uint16_t reason)
     return mm_bmp_msg_finish(w, off);
 }
 
-static int gen_open(mm_cursor *w, uint32_t as, uint32_t id)
+/* OPEN with MP IPv4+IPv6, AS4, route refresh; addpath_sr != 0 adds Add-Path (IPv4 unicast). */
+static int gen_open_ap(mm_cursor *w, uint32_t as, uint32_t id, uint8_t addpath_sr)
 {
     static const uint8_t mp4[] = {0, 1, 0, 1}, mp6[] = {0, 2, 0, 1};
     uint8_t as4[4] = {(uint8_t)(as >> 24), (uint8_t)(as >> 16), (uint8_t)(as >> 8), (uint8_t)as};
@@ -62,10 +63,20 @@ static int gen_open(mm_cursor *w, uint32_t as, uint32_t id)
     o.caps[2] = (mm_bgp_cap){MM_BGP_CAP_AS4, 4, as4};
     o.caps[3] = (mm_bgp_cap){MM_BGP_CAP_ROUTE_REFRESH, 0, NULL};
     o.n_caps = 4;
+    /* RFC 7911 §4: AFI 1, SAFI 1, Send/Receive. */
+    const uint8_t ap[4] = {0, 1, 1, addpath_sr};
+    if (addpath_sr)
+        o.caps[o.n_caps++] = (mm_bgp_cap){MM_BGP_CAP_ADDPATH, 4, ap};
     return mm_bgp_open_encode(w, &o);
 }
 
 int bmp_gen_peer_up(mm_cursor *w, const mm_bmp_peer_hdr *p, const char *table_name)
+{
+    return bmp_gen_peer_up_addpath(w, p, table_name, 0, 0);
+}
+
+int bmp_gen_peer_up_addpath(mm_cursor *w, const mm_bmp_peer_hdr *p, const char *table_name,
+                            uint8_t sent_sr, uint8_t recv_sr)
 {
     size_t off = mm_bmp_msg_begin(w, MM_BMP_PEER_UP);
     mm_bmp_peer_hdr_encode(w, p);
@@ -76,8 +87,8 @@ int bmp_gen_peer_up(mm_cursor *w, const mm_bmp_peer_hdr *p, const char *table_na
     mm_cursor_write_bytes(w, local, 16);
     mm_cursor_write_u16(w, p->type == MM_BMP_PEER_LOC_RIB ? 0 : 179);
     mm_cursor_write_u16(w, p->type == MM_BMP_PEER_LOC_RIB ? 0 : 40000);
-    MM_GUARD(gen_open(w, 65001, 0x0a000001));
-    MM_GUARD(gen_open(w, p->as, p->bgp_id));
+    MM_GUARD(gen_open_ap(w, 65001, 0x0a000001, sent_sr));
+    MM_GUARD(gen_open_ap(w, p->as, p->bgp_id, recv_sr));
     if (table_name)
         mm_bmp_tlv_encode(w, MM_BMP_INFO_VRF_TABLE_NAME, table_name, strlen(table_name));
     return mm_bmp_msg_finish(w, off);
@@ -135,7 +146,13 @@ static void gen_attrs(mm_cursor *a, uint32_t peer_as)
 
 int bmp_gen_route_monitoring_v4(mm_cursor *w, const mm_bmp_peer_hdr *p, unsigned n)
 {
-    uint8_t attrs[256], nlri[8];
+    return bmp_gen_route_monitoring_v4_ap(w, p, n, NULL, 0);
+}
+
+int bmp_gen_route_monitoring_v4_ap(mm_cursor *w, const mm_bmp_peer_hdr *p, unsigned n,
+                                   const uint32_t *path_ids, size_t n_ids)
+{
+    uint8_t attrs[256], nlri[128];
     mm_cursor a;
     mm_cursor_init_write(&a, attrs, sizeof(attrs));
     gen_attrs(&a, p->as);
@@ -144,7 +161,14 @@ int bmp_gen_route_monitoring_v4(mm_cursor *w, const mm_bmp_peer_hdr *p, unsigned
     mm_bgp_prefix pfx = {.afi = 1, .len = 16, .addr = {10, (uint8_t)n}};
     mm_cursor nc;
     mm_cursor_init_write(&nc, nlri, sizeof(nlri));
-    mm_bgp_nlri_encode(&nc, &pfx, false);
+    if (!path_ids)
+        mm_bgp_nlri_encode(&nc, &pfx, false);
+    /* RFC 7911 §3: the same prefix once per path, each with its Path Identifier. */
+    for (size_t i = 0; path_ids && i < n_ids; i++) {
+        pfx.path_id = path_ids[i];
+        mm_bgp_nlri_encode(&nc, &pfx, true);
+    }
+    MM_GUARD(mm_cursor_error(&nc));
     MM_GUARD(mm_cursor_error(&a));
     mm_bgp_update u;
     memset(&u, 0, sizeof(u));

@@ -6,6 +6,12 @@
  *   bmp-gen bad KIND FILE      one bad message of KIND between two good ones:
  *                              version, short, overcap, truncpeer, trunctlv,
  *                              statsoverrun, garbageupdate
+ *   bmp-gen addpath 0 FILE     Add-Path (RFC 7911): Peer Up with Add-Path for IPv4 unicast
+ *                              received, Route Monitoring with path ids 1 and 2, the
+ *                              peer's IPv6 (no Add-Path) and Adj-RIB-Out (other
+ *                              direction) without, a Loc-RIB with path id 9, a Route
+ *                              Mirroring of an UPDATE with path ids 1 and 2, Peer Down,
+ *                              then the peer without Add-Path
  *   bmp-gen bench N FILE       Initiation, Peer Up, then N messages: 9 of 10 Route
  *                              Monitoring, 1 of 10 Statistics Reports
  * SPDX-License-Identifier: Apache-2.0
@@ -130,6 +136,40 @@ static int good(FILE *f, unsigned n, bool bench)
     return emit(f, &w);
 }
 
+static int addpath(FILE *f)
+{
+    mm_cursor w;
+    mm_cursor_init_write(&w, buf, sizeof(buf));
+    mm_bmp_peer_hdr in, out, loc;
+    bmp_gen_peer(&in, MM_BMP_PEER_GLOBAL, 0, 1);
+    bmp_gen_peer(&out, MM_BMP_PEER_GLOBAL, MM_BMP_PEER_F_O, 1);
+    bmp_gen_peer(&loc, MM_BMP_PEER_LOC_RIB, 0, 0);
+    static const uint32_t ids[] = {1, 2}, loc_id[] = {9};
+    bmp_gen_initiation(&w, "addpath-router", "mamori bmp-gen");
+    /* The router receives (1), the peer sends (2): Adj-RIB-In of IPv4 unicast has path ids. */
+    bmp_gen_peer_up_addpath(&w, &in, NULL, 1, 2);
+    bmp_gen_route_monitoring_v4_ap(&w, &in, 7, ids, 2);
+    bmp_gen_route_monitoring_v6(&w, &in, 7);
+    bmp_gen_route_monitoring_v4(&w, &out, 8);
+    /* Loc-RIB (RFC 9069): fabricated OPENs announcing Add-Path both ways. */
+    bmp_gen_peer_up_addpath(&w, &loc, "global", 3, 3);
+    bmp_gen_route_monitoring_v4_ap(&w, &loc, 9, loc_id, 1);
+    /* Route Mirroring of an UPDATE received from that peer: the same path ids. */
+    uint8_t rm[512];
+    mm_cursor t;
+    mm_cursor_init_write(&t, rm, sizeof(rm));
+    bmp_gen_route_monitoring_v4_ap(&t, &in, 11, ids, 2);
+    size_t hl = MM_BMP_HDR_LEN + MM_BMP_PEER_HDR_LEN;
+    size_t off = mm_bmp_msg_begin(&w, MM_BMP_ROUTE_MIRRORING);
+    mm_bmp_peer_hdr_encode(&w, &in);
+    mm_bmp_tlv_encode(&w, MM_BMP_MIRROR_BGP_MSG, rm + hl, mm_cursor_offset(&t) - hl);
+    mm_bmp_msg_finish(&w, off);
+    bmp_gen_peer_down(&w, &in, 4);
+    bmp_gen_peer_up(&w, &in, NULL);
+    bmp_gen_route_monitoring_v4(&w, &in, 10);
+    return emit(f, &w);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -142,6 +182,8 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(argv[1], "bad") == 0)
         rc = bad(f, argv[2]);
+    else if (strcmp(argv[1], "addpath") == 0)
+        rc = addpath(f);
     else
         rc = good(f, (unsigned)strtoul(argv[2], NULL, 10), strcmp(argv[1], "bench") == 0);
     if (fclose(f) != 0)

@@ -532,6 +532,135 @@ static void test_truncated_and_overrunning(void **state)
     assert_string_equal(m.error, "peer up received OPEN is not a well-formed BGP OPEN");
 }
 
+/* ---------------------------------------------------------------- Add-Path (RFC 7911) */
+
+/* Decode one message built by the caller with ap; return the decoder's result. */
+static int ap_decode(mm_cursor *w, const mm_bmp_addpath *ap, mm_bmp_msg *m)
+{
+    return mm_bmp_msg_decode_ap(wbuf, mm_cursor_offset(w), ap, m);
+}
+
+static void ap_learn_peer_up(mm_bmp_addpath *ap, const mm_bmp_peer_hdr *p, uint8_t sent_sr,
+                             uint8_t recv_sr)
+{
+    mm_cursor w;
+    mm_bmp_msg m;
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_peer_up_addpath(&w, p, NULL, sent_sr, recv_sr), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), 0);
+    assert_int_equal(mm_bmp_addpath_learn(ap, &m), 0);
+}
+
+static void test_addpath_directions(void **state)
+{
+    (void)state;
+    mm_bmp_addpath *ap = mm_bmp_addpath_new(0);
+    assert_non_null(ap);
+    mm_bmp_peer_hdr in, out, other;
+    bmp_gen_peer(&in, MM_BMP_PEER_GLOBAL, 0, 1);
+    bmp_gen_peer(&out, MM_BMP_PEER_GLOBAL, MM_BMP_PEER_F_O, 1);
+    bmp_gen_peer(&other, MM_BMP_PEER_GLOBAL, 0, 2);
+    /* Router receives, peer sends: Adj-RIB-In IPv4 unicast only. */
+    ap_learn_peer_up(ap, &in, 1, 2);
+    assert_true(mm_bmp_addpath_get(ap, &in, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    assert_false(mm_bmp_addpath_get(ap, &out, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    assert_false(mm_bmp_addpath_get(ap, &in, MM_BGP_AFI_IPV6, MM_BGP_SAFI_UNICAST));
+    assert_false(mm_bmp_addpath_get(ap, &other, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    /* The reverse (router sends, peer receives): Adj-RIB-Out only. */
+    ap_learn_peer_up(ap, &other, 2, 1);
+    mm_bmp_peer_hdr other_out = other;
+    other_out.flags |= MM_BMP_PEER_F_O;
+    assert_false(mm_bmp_addpath_get(ap, &other, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    assert_true(mm_bmp_addpath_get(ap, &other_out, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    /* Only one side announcing is not a negotiation (RFC 7911 §5). */
+    mm_bmp_peer_hdr half;
+    bmp_gen_peer(&half, MM_BMP_PEER_GLOBAL, 0, 3);
+    ap_learn_peer_up(ap, &half, 0, 3);
+    assert_false(mm_bmp_addpath_get(ap, &half, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    assert_int_equal(mm_bmp_addpath_count(ap), 2);
+    /* Loc-RIB: the fabricated OPENs announce it. */
+    mm_bmp_peer_hdr loc;
+    bmp_gen_peer(&loc, MM_BMP_PEER_LOC_RIB, 0, 0);
+    ap_learn_peer_up(ap, &loc, 3, 3);
+    assert_true(mm_bmp_addpath_get(ap, &loc, MM_BGP_AFI_IPV4, MM_BGP_SAFI_UNICAST));
+    mm_bmp_addpath_free(ap);
+}
+
+static void test_addpath_route_monitoring(void **state)
+{
+    (void)state;
+    mm_bmp_addpath *ap = mm_bmp_addpath_new(0);
+    mm_bmp_peer_hdr in;
+    bmp_gen_peer(&in, MM_BMP_PEER_GLOBAL, 0, 1);
+    ap_learn_peer_up(ap, &in, 1, 2);
+    static const uint32_t ids[] = {7, 4000000000u};
+    mm_cursor w;
+    mm_bmp_msg m;
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_route_monitoring_v4_ap(&w, &in, 5, ids, 2), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), 0);
+    assert_true(m.addpath);
+    int n;
+    json_t *j = render_line(&m, 1, &n);
+    assert_int_equal(n, 2);
+    assert_jstr(j, "ip_prefix", "10.5.0.0/16");
+    assert_jint(j, "path_id", 4000000000LL);
+    json_decref(j);
+    j = render_line(&m, 0, NULL);
+    assert_jint(j, "path_id", 7);
+    json_decref(j);
+    /* IPv6 of the same peer has no Add-Path: decoded without path ids. */
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_route_monitoring_v6(&w, &in, 5), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), 0);
+    assert_false(m.addpath);
+    j = render_line(&m, 0, NULL);
+    assert_jstr(j, "ip_prefix", "2001:db8:5::/48");
+    assert_null(json_object_get(j, "path_id"));
+    json_decref(j);
+    /* IPv4 NLRI of that peer without path ids while Add-Path was negotiated: refused. */
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_route_monitoring_v4(&w, &in, 5), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), MM_EMALFORMED);
+    assert_string_equal(m.error,
+                        "NLRI do not carry the Add-Path path identifiers the Peer Up negotiated");
+    /* Peer Down forgets: the same UPDATE then decodes without path ids. */
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_peer_down(&w, &in, 4), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), 0);
+    assert_int_equal(mm_bmp_addpath_learn(ap, &m), 0);
+    assert_int_equal(mm_bmp_addpath_count(ap), 0);
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_route_monitoring_v4(&w, &in, 5), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), 0);
+    assert_false(m.addpath);
+    mm_bmp_addpath_free(ap);
+}
+
+static void test_addpath_table_bounded(void **state)
+{
+    (void)state;
+    mm_bmp_addpath *ap = mm_bmp_addpath_new(2);
+    mm_bmp_peer_hdr p;
+    for (unsigned i = 1; i <= 2; i++) {
+        bmp_gen_peer(&p, MM_BMP_PEER_GLOBAL, 0, i);
+        ap_learn_peer_up(ap, &p, 1, 2);
+    }
+    bmp_gen_peer(&p, MM_BMP_PEER_GLOBAL, 0, 3);
+    mm_cursor w;
+    mm_bmp_msg m;
+    mm_cursor_init_write(&w, wbuf, sizeof(wbuf));
+    assert_int_equal(bmp_gen_peer_up_addpath(&w, &p, NULL, 1, 2), 0);
+    assert_int_equal(ap_decode(&w, ap, &m), 0);
+    assert_int_equal(mm_bmp_addpath_learn(ap, &m), MM_ELIMIT);
+    assert_int_equal(mm_bmp_addpath_count(ap), 2);
+    /* A repeated Peer Up of a known peer replaces its entry (no growth). */
+    bmp_gen_peer(&p, MM_BMP_PEER_GLOBAL, 0, 1);
+    ap_learn_peer_up(ap, &p, 1, 2);
+    assert_int_equal(mm_bmp_addpath_count(ap), 2);
+    mm_bmp_addpath_free(ap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +676,9 @@ int main(void)
         cmocka_unit_test(test_gobgp_flowspec_vector),
         cmocka_unit_test(test_bad_common_header),
         cmocka_unit_test(test_truncated_and_overrunning),
+        cmocka_unit_test(test_addpath_directions),
+        cmocka_unit_test(test_addpath_route_monitoring),
+        cmocka_unit_test(test_addpath_table_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
