@@ -5,8 +5,11 @@
  * chain and the Loc-RIB choice is a walk of one chain). It grows by
  * doubling when the load passes 1, so a full table stays O(1) per update.
  *
- * Memory: a route is one allocation (the entry with its NLRI bytes behind
- * it); its attributes (extended communities, AS_PATH text) live in a
+ * Memory: a route is one block (the entry with its NLRI bytes behind it),
+ * carved from 256 KiB slabs by size class (8-byte steps up to 64 NLRI bytes,
+ * a free list per class; longer FlowSpec rules use malloc): a full table is
+ * a million small entries, and malloc would add a call and ~16 bytes of
+ * header and rounding to each. Its attributes (extended communities, AS_PATH text) live in a
  * reference-counted set shared by every route that has the same ones - a
  * full table has few distinct sets. A one-entry cache makes the common
  * case (many prefixes of one UPDATE) a single comparison.
@@ -28,7 +31,19 @@ typedef struct attrset {
     uint8_t data[];       /* ecomm bytes, then the AS_PATH text and its NUL */
 } attrset;
 
+/* Slab allocator for route entries (see the header comment). */
+#define SLAB_BYTES (256u << 10)
+#define SLAB_NLRI_MAX 64u
+#define SLAB_CLASSES (SLAB_NLRI_MAX / 8 + 1)
+typedef struct slab {
+    struct slab *next;
+    size_t used;
+    uint8_t mem[];
+} slab;
+
 struct mm_bgp_rib {
+    slab *slabs;
+    void *freel[SLAB_CLASSES];
     mm_bgp_route **b;
     size_t nb;   /* power of two */
     size_t n;
@@ -153,10 +168,46 @@ static void route_set_attrs(mm_bgp_route *e, attrset *a)
     e->aspath = (char *)a->data + a->ecomm_len;
 }
 
+static size_t route_size(size_t nlri_len, size_t *cls)
+{
+    *cls = (nlri_len + 7) / 8;
+    return sizeof(mm_bgp_route) + *cls * 8;
+}
+
+static mm_bgp_route *route_alloc(mm_bgp_rib *rib, size_t nlri_len)
+{
+    if (nlri_len > SLAB_NLRI_MAX)
+        return malloc(sizeof(mm_bgp_route) + nlri_len);
+    size_t cls, sz = route_size(nlri_len, &cls);
+    void *e = rib->freel[cls];
+    if (e) {
+        memcpy(&rib->freel[cls], e, sizeof(void *));
+        return e;
+    }
+    if (!rib->slabs || SLAB_BYTES - rib->slabs->used < sz) {
+        slab *sl = malloc(sizeof(*sl) + SLAB_BYTES);
+        if (!sl)
+            return NULL;
+        sl->used = 0;
+        sl->next = rib->slabs;
+        rib->slabs = sl;
+    }
+    e = rib->slabs->mem + rib->slabs->used;
+    rib->slabs->used += sz;
+    return e;
+}
+
 static void route_free(mm_bgp_rib *rib, mm_bgp_route *e)
 {
     attr_put(rib, e->attrs);
-    free(e);
+    if (e->nlri_len > SLAB_NLRI_MAX) {
+        free(e);
+        return;
+    }
+    size_t cls;
+    (void)route_size(e->nlri_len, &cls);
+    memcpy(e, &rib->freel[cls], sizeof(void *));
+    rib->freel[cls] = e;
 }
 
 void mm_bgp_rib_free(mm_bgp_rib *rib)
@@ -166,8 +217,14 @@ void mm_bgp_rib_free(mm_bgp_rib *rib)
     for (size_t i = 0; i < rib->nb; i++)
         for (mm_bgp_route *e = rib->b[i], *nx; e; e = nx) {
             nx = e->next;
-            route_free(rib, e);
+            attr_put(rib, e->attrs);
+            if (e->nlri_len > SLAB_NLRI_MAX)
+                free(e);
         }
+    for (slab *sl = rib->slabs, *nx; sl; sl = nx) {
+        nx = sl->next;
+        free(sl);
+    }
     free(rib->b);
     free(rib->ab);
     free(rib);
@@ -182,6 +239,16 @@ static mm_bgp_route **slot(const mm_bgp_rib *rib, uint16_t afi, uint8_t safi, co
                            size_t n)
 {
     return &rib->b[hash(afi, safi, nlri, n) & (rib->nb - 1)];
+}
+
+void mm_bgp_rib_prefetch(const mm_bgp_rib *rib, uint16_t afi, uint8_t safi, const uint8_t *nlri,
+                         size_t nlri_len, int stage)
+{
+    mm_bgp_route **s = slot(rib, afi, safi, nlri, nlri_len);
+    if (stage == 0)
+        __builtin_prefetch(s, 0, 1);
+    else if (*s)
+        __builtin_prefetch(*s, 0, 1);
 }
 
 static void grow(mm_bgp_rib *rib)
@@ -214,8 +281,8 @@ int mm_bgp_rib_add(mm_bgp_rib *rib, const mm_bgp_route *r, bool *replaced)
     if (replaced)
         *replaced = e != NULL;
     if (!e) {
-        /* One allocation: the entry, then its NLRI bytes. */
-        e = malloc(sizeof(*e) + r->nlri_len);
+        /* One block: the entry, then its NLRI bytes. */
+        e = route_alloc(rib, r->nlri_len);
         if (!e) {
             attr_put(rib, a);
             return MM_ENOMEM;

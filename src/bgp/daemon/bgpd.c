@@ -256,11 +256,20 @@ static void peer_read_cb(struct bufferevent *bev, void *arg)
     bgpd_peer *p = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     mm_audit_batch_begin(p->d->audit);
-    uint8_t buf[16384];
-    int n;
-    while (p->bev == bev && (n = evbuffer_remove(in, buf, sizeof(buf))) > 0)
-        if (mm_bgp_session_input(p->s, buf, (size_t)n) < 0)
+    /* The session parses straight out of libevent's buffer chains (no copy);
+     * a chain is drained only while the connection is still ours: the session
+     * may close it (and free bev) from inside the input call. */
+    while (p->bev == bev && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
             break;
+        int rc = mm_bgp_session_input(p->s, v.iov_base, v.iov_len);
+        if (p->bev != bev)
+            break;
+        evbuffer_drain(in, v.iov_len);
+        if (rc < 0)
+            break;
+    }
     mm_audit_batch_end(p->d->audit);
 }
 
@@ -335,6 +344,9 @@ static void conn_attach(bgpd_peer *p, evutil_socket_t fd)
         evutil_closesocket(fd);
         return;
     }
+    /* Large reads: a full-table feed arrives in 256 KiB gulps, not libevent's
+     * default 16 KiB (the session buffers at most one partial message). */
+    bufferevent_set_max_single_read(p->bev, 256u << 10);
     bufferevent_setcb(p->bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
     bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 }
@@ -712,6 +724,70 @@ static void max_prefix_exceeded(bgpd_peer *p, int fam)
     mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
 }
 
+#define LOOKAHEAD 8
+/* Accepted FlowSpec rules per audit record; the record's object stays under
+ * the audit log's 4 KiB field limit, so no rule text is ever shortened. */
+#define GROUP_MAX 64
+#define GROUP_TEXT_MAX 3800
+
+typedef struct rule_group {
+    const uint8_t *key[GROUP_MAX];
+    size_t len[GROUP_MAX];
+    size_t n;
+    mm_buf text; /* "flow4 [match] [match] ..." */
+} rule_group;
+
+/* One route into the Adj-RIB-In; false once the peer is over its maximum-prefix limit. */
+static bool rib_take(bgpd_peer *p, int fam, const mm_bgp_route *r)
+{
+    bool replaced = false;
+    if (mm_bgp_rib_add(p->d->rib, r, &replaced) == 0 && !replaced)
+        p->count[fam]++;
+    if (r->safi == MM_BGP_SAFI_FLOWSPEC)
+        p->rules_in++;
+    return !(p->cfg.max_prefix[fam] && p->count[fam] > p->cfg.max_prefix[fam]);
+}
+
+/* Audit the pending accepted rules in one record, then add them (tmpl gives
+ * their attributes). A group that cannot be audited is not accepted. */
+static bool group_flush(bgpd_peer *p, int fam, const char *subj, mm_buf *acts,
+                        const mm_bgp_route *tmpl, rule_group *g)
+{
+    if (g->n == 0)
+        return true;
+    mm_buf_append(&g->text, mm_buf_cstr(acts), acts->len);
+    char why[40];
+    snprintf(why, sizeof(why), "accepted (%zu rule%s)", g->n, g->n == 1 ? "" : "s");
+    bool ok = true;
+    if (audit(p->d, subj, "receive-announce", mm_buf_cstr(&g->text), true, why, NULL) == 0) {
+        for (size_t i = 0; i < g->n && ok; i++) {
+            mm_bgp_route r = *tmpl;
+            r.nlri = (uint8_t *)g->key[i];
+            r.nlri_len = (uint16_t)g->len[i];
+            r.valid = true;
+            ok = rib_take(p, fam, &r);
+        }
+    }
+    g->n = 0;
+    mm_buf_reset(&g->text);
+    return ok;
+}
+
+/* The next RIB key of an NLRI list: a FlowSpec rule's bytes, or a prefix's
+ * (length, address bytes) in pk. False at the end or on a malformed entry. */
+static bool next_key(mm_cursor *c, bool flow, uint16_t afi, const uint8_t **key, size_t *kl,
+                     uint8_t pk[17])
+{
+    if (flow)
+        return mm_bgp_flowspec_next(c, key, kl) > 0;
+    mm_bgp_prefix pfx;
+    if (mm_bgp_nlri_next(c, afi, false, &pfx) <= 0)
+        return false;
+    *kl = mm_bgp_rib_prefix_key(&pfx, pk);
+    *key = pk;
+    return true;
+}
+
 /* Apply one MP_REACH/MP_UNREACH or classic NLRI list to the Adj-RIB-In. */
 static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *nl, size_t len,
                        bool reach, const mm_bgp_update *u, const mm_bgp_update_verdict *v)
@@ -744,28 +820,45 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
     mm_buf_cstr(&acts);
     mm_cursor c;
     mm_cursor_init_read(&c, nl, len);
+    /* Look-ahead cursors LOOKAHEAD and 2*LOOKAHEAD keys further on prefetch
+     * their RIB bucket and chain head while this key is handled: without it a
+     * full table is one cache miss after another. */
+    mm_cursor la1 = c, la2 = c;
+    bool la1_ok = true, la2_ok = true;
+    for (int i = 0; i < 2 * LOOKAHEAD && la2_ok; i++) {
+        const uint8_t *k;
+        size_t n;
+        uint8_t b[17];
+        if ((la2_ok = next_key(&la2, flow, afi, &k, &n, b)))
+            mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 0);
+        if (i < LOOKAHEAD && la1_ok && (la1_ok = next_key(&la1, flow, afi, &k, &n, b)))
+            mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 1);
+    }
     bool ok = true;
+    rule_group grp = {.n = 0};
+    mm_buf_init(&grp.text, GROUP_TEXT_MAX + 4096);
     for (;;) {
         const uint8_t *key;
         size_t kl;
         uint8_t pk[17];
-        if (flow) {
-            if (mm_bgp_flowspec_next(&c, &key, &kl) <= 0)
-                break;
-        } else {
-            mm_bgp_prefix pfx;
-            if (mm_bgp_nlri_next(&c, afi, false, &pfx) <= 0)
-                break;
-            kl = mm_bgp_rib_prefix_key(&pfx, pk);
-            key = pk;
-        }
-        mm_buf t;
-        mm_buf_init(&t, 1u << 16);
-        if (flow) {
-            match_text(fam, key, kl, &t);
-            mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+        if (!next_key(&c, flow, afi, &key, &kl, pk))
+            break;
+        {
+            const uint8_t *k;
+            size_t n;
+            uint8_t b[17];
+            if (la2_ok && (la2_ok = next_key(&la2, flow, afi, &k, &n, b)))
+                mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 0);
+            if (la1_ok && (la1_ok = next_key(&la1, flow, afi, &k, &n, b)))
+                mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 1);
         }
         if (withdraw) {
+            mm_buf t;
+            mm_buf_init(&t, 1u << 16);
+            if (flow) {
+                match_text(fam, key, kl, &t);
+                mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+            }
             if (mm_bgp_rib_del(p->d->rib, p->id, afi, safi, key, kl) == 0) {
                 p->count[fam]--;
                 if (flow)
@@ -778,34 +871,59 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
             mm_buf_free(&t);
             continue;
         }
-        const char *why = NULL;
-        bool valid = true;
-        if (flow && p->cfg.validate)
-            valid = validate_rule(p, afi, key, kl, u, &why);
-        /* The audit record comes first: a rule that cannot be audited is not accepted. */
-        if (flow && audit(p->d, subj, "receive-announce", mm_buf_cstr(&t), valid,
-                          valid ? "accepted" : why, NULL) < 0) {
-            mm_buf_free(&t);
-            continue;
-        }
         mm_bgp_route r = {.peer = p->id, .afi = afi, .safi = safi, .nlri = (uint8_t *)key,
                           .nlri_len = (uint16_t)kl, .ecomm = ec ? (uint8_t *)ec->val : NULL,
                           .ecomm_len = ec ? ec->len : 0, .origin = og ? og->val[0] : 2,
-                          .aspath = (char *)mm_buf_cstr(&aspath), .valid = valid};
-        bool replaced = false;
-        if (mm_bgp_rib_add(p->d->rib, &r, &replaced) == 0 && !replaced)
-            p->count[fam]++;
-        if (flow) {
-            p->rules_in++;
-            if (!valid)
-                p->rules_rejected++;
+                          .aspath = (char *)mm_buf_cstr(&aspath), .valid = true};
+        if (!flow) {
+            if (!(ok = rib_take(p, fam, &r)))
+                break;
+            continue;
         }
-        mm_buf_free(&t);
-        if (p->cfg.max_prefix[fam] && p->count[fam] > p->cfg.max_prefix[fam]) {
-            ok = false;
+        const char *why = NULL;
+        if (p->cfg.validate)
+            r.valid = validate_rule(p, afi, key, kl, u, &why);
+        if (r.valid) {
+            /* Accepted rules are audited in groups (one record for up to
+             * GROUP_MAX rules of this UPDATE: their matches, then the actions
+             * they share), each group before its rules enter the RIB. */
+            if (grp.n == GROUP_MAX || grp.text.len + kl * 8 + acts.len + 64 > GROUP_TEXT_MAX)
+                if (!(ok = group_flush(p, fam, subj, &acts, &r, &grp)))
+                    break;
+            if (grp.n == 0)
+                mm_buf_append_str(&grp.text, bgpd_fam_short(fam));
+            mm_buf_append_str(&grp.text, " [");
+            if (mm_bgp_flowspec_format(afi, key, kl, &grp.text) < 0)
+                mm_buf_append_str(&grp.text, "<undecodable>");
+            mm_buf_append_str(&grp.text, "]");
+            grp.key[grp.n] = key;
+            grp.len[grp.n++] = kl;
+            continue;
+        }
+        /* A refused rule gets a record of its own, with the reason. */
+        if (!(ok = group_flush(p, fam, subj, &acts, &r, &grp)))
             break;
-        }
+        mm_buf t;
+        mm_buf_init(&t, 1u << 16);
+        match_text(fam, key, kl, &t);
+        mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+        /* The audit record comes first: a rule that cannot be audited is not accepted. */
+        int arc = audit(p->d, subj, "receive-announce", mm_buf_cstr(&t), false, why, NULL);
+        mm_buf_free(&t);
+        if (arc < 0)
+            continue;
+        p->rules_rejected++;
+        if (!(ok = rib_take(p, fam, &r)))
+            break;
     }
+    if (ok && flow && !withdraw) {
+        mm_bgp_route r = {.peer = p->id, .afi = afi, .safi = safi,
+                          .ecomm = ec ? (uint8_t *)ec->val : NULL, .ecomm_len = ec ? ec->len : 0,
+                          .origin = og ? og->val[0] : 2, .aspath = (char *)mm_buf_cstr(&aspath),
+                          .valid = true};
+        ok = group_flush(p, fam, subj, &acts, &r, &grp);
+    }
+    mm_buf_free(&grp.text);
     mm_buf_free(&aspath);
     mm_buf_free(&acts);
     if (flow && p->cfg.install)
@@ -903,7 +1021,9 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
         free(d);
         return rc;
     }
-    if ((rc = mm_bgp_rib_new(12, &d->rib)) < 0)
+    /* 2^20 buckets: a full table never has to be rehashed on the way in; the
+     * array is calloc'd (mmap'd zero pages), so a small RIB touches few pages. */
+    if ((rc = mm_bgp_rib_new(20, &d->rib)) < 0)
         goto fail;
     d->n_peers = cfg->n_peers;
     for (size_t i = 0; i < cfg->n_peers; i++) {
