@@ -43,6 +43,12 @@ typedef struct bgpd_peer {
     mm_bgp_session *s;
     struct bufferevent *bev;
     bool connecting;
+    bool outbound; /* bev was initiated by us (RFC 4271 §6.8 needs to know) */
+    /* RFC 4271 §6.8: an inbound connection that collides with ours is held
+     * here until its OPEN tells the peer's BGP Identifier. */
+    struct bufferevent *pend;
+    uint8_t pend_buf[4096]; /* an OPEN is at most 4096 octets (RFC 8654 §3) */
+    size_t pend_len;
     struct event *timers[MM_BGP_N_TIMERS];
     struct event *restart;
     uint32_t count[BGPD_NFAM];
@@ -388,6 +394,7 @@ static void peer_connect(void *arg)
     if (!p->bev)
         goto fail;
     p->connecting = true;
+    p->outbound = true;
     if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&p->cfg.sa, (int)p->cfg.salen) < 0) {
         conn_close(p);
         goto fail;
@@ -396,6 +403,158 @@ static void peer_connect(void *arg)
 fail:
     /* Report asynchronously: the FSM is in the middle of a transition. */
     mm_log_info("connect", "peer=%s failed to start: %s", p->cfg.address, p->last_error);
+}
+
+/* ------------------------------------------------ collision resolution (RFC 4271 §6.8) */
+
+static void peer_notification(void *arg, bool sent, const mm_bgp_notification *n);
+
+/* Write NOTIFICATION Cease / Connection Collision Resolution (RFC 4486 §3,
+ * subcode 7) on bev, then free it once written (bounded by a timeout). */
+static void collision_close_bev(struct bufferevent *bev)
+{
+    uint8_t msg[32];
+    mm_cursor w;
+    mm_cursor_init_write(&w, msg, sizeof(msg));
+    mm_bgp_notification n = {6, 7, NULL, 0};
+    if (mm_bgp_notification_encode(&w, &n) == 0)
+        bufferevent_write(bev, msg, mm_cursor_offset(&w));
+    bufferevent_disable(bev, EV_READ);
+    struct timeval tv = {5, 0};
+    bufferevent_set_timeouts(bev, NULL, &tv);
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(bev, NULL, closing_write_cb, closing_event_cb, NULL);
+    bufferevent_enable(bev, EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_free(bev);
+}
+
+static void collision_close_fd(bgpd *d, evutil_socket_t fd)
+{
+    struct bufferevent *bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+        return;
+    }
+    collision_close_bev(bev);
+}
+
+static void pend_drop(bgpd_peer *p)
+{
+    if (p->pend)
+        bufferevent_free(p->pend);
+    p->pend = NULL;
+    p->pend_len = 0;
+}
+
+static void pend_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    bgpd_peer *p = arg;
+    mm_log_info("collision", "peer=%s held inbound connection %s", p->cfg.address,
+                (what & BEV_EVENT_TIMEOUT) ? "timed out" : "closed");
+    pend_drop(p);
+}
+
+/* The held connection's OPEN is complete: keep the connection initiated by
+ * the speaker with the higher BGP Identifier, close the other with Cease 7. */
+static void collision_resolve(bgpd_peer *p, uint32_t remote_id)
+{
+    bgpd *d = p->d;
+    uint32_t local_id = d->cfg->router_id;
+    enum mm_bgp_state st = mm_bgp_session_state(p->s);
+    char subj[80], obj[120];
+    peer_subject(p, subj, sizeof(subj));
+    struct in_addr la = {htonl(local_id)}, ra = {htonl(remote_id)};
+    char ls[INET_ADDRSTRLEN], rs[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &la, ls, sizeof(ls));
+    inet_ntop(AF_INET, &ra, rs, sizeof(rs));
+    /* Keep ours when it is established or still the only live option, or when our identifier wins. */
+    bool keep_ours = p->bev && (st == MM_BGP_ST_ESTABLISHED ||
+                                (!p->connecting && p->outbound && local_id >= remote_id));
+    snprintf(obj, sizeof(obj), "local id %s %s remote id %s: keep the %s connection", ls,
+             local_id > remote_id ? ">" : local_id < remote_id ? "<" : "=", rs,
+             keep_ours ? "outbound" : "inbound");
+    audit(d, subj, "collision", obj, true, "RFC 4271 §6.8", NULL);
+    mm_log_info("collision", "peer=%s %s", p->cfg.address, obj);
+    if (keep_ours) {
+        struct bufferevent *bev = p->pend;
+        p->pend = NULL;
+        p->pend_len = 0;
+        collision_close_bev(bev);
+        return;
+    }
+    if (p->bev) {
+        if (!p->connecting) {
+            /* Our connection got as far as OPEN: tell the peer why it goes. */
+            mm_bgp_notification n = {6, 7, NULL, 0};
+            peer_notification(p, true, &n);
+            uint8_t msg[32];
+            mm_cursor w;
+            mm_cursor_init_write(&w, msg, sizeof(msg));
+            if (mm_bgp_notification_encode(&w, &n) == 0)
+                bufferevent_write(p->bev, msg, mm_cursor_offset(&w));
+        }
+        conn_close(p);
+        mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
+    }
+    /* Adopt the held connection as the session's, then give it the OPEN. */
+    struct bufferevent *bev = p->pend;
+    p->pend = NULL;
+    p->bev = bev;
+    p->outbound = false;
+    p->connecting = false;
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    bufferevent_set_max_single_read(bev, 256u << 10);
+    bufferevent_setcb(bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (mm_bgp_session_state(p->s) == MM_BGP_ST_IDLE)
+        mm_bgp_session_event(p->s, MM_BGP_EV_MANUAL_START_PASSIVE);
+    mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
+    size_t n = p->pend_len;
+    p->pend_len = 0;
+    mm_audit_batch_begin(d->audit);
+    int rc = p->bev == bev ? mm_bgp_session_input(p->s, p->pend_buf, n) : -1;
+    mm_audit_batch_end(d->audit);
+    if (rc >= 0 && p->bev == bev && evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+        peer_read_cb(bev, p);
+}
+
+static void pend_read_cb(struct bufferevent *bev, void *arg)
+{
+    bgpd_peer *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    /* Header first, then the rest of the OPEN; anything else ends the connection. */
+    while (p->pend) {
+        size_t need = MM_BGP_HDR_LEN;
+        if (p->pend_len >= MM_BGP_HDR_LEN) {
+            need = (size_t)p->pend_buf[16] << 8 | p->pend_buf[17];
+            bool marker = true;
+            for (int i = 0; i < 16; i++)
+                marker = marker && p->pend_buf[i] == 0xff;
+            if (!marker || p->pend_buf[18] != MM_BGP_OPEN || need < MM_BGP_HDR_LEN + 10 ||
+                need > sizeof(p->pend_buf)) {
+                mm_log_warn("collision", "peer=%s held connection did not start with an OPEN",
+                            p->cfg.address);
+                pend_drop(p);
+                return;
+            }
+        }
+        if (p->pend_len == need) {
+            mm_bgp_open o;
+            mm_cursor c;
+            mm_cursor_init_read(&c, p->pend_buf + MM_BGP_HDR_LEN, need - MM_BGP_HDR_LEN);
+            /* An undecodable OPEN counts as identifier 0: it loses, unless
+             * it is all there is - then the session answers it per RFC 4271 §6.2. */
+            if (mm_bgp_open_decode(&c, &o) < 0)
+                o.bgp_id = 0;
+            collision_resolve(p, o.bgp_id);
+            return;
+        }
+        int r = evbuffer_remove(in, p->pend_buf + p->pend_len, need - p->pend_len);
+        if (r <= 0)
+            return;
+        p->pend_len += (size_t)r;
+    }
 }
 
 static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -420,24 +579,45 @@ static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct soc
         evutil_closesocket(fd);
         return;
     }
-    enum mm_bgp_state st = mm_bgp_session_state(p->s);
-    if (st == MM_BGP_ST_OPENSENT || st == MM_BGP_ST_OPENCONFIRM || st == MM_BGP_ST_ESTABLISHED ||
-        (p->bev && !p->connecting)) {
-        /* Collision (RFC 4271 §6.8) simplified: keep the connection we already have. */
-        audit(d, subj, "connect", "bgp", false, "a session with this neighbor already exists", NULL);
-        evutil_closesocket(fd);
-        return;
-    }
     if (set_gtsm(fd, &p->cfg) < 0) {
         evutil_closesocket(fd);
         return;
     }
-    audit(d, subj, "connect", "bgp", true, "configured neighbor", NULL);
-    conn_close(p); /* an outbound attempt in progress loses to the inbound connection */
     evutil_make_socket_nonblocking(fd);
+    enum mm_bgp_state st = mm_bgp_session_state(p->s);
+    if (st == MM_BGP_ST_ESTABLISHED || p->pend || (p->bev && !p->outbound)) {
+        /* RFC 4271 §6.8: a collision with an Established session closes the
+         * new connection; so does a second one from the peer while one of its
+         * connections is already being opened. */
+        audit(d, subj, "connect", "bgp", false,
+              st == MM_BGP_ST_ESTABLISHED ? "RFC 4271 §6.8: a session with this neighbor is established"
+                                          : "RFC 4271 §6.8: a connection from this neighbor is already open",
+              NULL);
+        collision_close_fd(d, fd);
+        return;
+    }
+    audit(d, subj, "connect", "bgp", true, "configured neighbor", NULL);
+    if (p->bev) {
+        /* Our own connection is being opened too: hold this one until its
+         * OPEN tells the peer's BGP Identifier (RFC 4271 §6.8). */
+        p->pend = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!p->pend) {
+            evutil_closesocket(fd);
+            return;
+        }
+        p->pend_len = 0;
+        struct timeval tv = {d->cfg->hold_time ? d->cfg->hold_time : 90, 0};
+        bufferevent_set_timeouts(p->pend, &tv, NULL);
+        bufferevent_setcb(p->pend, pend_read_cb, NULL, pend_event_cb, p);
+        bufferevent_enable(p->pend, EV_READ);
+        mm_log_info("collision", "peer=%s inbound connection held until its OPEN (RFC 4271 §6.8)",
+                    p->cfg.address);
+        return;
+    }
     conn_attach(p, fd);
     if (!p->bev)
         return;
+    p->outbound = false;
     if (st == MM_BGP_ST_IDLE)
         mm_bgp_session_event(p->s, MM_BGP_EV_MANUAL_START_PASSIVE);
     mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
@@ -1151,6 +1331,7 @@ void bgpd_stop(bgpd *d)
                 event_free(p->timers[t]);
         if (p->restart)
             event_free(p->restart);
+        pend_drop(p);
         mm_bgp_session_free(p->s);
     }
     if (d->ctl)
