@@ -27,6 +27,7 @@
 #include <event2/listener.h>
 
 #include "bgpd.h"
+#include "tcp_ao_uapi.h"
 #ifdef MM_BGPD_NFT
 #include "bgpd_nft.h"
 #endif
@@ -309,6 +310,45 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
     }
 }
 
+/*
+ * RFC 5925 MKT for this peer on fd (the listener too, before any SYN: the
+ * kernel copies matching keys to the connections it accepts). The kernel then
+ * signs every segment to the peer and drops every segment from it whose MAC
+ * does not verify (counted as TCPAOBad).
+ */
+static int set_ao(int fd, const bgpd_peer_cfg *c)
+{
+    if (!c->ao)
+        return 0;
+    struct mm_tcp_ao_add k;
+    memset(&k, 0, sizeof(k));
+    memcpy(&k.addr, &c->sa, c->salen);
+    /* The key covers exactly the neighbor's address, any port. */
+    if (c->sa.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)&k.addr)->sin6_port = 0;
+        k.prefix = 128;
+    } else {
+        ((struct sockaddr_in *)&k.addr)->sin_port = 0;
+        k.prefix = 32;
+    }
+    snprintf(k.alg_name, sizeof(k.alg_name), "%s", c->ao_alg);
+    k.sndid = c->ao_sndid;
+    k.rcvid = c->ao_rcvid;
+    k.maclen = c->ao_maclen;
+    k.keylen = (uint8_t)strlen(c->ao_key);
+    memcpy(k.key, c->ao_key, k.keylen);
+    if (setsockopt(fd, IPPROTO_TCP, MM_TCP_AO_ADD_KEY, &k, sizeof(k)) < 0) {
+        int e = errno;
+        mm_log_error("tcp-ao", "peer=%s TCP_AO_ADD_KEY (%s): %s%s", c->address, c->ao_alg,
+                     strerror(e),
+                     e == ENOPROTOOPT ? " - this kernel has no TCP-AO (CONFIG_TCP_AO)" : "");
+        explicit_bzero(&k, sizeof(k));
+        return MM_ESYS;
+    }
+    explicit_bzero(&k, sizeof(k));
+    return 0;
+}
+
 /* RFC 2385 key for this peer on fd (also used on the listener, before any SYN). */
 static int set_md5(int fd, const bgpd_peer_cfg *c)
 {
@@ -386,7 +426,7 @@ static void peer_connect(void *arg)
             goto fail;
         }
     }
-    if (set_md5(fd, &p->cfg) < 0 || set_gtsm(fd, &p->cfg) < 0) {
+    if (set_md5(fd, &p->cfg) < 0 || set_ao(fd, &p->cfg) < 0 || set_gtsm(fd, &p->cfg) < 0) {
         close(fd);
         goto fail;
     }
@@ -1273,9 +1313,10 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
             rc = MM_ESYS;
             goto fail;
         }
-        /* MD5 keys must be on the listener before a peer's SYN arrives (RFC 2385). */
+        /* MD5 and AO keys must be on the listener before a peer's SYN arrives. */
         for (size_t i = 0; i < d->n_peers; i++)
-            if ((rc = set_md5(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0)
+            if ((rc = set_md5(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0 ||
+                (rc = set_ao(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0)
                 goto fail;
     }
     if (cfg->control_socket[0] && (rc = bgpd_control_start(d, base, cfg->control_socket, &d->ctl)) < 0)
@@ -1376,10 +1417,11 @@ json_t *bgpd_ctl_neighbors(bgpd *d)
             struct in_addr a = {htonl(in->peer_router_id)};
             inet_ntop(AF_INET, &a, rid, sizeof(rid));
         }
-        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:b, s:b}", "address", p->cfg.address,
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "address", p->cfg.address,
                               "remote-as", (json_int_t)p->cfg.remote_as, "description",
                               p->cfg.description, "state", mm_bgp_state_name(st), "passive",
                               p->cfg.passive, "gtsm", p->cfg.gtsm, "md5", p->cfg.md5[0] != 0,
+                              "tcp-ao", p->cfg.ao,
                               "validate", p->cfg.validate);
         json_object_set_new(o, "families", fams);
         json_object_set_new(o, "prefixes", pfx);

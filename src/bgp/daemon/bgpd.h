@@ -40,6 +40,11 @@ typedef struct bgpd_peer_cfg {
     bool validate;             /* RFC 8955 §6 on received FlowSpec */
     bool install;              /* accepted FlowSpec rules go to nftables (nft.c) */
     char md5[81];              /* RFC 2385 key ("" none) */
+    /* RFC 5925 TCP-AO (exclusive with md5): one MKT per neighbor. */
+    bool ao;
+    char ao_key[81];
+    char ao_alg[32];           /* kernel crypto name, from bgpd_ao_algs */
+    uint8_t ao_sndid, ao_rcvid, ao_maclen;
     uint16_t hold_time;
     bool fam[BGPD_NFAM];
     uint32_t max_prefix[BGPD_NFAM]; /* 0 = no limit */

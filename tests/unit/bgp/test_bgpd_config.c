@@ -38,7 +38,9 @@ static void config_valid(void **st)
                   " \"neighbors\": [{\"address\": \"127.0.0.2\", \"remote-as\": 65002, \"gtsm\": true,"
                   "   \"md5-password\": \"s3cret\", \"max-prefix\": {\"flow4\": 100},"
                   "   \"families\": [\"ipv4-flowspec\", \"ipv4-unicast\"]},"
-                  "  {\"address\": \"::1\", \"remote-as\": 65003, \"passive\": true}],"
+                  "  {\"address\": \"::1\", \"remote-as\": 65003, \"passive\": true,"
+                  "   \"tcp-ao\": {\"key\": \"ao-k\", \"send-id\": 3, \"recv-id\": 4,"
+                  "              \"algorithm\": \"cmac(aes128)\"}}],"
                   " \"flowspec\": [{\"family\": \"flow6\", \"match\": \"dst 2001:db8::/32\","
                   "   \"then\": [\"discard\", \"ifit ioam-e2e namespace 1 e2e-type 0x8000\"]}]}",
                   &c, err, sizeof(err));
@@ -52,6 +54,13 @@ static void config_valid(void **st)
     assert_int_equal(c.peers[0].max_prefix[BGPD_FLOW4], 100);
     assert_true(c.peers[0].fam[BGPD_V4U] && !c.peers[0].fam[BGPD_FLOW6]);
     assert_true(c.peers[1].fam[BGPD_FLOW4] && c.peers[1].fam[BGPD_FLOW6]); /* default families */
+    assert_false(c.peers[0].ao);
+    assert_true(c.peers[1].ao);
+    assert_string_equal(c.peers[1].ao_key, "ao-k");
+    assert_string_equal(c.peers[1].ao_alg, "cmac(aes128)");
+    assert_int_equal(c.peers[1].ao_sndid, 3);
+    assert_int_equal(c.peers[1].ao_rcvid, 4);
+    assert_int_equal(c.peers[1].ao_maclen, 12); /* RFC 5926's 96-bit MACs by default */
     assert_int_equal(mm_bgp_ifit_desc_get(MM_BGP_IFIT_IOAM_DEX)->subtype, 197);
     bgpd_config_free(&c);
     mm_bgp_ifit_codepoints_reset();
@@ -72,6 +81,10 @@ static void config_refused(void **st)
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"families\": [\"ipv4-mcast\"]}]}", "families[0]"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"max-prefix\": {\"flow4\": 0}}]}", "max-prefix"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"gtsm\": \"yes\"}]}", "gtsm"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"md5-password\": \"x\", \"tcp-ao\": {\"key\": \"y\"}}]}", "mutually exclusive"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"tcp-ao\": {\"key\": \"y\", \"algorithm\": \"md5\"}}]}", "/tcp-ao/algorithm"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"tcp-ao\": {\"send-id\": 1}}]}", "/tcp-ao/key"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"tcp-ao\": {\"key\": \"y\", \"send-id\": 256}}]}", "send-id"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"flowspec\": [{\"match\": \"dst 10.0.0.0/33\"}]}", "/flowspec[0]"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"flowspec\": [{\"match\": \"dst 10.0.0.0/8\", \"then\": [\"mark 99\"]}]}", "then[0]"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"ifit-codepoints\": [{\"method\": \"ioam-dex\", \"type\": 129, \"sub-type\": 170}]}", "another method"},
