@@ -4,13 +4,14 @@
 # The collision is forced as in collision.sh: SYNs dropped by an nftables
 # table of this test while both connect, both daemons stopped, the table
 # removed, both handshakes completed by the kernel, both continued.
-# GoBGP does not wait for the OPEN here: its FSM takes the connection it
-# accepted and drops its own dial before sending an OPEN on it (observed with
-# Debian's gobgpd 3.x), so the §6.8 identifier rule is never reached with it -
-# collision.sh covers that rule between two mamori-bgpd. What is checked here:
-# mamori held GoBGP's connection as a colliding one, coped with GoBGP closing
-# it, and exactly one session (one TCP connection) remains, Established on
-# both sides.
+# GoBGP does not apply the §6.8 identifier rule here: depending on which of
+# its events it handles first, it either drops its own dial before sending an
+# OPEN on it, or closes the connection it accepted (log: "Closed an accepted
+# connection"), without a NOTIFICATION either way (observed with Debian's
+# gobgpd). collision.sh and collision_frr.sh cover the rule itself. What is
+# checked here: two simultaneous connections really existed, mamori copes
+# with whichever GoBGP closes, and exactly one session (one TCP connection)
+# remains, Established on both sides.
 # usage: collision_gobgp.sh MAMORI-BGPD MAMORI
 BGPD=$1 MAMORI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -62,8 +63,6 @@ wait_for "both handshakes completed in the kernel while the speakers are stopped
   "[ \$(est $M $G) -ge 1 ] && [ \$(est $G $M) -ge 1 ]" 20 || finish
 kill -CONT $BGPD_PID $GP
 wait_for "Established with GoBGP" "neighbor_is $G Established" 30 || finish
-check "mamori held GoBGP's connection as a colliding one (RFC 4271 §6.8)" \
-  "grep -q 'event=collision peer=$G inbound connection held' '$T/bgpd.log'"
 wait_for "exactly one TCP connection remains between the two" \
   "[ \$((\$(est $G $M) + \$(est $M $G))) = 1 ]" 15
 check "GoBGP reports the session Established" \
