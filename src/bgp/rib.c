@@ -6,7 +6,7 @@
  * doubling when the load passes 1, so a full table stays O(1) per update.
  *
  * Memory: a route is one block (the entry with its NLRI bytes behind it),
- * carved from 256 KiB slabs by size class (8-byte steps up to 64 NLRI bytes,
+ * carved from 2 MiB slabs (one huge page each) by size class (8-byte steps up to 64 NLRI bytes,
  * a free list per class; longer FlowSpec rules use malloc): a full table is
  * a million small entries, and malloc would add a call and ~16 bytes of
  * header and rounding to each. Its attributes (extended communities, AS_PATH text) live in a
@@ -18,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mamori/mm_bgp_speaker.h"
 #include "mamori/mm_core.h"
@@ -32,7 +33,8 @@ typedef struct attrset {
 } attrset;
 
 /* Slab allocator for route entries (see the header comment). */
-#define SLAB_BYTES (256u << 10)
+#define HUGE_PAGE (2u << 20)
+#define SLAB_BYTES (HUGE_PAGE - sizeof(slab)) /* a slab with its header is one huge page */
 #define SLAB_NLRI_MAX 64u
 #define SLAB_CLASSES (SLAB_NLRI_MAX / 8 + 1)
 typedef struct slab {
@@ -52,6 +54,25 @@ struct mm_bgp_rib {
     attrset *last;
 };
 
+/* Bucket arrays: anonymous mappings (zero pages until touched, so a small RIB
+ * costs little) with transparent huge pages asked for, for the TLB's sake. */
+static mm_bgp_route **buckets_alloc(size_t n)
+{
+    void *p = mmap(NULL, n * sizeof(mm_bgp_route *), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (n * sizeof(mm_bgp_route *) >= HUGE_PAGE)
+        (void)madvise(p, n * sizeof(mm_bgp_route *), MADV_HUGEPAGE);
+    return p;
+}
+
+static void buckets_free(mm_bgp_route **b, size_t n)
+{
+    if (b)
+        munmap(b, n * sizeof(mm_bgp_route *));
+}
+
 static uint64_t hash(uint16_t afi, uint8_t safi, const uint8_t *p, size_t n)
 {
     uint64_t h = 1469598103934665603ull;
@@ -67,10 +88,10 @@ int mm_bgp_rib_new(size_t buckets_log2, mm_bgp_rib **out)
     if (buckets_log2 < 4 || buckets_log2 > 28)
         return MM_EINVAL;
     mm_bgp_rib *r = calloc(1, sizeof(*r));
-    if (!r || !(r->b = calloc((size_t)1 << buckets_log2, sizeof(*r->b))) ||
+    if (!r || !(r->b = buckets_alloc((size_t)1 << buckets_log2)) ||
         !(r->ab = calloc(256, sizeof(*r->ab)))) {
         if (r)
-            free(r->b);
+            buckets_free(r->b, (size_t)1 << buckets_log2);
         free(r);
         return MM_ENOMEM;
     }
@@ -185,9 +206,13 @@ static mm_bgp_route *route_alloc(mm_bgp_rib *rib, size_t nlri_len)
         return e;
     }
     if (!rib->slabs || SLAB_BYTES - rib->slabs->used < sz) {
-        slab *sl = malloc(sizeof(*sl) + SLAB_BYTES);
-        if (!sl)
+        /* 2 MiB-aligned and transparent-huge-page backed: a full table's
+         * random inserts would otherwise miss the TLB on nearly every route. */
+        void *mem = NULL;
+        if (posix_memalign(&mem, HUGE_PAGE, HUGE_PAGE) != 0)
             return NULL;
+        slab *sl = mem;
+        (void)madvise(sl, HUGE_PAGE, MADV_HUGEPAGE);
         sl->used = 0;
         sl->next = rib->slabs;
         rib->slabs = sl;
@@ -225,7 +250,7 @@ void mm_bgp_rib_free(mm_bgp_rib *rib)
         nx = sl->next;
         free(sl);
     }
-    free(rib->b);
+    buckets_free(rib->b, rib->nb);
     free(rib->ab);
     free(rib);
 }
@@ -254,7 +279,7 @@ void mm_bgp_rib_prefetch(const mm_bgp_rib *rib, uint16_t afi, uint8_t safi, cons
 static void grow(mm_bgp_rib *rib)
 {
     size_t nnb = rib->nb * 2;
-    mm_bgp_route **nbk = calloc(nnb, sizeof(*nbk));
+    mm_bgp_route **nbk = buckets_alloc(nnb);
     if (!nbk)
         return; /* keep working with longer chains */
     for (size_t i = 0; i < rib->nb; i++)
@@ -264,7 +289,7 @@ static void grow(mm_bgp_rib *rib)
             e->next = *s;
             *s = e;
         }
-    free(rib->b);
+    buckets_free(rib->b, rib->nb);
     rib->b = nbk;
     rib->nb = nnb;
 }
