@@ -945,6 +945,18 @@ static void max_prefix_exceeded(bgpd_peer *p, int fam)
 }
 
 #define LOOKAHEAD 8
+#define LA_RING (2 * LOOKAHEAD)
+
+typedef struct la_key {
+    const uint8_t *key; /* the rule bytes in the UPDATE, or pk */
+    size_t kl;
+    uint8_t pk[17];
+} la_key;
+
+typedef struct la_ring {
+    la_key k[LA_RING];
+    size_t n_in, n_out;
+} la_ring;
 /* Accepted FlowSpec rules per audit record; the record's object stays under
  * the audit log's 4 KiB field limit, so no rule text is ever shortened. */
 #define GROUP_MAX 64
@@ -1040,37 +1052,31 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
     mm_buf_cstr(&acts);
     mm_cursor c;
     mm_cursor_init_read(&c, nl, len);
-    /* Look-ahead cursors LOOKAHEAD and 2*LOOKAHEAD keys further on prefetch
-     * their RIB bucket and chain head while this key is handled: without it a
-     * full table is one cache miss after another. */
-    mm_cursor la1 = c, la2 = c;
-    bool la1_ok = true, la2_ok = true;
-    for (int i = 0; i < 2 * LOOKAHEAD && la2_ok; i++) {
-        const uint8_t *k;
-        size_t n;
-        uint8_t b[17];
-        if ((la2_ok = next_key(&la2, flow, afi, &k, &n, b)))
-            mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 0);
-        if (i < LOOKAHEAD && la1_ok && (la1_ok = next_key(&la1, flow, afi, &k, &n, b)))
-            mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 1);
-    }
+    /* Keys are parsed once, 2*LOOKAHEAD ahead of their use, into a ring:
+     * each one's RIB bucket is prefetched when it is parsed and its chain
+     * head LOOKAHEAD keys before its turn. Without it a full table is one
+     * cache miss after another. */
+    la_ring ring = {.n_in = 0};
+    bool la_ok = true;
     bool ok = true;
     rule_group grp = {.n = 0};
     mm_buf_init(&grp.text, GROUP_TEXT_MAX + 4096);
     for (;;) {
-        const uint8_t *key;
-        size_t kl;
-        uint8_t pk[17];
-        if (!next_key(&c, flow, afi, &key, &kl, pk))
+        while (la_ok && ring.n_in - ring.n_out < LA_RING) {
+            la_key *k = &ring.k[ring.n_in % LA_RING];
+            if ((la_ok = next_key(&c, flow, afi, &k->key, &k->kl, k->pk))) {
+                mm_bgp_rib_prefetch(p->d->rib, afi, safi, k->key, k->kl, 0);
+                ring.n_in++;
+            }
+        }
+        if (ring.n_out == ring.n_in)
             break;
-        {
-            const uint8_t *k;
-            size_t n;
-            uint8_t b[17];
-            if (la2_ok && (la2_ok = next_key(&la2, flow, afi, &k, &n, b)))
-                mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 0);
-            if (la1_ok && (la1_ok = next_key(&la1, flow, afi, &k, &n, b)))
-                mm_bgp_rib_prefetch(p->d->rib, afi, safi, k, n, 1);
+        la_key cur = ring.k[ring.n_out++ % LA_RING];
+        const uint8_t *key = flow ? cur.key : cur.pk;
+        size_t kl = cur.kl;
+        if (ring.n_in - ring.n_out >= LOOKAHEAD) {
+            const la_key *ah = &ring.k[(ring.n_out + LOOKAHEAD - 1) % LA_RING];
+            mm_bgp_rib_prefetch(p->d->rib, afi, safi, ah->key, ah->kl, 1);
         }
         if (withdraw) {
             mm_buf t;
