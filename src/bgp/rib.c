@@ -6,7 +6,7 @@
  * doubling when the load passes 1, so a full table stays O(1) per update.
  *
  * Memory: a route is one block (the entry with its NLRI bytes behind it),
- * carved from 2 MiB slabs (one huge page each) by size class (8-byte steps up to 64 NLRI bytes,
+ * carved from 2 MiB slabs by size class (8-byte steps up to 64 NLRI bytes,
  * a free list per class; longer FlowSpec rules use malloc): a full table is
  * a million small entries, and malloc would add a call and ~16 bytes of
  * header and rounding to each. Its attributes (extended communities, AS_PATH text) live in a
@@ -33,8 +33,8 @@ typedef struct attrset {
 } attrset;
 
 /* Slab allocator for route entries (see the header comment). */
-#define HUGE_PAGE (2u << 20)
-#define SLAB_BYTES (HUGE_PAGE - sizeof(slab)) /* a slab with its header is one huge page */
+#define SLAB_ALLOC (2u << 20)
+#define SLAB_BYTES (SLAB_ALLOC - sizeof(slab))
 #define SLAB_NLRI_MAX 64u
 #define SLAB_CLASSES (SLAB_NLRI_MAX / 8 + 1)
 typedef struct slab {
@@ -55,15 +55,13 @@ struct mm_bgp_rib {
 };
 
 /* Bucket arrays: anonymous mappings (zero pages until touched, so a small RIB
- * costs little) with transparent huge pages asked for, for the TLB's sake. */
+ * costs only the pages its buckets land in). */
 static mm_bgp_route **buckets_alloc(size_t n)
 {
     void *p = mmap(NULL, n * sizeof(mm_bgp_route *), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    if (n * sizeof(mm_bgp_route *) >= HUGE_PAGE)
-        (void)madvise(p, n * sizeof(mm_bgp_route *), MADV_HUGEPAGE);
     return p;
 }
 
@@ -206,13 +204,11 @@ static mm_bgp_route *route_alloc(mm_bgp_rib *rib, size_t nlri_len)
         return e;
     }
     if (!rib->slabs || SLAB_BYTES - rib->slabs->used < sz) {
-        /* 2 MiB-aligned and transparent-huge-page backed: a full table's
-         * random inserts would otherwise miss the TLB on nearly every route. */
-        void *mem = NULL;
-        if (posix_memalign(&mem, HUGE_PAGE, HUGE_PAGE) != 0)
+        /* No MADV_HUGEPAGE: measured, the kernel's direct compaction on the
+         * faults cost more system time than the TLB saved in user time. */
+        slab *sl = malloc(SLAB_ALLOC);
+        if (!sl)
             return NULL;
-        slab *sl = mem;
-        (void)madvise(sl, HUGE_PAGE, MADV_HUGEPAGE);
         sl->used = 0;
         sl->next = rib->slabs;
         rib->slabs = sl;
