@@ -7,7 +7,7 @@
 # receiver's peak RSS (VmHWM), and the CPU seconds (user+system) the receiver
 # spent in that interval - the figure least disturbed by other load on the
 # host and by the polling. Every receiver is polled the same way: its own CLI
-# every 0.05 s, the count extracted with awk (a Python start-up per poll would
+# every 0.02 s, the count extracted with awk (a Python start-up per poll would
 # cost more than the interval). Prints a table and the ratios.
 # usage: run.sh BUILD-DIR [N_UNICAST] [N_FLOW]    (defaults 900000 100000)
 # BENCH_PEERS="bird gobgp" (default) chooses the comparison receivers.
@@ -34,10 +34,10 @@ measure() { # NAME PID COUNT-COMMAND
   # The clock starts when the session is up and the prebuilt feed starts to flow.
   for _ in $(seq 1 3000); do grep -q established "$T/feeder-$name.log" && break; sleep 0.05; done
   t0=$(now) c0=$(cpu "$pid")
-  for _ in $(seq 1 24000); do
+  for _ in $(seq 1 60000); do
     n=$(eval "$cnt" 2>/dev/null || echo 0)
     [ "${n:-0}" -ge "$TOTAL" ] && break
-    sleep 0.05
+    sleep 0.02
   done
   t1=$(now) c1=$(cpu "$pid")
   local rss
