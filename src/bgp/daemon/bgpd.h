@@ -73,6 +73,10 @@ typedef struct bgpd_config {
 /* Load and validate; err names the offending member. */
 int bgpd_config_load(const char *path, bgpd_config *c, char *err, size_t errlen);
 int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen);
+/* A YANG-encoded config (JSON per RFC 7951, or XML) validated by libyang
+ * against mamori-bgp, returned as the plain object bgpd_config_from_json reads. */
+int bgpd_config_yang_plain(const char *path, const char *text, bool xml, json_t **out, char *err,
+                           size_t errlen);
 void bgpd_config_free(bgpd_config *c);
 
 /*

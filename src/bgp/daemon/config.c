@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bgpd.h"
+#include "mamori/mm_buf.h"
 #include "mamori/mm_core.h"
 
 static const char *const fam_names[BGPD_NFAM] = {"ipv4-unicast", "ipv6-unicast", "ipv4-flowspec",
@@ -405,11 +406,41 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
 
 int bgpd_config_load(const char *path, bgpd_config *c, char *err, size_t errlen)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return cerr(err, errlen, "%s:%d: %s", path, je.line, je.text);
-    int rc = bgpd_config_from_json(root, c, err, errlen);
+    /* Three encodings: the plain object (the original form), and the YANG
+     * module's JSON (RFC 7951) and XML, which libyang validates first. */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cerr(err, errlen, "%s: cannot open", path);
+    mm_buf b;
+    mm_buf_init(&b, 16u << 20);
+    int rc = mm_buf_read_stream(&b, f);
+    fclose(f);
+    if (rc < 0) {
+        mm_buf_free(&b);
+        return cerr(err, errlen, "%s: %s", path, rc == MM_ELIMIT ? "larger than 16 MiB" : "read error");
+    }
+    const char *text = mm_buf_cstr(&b);
+    const char *q = text;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+        q++;
+    json_t *root = NULL;
+    if (*q == '<') {
+        rc = bgpd_config_yang_plain(path, text, true, &root, err, errlen);
+    } else {
+        json_error_t je;
+        root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+        if (!root)
+            rc = cerr(err, errlen, "%s:%d: %s", path, je.line, je.text);
+        else if (json_is_object(root) && json_object_get(root, "mamori-bgp:bgp")) {
+            json_decref(root);
+            root = NULL;
+            rc = bgpd_config_yang_plain(path, text, false, &root, err, errlen);
+        }
+    }
+    mm_buf_free(&b);
+    if (rc < 0)
+        return rc;
+    rc = bgpd_config_from_json(root, c, err, errlen);
     json_decref(root);
     return rc;
 }

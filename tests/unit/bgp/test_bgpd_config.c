@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -101,6 +103,69 @@ static void config_refused(void **st)
     mm_bgp_ifit_codepoints_reset();
 }
 
+/* The YANG encodings (JSON per RFC 7951 and XML) go through libyang first. */
+static int load_file(const char *name, const char *text, bgpd_config *c, char *err, size_t errlen)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    int rc = bgpd_config_load(path, c, err, errlen);
+    remove(path);
+    return rc;
+}
+
+static void config_yang(void **st)
+{
+    (void)st;
+    static bgpd_config c;
+    char err[512] = "";
+    char name[64];
+    snprintf(name, sizeof(name), "mm-bgpd-%d.json", (int)getpid());
+    int rc = load_file(name,
+                       "{\"mamori-bgp:bgp\": {\"local-as\": 65001, \"router-id\": \"10.0.0.1\","
+                       " \"neighbors\": [{\"address\": \"127.0.0.2\", \"remote-as\": 65002,"
+                       "   \"families\": [\"ipv4-flowspec\"], \"max-prefix\": {\"ipv4-flowspec\": 7}}]}}",
+                       &c, err, sizeof(err));
+    if (rc)
+        fail_msg("%s", err);
+    assert_int_equal(c.local_as, 65001);
+    assert_int_equal(c.n_peers, 1);
+    assert_int_equal(c.peers[0].max_prefix[BGPD_FLOW4], 7);
+    assert_int_equal(c.listen_port, 179); /* config.c's defaults still apply */
+    bgpd_config_free(&c);
+    /* libyang's verdict, with the file, line and path: the range of hold-time. */
+    rc = load_file(name, "{\"mamori-bgp:bgp\": {\"local-as\": 1, \"router-id\": \"10.0.0.1\",\n"
+                         " \"hold-time\": 2}}", &c, err, sizeof(err));
+    if (rc != MM_ECONFIG || !strstr(err, ":2: /mamori-bgp:bgp/hold-time"))
+        fail_msg("rc %d err '%s'", rc, err);
+    bgpd_config_free(&c);
+    snprintf(name, sizeof(name), "mm-bgpd-%d.xml", (int)getpid());
+    rc = load_file(name,
+                   "<bgp xmlns=\"urn:mamori:params:xml:ns:yang:mamori-bgp\">\n"
+                   " <local-as>65010</local-as><router-id>10.0.0.9</router-id>\n"
+                   " <neighbors><address>::1</address><remote-as>65011</remote-as>\n"
+                   "  <families>ipv6-flowspec</families>\n"
+                   "  <tcp-ao><key>k1</key><send-id>1</send-id><recv-id>2</recv-id></tcp-ao>\n"
+                   " </neighbors>\n</bgp>\n",
+                   &c, err, sizeof(err));
+    if (rc)
+        fail_msg("%s", err);
+    assert_int_equal(c.local_as, 65010);
+    assert_true(c.peers[0].ao && c.peers[0].ao_sndid == 1 && c.peers[0].ao_rcvid == 2);
+    assert_true(c.peers[0].fam[BGPD_FLOW6] && !c.peers[0].fam[BGPD_FLOW4]);
+    bgpd_config_free(&c);
+    rc = load_file(name,
+                   "<bgp xmlns=\"urn:mamori:params:xml:ns:yang:mamori-bgp\">\n"
+                   " <local-as>65010</local-as><router-id>10.0.0.9</router-id><bogus/>\n</bgp>\n",
+                   &c, err, sizeof(err));
+    if (rc != MM_ECONFIG || !strstr(err, "bogus"))
+        fail_msg("rc %d err '%s'", rc, err);
+    bgpd_config_free(&c);
+}
+
 static void rib_basics(void **st)
 {
     (void)st;
@@ -180,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_valid),
         cmocka_unit_test(config_refused),
+        cmocka_unit_test(config_yang),
         cmocka_unit_test(rib_basics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
