@@ -399,6 +399,13 @@ bool mm_bgp_rib_is_best(const mm_bgp_rib *rib, const mm_bgp_route *r);
 size_t mm_bgp_rib_size(const mm_bgp_rib *rib);
 /* Unicast NLRI key: length byte + the address bytes the length covers. */
 size_t mm_bgp_rib_prefix_key(const mm_bgp_prefix *p, uint8_t out[17]);
+/*
+ * A hint that this key will be added, deleted or looked up soon: stage 0
+ * prefetches its bucket, stage 1 (issued later, when the bucket is likely in
+ * cache) prefetches the first route of its chain. Changes nothing.
+ */
+void mm_bgp_rib_prefetch(const mm_bgp_rib *rib, uint16_t afi, uint8_t safi, const uint8_t *nlri,
+                         size_t nlri_len, int stage);
 
 #ifdef __cplusplus
 }

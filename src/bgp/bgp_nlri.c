@@ -157,9 +157,7 @@ static const struct {
 
 static int fs_prefix(uint16_t afi, mm_cursor *c, mm_buf *out)
 {
-    mm_bgp_prefix p;
-    memset(&p, 0, sizeof(p));
-    p.afi = afi;
+    mm_bgp_prefix p = {.afi = afi};
     p.len = mm_cursor_read_u8(c);
     unsigned offset = 0;
     if (afi == MM_BGP_AFI_IPV6)
@@ -201,11 +199,34 @@ static int fs_ops(enum fs_kind kind, mm_cursor *c, mm_buf *out)
             return MM_EMALFORMED;
         if (!first)
             MM_GUARD(mm_buf_append_str(out, (op & 0x40) ? "&" : ","));
-        if (kind == FS_NUMERIC)
-            MM_GUARD(mm_buf_printf(out, "%s%llu", num[op & 7], (unsigned long long)v));
-        else
-            MM_GUARD(mm_buf_printf(out, "%s%s0x%llx", (op & 2) ? "!" : "", (op & 1) ? "=" : "",
-                                   (unsigned long long)v));
+        /* By hand, not printf: every received rule is formatted for its audit record. */
+        char t[40], *o = t;
+        if (kind == FS_NUMERIC) {
+            for (const char *k = num[op & 7]; *k; k++)
+                *o++ = *k;
+            char d[20];
+            int nd = 0;
+            do
+                d[nd++] = (char)('0' + v % 10);
+            while ((v /= 10) != 0);
+            while (nd)
+                *o++ = d[--nd];
+        } else {
+            if (op & 2)
+                *o++ = '!';
+            if (op & 1)
+                *o++ = '=';
+            *o++ = '0';
+            *o++ = 'x';
+            char d[16];
+            int nd = 0;
+            do
+                d[nd++] = "0123456789abcdef"[v & 15];
+            while ((v >>= 4) != 0);
+            while (nd)
+                *o++ = d[--nd];
+        }
+        MM_GUARD(mm_buf_append(out, t, (size_t)(o - t)));
         if (op & 0x80)
             return 0;
     }
@@ -224,7 +245,10 @@ int mm_bgp_flowspec_format(uint16_t afi, const uint8_t *rule, size_t rule_len, m
             return MM_EUNSUPPORTED;
         const char *name = afi == MM_BGP_AFI_IPV6 && fs_components[i].name6 ? fs_components[i].name6
                                                                             : fs_components[i].name;
-        MM_GUARD(mm_buf_printf(out, "%s%s ", first ? "" : " ", name));
+        if (!first)
+            MM_GUARD(mm_buf_append(out, " ", 1));
+        MM_GUARD(mm_buf_append_str(out, name));
+        MM_GUARD(mm_buf_append(out, " ", 1));
         if (fs_components[i].kind == FS_PREFIX)
             MM_GUARD(fs_prefix(afi, &c, out));
         else

@@ -5,8 +5,11 @@
  * chain and the Loc-RIB choice is a walk of one chain). It grows by
  * doubling when the load passes 1, so a full table stays O(1) per update.
  *
- * Memory: a route is one allocation (the entry with its NLRI bytes behind
- * it); its attributes (extended communities, AS_PATH text) live in a
+ * Memory: a route is one block (the entry with its NLRI bytes behind it),
+ * carved from 2 MiB slabs by size class (8-byte steps up to 64 NLRI bytes,
+ * a free list per class; longer FlowSpec rules use malloc): a full table is
+ * a million small entries, and malloc would add a call and ~16 bytes of
+ * header and rounding to each. Its attributes (extended communities, AS_PATH text) live in a
  * reference-counted set shared by every route that has the same ones - a
  * full table has few distinct sets. A one-entry cache makes the common
  * case (many prefixes of one UPDATE) a single comparison.
@@ -15,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mamori/mm_bgp_speaker.h"
 #include "mamori/mm_core.h"
@@ -28,7 +32,20 @@ typedef struct attrset {
     uint8_t data[];       /* ecomm bytes, then the AS_PATH text and its NUL */
 } attrset;
 
+/* Slab allocator for route entries (see the header comment). */
+#define SLAB_ALLOC (2u << 20)
+#define SLAB_BYTES (SLAB_ALLOC - sizeof(slab))
+#define SLAB_NLRI_MAX 64u
+#define SLAB_CLASSES (SLAB_NLRI_MAX / 8 + 1)
+typedef struct slab {
+    struct slab *next;
+    size_t used;
+    uint8_t mem[];
+} slab;
+
 struct mm_bgp_rib {
+    slab *slabs;
+    void *freel[SLAB_CLASSES];
     mm_bgp_route **b;
     size_t nb;   /* power of two */
     size_t n;
@@ -36,6 +53,23 @@ struct mm_bgp_rib {
     size_t anb, an;
     attrset *last;
 };
+
+/* Bucket arrays: anonymous mappings (zero pages until touched, so a small RIB
+ * costs only the pages its buckets land in). */
+static mm_bgp_route **buckets_alloc(size_t n)
+{
+    void *p = mmap(NULL, n * sizeof(mm_bgp_route *), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    return p;
+}
+
+static void buckets_free(mm_bgp_route **b, size_t n)
+{
+    if (b)
+        munmap(b, n * sizeof(mm_bgp_route *));
+}
 
 static uint64_t hash(uint16_t afi, uint8_t safi, const uint8_t *p, size_t n)
 {
@@ -52,10 +86,10 @@ int mm_bgp_rib_new(size_t buckets_log2, mm_bgp_rib **out)
     if (buckets_log2 < 4 || buckets_log2 > 28)
         return MM_EINVAL;
     mm_bgp_rib *r = calloc(1, sizeof(*r));
-    if (!r || !(r->b = calloc((size_t)1 << buckets_log2, sizeof(*r->b))) ||
+    if (!r || !(r->b = buckets_alloc((size_t)1 << buckets_log2)) ||
         !(r->ab = calloc(256, sizeof(*r->ab)))) {
         if (r)
-            free(r->b);
+            buckets_free(r->b, (size_t)1 << buckets_log2);
         free(r);
         return MM_ENOMEM;
     }
@@ -153,10 +187,48 @@ static void route_set_attrs(mm_bgp_route *e, attrset *a)
     e->aspath = (char *)a->data + a->ecomm_len;
 }
 
+static size_t route_size(size_t nlri_len, size_t *cls)
+{
+    *cls = (nlri_len + 7) / 8;
+    return sizeof(mm_bgp_route) + *cls * 8;
+}
+
+static mm_bgp_route *route_alloc(mm_bgp_rib *rib, size_t nlri_len)
+{
+    if (nlri_len > SLAB_NLRI_MAX)
+        return malloc(sizeof(mm_bgp_route) + nlri_len);
+    size_t cls, sz = route_size(nlri_len, &cls);
+    void *e = rib->freel[cls];
+    if (e) {
+        memcpy(&rib->freel[cls], e, sizeof(void *));
+        return e;
+    }
+    if (!rib->slabs || SLAB_BYTES - rib->slabs->used < sz) {
+        /* No MADV_HUGEPAGE: measured, the kernel's direct compaction on the
+         * faults cost more system time than the TLB saved in user time. */
+        slab *sl = malloc(SLAB_ALLOC);
+        if (!sl)
+            return NULL;
+        sl->used = 0;
+        sl->next = rib->slabs;
+        rib->slabs = sl;
+    }
+    e = rib->slabs->mem + rib->slabs->used;
+    rib->slabs->used += sz;
+    return e;
+}
+
 static void route_free(mm_bgp_rib *rib, mm_bgp_route *e)
 {
     attr_put(rib, e->attrs);
-    free(e);
+    if (e->nlri_len > SLAB_NLRI_MAX) {
+        free(e);
+        return;
+    }
+    size_t cls;
+    (void)route_size(e->nlri_len, &cls);
+    memcpy(e, &rib->freel[cls], sizeof(void *));
+    rib->freel[cls] = e;
 }
 
 void mm_bgp_rib_free(mm_bgp_rib *rib)
@@ -166,9 +238,15 @@ void mm_bgp_rib_free(mm_bgp_rib *rib)
     for (size_t i = 0; i < rib->nb; i++)
         for (mm_bgp_route *e = rib->b[i], *nx; e; e = nx) {
             nx = e->next;
-            route_free(rib, e);
+            attr_put(rib, e->attrs);
+            if (e->nlri_len > SLAB_NLRI_MAX)
+                free(e);
         }
-    free(rib->b);
+    for (slab *sl = rib->slabs, *nx; sl; sl = nx) {
+        nx = sl->next;
+        free(sl);
+    }
+    buckets_free(rib->b, rib->nb);
     free(rib->ab);
     free(rib);
 }
@@ -184,10 +262,20 @@ static mm_bgp_route **slot(const mm_bgp_rib *rib, uint16_t afi, uint8_t safi, co
     return &rib->b[hash(afi, safi, nlri, n) & (rib->nb - 1)];
 }
 
+void mm_bgp_rib_prefetch(const mm_bgp_rib *rib, uint16_t afi, uint8_t safi, const uint8_t *nlri,
+                         size_t nlri_len, int stage)
+{
+    mm_bgp_route **s = slot(rib, afi, safi, nlri, nlri_len);
+    if (stage == 0)
+        __builtin_prefetch(s, 0, 1);
+    else if (*s)
+        __builtin_prefetch(*s, 0, 1);
+}
+
 static void grow(mm_bgp_rib *rib)
 {
     size_t nnb = rib->nb * 2;
-    mm_bgp_route **nbk = calloc(nnb, sizeof(*nbk));
+    mm_bgp_route **nbk = buckets_alloc(nnb);
     if (!nbk)
         return; /* keep working with longer chains */
     for (size_t i = 0; i < rib->nb; i++)
@@ -197,7 +285,7 @@ static void grow(mm_bgp_rib *rib)
             e->next = *s;
             *s = e;
         }
-    free(rib->b);
+    buckets_free(rib->b, rib->nb);
     rib->b = nbk;
     rib->nb = nnb;
 }
@@ -214,8 +302,8 @@ int mm_bgp_rib_add(mm_bgp_rib *rib, const mm_bgp_route *r, bool *replaced)
     if (replaced)
         *replaced = e != NULL;
     if (!e) {
-        /* One allocation: the entry, then its NLRI bytes. */
-        e = malloc(sizeof(*e) + r->nlri_len);
+        /* One block: the entry, then its NLRI bytes. */
+        e = route_alloc(rib, r->nlri_len);
         if (!e) {
             attr_put(rib, a);
             return MM_ENOMEM;

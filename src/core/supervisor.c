@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,7 +48,71 @@ static const struct known_daemon {
      "bmp://127.0.0.1:1790 and [::1]:1790  routers send BMP here (allow-list: loopback); "
      "metrics on http://127.0.0.1:9179/metrics",
      "mamori bmp stats --db {state-dir}/bmp/bmp.db"},
+    /* The BGP speaker has nothing to do without peers: it joins the suite once
+     * <state>/bgp/bgpd.json lists neighbors (docs/bgpd.md). */
+    {"bgpd", "mamori-bgpd",
+     "\"--config\", \"{state-dir}/bgp/bgpd.json\", \"--control\", \"{state-dir}/bgp/control.sock\", "
+     "\"--audit\", \"{state-dir}/bgp/audit.log\"",
+     "BGP on the listen-address/port of <state>/bgp/bgpd.json (default 127.0.0.1:179); "
+     "neighbors allow-listed there",
+     "mamori bgp --socket {state-dir}/bgp/control.sock neighbors"},
 };
+
+static int default_state_dir(char *out, size_t len);
+
+/*
+ * Does <state>/bgp/bgpd.json list at least one neighbor? A light scan for
+ * "neighbors": [ { - the daemon validates the whole file itself when it
+ * starts (and refuses it with the member's path).
+ */
+static bool bgpd_wanted(const char *state_dir)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/bgp/bgpd.json", state_dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return false;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    static char text[1 << 20];
+    size_t len = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    for (const char *p = strstr(text, "\"neighbors\""); p; p = strstr(p + 1, "\"neighbors\"")) {
+        const char *q = p + strlen("\"neighbors\"");
+        const char *want = ":[{";
+        while (*q && *want) {
+            if (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r') {
+                q++;
+                continue;
+            }
+            if (*q != *want)
+                break;
+            q++;
+            want++;
+        }
+        if (!*want)
+            return true;
+    }
+    return false;
+}
+
+/* Rows of known_daemons that join the default suite only when their
+ * condition holds for the state dir (the others always do). */
+static const struct {
+    const char *name;
+    bool (*wanted)(const char *state_dir);
+} daemon_conditions[] = {
+    {"bgpd", bgpd_wanted},
+};
+
+static bool daemon_wanted(const char *name, const char *state_dir)
+{
+    for (size_t i = 0; i < sizeof(daemon_conditions) / sizeof(daemon_conditions[0]); i++)
+        if (!strcmp(daemon_conditions[i].name, name))
+            return daemon_conditions[i].wanted(state_dir);
+    return true;
+}
 
 char *mm_suite_default_config(void)
 {
@@ -55,12 +120,17 @@ char *mm_suite_default_config(void)
     mm_buf_init(&b, 1 << 16);
     int rc = mm_buf_append_str(&b, "{\n  \"mamori-suite:suite\": {\n    \"log-level\": \"info\"");
     bool any = false;
+    char state_dir[PATH_MAX];
+    if (default_state_dir(state_dir, sizeof(state_dir)) < 0)
+        state_dir[0] = '\0';
     for (size_t i = 0; rc == 0 && i < sizeof(known_daemons) / sizeof(known_daemons[0]); i++) {
         const struct known_daemon *d = &known_daemons[i];
         char exe[PATH_MAX];
         mm_suite_resolve_program(d->program, exe, sizeof(exe));
         if (access(exe, X_OK) != 0)
             continue; /* not built or not installed: not part of this suite */
+        if (!daemon_wanted(d->name, state_dir))
+            continue; /* nothing for it to do in this state dir */
         rc = mm_buf_printf(&b,
                            "%s      {\"name\": \"%s\", \"program\": \"%s\", \"argument\": [%s],\n"
                            "       \"listen\": \"%s\", \"connect-hint\": \"%s\"}",

@@ -77,6 +77,24 @@ ok "with no daemon, mamori up stays up until Ctrl-C"
 # --- 3b. the embedded default (`make run`): every built daemon starts, and the
 # printed connect hint works as typed
 mkdir -p "$TMP/run"
+# mamori-bgpd joins the default suite only once <state>/bgp/bgpd.json lists
+# neighbors: counted through `up --check` without the file, with an empty
+# list, then with a neighbor (kept for the run below).
+BGPD_BUILT=false
+[ -x "$(dirname "$MAMORI")/../bgp/daemon/mamori-bgpd" ] && BGPD_BUILT=true
+ndaemons() { XDG_STATE_HOME="$TMP/xdg" "$MAMORI" up --check | sed -n 's/^configuration ok: \([0-9]*\) daemon.*/\1/p'; }
+if $BGPD_BUILT; then
+  n0=$(ndaemons)
+  mkdir -p "$TMP/xdg/mamori/bgp"
+  printf '{"local-as": 65199, "router-id": "10.0.15.99", "neighbors": []}\n' > "$TMP/xdg/mamori/bgp/bgpd.json"
+  [ "$(ndaemons)" = "$n0" ] || fail "mamori-bgpd added to the default suite without neighbors"
+  cat > "$TMP/xdg/mamori/bgp/bgpd.json" <<JSON
+{"local-as": 65199, "router-id": "10.0.15.99", "listen-address": "127.0.15.99", "listen-port": 11179,
+ "neighbors": [ {"address": "127.0.15.98", "remote-as": 65198, "passive": true} ]}
+JSON
+  [ "$(ndaemons)" = $((n0 + 1)) ] || fail "mamori-bgpd not added to the default suite with a neighbor configured"
+  ok "default suite: mamori-bgpd only when bgpd.json lists neighbors"
+fi
 ( cd "$TMP/run" && XDG_STATE_HOME="$TMP/xdg" exec "$MAMORI" up ) > "$TMP/out3b" 2> "$TMP/log3b" &
 SUP=$!; PIDS+=("$SUP")
 wait_for 10 grep -q 'Press Ctrl-C' "$TMP/out3b" || fail "default run printed no banner"
@@ -118,6 +136,16 @@ if grep -q '^  bmpd ' "$TMP/out3b"; then
   ( PATH="$(dirname "$MAMORI"):$PATH" && eval "$hint" ) > "$TMP/bmp-hint" 2>&1 \
     || { cat "$TMP/bmp-hint"; fail "the printed bmpd hint failed: $hint"; }
   ok "default run: bmpd up (metrics, store), its hint works"
+fi
+# The BGP speaker of the default suite (its config was written above): its hint works.
+if $BGPD_BUILT; then
+  grep -q '^  bgpd ' "$TMP/out3b" || fail "mamori-bgpd not started although neighbors are configured"
+  wait_for 20 test -S "$TMP/xdg/mamori/bgp/control.sock" || { cat "$TMP/log3b"; fail "bgpd control socket not created"; }
+  hint=$(sed -n '/^  bgpd /,/connect:/s/.*connect: //p' "$TMP/out3b" | head -n 1)
+  ( PATH="$(dirname "$MAMORI"):$PATH" && eval "$hint" ) > "$TMP/bgp-hint" 2>&1 \
+    || { cat "$TMP/bgp-hint"; fail "the printed bgpd hint failed: $hint"; }
+  grep -q '127.0.15.98' "$TMP/bgp-hint" || fail "bgpd hint does not list the configured neighbor"
+  ok "default run: bgpd up with its configured neighbor, its hint works"
 fi
 wait_for 1 bash -c "! kill -0 $SUP" && fail "mamori up exited by itself"
 ncd=$(sed -n 's/.*daemon-start name=netconfd pid=\([0-9]*\).*/\1/p' "$TMP/log3b" | head -n 1)

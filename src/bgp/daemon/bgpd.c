@@ -27,6 +27,7 @@
 #include <event2/listener.h>
 
 #include "bgpd.h"
+#include "tcp_ao_uapi.h"
 #ifdef MM_BGPD_NFT
 #include "bgpd_nft.h"
 #endif
@@ -43,6 +44,12 @@ typedef struct bgpd_peer {
     mm_bgp_session *s;
     struct bufferevent *bev;
     bool connecting;
+    bool outbound; /* bev was initiated by us (RFC 4271 §6.8 needs to know) */
+    /* RFC 4271 §6.8: an inbound connection that collides with ours is held
+     * here until its OPEN tells the peer's BGP Identifier. */
+    struct bufferevent *pend;
+    uint8_t pend_buf[4096]; /* an OPEN is at most 4096 octets (RFC 8654 §3) */
+    size_t pend_len;
     struct event *timers[MM_BGP_N_TIMERS];
     struct event *restart;
     uint32_t count[BGPD_NFAM];
@@ -256,11 +263,20 @@ static void peer_read_cb(struct bufferevent *bev, void *arg)
     bgpd_peer *p = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     mm_audit_batch_begin(p->d->audit);
-    uint8_t buf[16384];
-    int n;
-    while (p->bev == bev && (n = evbuffer_remove(in, buf, sizeof(buf))) > 0)
-        if (mm_bgp_session_input(p->s, buf, (size_t)n) < 0)
+    /* The session parses straight out of libevent's buffer chains (no copy);
+     * a chain is drained only while the connection is still ours: the session
+     * may close it (and free bev) from inside the input call. */
+    while (p->bev == bev && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
             break;
+        int rc = mm_bgp_session_input(p->s, v.iov_base, v.iov_len);
+        if (p->bev != bev)
+            break;
+        evbuffer_drain(in, v.iov_len);
+        if (rc < 0)
+            break;
+    }
     mm_audit_batch_end(p->d->audit);
 }
 
@@ -292,6 +308,45 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
         conn_close(p);
         mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
     }
+}
+
+/*
+ * RFC 5925 MKT for this peer on fd (the listener too, before any SYN: the
+ * kernel copies matching keys to the connections it accepts). The kernel then
+ * signs every segment to the peer and drops every segment from it whose MAC
+ * does not verify (counted as TCPAOBad).
+ */
+static int set_ao(int fd, const bgpd_peer_cfg *c)
+{
+    if (!c->ao)
+        return 0;
+    struct mm_tcp_ao_add k;
+    memset(&k, 0, sizeof(k));
+    memcpy(&k.addr, &c->sa, c->salen);
+    /* The key covers exactly the neighbor's address, any port. */
+    if (c->sa.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)&k.addr)->sin6_port = 0;
+        k.prefix = 128;
+    } else {
+        ((struct sockaddr_in *)&k.addr)->sin_port = 0;
+        k.prefix = 32;
+    }
+    snprintf(k.alg_name, sizeof(k.alg_name), "%s", c->ao_alg);
+    k.sndid = c->ao_sndid;
+    k.rcvid = c->ao_rcvid;
+    k.maclen = c->ao_maclen;
+    k.keylen = (uint8_t)strlen(c->ao_key);
+    memcpy(k.key, c->ao_key, k.keylen);
+    if (setsockopt(fd, IPPROTO_TCP, MM_TCP_AO_ADD_KEY, &k, sizeof(k)) < 0) {
+        int e = errno;
+        mm_log_error("tcp-ao", "peer=%s TCP_AO_ADD_KEY (%s): %s%s", c->address, c->ao_alg,
+                     strerror(e),
+                     e == ENOPROTOOPT ? " - this kernel has no TCP-AO (CONFIG_TCP_AO)" : "");
+        explicit_bzero(&k, sizeof(k));
+        return MM_ESYS;
+    }
+    explicit_bzero(&k, sizeof(k));
+    return 0;
 }
 
 /* RFC 2385 key for this peer on fd (also used on the listener, before any SYN). */
@@ -335,6 +390,9 @@ static void conn_attach(bgpd_peer *p, evutil_socket_t fd)
         evutil_closesocket(fd);
         return;
     }
+    /* Large reads: a full-table feed arrives in 256 KiB gulps, not libevent's
+     * default 16 KiB (the session buffers at most one partial message). */
+    bufferevent_set_max_single_read(p->bev, 256u << 10);
     bufferevent_setcb(p->bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
     bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 }
@@ -368,7 +426,7 @@ static void peer_connect(void *arg)
             goto fail;
         }
     }
-    if (set_md5(fd, &p->cfg) < 0 || set_gtsm(fd, &p->cfg) < 0) {
+    if (set_md5(fd, &p->cfg) < 0 || set_ao(fd, &p->cfg) < 0 || set_gtsm(fd, &p->cfg) < 0) {
         close(fd);
         goto fail;
     }
@@ -376,6 +434,7 @@ static void peer_connect(void *arg)
     if (!p->bev)
         goto fail;
     p->connecting = true;
+    p->outbound = true;
     if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&p->cfg.sa, (int)p->cfg.salen) < 0) {
         conn_close(p);
         goto fail;
@@ -384,6 +443,158 @@ static void peer_connect(void *arg)
 fail:
     /* Report asynchronously: the FSM is in the middle of a transition. */
     mm_log_info("connect", "peer=%s failed to start: %s", p->cfg.address, p->last_error);
+}
+
+/* ------------------------------------------------ collision resolution (RFC 4271 §6.8) */
+
+static void peer_notification(void *arg, bool sent, const mm_bgp_notification *n);
+
+/* Write NOTIFICATION Cease / Connection Collision Resolution (RFC 4486 §3,
+ * subcode 7) on bev, then free it once written (bounded by a timeout). */
+static void collision_close_bev(struct bufferevent *bev)
+{
+    uint8_t msg[32];
+    mm_cursor w;
+    mm_cursor_init_write(&w, msg, sizeof(msg));
+    mm_bgp_notification n = {6, 7, NULL, 0};
+    if (mm_bgp_notification_encode(&w, &n) == 0)
+        bufferevent_write(bev, msg, mm_cursor_offset(&w));
+    bufferevent_disable(bev, EV_READ);
+    struct timeval tv = {5, 0};
+    bufferevent_set_timeouts(bev, NULL, &tv);
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(bev, NULL, closing_write_cb, closing_event_cb, NULL);
+    bufferevent_enable(bev, EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_free(bev);
+}
+
+static void collision_close_fd(bgpd *d, evutil_socket_t fd)
+{
+    struct bufferevent *bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+        return;
+    }
+    collision_close_bev(bev);
+}
+
+static void pend_drop(bgpd_peer *p)
+{
+    if (p->pend)
+        bufferevent_free(p->pend);
+    p->pend = NULL;
+    p->pend_len = 0;
+}
+
+static void pend_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    bgpd_peer *p = arg;
+    mm_log_info("collision", "peer=%s held inbound connection %s", p->cfg.address,
+                (what & BEV_EVENT_TIMEOUT) ? "timed out" : "closed");
+    pend_drop(p);
+}
+
+/* The held connection's OPEN is complete: keep the connection initiated by
+ * the speaker with the higher BGP Identifier, close the other with Cease 7. */
+static void collision_resolve(bgpd_peer *p, uint32_t remote_id)
+{
+    bgpd *d = p->d;
+    uint32_t local_id = d->cfg->router_id;
+    enum mm_bgp_state st = mm_bgp_session_state(p->s);
+    char subj[80], obj[120];
+    peer_subject(p, subj, sizeof(subj));
+    struct in_addr la = {htonl(local_id)}, ra = {htonl(remote_id)};
+    char ls[INET_ADDRSTRLEN], rs[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &la, ls, sizeof(ls));
+    inet_ntop(AF_INET, &ra, rs, sizeof(rs));
+    /* Keep ours when it is established or still the only live option, or when our identifier wins. */
+    bool keep_ours = p->bev && (st == MM_BGP_ST_ESTABLISHED ||
+                                (!p->connecting && p->outbound && local_id >= remote_id));
+    snprintf(obj, sizeof(obj), "local id %s %s remote id %s: keep the %s connection", ls,
+             local_id > remote_id ? ">" : local_id < remote_id ? "<" : "=", rs,
+             keep_ours ? "outbound" : "inbound");
+    audit(d, subj, "collision", obj, true, "RFC 4271 §6.8", NULL);
+    mm_log_info("collision", "peer=%s %s", p->cfg.address, obj);
+    if (keep_ours) {
+        struct bufferevent *bev = p->pend;
+        p->pend = NULL;
+        p->pend_len = 0;
+        collision_close_bev(bev);
+        return;
+    }
+    if (p->bev) {
+        if (!p->connecting) {
+            /* Our connection got as far as OPEN: tell the peer why it goes. */
+            mm_bgp_notification n = {6, 7, NULL, 0};
+            peer_notification(p, true, &n);
+            uint8_t msg[32];
+            mm_cursor w;
+            mm_cursor_init_write(&w, msg, sizeof(msg));
+            if (mm_bgp_notification_encode(&w, &n) == 0)
+                bufferevent_write(p->bev, msg, mm_cursor_offset(&w));
+        }
+        conn_close(p);
+        mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
+    }
+    /* Adopt the held connection as the session's, then give it the OPEN. */
+    struct bufferevent *bev = p->pend;
+    p->pend = NULL;
+    p->bev = bev;
+    p->outbound = false;
+    p->connecting = false;
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    bufferevent_set_max_single_read(bev, 256u << 10);
+    bufferevent_setcb(bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (mm_bgp_session_state(p->s) == MM_BGP_ST_IDLE)
+        mm_bgp_session_event(p->s, MM_BGP_EV_MANUAL_START_PASSIVE);
+    mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
+    size_t n = p->pend_len;
+    p->pend_len = 0;
+    mm_audit_batch_begin(d->audit);
+    int rc = p->bev == bev ? mm_bgp_session_input(p->s, p->pend_buf, n) : -1;
+    mm_audit_batch_end(d->audit);
+    if (rc >= 0 && p->bev == bev && evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+        peer_read_cb(bev, p);
+}
+
+static void pend_read_cb(struct bufferevent *bev, void *arg)
+{
+    bgpd_peer *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    /* Header first, then the rest of the OPEN; anything else ends the connection. */
+    while (p->pend) {
+        size_t need = MM_BGP_HDR_LEN;
+        if (p->pend_len >= MM_BGP_HDR_LEN) {
+            need = (size_t)p->pend_buf[16] << 8 | p->pend_buf[17];
+            bool marker = true;
+            for (int i = 0; i < 16; i++)
+                marker = marker && p->pend_buf[i] == 0xff;
+            if (!marker || p->pend_buf[18] != MM_BGP_OPEN || need < MM_BGP_HDR_LEN + 10 ||
+                need > sizeof(p->pend_buf)) {
+                mm_log_warn("collision", "peer=%s held connection did not start with an OPEN",
+                            p->cfg.address);
+                pend_drop(p);
+                return;
+            }
+        }
+        if (p->pend_len == need) {
+            mm_bgp_open o;
+            mm_cursor c;
+            mm_cursor_init_read(&c, p->pend_buf + MM_BGP_HDR_LEN, need - MM_BGP_HDR_LEN);
+            /* An undecodable OPEN counts as identifier 0: it loses, unless
+             * it is all there is - then the session answers it per RFC 4271 §6.2. */
+            if (mm_bgp_open_decode(&c, &o) < 0)
+                o.bgp_id = 0;
+            collision_resolve(p, o.bgp_id);
+            return;
+        }
+        int r = evbuffer_remove(in, p->pend_buf + p->pend_len, need - p->pend_len);
+        if (r <= 0)
+            return;
+        p->pend_len += (size_t)r;
+    }
 }
 
 static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -408,24 +619,45 @@ static void listener_cb(struct evconnlistener *l, evutil_socket_t fd, struct soc
         evutil_closesocket(fd);
         return;
     }
-    enum mm_bgp_state st = mm_bgp_session_state(p->s);
-    if (st == MM_BGP_ST_OPENSENT || st == MM_BGP_ST_OPENCONFIRM || st == MM_BGP_ST_ESTABLISHED ||
-        (p->bev && !p->connecting)) {
-        /* Collision (RFC 4271 §6.8) simplified: keep the connection we already have. */
-        audit(d, subj, "connect", "bgp", false, "a session with this neighbor already exists", NULL);
-        evutil_closesocket(fd);
-        return;
-    }
     if (set_gtsm(fd, &p->cfg) < 0) {
         evutil_closesocket(fd);
         return;
     }
-    audit(d, subj, "connect", "bgp", true, "configured neighbor", NULL);
-    conn_close(p); /* an outbound attempt in progress loses to the inbound connection */
     evutil_make_socket_nonblocking(fd);
+    enum mm_bgp_state st = mm_bgp_session_state(p->s);
+    if (st == MM_BGP_ST_ESTABLISHED || p->pend || (p->bev && !p->outbound)) {
+        /* RFC 4271 §6.8: a collision with an Established session closes the
+         * new connection; so does a second one from the peer while one of its
+         * connections is already being opened. */
+        audit(d, subj, "connect", "bgp", false,
+              st == MM_BGP_ST_ESTABLISHED ? "RFC 4271 §6.8: a session with this neighbor is established"
+                                          : "RFC 4271 §6.8: a connection from this neighbor is already open",
+              NULL);
+        collision_close_fd(d, fd);
+        return;
+    }
+    audit(d, subj, "connect", "bgp", true, "configured neighbor", NULL);
+    if (p->bev) {
+        /* Our own connection is being opened too: hold this one until its
+         * OPEN tells the peer's BGP Identifier (RFC 4271 §6.8). */
+        p->pend = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!p->pend) {
+            evutil_closesocket(fd);
+            return;
+        }
+        p->pend_len = 0;
+        struct timeval tv = {d->cfg->hold_time ? d->cfg->hold_time : 90, 0};
+        bufferevent_set_timeouts(p->pend, &tv, NULL);
+        bufferevent_setcb(p->pend, pend_read_cb, NULL, pend_event_cb, p);
+        bufferevent_enable(p->pend, EV_READ);
+        mm_log_info("collision", "peer=%s inbound connection held until its OPEN (RFC 4271 §6.8)",
+                    p->cfg.address);
+        return;
+    }
     conn_attach(p, fd);
     if (!p->bev)
         return;
+    p->outbound = false;
     if (st == MM_BGP_ST_IDLE)
         mm_bgp_session_event(p->s, MM_BGP_EV_MANUAL_START_PASSIVE);
     mm_bgp_session_event(p->s, MM_BGP_EV_TCP_CONFIRMED);
@@ -712,6 +944,82 @@ static void max_prefix_exceeded(bgpd_peer *p, int fam)
     mm_bgp_session_event(p->s, MM_BGP_EV_TCP_FAILS);
 }
 
+#define LOOKAHEAD 8
+#define LA_RING (2 * LOOKAHEAD)
+
+typedef struct la_key {
+    const uint8_t *key; /* the rule bytes in the UPDATE, or pk */
+    size_t kl;
+    uint8_t pk[17];
+} la_key;
+
+typedef struct la_ring {
+    la_key k[LA_RING];
+    size_t n_in, n_out;
+} la_ring;
+/* Accepted FlowSpec rules per audit record; the record's object stays under
+ * the audit log's 4 KiB field limit, so no rule text is ever shortened. */
+#define GROUP_MAX 64
+#define GROUP_TEXT_MAX 3800
+
+typedef struct rule_group {
+    const uint8_t *key[GROUP_MAX];
+    size_t len[GROUP_MAX];
+    size_t n;
+    mm_buf text; /* "flow4 [match] [match] ..." */
+} rule_group;
+
+/* One route into the Adj-RIB-In; false once the peer is over its maximum-prefix limit. */
+static bool rib_take(bgpd_peer *p, int fam, const mm_bgp_route *r)
+{
+    bool replaced = false;
+    if (mm_bgp_rib_add(p->d->rib, r, &replaced) == 0 && !replaced)
+        p->count[fam]++;
+    if (r->safi == MM_BGP_SAFI_FLOWSPEC)
+        p->rules_in++;
+    return !(p->cfg.max_prefix[fam] && p->count[fam] > p->cfg.max_prefix[fam]);
+}
+
+/* Audit the pending accepted rules in one record, then add them (tmpl gives
+ * their attributes). A group that cannot be audited is not accepted. */
+static bool group_flush(bgpd_peer *p, int fam, const char *subj, mm_buf *acts,
+                        const mm_bgp_route *tmpl, rule_group *g)
+{
+    if (g->n == 0)
+        return true;
+    mm_buf_append(&g->text, mm_buf_cstr(acts), acts->len);
+    char why[40];
+    snprintf(why, sizeof(why), "accepted (%zu rule%s)", g->n, g->n == 1 ? "" : "s");
+    bool ok = true;
+    if (audit(p->d, subj, "receive-announce", mm_buf_cstr(&g->text), true, why, NULL) == 0) {
+        for (size_t i = 0; i < g->n && ok; i++) {
+            mm_bgp_route r = *tmpl;
+            r.nlri = (uint8_t *)g->key[i];
+            r.nlri_len = (uint16_t)g->len[i];
+            r.valid = true;
+            ok = rib_take(p, fam, &r);
+        }
+    }
+    g->n = 0;
+    mm_buf_reset(&g->text);
+    return ok;
+}
+
+/* The next RIB key of an NLRI list: a FlowSpec rule's bytes, or a prefix's
+ * (length, address bytes) in pk. False at the end or on a malformed entry. */
+static bool next_key(mm_cursor *c, bool flow, uint16_t afi, const uint8_t **key, size_t *kl,
+                     uint8_t pk[17])
+{
+    if (flow)
+        return mm_bgp_flowspec_next(c, key, kl) > 0;
+    mm_bgp_prefix pfx;
+    if (mm_bgp_nlri_next(c, afi, false, &pfx) <= 0)
+        return false;
+    *kl = mm_bgp_rib_prefix_key(&pfx, pk);
+    *key = pk;
+    return true;
+}
+
 /* Apply one MP_REACH/MP_UNREACH or classic NLRI list to the Adj-RIB-In. */
 static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *nl, size_t len,
                        bool reach, const mm_bgp_update *u, const mm_bgp_update_verdict *v)
@@ -744,28 +1052,39 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
     mm_buf_cstr(&acts);
     mm_cursor c;
     mm_cursor_init_read(&c, nl, len);
+    /* Keys are parsed once, 2*LOOKAHEAD ahead of their use, into a ring:
+     * each one's RIB bucket is prefetched when it is parsed and its chain
+     * head LOOKAHEAD keys before its turn. Without it a full table is one
+     * cache miss after another. */
+    la_ring ring = {.n_in = 0};
+    bool la_ok = true;
     bool ok = true;
+    rule_group grp = {.n = 0};
+    mm_buf_init(&grp.text, GROUP_TEXT_MAX + 4096);
     for (;;) {
-        const uint8_t *key;
-        size_t kl;
-        uint8_t pk[17];
-        if (flow) {
-            if (mm_bgp_flowspec_next(&c, &key, &kl) <= 0)
-                break;
-        } else {
-            mm_bgp_prefix pfx;
-            if (mm_bgp_nlri_next(&c, afi, false, &pfx) <= 0)
-                break;
-            kl = mm_bgp_rib_prefix_key(&pfx, pk);
-            key = pk;
+        while (la_ok && ring.n_in - ring.n_out < LA_RING) {
+            la_key *k = &ring.k[ring.n_in % LA_RING];
+            if ((la_ok = next_key(&c, flow, afi, &k->key, &k->kl, k->pk))) {
+                mm_bgp_rib_prefetch(p->d->rib, afi, safi, k->key, k->kl, 0);
+                ring.n_in++;
+            }
         }
-        mm_buf t;
-        mm_buf_init(&t, 1u << 16);
-        if (flow) {
-            match_text(fam, key, kl, &t);
-            mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+        if (ring.n_out == ring.n_in)
+            break;
+        la_key cur = ring.k[ring.n_out++ % LA_RING];
+        const uint8_t *key = flow ? cur.key : cur.pk;
+        size_t kl = cur.kl;
+        if (ring.n_in - ring.n_out >= LOOKAHEAD) {
+            const la_key *ah = &ring.k[(ring.n_out + LOOKAHEAD - 1) % LA_RING];
+            mm_bgp_rib_prefetch(p->d->rib, afi, safi, ah->key, ah->kl, 1);
         }
         if (withdraw) {
+            mm_buf t;
+            mm_buf_init(&t, 1u << 16);
+            if (flow) {
+                match_text(fam, key, kl, &t);
+                mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+            }
             if (mm_bgp_rib_del(p->d->rib, p->id, afi, safi, key, kl) == 0) {
                 p->count[fam]--;
                 if (flow)
@@ -778,34 +1097,59 @@ static bool apply_list(bgpd_peer *p, uint16_t afi, uint8_t safi, const uint8_t *
             mm_buf_free(&t);
             continue;
         }
-        const char *why = NULL;
-        bool valid = true;
-        if (flow && p->cfg.validate)
-            valid = validate_rule(p, afi, key, kl, u, &why);
-        /* The audit record comes first: a rule that cannot be audited is not accepted. */
-        if (flow && audit(p->d, subj, "receive-announce", mm_buf_cstr(&t), valid,
-                          valid ? "accepted" : why, NULL) < 0) {
-            mm_buf_free(&t);
-            continue;
-        }
         mm_bgp_route r = {.peer = p->id, .afi = afi, .safi = safi, .nlri = (uint8_t *)key,
                           .nlri_len = (uint16_t)kl, .ecomm = ec ? (uint8_t *)ec->val : NULL,
                           .ecomm_len = ec ? ec->len : 0, .origin = og ? og->val[0] : 2,
-                          .aspath = (char *)mm_buf_cstr(&aspath), .valid = valid};
-        bool replaced = false;
-        if (mm_bgp_rib_add(p->d->rib, &r, &replaced) == 0 && !replaced)
-            p->count[fam]++;
-        if (flow) {
-            p->rules_in++;
-            if (!valid)
-                p->rules_rejected++;
+                          .aspath = (char *)mm_buf_cstr(&aspath), .valid = true};
+        if (!flow) {
+            if (!(ok = rib_take(p, fam, &r)))
+                break;
+            continue;
         }
-        mm_buf_free(&t);
-        if (p->cfg.max_prefix[fam] && p->count[fam] > p->cfg.max_prefix[fam]) {
-            ok = false;
+        const char *why = NULL;
+        if (p->cfg.validate)
+            r.valid = validate_rule(p, afi, key, kl, u, &why);
+        if (r.valid) {
+            /* Accepted rules are audited in groups (one record for up to
+             * GROUP_MAX rules of this UPDATE: their matches, then the actions
+             * they share), each group before its rules enter the RIB. */
+            if (grp.n == GROUP_MAX || grp.text.len + kl * 8 + acts.len + 64 > GROUP_TEXT_MAX)
+                if (!(ok = group_flush(p, fam, subj, &acts, &r, &grp)))
+                    break;
+            if (grp.n == 0)
+                mm_buf_append_str(&grp.text, bgpd_fam_short(fam));
+            mm_buf_append_str(&grp.text, " [");
+            if (mm_bgp_flowspec_format(afi, key, kl, &grp.text) < 0)
+                mm_buf_append_str(&grp.text, "<undecodable>");
+            mm_buf_append_str(&grp.text, "]");
+            grp.key[grp.n] = key;
+            grp.len[grp.n++] = kl;
+            continue;
+        }
+        /* A refused rule gets a record of its own, with the reason. */
+        if (!(ok = group_flush(p, fam, subj, &acts, &r, &grp)))
             break;
-        }
+        mm_buf t;
+        mm_buf_init(&t, 1u << 16);
+        match_text(fam, key, kl, &t);
+        mm_buf_append(&t, mm_buf_cstr(&acts), acts.len);
+        /* The audit record comes first: a rule that cannot be audited is not accepted. */
+        int arc = audit(p->d, subj, "receive-announce", mm_buf_cstr(&t), false, why, NULL);
+        mm_buf_free(&t);
+        if (arc < 0)
+            continue;
+        p->rules_rejected++;
+        if (!(ok = rib_take(p, fam, &r)))
+            break;
     }
+    if (ok && flow && !withdraw) {
+        mm_bgp_route r = {.peer = p->id, .afi = afi, .safi = safi,
+                          .ecomm = ec ? (uint8_t *)ec->val : NULL, .ecomm_len = ec ? ec->len : 0,
+                          .origin = og ? og->val[0] : 2, .aspath = (char *)mm_buf_cstr(&aspath),
+                          .valid = true};
+        ok = group_flush(p, fam, subj, &acts, &r, &grp);
+    }
+    mm_buf_free(&grp.text);
     mm_buf_free(&aspath);
     mm_buf_free(&acts);
     if (flow && p->cfg.install)
@@ -903,7 +1247,9 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
         free(d);
         return rc;
     }
-    if ((rc = mm_bgp_rib_new(12, &d->rib)) < 0)
+    /* 2^20 buckets: a full table never has to be rehashed on the way in; the
+     * array is calloc'd (mmap'd zero pages), so a small RIB touches few pages. */
+    if ((rc = mm_bgp_rib_new(20, &d->rib)) < 0)
         goto fail;
     d->n_peers = cfg->n_peers;
     for (size_t i = 0; i < cfg->n_peers; i++) {
@@ -973,9 +1319,10 @@ int bgpd_start(struct event_base *base, bgpd_config *cfg, bgpd **out)
             rc = MM_ESYS;
             goto fail;
         }
-        /* MD5 keys must be on the listener before a peer's SYN arrives (RFC 2385). */
+        /* MD5 and AO keys must be on the listener before a peer's SYN arrives. */
         for (size_t i = 0; i < d->n_peers; i++)
-            if ((rc = set_md5(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0)
+            if ((rc = set_md5(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0 ||
+                (rc = set_ao(evconnlistener_get_fd(d->lis), &d->peers[i].cfg)) < 0)
                 goto fail;
     }
     if (cfg->control_socket[0] && (rc = bgpd_control_start(d, base, cfg->control_socket, &d->ctl)) < 0)
@@ -1031,6 +1378,7 @@ void bgpd_stop(bgpd *d)
                 event_free(p->timers[t]);
         if (p->restart)
             event_free(p->restart);
+        pend_drop(p);
         mm_bgp_session_free(p->s);
     }
     if (d->ctl)
@@ -1075,10 +1423,11 @@ json_t *bgpd_ctl_neighbors(bgpd *d)
             struct in_addr a = {htonl(in->peer_router_id)};
             inet_ntop(AF_INET, &a, rid, sizeof(rid));
         }
-        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:b, s:b}", "address", p->cfg.address,
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "address", p->cfg.address,
                               "remote-as", (json_int_t)p->cfg.remote_as, "description",
                               p->cfg.description, "state", mm_bgp_state_name(st), "passive",
                               p->cfg.passive, "gtsm", p->cfg.gtsm, "md5", p->cfg.md5[0] != 0,
+                              "tcp-ao", p->cfg.ao,
                               "validate", p->cfg.validate);
         json_object_set_new(o, "families", fams);
         json_object_set_new(o, "prefixes", pfx);

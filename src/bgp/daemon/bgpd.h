@@ -40,6 +40,11 @@ typedef struct bgpd_peer_cfg {
     bool validate;             /* RFC 8955 §6 on received FlowSpec */
     bool install;              /* accepted FlowSpec rules go to nftables (nft.c) */
     char md5[81];              /* RFC 2385 key ("" none) */
+    /* RFC 5925 TCP-AO (exclusive with md5): one MKT per neighbor. */
+    bool ao;
+    char ao_key[81];
+    char ao_alg[32];           /* kernel crypto name, from bgpd_ao_algs */
+    uint8_t ao_sndid, ao_rcvid, ao_maclen;
     uint16_t hold_time;
     bool fam[BGPD_NFAM];
     uint32_t max_prefix[BGPD_NFAM]; /* 0 = no limit */
@@ -68,6 +73,10 @@ typedef struct bgpd_config {
 /* Load and validate; err names the offending member. */
 int bgpd_config_load(const char *path, bgpd_config *c, char *err, size_t errlen);
 int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen);
+/* A YANG-encoded config (JSON per RFC 7951, or XML) validated by libyang
+ * against mamori-bgp, returned as the plain object bgpd_config_from_json reads. */
+int bgpd_config_yang_plain(const char *path, const char *text, bool xml, json_t **out, char *err,
+                           size_t errlen);
 void bgpd_config_free(bgpd_config *c);
 
 /*

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bgpd.h"
+#include "mamori/mm_buf.h"
 #include "mamori/mm_core.h"
 
 static const char *const fam_names[BGPD_NFAM] = {"ipv4-unicast", "ipv6-unicast", "ipv4-flowspec",
@@ -166,8 +167,8 @@ static int peer_load(json_t *p, size_t idx, bgpd_config *c, bgpd_peer_cfg *pc, c
 {
     static const char *const allowed[] = {"address", "remote-as", "port", "local-address",
                                           "description", "passive", "gtsm", "validate", "install",
-                                          "md5-password", "hold-time", "families", "max-prefix",
-                                          NULL};
+                                          "md5-password", "tcp-ao", "hold-time", "families",
+                                          "max-prefix", NULL};
     char where[64];
     snprintf(where, sizeof(where), "/neighbors[%zu]", idx);
     MM_GUARD(only(p, where, allowed, err, errlen));
@@ -194,6 +195,38 @@ static int peer_load(json_t *p, size_t idx, bgpd_config *c, bgpd_peer_cfg *pc, c
     MM_GUARD(get_bool(p, "validate", where, false, &pc->validate, err, errlen));
     MM_GUARD(get_bool(p, "install", where, false, &pc->install, err, errlen));
     MM_GUARD(get_str(p, "md5-password", where, "", pc->md5, sizeof(pc->md5), err, errlen));
+    json_t *ao = json_object_get(p, "tcp-ao");
+    if (ao) {
+        /* RFC 5925: one Master Key Tuple; RFC 5926's two MACs (and HMAC-SHA-256). */
+        static const char *const ao_allowed[] = {"key", "send-id", "recv-id", "algorithm",
+                                                 "mac-length", NULL};
+        static const char *const algs[] = {"hmac(sha1)", "cmac(aes128)", "hmac(sha256)", NULL};
+        char aw[96];
+        snprintf(aw, sizeof(aw), "%s/tcp-ao", where);
+        if (!json_is_object(ao))
+            return cerr(err, errlen, "%s: an object", aw);
+        if (pc->md5[0])
+            return cerr(err, errlen, "%s: md5-password and tcp-ao are mutually exclusive (RFC 5925 §1)",
+                        where);
+        MM_GUARD(only(ao, aw, ao_allowed, err, errlen));
+        MM_GUARD(get_str(ao, "key", aw, "", pc->ao_key, sizeof(pc->ao_key), err, errlen));
+        if (!pc->ao_key[0])
+            return cerr(err, errlen, "%s/key: required (1..80 characters)", aw);
+        MM_GUARD(get_uint(ao, "send-id", aw, 0, 255, 0, &v, err, errlen));
+        pc->ao_sndid = (uint8_t)v;
+        MM_GUARD(get_uint(ao, "recv-id", aw, 0, 255, 0, &v, err, errlen));
+        pc->ao_rcvid = (uint8_t)v;
+        MM_GUARD(get_str(ao, "algorithm", aw, "hmac(sha1)", pc->ao_alg, sizeof(pc->ao_alg), err,
+                         errlen));
+        bool known = false;
+        for (size_t i = 0; algs[i]; i++)
+            known = known || strcmp(algs[i], pc->ao_alg) == 0;
+        if (!known)
+            return cerr(err, errlen, "%s/algorithm: one of hmac(sha1), cmac(aes128), hmac(sha256)", aw);
+        MM_GUARD(get_uint(ao, "mac-length", aw, 4, 32, 12, &v, err, errlen));
+        pc->ao_maclen = (uint8_t)v;
+        pc->ao = true;
+    }
     MM_GUARD(get_uint(p, "hold-time", where, 0, 65535, c->hold_time, &v, err, errlen));
     if (v == 1 || v == 2)
         return cerr(err, errlen, "%s/hold-time: 0 or at least 3 (RFC 4271 §4.2)", where);
@@ -373,11 +406,41 @@ int bgpd_config_from_json(json_t *root, bgpd_config *c, char *err, size_t errlen
 
 int bgpd_config_load(const char *path, bgpd_config *c, char *err, size_t errlen)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return cerr(err, errlen, "%s:%d: %s", path, je.line, je.text);
-    int rc = bgpd_config_from_json(root, c, err, errlen);
+    /* Three encodings: the plain object (the original form), and the YANG
+     * module's JSON (RFC 7951) and XML, which libyang validates first. */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cerr(err, errlen, "%s: cannot open", path);
+    mm_buf b;
+    mm_buf_init(&b, 16u << 20);
+    int rc = mm_buf_read_stream(&b, f);
+    fclose(f);
+    if (rc < 0) {
+        mm_buf_free(&b);
+        return cerr(err, errlen, "%s: %s", path, rc == MM_ELIMIT ? "larger than 16 MiB" : "read error");
+    }
+    const char *text = mm_buf_cstr(&b);
+    const char *q = text;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+        q++;
+    json_t *root = NULL;
+    if (*q == '<') {
+        rc = bgpd_config_yang_plain(path, text, true, &root, err, errlen);
+    } else {
+        json_error_t je;
+        root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+        if (!root)
+            rc = cerr(err, errlen, "%s:%d: %s", path, je.line, je.text);
+        else if (json_is_object(root) && json_object_get(root, "mamori-bgp:bgp")) {
+            json_decref(root);
+            root = NULL;
+            rc = bgpd_config_yang_plain(path, text, false, &root, err, errlen);
+        }
+    }
+    mm_buf_free(&b);
+    if (rc < 0)
+        return rc;
+    rc = bgpd_config_from_json(root, c, err, errlen);
     json_decref(root);
     return rc;
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -38,7 +40,9 @@ static void config_valid(void **st)
                   " \"neighbors\": [{\"address\": \"127.0.0.2\", \"remote-as\": 65002, \"gtsm\": true,"
                   "   \"md5-password\": \"s3cret\", \"max-prefix\": {\"flow4\": 100},"
                   "   \"families\": [\"ipv4-flowspec\", \"ipv4-unicast\"]},"
-                  "  {\"address\": \"::1\", \"remote-as\": 65003, \"passive\": true}],"
+                  "  {\"address\": \"::1\", \"remote-as\": 65003, \"passive\": true,"
+                  "   \"tcp-ao\": {\"key\": \"ao-k\", \"send-id\": 3, \"recv-id\": 4,"
+                  "              \"algorithm\": \"cmac(aes128)\"}}],"
                   " \"flowspec\": [{\"family\": \"flow6\", \"match\": \"dst 2001:db8::/32\","
                   "   \"then\": [\"discard\", \"ifit ioam-e2e namespace 1 e2e-type 0x8000\"]}]}",
                   &c, err, sizeof(err));
@@ -52,6 +56,13 @@ static void config_valid(void **st)
     assert_int_equal(c.peers[0].max_prefix[BGPD_FLOW4], 100);
     assert_true(c.peers[0].fam[BGPD_V4U] && !c.peers[0].fam[BGPD_FLOW6]);
     assert_true(c.peers[1].fam[BGPD_FLOW4] && c.peers[1].fam[BGPD_FLOW6]); /* default families */
+    assert_false(c.peers[0].ao);
+    assert_true(c.peers[1].ao);
+    assert_string_equal(c.peers[1].ao_key, "ao-k");
+    assert_string_equal(c.peers[1].ao_alg, "cmac(aes128)");
+    assert_int_equal(c.peers[1].ao_sndid, 3);
+    assert_int_equal(c.peers[1].ao_rcvid, 4);
+    assert_int_equal(c.peers[1].ao_maclen, 12); /* RFC 5926's 96-bit MACs by default */
     assert_int_equal(mm_bgp_ifit_desc_get(MM_BGP_IFIT_IOAM_DEX)->subtype, 197);
     bgpd_config_free(&c);
     mm_bgp_ifit_codepoints_reset();
@@ -72,6 +83,10 @@ static void config_refused(void **st)
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"families\": [\"ipv4-mcast\"]}]}", "families[0]"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"max-prefix\": {\"flow4\": 0}}]}", "max-prefix"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"gtsm\": \"yes\"}]}", "gtsm"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"md5-password\": \"x\", \"tcp-ao\": {\"key\": \"y\"}}]}", "mutually exclusive"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"tcp-ao\": {\"key\": \"y\", \"algorithm\": \"md5\"}}]}", "/tcp-ao/algorithm"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"tcp-ao\": {\"send-id\": 1}}]}", "/tcp-ao/key"},
+        {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"neighbors\": [{\"address\": \"10.0.0.3\", \"remote-as\": 2, \"tcp-ao\": {\"key\": \"y\", \"send-id\": 256}}]}", "send-id"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"flowspec\": [{\"match\": \"dst 10.0.0.0/33\"}]}", "/flowspec[0]"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"flowspec\": [{\"match\": \"dst 10.0.0.0/8\", \"then\": [\"mark 99\"]}]}", "then[0]"},
         {"{\"local-as\": 1, \"router-id\": \"10.0.0.1\", \"ifit-codepoints\": [{\"method\": \"ioam-dex\", \"type\": 129, \"sub-type\": 170}]}", "another method"},
@@ -86,6 +101,69 @@ static void config_refused(void **st)
         bgpd_config_free(&c);
     }
     mm_bgp_ifit_codepoints_reset();
+}
+
+/* The YANG encodings (JSON per RFC 7951 and XML) go through libyang first. */
+static int load_file(const char *name, const char *text, bgpd_config *c, char *err, size_t errlen)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    int rc = bgpd_config_load(path, c, err, errlen);
+    remove(path);
+    return rc;
+}
+
+static void config_yang(void **st)
+{
+    (void)st;
+    static bgpd_config c;
+    char err[512] = "";
+    char name[64];
+    snprintf(name, sizeof(name), "mm-bgpd-%d.json", (int)getpid());
+    int rc = load_file(name,
+                       "{\"mamori-bgp:bgp\": {\"local-as\": 65001, \"router-id\": \"10.0.0.1\","
+                       " \"neighbors\": [{\"address\": \"127.0.0.2\", \"remote-as\": 65002,"
+                       "   \"families\": [\"ipv4-flowspec\"], \"max-prefix\": {\"ipv4-flowspec\": 7}}]}}",
+                       &c, err, sizeof(err));
+    if (rc)
+        fail_msg("%s", err);
+    assert_int_equal(c.local_as, 65001);
+    assert_int_equal(c.n_peers, 1);
+    assert_int_equal(c.peers[0].max_prefix[BGPD_FLOW4], 7);
+    assert_int_equal(c.listen_port, 179); /* config.c's defaults still apply */
+    bgpd_config_free(&c);
+    /* libyang's verdict, with the file, line and path: the range of hold-time. */
+    rc = load_file(name, "{\"mamori-bgp:bgp\": {\"local-as\": 1, \"router-id\": \"10.0.0.1\",\n"
+                         " \"hold-time\": 2}}", &c, err, sizeof(err));
+    if (rc != MM_ECONFIG || !strstr(err, ":2: /mamori-bgp:bgp/hold-time"))
+        fail_msg("rc %d err '%s'", rc, err);
+    bgpd_config_free(&c);
+    snprintf(name, sizeof(name), "mm-bgpd-%d.xml", (int)getpid());
+    rc = load_file(name,
+                   "<bgp xmlns=\"urn:mamori:params:xml:ns:yang:mamori-bgp\">\n"
+                   " <local-as>65010</local-as><router-id>10.0.0.9</router-id>\n"
+                   " <neighbors><address>::1</address><remote-as>65011</remote-as>\n"
+                   "  <families>ipv6-flowspec</families>\n"
+                   "  <tcp-ao><key>k1</key><send-id>1</send-id><recv-id>2</recv-id></tcp-ao>\n"
+                   " </neighbors>\n</bgp>\n",
+                   &c, err, sizeof(err));
+    if (rc)
+        fail_msg("%s", err);
+    assert_int_equal(c.local_as, 65010);
+    assert_true(c.peers[0].ao && c.peers[0].ao_sndid == 1 && c.peers[0].ao_rcvid == 2);
+    assert_true(c.peers[0].fam[BGPD_FLOW6] && !c.peers[0].fam[BGPD_FLOW4]);
+    bgpd_config_free(&c);
+    rc = load_file(name,
+                   "<bgp xmlns=\"urn:mamori:params:xml:ns:yang:mamori-bgp\">\n"
+                   " <local-as>65010</local-as><router-id>10.0.0.9</router-id><bogus/>\n</bgp>\n",
+                   &c, err, sizeof(err));
+    if (rc != MM_ECONFIG || !strstr(err, "bogus"))
+        fail_msg("rc %d err '%s'", rc, err);
+    bgpd_config_free(&c);
 }
 
 static void rib_basics(void **st)
@@ -167,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_valid),
         cmocka_unit_test(config_refused),
+        cmocka_unit_test(config_yang),
         cmocka_unit_test(rib_basics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
