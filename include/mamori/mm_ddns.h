@@ -420,6 +420,13 @@ typedef struct mm_ddns_http_req {
 
 mm_ddns_service *mm_ddns_service_new(const mm_ddns_service_config *cfg);
 void mm_ddns_service_free(mm_ddns_service *s);
+/*
+ * Replace rs by a complete error response in the API's envelope (security
+ * headers, JSON error object, the code's HTTP status): for errors the
+ * transport detects before the engine runs (oversized body, bad framing,
+ * storage failure). message NULL: the table's.
+ */
+void mm_ddns_resp_error(mm_ddns_http_resp *rs, enum mm_ddns_err e, const char *message);
 /* Build the complete response to rq into rs (initialise with mm_ddns_resp_init). */
 void mm_ddns_service_handle(mm_ddns_service *s, const mm_ddns_http_req *rq, mm_ddns_http_resp *rs);
 void mm_ddns_resp_init(mm_ddns_http_resp *rs);

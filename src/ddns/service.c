@@ -55,6 +55,8 @@ const char *mm_ddns_resp_get_header(const mm_ddns_http_resp *rs, const char *nam
 }
 
 /* [impl] security headers on every response, even errors. */
+static int64_t real_now_ms(void *arg);
+
 static void security_headers(mm_ddns_http_resp *rs)
 {
     static const char *const h[][2] = {
@@ -124,6 +126,16 @@ void ddns_reply_error(struct ctx *c, const mm_ddns_fail *f)
                                 : "Bearer realm=\"apertodns\", error=\"invalid_token\"");
     }
     set_body_json(c, status, root);
+}
+
+void mm_ddns_resp_error(mm_ddns_http_resp *rs, enum mm_ddns_err e, const char *message)
+{
+    mm_ddns_resp_free(rs);
+    mm_ddns_resp_init(rs);
+    security_headers(rs);
+    struct ctx c = {.rs = rs, .now_ms = real_now_ms(NULL)};
+    mm_ddns_fail f = {.err = e, .message = message};
+    ddns_reply_error(&c, &f);
 }
 
 void ddns_reply_err(struct ctx *c, enum mm_ddns_err e)

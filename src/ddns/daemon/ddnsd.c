@@ -13,6 +13,10 @@
  * the previous reply: slow headers, slow bodies and idle keep-alive all
  * end the same way (the socket is shut down, evhttp then frees everything).
  *
+ * Group commit is pipelined with a syncer thread (see group_close): the
+ * loop keeps reading while a group is made durable. Sockets get TCP_NODELAY
+ * (see on_request): with Nagle, every keep-alive reply stalled up to 40 ms.
+ *
  * DNS: a worker thread drains the store's push queue with RFC 2136 UPDATEs
  * (push.c); the engine wakes it after each committed change, it retries with
  * backoff while the DNS server is unreachable and nothing is lost because
@@ -21,7 +25,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +58,7 @@ struct conn {
     struct mm_ddnsd *d;
     struct bufferevent *bev;
     int64_t since_ms; /* accept or last reply: the next request is due within the timeout */
+    bool nodelay;     /* TCP_NODELAY set on the socket */
     struct conn *prev, *next;
 };
 
@@ -61,6 +68,17 @@ struct pusher {
     pthread_cond_t cond;
     bool started, stop, wake, dns_ok;
     mm_ddns_store *store; /* its own connection */
+};
+
+struct syncer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool started, stop, job, done;
+    int rc;
+    int64_t audit_us, commit_us;
+    int pipe[2];
+    struct event *ev;
 };
 
 struct mm_ddnsd {
@@ -78,11 +96,14 @@ struct mm_ddnsd {
     mm_audit *audit;
     mm_ddns_service *svc;
     struct pusher push;
-    /* group commit: requests of one loop iteration share one sync */
+    /* group commit (see group_close) */
     struct pending *pend;
     size_t n_pend;
-    bool group_open, push_wanted;
+    bool group_open, syncing, push_wanted;
     struct event *flush_ev;
+    struct evhttp_request **queue; /* complete requests waiting for the next group */
+    size_t n_queue, queue_cap;
+    struct syncer sy;
 };
 
 /* A reply held until its group is durable. */
@@ -92,6 +113,8 @@ struct pending {
 };
 
 #define GROUP_MAX 1024
+/* How long a group waits for more requests (the latency one update may pay for batching). */
+#define GROUP_WINDOW_US 2000
 
 static int conn_idx = -1;
 static void push_wake(void *arg);
@@ -241,31 +264,85 @@ static void send_resp(struct evhttp_request *req, mm_ddns_http_resp *rs)
 /* The group could not be made durable: every reply of it becomes a 500. */
 static void fail_resp(mm_ddns_http_resp *rs)
 {
-    mm_ddns_resp_free(rs);
-    mm_ddns_resp_init(rs);
-    rs->status = 500;
-    rs->content_type = "application/json; charset=utf-8";
-    mm_buf_append_str(&rs->body, "{\"success\":false,\"error\":{\"code\":\"server_error\","
-                                 "\"message\":\"storage or audit log unavailable\"}}");
+    mm_ddns_resp_error(rs, MM_DDNS_SERVER_ERROR, "storage or audit log unavailable");
 }
 
 /*
- * End of a group: audit records first (one write, one fdatasync), then the
- * store's COMMIT (one fsync); only then the replies. If either fails, the
- * changes are rolled back and every request of the group gets a 500.
+ * Group commit, pipelined. The loop thread handles requests into the open
+ * group (store transaction + audit batch, both in memory or unsynced). When
+ * the group closes (its window ran out, or every connection waits on it),
+ * the syncer thread makes it durable: audit records first (write +
+ * fdatasync), then the store's COMMIT (one fsync), and only then does the
+ * loop send the group's replies. If either fails, the changes are rolled
+ * back and every request of the group gets a 500.
+ * While the syncer works, the loop keeps accepting, decrypting and parsing
+ * (that CPU work overlaps the disk wait); the requests it completes wait in
+ * a queue (at most one per connection, as evhttp reads one request of a
+ * connection at a time) and form the next group once the sync is done: the
+ * store connection and the audit batch are touched by one thread at a time.
  */
-static void group_flush(struct mm_ddnsd *d)
+static void *syncer_main(void *arg)
 {
-    if (!d->group_open)
+    struct mm_ddnsd *d = arg;
+    struct syncer *y = &d->sy;
+    pthread_mutex_lock(&y->lock);
+    for (;;) {
+        while (!y->job && !y->stop)
+            pthread_cond_wait(&y->cond, &y->lock);
+        if (!y->job)
+            break;
+        pthread_mutex_unlock(&y->lock);
+        int64_t t0 = mm_monotonic_us();
+        int rc = mm_audit_batch_end(d->audit);
+        int64_t t1 = mm_monotonic_us();
+        if (mm_ddns_store_group_end(d->store, rc == 0) < 0)
+            rc = MM_EIO;
+        int64_t t2 = mm_monotonic_us();
+        pthread_mutex_lock(&y->lock);
+        y->job = false;
+        y->done = true;
+        y->rc = rc;
+        y->audit_us = t1 - t0;
+        y->commit_us = t2 - t1;
+        pthread_cond_broadcast(&y->cond);
+        char one = 1;
+        if (write(y->pipe[1], &one, 1) < 0) /* the pipe never fills: one byte per group */
+            mm_log_error("ddnsd-group", "err=\"cannot wake the loop\"");
+    }
+    pthread_mutex_unlock(&y->lock);
+    return NULL;
+}
+
+/* Close the open group: hand it to the syncer (never with one in flight). */
+static void group_close(struct mm_ddnsd *d)
+{
+    if (!d->group_open || d->syncing)
         return;
     d->group_open = false;
-    int rc = mm_audit_batch_end(d->audit);
-    if (mm_ddns_store_group_end(d->store, rc == 0) < 0)
-        rc = MM_EIO;
+    event_del(d->flush_ev);
+    d->syncing = true;
+    pthread_mutex_lock(&d->sy.lock);
+    d->sy.job = true;
+    d->sy.done = false;
+    pthread_cond_signal(&d->sy.cond);
+    pthread_mutex_unlock(&d->sy.lock);
+}
+
+static void handle_now(struct mm_ddnsd *d, struct evhttp_request *req);
+
+/* The syncer finished: reply to the group, then start the next from the queue. */
+static void group_done(struct mm_ddnsd *d)
+{
+    pthread_mutex_lock(&d->sy.lock);
+    int rc = d->sy.rc;
+    long long au = (long long)d->sy.audit_us, cu = (long long)d->sy.commit_us;
+    d->sy.done = false;
+    pthread_mutex_unlock(&d->sy.lock);
+    d->syncing = false;
     if (rc < 0)
         mm_log_error("ddnsd-group", "requests=%zu err=\"%s\"", d->n_pend, mm_strerror(rc));
     else
-        mm_log_debug("ddnsd-group", "requests=%zu", d->n_pend);
+        mm_log_debug("ddnsd-group", "requests=%zu audit_us=%lld commit_us=%lld", d->n_pend, au, cu);
     for (size_t i = 0; i < d->n_pend; i++) {
         if (rc < 0)
             fail_resp(&d->pend[i].rs);
@@ -276,18 +353,66 @@ static void group_flush(struct mm_ddnsd *d)
     if (rc == 0 && d->push_wanted)
         push_wake(&d->push);
     d->push_wanted = false;
+    size_t n = d->n_queue;
+    d->n_queue = 0;
+    for (size_t i = 0; i < n; i++)
+        handle_now(d, d->queue[i]);
+}
+
+static void sync_pipe_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    char b[64];
+    while (read(fd, b, sizeof(b)) > 0)
+        ;
+    struct mm_ddnsd *d = arg;
+    pthread_mutex_lock(&d->sy.lock);
+    bool done = d->sy.done;
+    pthread_mutex_unlock(&d->sy.lock);
+    if (done && d->syncing)
+        group_done(d);
+}
+
+/* Shutdown: make everything open or queued durable and answered, synchronously. */
+static void group_drain(struct mm_ddnsd *d)
+{
+    while (d->group_open || d->syncing || d->n_queue) {
+        if (d->syncing) {
+            pthread_mutex_lock(&d->sy.lock);
+            while (!d->sy.done)
+                pthread_cond_wait(&d->sy.cond, &d->sy.lock);
+            pthread_mutex_unlock(&d->sy.lock);
+            group_done(d);
+        } else if (d->group_open) {
+            group_close(d);
+        } else {
+            size_t n = d->n_queue;
+            d->n_queue = 0;
+            for (size_t i = 0; i < n; i++)
+                handle_now(d, d->queue[i]);
+        }
+    }
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    group_flush(arg);
+    group_close(arg);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+/* An immediate reply outside any group (nothing was handled). */
+static void reply_now(struct evhttp_request *req, enum mm_ddns_err e, const char *msg)
 {
-    struct mm_ddnsd *d = arg;
+    mm_ddns_http_resp rs;
+    mm_ddns_resp_init(&rs);
+    mm_ddns_resp_error(&rs, e, msg);
+    send_resp(req, &rs);
+    mm_ddns_resp_free(&rs);
+}
+
+static void handle_now(struct mm_ddnsd *d, struct evhttp_request *req)
+{
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t blen = evbuffer_get_length(in);
     mm_ddns_http_req rq = {.method = method_name(evhttp_request_get_command(req)),
@@ -309,26 +434,60 @@ static void on_request(struct evhttp_request *req, void *arg)
             memcpy(rq.peer.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
         }
     }
-    if (d->n_pend >= GROUP_MAX)
-        group_flush(d); /* bounded: a full group is made durable at once */
     if (!d->group_open) {
         if (mm_ddns_store_group_begin(d->store) < 0) {
-            mm_ddns_http_resp rs;
-            mm_ddns_resp_init(&rs);
-            fail_resp(&rs);
-            send_resp(req, &rs);
-            mm_ddns_resp_free(&rs);
+            reply_now(req, MM_DDNS_SERVER_ERROR, "storage or audit log unavailable");
             return;
         }
         mm_audit_batch_begin(d->audit);
         d->group_open = true;
-        /* Lowest priority: runs once the loop has handled every ready connection. */
-        event_active(d->flush_ev, EV_TIMEOUT, 0);
+        /*
+         * The group stays open for a short window while the loop keeps
+         * reading: a request needs a few loop turns from its bytes arriving
+         * to here (TLS record, deferred read callback, evhttp parsing), and
+         * closing the group at the end of one turn made groups of a few
+         * requests, each paying the full syncs. Lowest priority: it also
+         * waits for every ready connection to be handled.
+         */
+        struct timeval win = {0, GROUP_WINDOW_US};
+        event_add(d->flush_ev, &win);
     }
     struct pending *p = &d->pend[d->n_pend++];
     p->req = req;
     mm_ddns_resp_init(&p->rs);
     mm_ddns_service_handle(d->svc, &rq, &p->rs);
+    if (d->n_pend >= GROUP_MAX)
+        group_close(d); /* bounded: a full group is made durable at once */
+    else if (d->n_pend >= d->n_conns)
+        event_active(d->flush_ev, EV_TIMEOUT, 0); /* every connection waits on this group */
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct mm_ddnsd *d = arg;
+    struct conn *c = conn_of(req);
+    if (c && !c->nodelay) {
+        /*
+         * evhttp hands a reply to the TLS bufferevent in pieces (status and
+         * headers, then body), which become separate TLS records; with
+         * Nagle the second waits for the ACK of the first, which the
+         * client delays (up to 40 ms): every keep-alive request paid that.
+         */
+        int one = 1;
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0)
+            c->nodelay = true;
+    }
+    if (!d->syncing && !d->n_queue) {
+        handle_now(d, req);
+        return;
+    }
+    /* A group is being made durable: this request joins the next one. */
+    if (d->n_queue >= d->queue_cap) {
+        reply_now(req, MM_DDNS_MAINTENANCE, "server busy");
+        return;
+    }
+    d->queue[d->n_queue++] = req;
 }
 
 /* ------------------------------------------------------------ DNS push worker */
@@ -560,20 +719,35 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
     if (!d->o.req_timeout_s)
         d->o.req_timeout_s = 10;
     d->pend = calloc(GROUP_MAX, sizeof(*d->pend));
-    if (!d->pend || event_base_priority_init(base, 3) != 0) {
+    d->queue_cap = d->o.max_conns;
+    d->queue = calloc(d->queue_cap, sizeof(*d->queue));
+    d->sy.pipe[0] = d->sy.pipe[1] = -1;
+    if (!d->pend || !d->queue || event_base_priority_init(base, 3) != 0 ||
+        pipe2(d->sy.pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(d->pend);
+        free(d->queue);
         free(d);
         return MM_ENOMEM;
     }
     d->flush_ev = event_new(base, -1, 0, flush_cb, d);
-    if (!d->flush_ev) {
+    d->sy.ev = event_new(base, d->sy.pipe[0], EV_READ | EV_PERSIST, sync_pipe_cb, d);
+    if (!d->flush_ev || !d->sy.ev || event_add(d->sy.ev, NULL) != 0) {
+        if (d->flush_ev)
+            event_free(d->flush_ev);
+        if (d->sy.ev)
+            event_free(d->sy.ev);
+        close(d->sy.pipe[0]);
+        close(d->sy.pipe[1]);
         free(d->pend);
+        free(d->queue);
         free(d);
         return MM_ENOMEM;
     }
     event_priority_set(d->flush_ev, 2); /* default is 1 (3 queues): flush runs last */
     pthread_mutex_init(&d->push.lock, NULL);
     pthread_cond_init(&d->push.cond, NULL);
+    pthread_mutex_init(&d->sy.lock, NULL);
+    pthread_cond_init(&d->sy.cond, NULL);
     d->push.dns_ok = true;
     int rc = open_state(d);
     if (rc == 0)
@@ -596,6 +770,10 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
     if (rc == 0) {
         d->watchdog = mm_timer_new(base, 500, true, watchdog, d);
         rc = d->watchdog ? 0 : MM_ENOMEM;
+    }
+    if (rc == 0) {
+        rc = pthread_create(&d->sy.thread, NULL, syncer_main, d) == 0 ? 0 : MM_ESYS;
+        d->sy.started = rc == 0;
     }
     if (rc == 0) {
         rc = pthread_create(&d->push.thread, NULL, push_main, d) == 0 ? 0 : MM_ESYS;
@@ -629,9 +807,20 @@ void mm_ddnsd_free(mm_ddnsd *d)
         pthread_join(d->push.thread, NULL);
     }
     mm_timer_free(d->watchdog);
-    group_flush(d);
+    if (d->sy.started) {
+        group_drain(d); /* everything handled is made durable and answered */
+        pthread_mutex_lock(&d->sy.lock);
+        d->sy.stop = true;
+        pthread_cond_signal(&d->sy.cond);
+        pthread_mutex_unlock(&d->sy.lock);
+        pthread_join(d->sy.thread, NULL);
+    }
     if (d->flush_ev)
         event_free(d->flush_ev);
+    if (d->sy.ev)
+        event_free(d->sy.ev);
+    close(d->sy.pipe[0]);
+    close(d->sy.pipe[1]);
     d->lev = NULL; /* evhttp_free frees the listener before the connections */
     if (d->http)
         evhttp_free(d->http); /* frees connections (and through them our conn records) */
@@ -642,6 +831,9 @@ void mm_ddnsd_free(mm_ddnsd *d)
     mm_ddns_store_close(d->push.store);
     pthread_mutex_destroy(&d->push.lock);
     pthread_cond_destroy(&d->push.cond);
+    pthread_mutex_destroy(&d->sy.lock);
+    pthread_cond_destroy(&d->sy.cond);
     free(d->pend);
+    free(d->queue);
     free(d);
 }
