@@ -128,6 +128,25 @@ enum mm_ddns_addr_class {
 
 /* Strict text form (inet_pton); MM_EMALFORMED otherwise. */
 int mm_ddns_addr_parse(const char *s, size_t len, mm_ddns_addr *out);
+
+/* An address prefix ("192.0.2.1", "10.0.0.0/8", "2001:db8::/32"). */
+typedef struct mm_ddns_prefix {
+    mm_ddns_addr addr;
+    unsigned len;
+} mm_ddns_prefix;
+int mm_ddns_prefix_parse(const char *s, mm_ddns_prefix *out);
+bool mm_ddns_prefix_match(const mm_ddns_prefix *p, const mm_ddns_addr *a);
+
+#define MM_DDNS_XFF_MAX 1024
+/*
+ * The client address of a request whose socket peer is peer and whose
+ * X-Forwarded-For header is xff (NULL if absent): the peer itself unless it
+ * is one of the n trusted proxies t; then the rightmost entry that is not a
+ * trusted proxy (proxy.c). 0, or MM_EINVAL / MM_ELIMIT for an unusable
+ * header (out is then the last trusted hop).
+ */
+int mm_ddns_client_addr(const mm_ddns_addr *peer, const char *xff, const mm_ddns_prefix *t,
+                        size_t n, mm_ddns_addr *out);
 /* Canonical text (RFC 5952 for IPv6) into out (>= 46 bytes). */
 void mm_ddns_addr_format(const mm_ddns_addr *a, char *out, size_t outlen);
 /* IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4; others unchanged. */
@@ -391,6 +410,12 @@ typedef struct mm_ddns_service_config {
      * them durable before any reply: no per-change audit sync here.
      */
     bool group_commit;
+    /*
+     * Reverse proxies whose X-Forwarded-For is believed (default none: the
+     * header is ignored). The array must outlive the service.
+     */
+    const struct mm_ddns_prefix *trusted_proxies;
+    size_t n_trusted_proxies;
     /* Health: reports whether the DNS backend is reachable. */
     bool (*dns_ok)(void *arg);
     void *dns_arg;

@@ -100,7 +100,7 @@ static int update_one(struct ctx *c, mm_ddns_update_req *r, mm_ddns_host *before
         return failv(f, MM_DDNS_NOT_FOUND, "Hostname not found");
     if (rc < 0)
         return failv(f, MM_DDNS_SERVER_ERROR, NULL);
-    if (mm_ddns_update_resolve_auto(r, &c->rq->peer, &c->s->pol, f) < 0)
+    if (mm_ddns_update_resolve_auto(r, &c->client, &c->s->pol, f) < 0)
         return -1;
     char what[160], a4[46] = "-", a6[46] = "-";
     if (r->v4 == MM_DDNS_SET)

@@ -461,9 +461,12 @@ void mm_ddns_service_handle(mm_ddns_service *s, const mm_ddns_http_req *rq, mm_d
 {
     struct ctx c = {.s = s, .rq = rq, .rs = rs};
     c.now_ms = s->cfg.now_ms(s->cfg.now_arg);
-    mm_ddns_addr p = rq->peer;
-    mm_ddns_addr_unmap(&p);
-    mm_ddns_addr_format(&p, c.who.peer, sizeof(c.who.peer));
+    /* Auto-detection, rate limits and the audit all see the client, not the proxy. */
+    const char *xff = s->cfg.n_trusted_proxies ? rq->header(rq->header_arg, "X-Forwarded-For") : NULL;
+    if (mm_ddns_client_addr(&rq->peer, xff, s->cfg.trusted_proxies, s->cfg.n_trusted_proxies,
+                            &c.client) < 0)
+        mm_log_warn("ddns-xff", "peer_via=proxy err=\"X-Forwarded-For not usable, the last trusted hop is the client\"");
+    mm_ddns_addr_format(&c.client, c.who.peer, sizeof(c.who.peer));
     security_headers(rs);
     mm_audit_batch_begin(s->cfg.audit);
     handle(&c);

@@ -677,7 +677,9 @@ static int open_state(struct mm_ddnsd *d)
                                   .test_mode = d->o.test_mode,
                                   .provider_name = d->o.provider_name,
                                   .on_push = push_mark, .push_arg = d, .group_commit = true,
-                                  .dns_ok = push_ok, .dns_arg = &d->push};
+                                  .dns_ok = push_ok, .dns_arg = &d->push,
+                                  .trusted_proxies = d->o.trusted_proxies,
+                                  .n_trusted_proxies = d->o.n_trusted_proxies};
     snprintf(p, sizeof(p), "%s/token.key", d->o.state_dir);
     int rc = mm_ddns_key_load(p, cfg.key);
     if (rc < 0) {
