@@ -160,12 +160,15 @@ bool mm_ddns_addr_publishable(const mm_ddns_addr *a, bool allow_doc);
 /* ------------------------------------------------------------ hostnames (section 10) */
 
 /*
- * Validate and normalise a hostname (A-labels only; one trailing dot
- * stripped; lowercased) into out (MM_DDNS_HOSTNAME_MAX + 1 bytes).
- * txt_owner: the first label may start with '_' (e.g. _acme-challenge).
- * MM_EMALFORMED for an invalid name.
+ * Validate and normalise a hostname into out (MM_DDNS_HOSTNAME_MAX + 1
+ * bytes): U-labels (UTF-8) become A-labels (IDNA2008), A-labels must be
+ * valid; one trailing dot stripped; lowercased. txt_owner: the first label
+ * may start with '_' (e.g. _acme-challenge). MM_EMALFORMED for an invalid
+ * name; _check also sets *why to a precise reason (valid until the next
+ * call on this thread).
  */
 int mm_ddns_hostname_normalize(const char *in, size_t len, bool txt_owner, char *out);
+int mm_ddns_hostname_check(const char *in, size_t len, bool txt_owner, char *out, const char **why);
 /* True if name equals zone or lies below it (both normalised). */
 bool mm_ddns_name_in_zone(const char *name, const char *zone);
 /*

@@ -33,8 +33,23 @@ r=$(api POST /update '{"hostname":"home.example.net","hostname":"x.example.net"}
 expect 400 invalid_json "duplicate member"
 r=$(api POST /update '{"hostname":"bad..name","ipv4":"203.0.113.10"}')
 expect 400 invalid_hostname "empty label"
-r=$(api POST /update '{"hostname":"bücher.example.net","ipv4":"203.0.113.10"}')
-expect 400 invalid_hostname "IDN U-label (A-labels only)"
+# IDN: U-labels are converted to A-labels (IDNA2008), invalid ones say why
+r=$(api POST /update '{"hostname":"xn--abc-.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "invalid A-label"
+case "$r" in *"invalid A-label 'xn--abc-'"*) ok "reason names the A-label" ;; *) fail "A-label reason: $r" ;; esac
+r=$(api POST /update '{"hostname":"b\u00fccher_x.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "U-label with an underscore"
+case "$r" in *"invalid internationalised label"*) ok "reason names the U-label" ;; *) fail "U-label reason: $r" ;; esac
+r=$(api POST /update '{"hostname":"\u2603x.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "U-label with a disallowed code point (U+2603)"
+TI=$(seed_token --host bücher.example.net --scopes all)
+r=$(T=$TI api POST /update '{"hostname":"Bücher.example.net","ipv4":"203.0.113.10"}')
+expect 200 "" "U-label update accepted"
+[ "$(jget "${r#* }" data.hostname)" = xn--bcher-kva.example.net ] || fail "not stored as A-label: $r"
+ok "stored and answered as xn--bcher-kva.example.net"
+r=$(T=$TI api GET "/status/b%C3%BCcher.example.net")
+expect 200 "" "status by percent-encoded U-label"
+[ "$(jget "${r#* }" data.ipv4)" = 203.0.113.10 ] || fail "status of the U-label: $r"
 r=$(api POST /update '{"hostname":"home.example.net\u0000.evil","ipv4":"203.0.113.10"}')
 expect 400 invalid_json "NUL escape inside a JSON string (refused by the parser)"
 r=$(api POST /update '{"hostname":"home.example.net","ipv4":"10.0.0.1"}')
