@@ -46,6 +46,7 @@
 #include <openssl/ssl.h>
 
 #include "ddnsd.h"
+#include "knot.h"
 #include "mamori/mm_audit.h"
 #include "mamori/mm_core.h"
 #include "mamori/mm_ddns.h"
@@ -104,6 +105,7 @@ struct mm_ddnsd {
     struct evhttp_request **queue; /* complete requests waiting for the next group */
     size_t n_queue, queue_cap;
     struct syncer sy;
+    mm_ddnsd_knot *knot;
 };
 
 /* A reply held until its group is durable. */
@@ -752,6 +754,13 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
     pthread_cond_init(&d->sy.cond, NULL);
     d->push.dns_ok = true;
     int rc = open_state(d);
+    if (rc == 0 && d->o.knot_port) {
+        rc = mm_ddnsd_knot_start(base, d->o.state_dir, d->o.knot_port,
+                                 d->o.knot_zone ? d->o.knot_zone : MM_DDNSD_KNOT_ZONE, d->store,
+                                 &d->knot);
+        if (rc == MM_ENOENT)
+            rc = 0; /* knotd not installed: logged with a hint, the API works without it */
+    }
     if (rc == 0)
         rc = make_tls(d);
     if (rc == 0) {
@@ -831,6 +840,7 @@ void mm_ddnsd_free(mm_ddnsd *d)
     mm_audit_close(d->audit);
     mm_ddns_store_close(d->store);
     mm_ddns_store_close(d->push.store);
+    mm_ddnsd_knot_stop(d->knot);
     pthread_mutex_destroy(&d->push.lock);
     pthread_cond_destroy(&d->push.cond);
     pthread_mutex_destroy(&d->sy.lock);

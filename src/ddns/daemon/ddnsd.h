@@ -24,6 +24,9 @@ typedef struct mm_ddnsd_options {
     /* Reverse proxies whose X-Forwarded-For is believed (default none). */
     const struct mm_ddns_prefix *trusted_proxies;
     size_t n_trusted_proxies;
+    /* Non-zero: run a Knot DNS child on 127.0.0.1@knot_port serving knot_zone (knot.c). */
+    uint16_t knot_port;
+    const char *knot_zone;
 } mm_ddnsd_options;
 
 typedef struct mm_ddnsd mm_ddnsd;
