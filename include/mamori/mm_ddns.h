@@ -137,6 +137,16 @@ typedef struct mm_ddns_prefix {
 int mm_ddns_prefix_parse(const char *s, mm_ddns_prefix *out);
 bool mm_ddns_prefix_match(const mm_ddns_prefix *p, const mm_ddns_addr *a);
 
+/* Header section cap (request line and headers, CRLFCRLF included). */
+#define MM_DDNS_HEAD_MAX 8192
+/*
+ * Screen one request's header section (head, len: through the empty line)
+ * before the HTTP parser: MM_DDNS_OK with the Content-Length (0 if none),
+ * or the error for the JSON envelope and a precise reason (http_head.c).
+ */
+enum mm_ddns_err mm_ddns_http_head_check(const uint8_t *head, size_t len, uint64_t *content_length,
+                                         const char **why);
+
 #define MM_DDNS_XFF_MAX 1024
 /*
  * The client address of a request whose socket peer is peer and whose

@@ -2,7 +2,8 @@
  * libFuzzer harness: the small ApertoDNS parsers of untrusted text --
  * hostnames, addresses (round trip through the canonical form), percent-
  * decoding and query strings, Basic credentials, update objects, and the
- * client's HTTP response reader, X-Forwarded-For behind trusted proxies.
+ * client's HTTP response reader, X-Forwarded-For behind trusted proxies,
+ * the request header-section screen of ddnsd's input filter.
  * Byte 0 picks the parser.
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned sel = data[0] % 8;
+    unsigned sel = data[0] % 9;
     const char *s = (const char *)data + 1;
     size_t n = size - 1;
     char *z = malloc(n + 1); /* NUL-terminated copy for the string APIs */
@@ -76,6 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mm_ddns_http_response r;
         if (mm_ddns_http_response_parse((const uint8_t *)s, n, &r) == 0 &&
             r.body_off + r.body_len > n)
+            abort();
+        break;
+    }
+    case 8: {
+        uint64_t cl = 0;
+        const char *why = NULL;
+        enum mm_ddns_err e = mm_ddns_http_head_check((const uint8_t *)s, n, &cl, &why);
+        if ((e == MM_DDNS_OK && cl > MM_DDNS_BODY_MAX) || (e != MM_DDNS_OK && !why))
             abort();
         break;
     }

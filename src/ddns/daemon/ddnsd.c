@@ -25,6 +25,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,6 +42,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
@@ -57,11 +59,25 @@
 
 struct conn {
     struct mm_ddnsd *d;
-    struct bufferevent *bev;
+    struct bufferevent *bev;  /* TLS */
+    struct bufferevent *filt; /* in_filter over bev: what evhttp uses */
     int64_t since_ms; /* accept or last reply: the next request is due within the timeout */
     bool nodelay;     /* TCP_NODELAY set on the socket */
+    /* input screening (in_filter) */
+    enum { F_HEAD, F_BODY, F_DISCARD } fstate;
+    uint64_t body_left;
+    size_t scanned;            /* bytes of the pending head already searched for CRLFCRLF */
+    enum mm_ddns_err err;      /* F_DISCARD: the error the synthetic request stands for */
+    const char *err_why;
     struct conn *prev, *next;
 };
+
+/*
+ * What the input filter hands evhttp in place of a request it refused: the
+ * request callback recognises it and answers the recorded error in JSON.
+ */
+#define SYNTH_PATH MM_DDNS_PREFIX "/.transport-error"
+#define SYNTH_REQ "GET " SYNTH_PATH " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 
 struct pusher {
     pthread_t thread;
@@ -149,6 +165,111 @@ static void conn_exfree(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lo
     free(c);
 }
 
+/* Refuse the rest of this connection's input: one synthetic request stands for the error. */
+static void screen_fail(struct conn *c, struct evbuffer *src, struct evbuffer *dst,
+                        enum mm_ddns_err e, const char *why)
+{
+    evbuffer_drain(src, evbuffer_get_length(src));
+    evbuffer_add(dst, SYNTH_REQ, strlen(SYNTH_REQ));
+    mm_log_debug("ddnsd-screen", "err=%s why=\"%s\"", mm_ddns_err_code(e), why ? why : "");
+    c->fstate = F_DISCARD;
+    c->err = e;
+    c->err_why = why;
+}
+
+/*
+ * Input filter between TLS and evhttp: each request's header section is
+ * screened (mm_ddns_http_head_check) before evhttp parses it, and its body
+ * passed through by Content-Length. evhttp's own errors are HTML pages
+ * (libevent 2.1 has no hook for them), so anything it would refuse is
+ * refused here first, to be answered in the API's JSON envelope.
+ */
+static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evbuffer *dst,
+                                                ev_ssize_t limit, enum bufferevent_flush_mode mode,
+                                                void *arg)
+{
+    (void)limit;
+    (void)mode;
+    struct conn *c = arg;
+    bool moved = false;
+    for (;;) {
+        size_t have = evbuffer_get_length(src);
+        if (!have)
+            break;
+        if (c->fstate == F_DISCARD) {
+            evbuffer_drain(src, have);
+            break;
+        }
+        if (c->fstate == F_BODY) {
+            size_t n = have < c->body_left ? have : (size_t)c->body_left;
+            evbuffer_remove_buffer(src, dst, n);
+            moved = true;
+            c->body_left -= n;
+            if (c->body_left == 0)
+                c->fstate = F_HEAD;
+            continue;
+        }
+        /* Search only what is new since the last call (less the 3 bytes a split CRLFCRLF needs). */
+        struct evbuffer_ptr start;
+        evbuffer_ptr_set(src, &start, c->scanned > 3 ? c->scanned - 3 : 0, EVBUFFER_PTR_SET);
+        struct evbuffer_ptr end = evbuffer_search(src, "\r\n\r\n", 4, &start);
+        if (end.pos < 0) {
+            c->scanned = have;
+            if (have < MM_DDNS_HEAD_MAX)
+                break; /* wait for the rest of the header section */
+            screen_fail(c, src, dst, MM_DDNS_PAYLOAD_TOO_LARGE, "request header section larger than 8 KiB");
+            moved = true;
+            continue;
+        }
+        size_t hl = (size_t)end.pos + 4;
+        c->scanned = 0;
+        if (hl > MM_DDNS_HEAD_MAX) {
+            screen_fail(c, src, dst, MM_DDNS_PAYLOAD_TOO_LARGE, "request header section larger than 8 KiB");
+            moved = true;
+            continue;
+        }
+        uint64_t cl = 0;
+        const char *why = NULL;
+        enum mm_ddns_err e = mm_ddns_http_head_check(evbuffer_pullup(src, (ev_ssize_t)hl), hl, &cl, &why);
+        moved = true;
+        if (e != MM_DDNS_OK) {
+            screen_fail(c, src, dst, e, why);
+            continue;
+        }
+        evbuffer_remove_buffer(src, dst, hl);
+        c->body_left = cl;
+        c->fstate = cl ? F_BODY : F_HEAD;
+    }
+    return moved ? BEV_OK : BEV_NEED_MORE;
+}
+
+/* The filter is being freed, and with it (CLOSE_ON_FREE) the TLS bufferevent. */
+static void filter_gone(void *arg)
+{
+    ((struct conn *)arg)->filt = NULL;
+}
+
+/*
+ * Encrypt and write what waits in the TLS output now. evhttp shuts the
+ * socket down as soon as a closing reply has left the filter (before
+ * bufferevent_openssl gets to write it): for such replies the bytes must be
+ * in the kernel first. A short reply fits the socket buffer; a partial
+ * write leaves the rest to the bufferevent.
+ */
+static void tls_push(struct conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    size_t n = evbuffer_get_length(out);
+    while (n && ssl && SSL_is_init_finished(ssl)) {
+        int w = SSL_write(ssl, evbuffer_pullup(out, (ev_ssize_t)n), n > INT_MAX ? INT_MAX : (int)n);
+        if (w <= 0)
+            break;
+        evbuffer_drain(out, (size_t)w);
+        n = evbuffer_get_length(out);
+    }
+}
+
 static struct bufferevent *new_bev(struct event_base *base, void *arg)
 {
     struct mm_ddnsd *d = arg;
@@ -177,19 +298,35 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
         abort(); /* as above: NULL would mean plaintext */
     }
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    /* Freeing the filter frees the TLS bufferevent (after filter_gone), the SSL, and c. */
+    struct bufferevent *f = bufferevent_filter_new(c->bev, in_filter, NULL,
+                                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS,
+                                                   filter_gone, c);
+    if (!f) {
+        mm_log_error("ddnsd-conn", "err=\"cannot create the input filter\"");
+        abort(); /* as above: NULL would mean plaintext */
+    }
+    c->filt = f;
+    /*
+     * Writing stays enabled on the TLS side, so that what the filter passes
+     * down is encrypted and written at once: evhttp shuts the socket down
+     * as soon as a "Connection: close" reply has left the filter.
+     */
+    bufferevent_enable(c->bev, EV_WRITE);
     if (d->n_conns >= d->o.max_conns && !d->paused) {
         evconnlistener_disable(d->lev);
         d->paused = true;
         mm_log_warn("ddnsd-conn-limit", "conns=%u", d->n_conns);
     }
-    return c->bev;
+    return f;
 }
 
 static struct conn *conn_of(struct evhttp_request *req)
 {
     struct evhttp_connection *evc = evhttp_request_get_connection(req);
     struct bufferevent *bev = evc ? evhttp_connection_get_bufferevent(evc) : NULL;
-    SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+    struct bufferevent *tls = bev ? bufferevent_get_underlying(bev) : NULL; /* under the filter */
+    SSL *ssl = tls ? bufferevent_openssl_get_ssl(tls) : NULL;
     return ssl ? SSL_get_ex_data(ssl, conn_idx) : NULL;
 }
 
@@ -246,6 +383,10 @@ static const char *get_header(void *arg, const char *name)
 static void send_resp(struct evhttp_request *req, mm_ddns_http_resp *rs)
 {
     struct conn *c = conn_of(req); /* before the reply: it may free req */
+    /* Will evhttp close the connection after this reply (RFC 9112 9.3)? */
+    const char *conn_hdr = evhttp_find_header(evhttp_request_get_input_headers(req), "Connection");
+    bool closing = rs->close || (conn_hdr && !evutil_ascii_strcasecmp(conn_hdr, "close")) ||
+                   (req->minor == 0 && !(conn_hdr && !evutil_ascii_strcasecmp(conn_hdr, "keep-alive")));
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     for (size_t i = 0; i < rs->n_headers; i++)
         evhttp_add_header(oh, rs->headers[i].name, rs->headers[i].value);
@@ -261,6 +402,17 @@ static void send_resp(struct evhttp_request *req, mm_ddns_http_resp *rs)
     evhttp_send_reply(req, rs->status, reason(rs->status), out);
     if (out)
         evbuffer_free(out);
+    /*
+     * evhttp writes the reply before enabling EV_WRITE on the filter, and
+     * libevent 2.1's filter does not look at its output again when writing
+     * is enabled: push it down to TLS now (c outlives this: evhttp frees a
+     * connection only from a later callback).
+     */
+    if (c && c->filt) {
+        bufferevent_flush(c->filt, EV_WRITE, BEV_NORMAL);
+        if (closing)
+            tls_push(c);
+    }
 }
 
 /* The group could not be made durable: every reply of it becomes a 500. */
@@ -409,6 +561,7 @@ static void reply_now(struct evhttp_request *req, enum mm_ddns_err e, const char
     mm_ddns_http_resp rs;
     mm_ddns_resp_init(&rs);
     mm_ddns_resp_error(&rs, e, msg);
+    rs.close = true;
     send_resp(req, &rs);
     mm_ddns_resp_free(&rs);
 }
@@ -423,11 +576,10 @@ static void handle_now(struct mm_ddnsd *d, struct evhttp_request *req)
                            .header_arg = evhttp_request_get_input_headers(req),
                            .body = blen ? evbuffer_pullup(in, -1) : NULL,
                            .body_len = blen};
-    struct evhttp_connection *evc = evhttp_request_get_connection(req);
-    struct bufferevent *bev = evc ? evhttp_connection_get_bufferevent(evc) : NULL;
+    struct conn *cn = conn_of(req);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    if (bev && getpeername(bufferevent_getfd(bev), (struct sockaddr *)&ss, &sl) == 0) {
+    if (cn && getpeername(bufferevent_getfd(cn->bev), (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET) {
             rq.peer.family = AF_INET;
             memcpy(rq.peer.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
@@ -479,6 +631,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         evutil_socket_t fd = bufferevent_getfd(c->bev);
         if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0)
             c->nodelay = true;
+    }
+    if (c && c->fstate == F_DISCARD && !strcmp(evhttp_request_get_uri(req), SYNTH_PATH)) {
+        reply_now(req, c->err, c->err_why); /* refused by in_filter: the connection ends */
+        return;
     }
     if (!d->syncing && !d->n_queue) {
         handle_now(d, req);
@@ -771,7 +927,8 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
         evhttp_set_bevcb(d->http, new_bev, d);
         evhttp_set_gencb(d->http, on_request, d);
         evhttp_set_max_body_size(d->http, MM_DDNS_BODY_MAX);
-        evhttp_set_max_headers_size(d->http, 8192);
+        /* in_filter enforces both caps first (JSON errors); these stay as a backstop */
+        evhttp_set_max_headers_size(d->http, MM_DDNS_HEAD_MAX + 1024);
         evhttp_set_timeout(d->http, (int)d->o.req_timeout_s);
         evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
                                                 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |

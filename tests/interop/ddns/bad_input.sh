@@ -59,10 +59,45 @@ expect 400 invalid_ttl "float TTL"
 
 # oversized body: the 64 KiB cap
 python3 -c 'import json; print(json.dumps({"hostname":"home.example.net","pad":"x"*70000}))' > "$TMP/big.json"
-st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' -X POST "$B/update" \
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' -X POST "$B/update" \
     -H "Authorization: Bearer $T" -H 'Content-Type: application/json' --data-binary @"$TMP/big.json")
-[ "$st" = 413 ] || fail "oversized body gave $st"
-ok "70 KB body -> 413"
+case "$r" in
+    *'"code":"payload_too_large"'*' 413 application/json'*) ok "70 KB body -> 413 in the JSON envelope" ;;
+    *) fail "oversized body: $r" ;;
+esac
+
+# Framing errors the HTTP layer sees are answered in the same JSON envelope,
+# never as an HTML page (each line: curl or a raw request, the status, the code).
+jerr() { # jerr WANT_STATUS WANT_CODE DESCRIPTION -- reads $r ("BODY STATUS CTYPE")
+    case "$r" in
+        *'<'[Hh][Tt][Mm][Ll]*) fail "$3: HTML answer: $r" ;;
+        *"\"code\":\"$2\""*" $1 application/json"*) ok "$3 -> $1 $2 (JSON)" ;;
+        *) fail "$3: $r (wanted $1 $2 in JSON)" ;;
+    esac
+}
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' "$B/info" \
+    -H "X-Pad: $(head -c 9000 /dev/zero | tr '\0' a)")
+jerr 413 payload_too_large "9 KB header section"
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' -X POST "$B/update" \
+    -H "Authorization: Bearer $T" -H 'Transfer-Encoding: chunked' -d "{\"hostname\":\"$HOST\"}")
+jerr 400 invalid_request "chunked body"
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' -X POST "$B/update" \
+    -H "Authorization: Bearer $T" -H 'Content-Length: 5' -H 'Content-Length: 7' -d 'abcde')
+jerr 400 invalid_request "conflicting Content-Length"
+# raw requests over TLS: status line and body of the reply
+raw() { printf "$1" | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" 2>/dev/null | tr -d '\r' \
+    | awk 'NR==1{st=$2} /^Content-Type:/{ct=$2} /^\{/{body=$0} END{print body, st, ct}'; }
+r=$(raw 'BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n')
+jerr 405 method_not_allowed "unknown method"
+r=$(raw 'GET /x HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n')
+jerr 400 invalid_request "obs-fold header"
+r=$(raw 'GET /x HTTP/2.0\r\nHost: x\r\n\r\n')
+jerr 400 invalid_request "HTTP/2.0 request line"
+r=$(raw 'GET x HTTP/1.1\r\nHost: x\r\n\r\n')
+jerr 400 invalid_request "target not an absolute path"
+# a reply that closes the connection (HTTP/1.0) still arrives whole
+r=$(curl -s --http1.0 --cacert "$CA" "$B/health")
+case "$r" in *'"status":"healthy"'*) ok "HTTP/1.0 (closing) reply delivered" ;; *) fail "HTTP/1.0 health: $r" ;; esac
 
 # HTTPS only: plaintext HTTP and TLS 1.2 get no answer
 st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/.well-known/apertodns/v1/info")

@@ -317,10 +317,51 @@ static void test_idn(void **state)
     json_decref(j);
 }
 
+/* The header-section screen in front of evhttp (http_head.c). */
+static void test_http_head(void **state)
+{
+    (void)state;
+    static const struct { const char *head; enum mm_ddns_err e; uint64_t cl; } rows[] = {
+        {"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", MM_DDNS_OK, 0},
+        {"POST /u HTTP/1.0\r\ncontent-length:  12 \r\n\r\n", MM_DDNS_OK, 12},
+        {"POST /u HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", MM_DDNS_OK, 3},
+        {"POST /u HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: 65537\r\n\r\n", MM_DDNS_PAYLOAD_TOO_LARGE, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", MM_DDNS_PAYLOAD_TOO_LARGE, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: -1\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"BREW /u HTTP/1.1\r\n\r\n", MM_DDNS_METHOD_NOT_ALLOWED, 0},
+        {"get /u HTTP/1.1\r\n\r\n", MM_DDNS_METHOD_NOT_ALLOWED, 0},
+        {"GET u HTTP/1.1\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.2\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u\x01 HTTP/1.1\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA: b\r\n c\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA b\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA(: b\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\nA: b\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA: b\x7f\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t cl = 99;
+        const char *why = NULL;
+        enum mm_ddns_err e = mm_ddns_http_head_check((const uint8_t *)rows[i].head,
+                                                     strlen(rows[i].head), &cl, &why);
+        if (e != rows[i].e)
+            fail_msg("row %zu: got %s want %s (%s)", i, mm_ddns_err_code(e),
+                     mm_ddns_err_code(rows[i].e), why ? why : "");
+        if (e == MM_DDNS_OK)
+            assert_int_equal(cl, rows[i].cl);
+        else
+            assert_non_null(why);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hostnames),   cmocka_unit_test(test_idn),   cmocka_unit_test(test_order),
+        cmocka_unit_test(test_hostnames),   cmocka_unit_test(test_idn),
+        cmocka_unit_test(test_http_head),   cmocka_unit_test(test_order),
         cmocka_unit_test(test_tristate),    cmocka_unit_test(test_auto),
         cmocka_unit_test(test_txt),         cmocka_unit_test(test_errors_table),
         cmocka_unit_test(test_small_parsers), cmocka_unit_test(test_http_response),
