@@ -85,6 +85,7 @@ struct pusher {
     pthread_cond_t cond;
     bool started, stop, wake, dns_ok;
     mm_ddns_store *store; /* its own connection */
+    mm_ddns_push_conn *conn; /* TCP to the primary, kept */
 };
 
 struct syncer {
@@ -675,6 +676,7 @@ static void *push_main(void *arg)
             break;
         pthread_mutex_unlock(&p->lock);
         unsigned pushed = 0;
+        int64_t send_max = 0, t_wake = mm_monotonic_us();
         /* Drain what is due, in order; the first failure backs off the whole queue. */
         for (;;) {
             struct timespec now;
@@ -689,8 +691,12 @@ static void *push_main(void *arg)
                 mm_ddns_store_push_done(p->store, it.id);
                 continue;
             }
+            int64_t s0 = mm_monotonic_us();
             if (rc == 0)
-                rc = mm_ddns_push_send(&z, &it);
+                rc = mm_ddns_push_send(p->conn, &z, &it);
+            int64_t s1 = mm_monotonic_us();
+            if (s1 - s0 > send_max)
+                send_max = s1 - s0;
             if (rc == 0 || rc == MM_EPROTO) {
                 /* A refusal (RCODE) will not get better by retrying: log it and move on. */
                 if (rc == MM_EPROTO)
@@ -709,7 +715,8 @@ static void *push_main(void *arg)
                         it.name, it.attempts + 1, (long long)backoff_ms);
             break;
         }
-        mm_log_debug("ddnsd-push", "woken=%d pushed=%u", (int)woken, pushed);
+        mm_log_debug("ddnsd-push", "woken=%d pushed=%u send_max_us=%lld total_us=%lld", (int)woken,
+                     pushed, (long long)send_max, (long long)(mm_monotonic_us() - t_wake));
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
@@ -829,6 +836,9 @@ static int open_state(struct mm_ddnsd *d)
     MM_GUARD(mm_ddns_store_open(target, &d->store));
     MM_GUARD(mm_ddns_store_open(target, &d->push.store)); /* the push worker's own connection */
     MM_GUARD(mm_ddns_store_relax(d->push.store));
+    d->push.conn = mm_ddns_push_conn_new();
+    if (!d->push.conn)
+        return MM_ENOMEM;
     snprintf(p, sizeof(p), "%s/audit.log", d->o.state_dir);
     MM_GUARD(mm_audit_open(p, &d->audit));
     mm_ddns_service_config cfg = {.store = d->store, .audit = d->audit,
@@ -997,6 +1007,7 @@ void mm_ddnsd_free(mm_ddnsd *d)
     mm_audit_close(d->audit);
     mm_ddns_store_close(d->store);
     mm_ddns_store_close(d->push.store);
+    mm_ddns_push_conn_free(d->push.conn);
     mm_ddnsd_knot_stop(d->knot);
     pthread_mutex_destroy(&d->push.lock);
     pthread_cond_destroy(&d->push.cond);
