@@ -485,6 +485,22 @@ static void group_close(struct mm_ddnsd *d)
 
 static void handle_now(struct mm_ddnsd *d, struct evhttp_request *req);
 
+/*
+ * Handle the queued requests as the next group. A full group (GROUP_MAX)
+ * goes to the syncer at once; the rest then wait for the next turn.
+ */
+static void queue_run(struct mm_ddnsd *d)
+{
+    size_t n = d->n_queue;
+    d->n_queue = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d->syncing)
+            d->queue[d->n_queue++] = d->queue[i]; /* n_queue <= i: compaction in place */
+        else
+            handle_now(d, d->queue[i]);
+    }
+}
+
 /* The syncer finished: reply to the group, then start the next from the queue. */
 static void group_done(struct mm_ddnsd *d)
 {
@@ -508,10 +524,7 @@ static void group_done(struct mm_ddnsd *d)
     if (rc == 0 && d->push_wanted)
         push_wake(&d->push);
     d->push_wanted = false;
-    size_t n = d->n_queue;
-    d->n_queue = 0;
-    for (size_t i = 0; i < n; i++)
-        handle_now(d, d->queue[i]);
+    queue_run(d);
 }
 
 static void sync_pipe_cb(evutil_socket_t fd, short what, void *arg)
@@ -541,10 +554,7 @@ static void group_drain(struct mm_ddnsd *d)
         } else if (d->group_open) {
             group_close(d);
         } else {
-            size_t n = d->n_queue;
-            d->n_queue = 0;
-            for (size_t i = 0; i < n; i++)
-                handle_now(d, d->queue[i]);
+            queue_run(d);
         }
     }
 }
