@@ -271,6 +271,31 @@ static void tls_push(struct conn *c)
     }
 }
 
+/*
+ * Output filter: the reply's pieces (status line and headers, body) as one
+ * contiguous block, so that TLS sends one record in one write(2) instead of
+ * one per piece (bufferevent_openssl writes each buffer chain separately).
+ */
+static enum bufferevent_filter_result out_filter(struct evbuffer *src, struct evbuffer *dst,
+                                                 ev_ssize_t limit, enum bufferevent_flush_mode mode,
+                                                 void *arg)
+{
+    (void)limit;
+    (void)mode;
+    (void)arg;
+    size_t n = evbuffer_get_length(src);
+    if (!n)
+        return BEV_NEED_MORE;
+    while (n) {
+        size_t k = n > 16384 ? 16384 : n; /* a TLS record's worth at a time */
+        if (evbuffer_add(dst, evbuffer_pullup(src, (ev_ssize_t)k), k) != 0)
+            return BEV_ERROR;
+        evbuffer_drain(src, k);
+        n -= k;
+    }
+    return BEV_OK;
+}
+
 static struct bufferevent *new_bev(struct event_base *base, void *arg)
 {
     struct mm_ddnsd *d = arg;
@@ -300,7 +325,7 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     }
     bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
     /* Freeing the filter frees the TLS bufferevent (after filter_gone), the SSL, and c. */
-    struct bufferevent *f = bufferevent_filter_new(c->bev, in_filter, NULL,
+    struct bufferevent *f = bufferevent_filter_new(c->bev, in_filter, out_filter,
                                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS,
                                                    filter_gone, c);
     if (!f) {
