@@ -128,6 +128,35 @@ enum mm_ddns_addr_class {
 
 /* Strict text form (inet_pton); MM_EMALFORMED otherwise. */
 int mm_ddns_addr_parse(const char *s, size_t len, mm_ddns_addr *out);
+
+/* An address prefix ("192.0.2.1", "10.0.0.0/8", "2001:db8::/32"). */
+typedef struct mm_ddns_prefix {
+    mm_ddns_addr addr;
+    unsigned len;
+} mm_ddns_prefix;
+int mm_ddns_prefix_parse(const char *s, mm_ddns_prefix *out);
+bool mm_ddns_prefix_match(const mm_ddns_prefix *p, const mm_ddns_addr *a);
+
+/* Header section cap (request line and headers, CRLFCRLF included). */
+#define MM_DDNS_HEAD_MAX 8192
+/*
+ * Screen one request's header section (head, len: through the empty line)
+ * before the HTTP parser: MM_DDNS_OK with the Content-Length (0 if none),
+ * or the error for the JSON envelope and a precise reason (http_head.c).
+ */
+enum mm_ddns_err mm_ddns_http_head_check(const uint8_t *head, size_t len, uint64_t *content_length,
+                                         const char **why);
+
+#define MM_DDNS_XFF_MAX 1024
+/*
+ * The client address of a request whose socket peer is peer and whose
+ * X-Forwarded-For header is xff (NULL if absent): the peer itself unless it
+ * is one of the n trusted proxies t; then the rightmost entry that is not a
+ * trusted proxy (proxy.c). 0, or MM_EINVAL / MM_ELIMIT for an unusable
+ * header (out is then the last trusted hop).
+ */
+int mm_ddns_client_addr(const mm_ddns_addr *peer, const char *xff, const mm_ddns_prefix *t,
+                        size_t n, mm_ddns_addr *out);
 /* Canonical text (RFC 5952 for IPv6) into out (>= 46 bytes). */
 void mm_ddns_addr_format(const mm_ddns_addr *a, char *out, size_t outlen);
 /* IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4; others unchanged. */
@@ -141,12 +170,15 @@ bool mm_ddns_addr_publishable(const mm_ddns_addr *a, bool allow_doc);
 /* ------------------------------------------------------------ hostnames (section 10) */
 
 /*
- * Validate and normalise a hostname (A-labels only; one trailing dot
- * stripped; lowercased) into out (MM_DDNS_HOSTNAME_MAX + 1 bytes).
- * txt_owner: the first label may start with '_' (e.g. _acme-challenge).
- * MM_EMALFORMED for an invalid name.
+ * Validate and normalise a hostname into out (MM_DDNS_HOSTNAME_MAX + 1
+ * bytes): U-labels (UTF-8) become A-labels (IDNA2008), A-labels must be
+ * valid; one trailing dot stripped; lowercased. txt_owner: the first label
+ * may start with '_' (e.g. _acme-challenge). MM_EMALFORMED for an invalid
+ * name; _check also sets *why to a precise reason (valid until the next
+ * call on this thread).
  */
 int mm_ddns_hostname_normalize(const char *in, size_t len, bool txt_owner, char *out);
+int mm_ddns_hostname_check(const char *in, size_t len, bool txt_owner, char *out, const char **why);
 /* True if name equals zone or lies below it (both normalised). */
 bool mm_ddns_name_in_zone(const char *name, const char *zone);
 /*
@@ -391,6 +423,12 @@ typedef struct mm_ddns_service_config {
      * them durable before any reply: no per-change audit sync here.
      */
     bool group_commit;
+    /*
+     * Reverse proxies whose X-Forwarded-For is believed (default none: the
+     * header is ignored). The array must outlive the service.
+     */
+    const struct mm_ddns_prefix *trusted_proxies;
+    size_t n_trusted_proxies;
     /* Health: reports whether the DNS backend is reachable. */
     bool (*dns_ok)(void *arg);
     void *dns_arg;
@@ -420,6 +458,13 @@ typedef struct mm_ddns_http_req {
 
 mm_ddns_service *mm_ddns_service_new(const mm_ddns_service_config *cfg);
 void mm_ddns_service_free(mm_ddns_service *s);
+/*
+ * Replace rs by a complete error response in the API's envelope (security
+ * headers, JSON error object, the code's HTTP status): for errors the
+ * transport detects before the engine runs (oversized body, bad framing,
+ * storage failure). message NULL: the table's.
+ */
+void mm_ddns_resp_error(mm_ddns_http_resp *rs, enum mm_ddns_err e, const char *message);
 /* Build the complete response to rq into rs (initialise with mm_ddns_resp_init). */
 void mm_ddns_service_handle(mm_ddns_service *s, const mm_ddns_http_req *rq, mm_ddns_http_resp *rs);
 void mm_ddns_resp_init(mm_ddns_http_resp *rs);

@@ -13,12 +13,18 @@
 extern "C" {
 #endif
 
+/* A TCP connection to a primary kept across updates (one per pushing thread). */
+typedef struct mm_ddns_push_conn mm_ddns_push_conn;
+mm_ddns_push_conn *mm_ddns_push_conn_new(void);
+void mm_ddns_push_conn_free(mm_ddns_push_conn *c);
+
 /*
- * Send item as one UPDATE message (atomic) to z's primary over TCP and wait
- * for the answer. 0 on NOERROR; MM_EPROTO when the server refused (RCODE,
- * bad TSIG); MM_EIO/MM_ETIMEOUT when it could not be reached (retry later).
+ * Send item as one UPDATE message (atomic) to z's primary over TCP (on c,
+ * reconnecting as needed; c NULL: a connection of its own) and wait for the
+ * answer, whose TSIG is verified. 0 on NOERROR; MM_EPROTO when the server
+ * refused (RCODE, bad TSIG); MM_EIO when it could not be reached (retry later).
  */
-int mm_ddns_push_send(const mm_ddns_zone *z, const mm_ddns_push_item *item);
+int mm_ddns_push_send(mm_ddns_push_conn *c, const mm_ddns_zone *z, const mm_ddns_push_item *item);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,8 @@ static void help(void)
          "  status HOST | domains | info | health\n"
          "  txt set NAME VALUE [--ttl N] | txt delete NAME [VALUE] | txt get NAME\n"
          "    (NAME is the owner, e.g. _acme-challenge.home.example.net)\n"
+         "  acme-hook auth|cleanup  certbot manual DNS-01 hook: sets or removes the\n"
+         "    TXT _acme-challenge.$CERTBOT_DOMAIN = $CERTBOT_VALIDATION\n"
          "  options: --server URL (default $APERTODNS_URL or https://127.0.0.1:8443)\n"
          "           --token T (default $APERTODNS_TOKEN) | --token-file F\n"
          "           --ca FILE (trust anchor; default STATE/pki/ca.crt with --state-dir)\n"
@@ -630,6 +632,27 @@ static int cmd_client(const char *verb, const struct opts *o)
             body = json_pack("{s:o}", "updates", arr);
             snprintf(path, sizeof(path), MM_DDNS_PREFIX "/bulk-update");
         }
+    } else if (!strcmp(verb, "acme-hook")) {
+        /*
+         * certbot's manual hooks (--manual-auth-hook / --manual-cleanup-hook)
+         * pass the name and the value in the environment; a wildcard
+         * certificate's domain comes without its "*.", so both challenges of
+         * "x" and "*.x" land on _acme-challenge.x and coexist as two values.
+         */
+        const char *dom = getenv("CERTBOT_DOMAIN"), *val = getenv("CERTBOT_VALIDATION");
+        if (!a0 || (strcmp(a0, "auth") && strcmp(a0, "cleanup")))
+            return mm_cli_usage_error(NOUN, "acme-hook auth|cleanup");
+        if (!dom || !*dom || strlen(dom) > MM_DDNS_HOSTNAME_MAX || !val || !*val ||
+            strlen(val) > MM_DDNS_TXT_VALUE_MAX)
+            return mm_cli_usage_error(NOUN, "acme-hook needs CERTBOT_DOMAIN and CERTBOT_VALIDATION "
+                                            "in the environment (set by certbot)");
+        char owner[MM_DDNS_HOSTNAME_MAX + 20];
+        snprintf(owner, sizeof(owner), "_acme-challenge.%s", dom);
+        body = json_pack("{s:s,s:s}", "hostname", owner, "value", val);
+        if (o->ttl >= 0)
+            json_object_set_new(body, "ttl", json_integer(o->ttl));
+        method = strcmp(a0, "auth") == 0 ? "POST" : "DELETE";
+        snprintf(path, sizeof(path), MM_DDNS_PREFIX "/txt");
     } else if (!strcmp(verb, "txt")) {
         if (!a0 || !a1)
             return mm_cli_usage_error(NOUN, "txt set|delete|get NAME [VALUE]");

@@ -37,10 +37,14 @@ static const struct known_daemon {
      /* netconfd listens on both loopbacks by default: "localhost" works on
       * hosts where it resolves only to 127.0.0.1 as well as only to ::1. */
      "MM_PKI_DIR={pki-dir} mamori nc --host localhost get-config"},
+    /* ddnsd runs Knot DNS as its child (--knot): config, TSIG key and zone are
+     * generated in <state>/ddns/knot; without knotd it logs a hint and serves
+     * the API alone. */
     {"ddnsd", "mamori-ddnsd",
-     "\"--state-dir\", \"{state-dir}/ddns\", \"--pki-dir\", \"{pki-dir}\"",
+     "\"--state-dir\", \"{state-dir}/ddns\", \"--pki-dir\", \"{pki-dir}\", \"--knot\", \"5300\"",
      "https://127.0.0.1:8443  ApertoDNS dynamic DNS API (TLS 1.3, X25519SCloud+128 first); "
-     "tokens: mamori ddns admin token-create --state-dir <state>/ddns",
+     "tokens: mamori ddns admin token-create --state-dir <state>/ddns; "
+     "dns://127.0.0.1:5300  Knot DNS (child of ddnsd) serving dyn.home.arpa with every update",
      "mamori ddns health --ca {pki-dir}/ca.crt"},
     {"bmpd", "mamori-bmpd",
      "\"--audit\", \"{state-dir}/bmp/audit.log\", \"--jsonl\", \"{state-dir}/bmp/bmp.jsonl\", "

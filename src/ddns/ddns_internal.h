@@ -28,6 +28,8 @@ struct ctx {
     const mm_ddns_http_req *rq;
     mm_ddns_http_resp *rs;
     struct principal who;
+    /* The client: the socket peer, or what a trusted proxy says (proxy.c). */
+    mm_ddns_addr client;
     int64_t now_ms;
     char path[512];
     const char *query; /* into the request target, or NULL */

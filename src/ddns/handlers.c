@@ -100,7 +100,7 @@ static int update_one(struct ctx *c, mm_ddns_update_req *r, mm_ddns_host *before
         return failv(f, MM_DDNS_NOT_FOUND, "Hostname not found");
     if (rc < 0)
         return failv(f, MM_DDNS_SERVER_ERROR, NULL);
-    if (mm_ddns_update_resolve_auto(r, &c->rq->peer, &c->s->pol, f) < 0)
+    if (mm_ddns_update_resolve_auto(r, &c->client, &c->s->pol, f) < 0)
         return -1;
     char what[160], a4[46] = "-", a6[46] = "-";
     if (r->v4 == MM_DDNS_SET)
@@ -278,10 +278,12 @@ void ddns_ep_bulk(struct ctx *c, json_t *body)
 /* Decode and normalise the {hostname} path segment; replies on failure. */
 static bool name_from_path(struct ctx *c, const char *enc, bool txt_owner, char *out)
 {
-    char dec[MM_DDNS_HOSTNAME_MAX + 2];
+    char dec[MM_DDNS_HOSTNAME_MAX * 4 + 2]; /* U-labels: up to 4 UTF-8 bytes a character */
+    const char *why = NULL;
     if (mm_ddns_pct_decode(enc, strlen(enc), false, dec, sizeof(dec)) < 0 ||
-        mm_ddns_hostname_normalize(dec, strlen(dec), txt_owner, out) < 0) {
-        ddns_reply_err(c, MM_DDNS_INVALID_HOSTNAME);
+        mm_ddns_hostname_check(dec, strlen(dec), txt_owner, out, &why) < 0) {
+        mm_ddns_fail f = {.err = MM_DDNS_INVALID_HOSTNAME, .field = "hostname", .message = why};
+        ddns_reply_error(c, &f);
         return false;
     }
     return true;
@@ -350,8 +352,8 @@ static bool txt_body(struct ctx *c, json_t *body, bool value_required, char *own
         f.field = "hostname";
         f.message = "hostname is required";
     } else if (strlen(json_string_value(h)) != json_string_length(h) ||
-               mm_ddns_hostname_normalize(json_string_value(h), json_string_length(h), true,
-                                          owner) < 0) {
+               mm_ddns_hostname_check(json_string_value(h), json_string_length(h), true, owner,
+                                      &f.message) < 0) {
         f.err = MM_DDNS_INVALID_HOSTNAME;
         f.field = "hostname";
     } else if (t && (!json_is_integer(t) || json_integer_value(t) < MM_DDNS_TTL_MIN ||

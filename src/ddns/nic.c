@@ -47,7 +47,7 @@ static int nic_addresses(struct ctx *c, mm_ddns_update_req *r, mm_ddns_fail *f)
         r->v6 = MM_DDNS_SET;
     }
     /* auto over IPv6 means the IPv6 address for a dyndns2 client */
-    mm_ddns_addr peer = c->rq->peer;
+    mm_ddns_addr peer = c->client;
     mm_ddns_addr_unmap(&peer);
     if (r->v4 == MM_DDNS_AUTO && peer.family == AF_INET6) {
         r->v4 = MM_DDNS_ABSENT;
@@ -56,7 +56,7 @@ static int nic_addresses(struct ctx *c, mm_ddns_update_req *r, mm_ddns_fail *f)
     if ((r->v4 == MM_DDNS_SET && !mm_ddns_addr_publishable(&r->a4, c->s->pol.allow_doc)) ||
         (r->v6 == MM_DDNS_SET && !mm_ddns_addr_publishable(&r->a6, c->s->pol.allow_doc)))
         return f->err = MM_DDNS_INVALID_IP, -1;
-    return mm_ddns_update_resolve_auto(r, &c->rq->peer, &c->s->pol, f);
+    return mm_ddns_update_resolve_auto(r, &c->client, &c->s->pol, f);
 }
 
 /* One hostname: the dyndns2 line for it. */

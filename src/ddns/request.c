@@ -122,10 +122,12 @@ int mm_ddns_update_parse(const void *json_obj, const void *json_defaults,
         return failf(f, MM_DDNS_VALIDATION_ERROR, "hostname", "hostname is required");
     if (!json_is_string(h))
         return failf(f, MM_DDNS_VALIDATION_ERROR, "hostname", "hostname must be a string");
-    if (strlen(json_string_value(h)) != json_string_length(h) ||
-        mm_ddns_hostname_normalize(json_string_value(h), json_string_length(h), false,
-                                   out->hostname) < 0)
-        return failf(f, MM_DDNS_INVALID_HOSTNAME, "hostname", NULL);
+    if (strlen(json_string_value(h)) != json_string_length(h))
+        return failf(f, MM_DDNS_INVALID_HOSTNAME, "hostname", "hostname contains a NUL byte");
+    const char *why = NULL;
+    if (mm_ddns_hostname_check(json_string_value(h), json_string_length(h), false, out->hostname,
+                               &why) < 0)
+        return failf(f, MM_DDNS_INVALID_HOSTNAME, "hostname", why);
     /* 2. ttl: an integer in range; a float or string is a validation error */
     json_t *t = member(obj, defaults, "ttl");
     if (t) {

@@ -55,6 +55,8 @@ const char *mm_ddns_resp_get_header(const mm_ddns_http_resp *rs, const char *nam
 }
 
 /* [impl] security headers on every response, even errors. */
+static int64_t real_now_ms(void *arg);
+
 static void security_headers(mm_ddns_http_resp *rs)
 {
     static const char *const h[][2] = {
@@ -124,6 +126,16 @@ void ddns_reply_error(struct ctx *c, const mm_ddns_fail *f)
                                 : "Bearer realm=\"apertodns\", error=\"invalid_token\"");
     }
     set_body_json(c, status, root);
+}
+
+void mm_ddns_resp_error(mm_ddns_http_resp *rs, enum mm_ddns_err e, const char *message)
+{
+    mm_ddns_resp_free(rs);
+    mm_ddns_resp_init(rs);
+    security_headers(rs);
+    struct ctx c = {.rs = rs, .now_ms = real_now_ms(NULL)};
+    mm_ddns_fail f = {.err = e, .message = message};
+    ddns_reply_error(&c, &f);
 }
 
 void ddns_reply_err(struct ctx *c, enum mm_ddns_err e)
@@ -449,9 +461,12 @@ void mm_ddns_service_handle(mm_ddns_service *s, const mm_ddns_http_req *rq, mm_d
 {
     struct ctx c = {.s = s, .rq = rq, .rs = rs};
     c.now_ms = s->cfg.now_ms(s->cfg.now_arg);
-    mm_ddns_addr p = rq->peer;
-    mm_ddns_addr_unmap(&p);
-    mm_ddns_addr_format(&p, c.who.peer, sizeof(c.who.peer));
+    /* Auto-detection, rate limits and the audit all see the client, not the proxy. */
+    const char *xff = s->cfg.n_trusted_proxies ? rq->header(rq->header_arg, "X-Forwarded-For") : NULL;
+    if (mm_ddns_client_addr(&rq->peer, xff, s->cfg.trusted_proxies, s->cfg.n_trusted_proxies,
+                            &c.client) < 0)
+        mm_log_warn("ddns-xff", "peer_via=proxy err=\"X-Forwarded-For not usable, the last trusted hop is the client\"");
+    mm_ddns_addr_format(&c.client, c.who.peer, sizeof(c.who.peer));
     security_headers(rs);
     mm_audit_batch_begin(s->cfg.audit);
     handle(&c);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,14 +81,45 @@ bool mm_ddns_token_well_formed(const char *t, size_t len)
     return true;
 }
 
+/* SHA-256 fetched once: the one-shot HMAC() fetches it on every call (a visible cost per request). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* H(pad(key) || a || b) with pad = key XOR x over the 64-byte block (RFC 2104). */
+static int hmac_half(EVP_MD_CTX *ctx, const uint8_t *key, uint8_t x, const void *a, size_t al,
+                     uint8_t out[32])
+{
+    uint8_t pad[64];
+    memset(pad, x, sizeof(pad));
+    for (size_t i = 0; i < MM_DDNS_KEY_LEN; i++)
+        pad[i] ^= key[i];
+    unsigned int ol = 0;
+    int ok = EVP_DigestInit_ex(ctx, sha256_md, NULL) && EVP_DigestUpdate(ctx, pad, sizeof(pad)) &&
+             EVP_DigestUpdate(ctx, a, al) && EVP_DigestFinal_ex(ctx, out, &ol) && ol == 32;
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return ok ? 0 : MM_ECRYPTO;
+}
+
 int mm_ddns_token_hash(const uint8_t key[MM_DDNS_KEY_LEN], const char *token, size_t len,
                        uint8_t out[MM_DDNS_HASH_LEN])
 {
-    unsigned int ol = 0;
-    if (!HMAC(EVP_sha256(), key, MM_DDNS_KEY_LEN, (const unsigned char *)token, len, out, &ol) ||
-        ol != MM_DDNS_HASH_LEN)
-        return MM_ECRYPTO;
-    return 0;
+    /* HMAC-SHA256 (RFC 2104); the 32-byte key is shorter than the block, so it is padded as is. */
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t inner[32];
+    int rc = sha256_md && ctx ? 0 : MM_ECRYPTO;
+    if (rc == 0)
+        rc = hmac_half(ctx, key, 0x36, token, len, inner);
+    if (rc == 0)
+        rc = hmac_half(ctx, key, 0x5c, inner, sizeof(inner), out);
+    OPENSSL_cleanse(inner, sizeof(inner));
+    EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
 bool mm_ddns_hash_equal(const uint8_t a[MM_DDNS_HASH_LEN], const uint8_t b[MM_DDNS_HASH_LEN])

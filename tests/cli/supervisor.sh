@@ -127,6 +127,15 @@ if grep -q '^  ddnsd ' "$TMP/out3b"; then
     || { cat "$TMP/ddns-hint"; fail "the printed ddnsd hint failed: $hint"; }
   grep -q healthy "$TMP/ddns-hint" || fail "ddnsd health: $(cat "$TMP/ddns-hint")"
   ok "default run: ddnsd up over HTTPS, its hint works"
+  # ddnsd runs Knot DNS as its child (--knot 5300), or says why not.
+  if command -v kdig >/dev/null && [ -x "$(command -v knotd || echo /usr/sbin/knotd)" ]; then
+    knot_soa() { kdig @127.0.0.1 -p 5300 +short +timeout=1 +retry=0 dyn.home.arpa SOA | grep -q hostmaster; }
+    wait_for 20 knot_soa || fail "mamori up did not start Knot DNS with ddnsd"
+    ok "default run: Knot DNS (child of ddnsd) answers dyn.home.arpa on 127.0.0.1@5300"
+  else
+    wait_for 20 grep -q 'ddnsd-knot-missing hint=' "$TMP/log3b" || fail "no hint about the missing knotd"
+    ok "default run: knotd not installed, ddnsd says so and serves the API"
+  fi
 fi
 # The BMP collector of the default suite: its metrics answer and its hint works.
 if grep -q '^  bmpd ' "$TMP/out3b"; then

@@ -2,13 +2,16 @@
  * libFuzzer harness: the small ApertoDNS parsers of untrusted text --
  * hostnames, addresses (round trip through the canonical form), percent-
  * decoding and query strings, Basic credentials, update objects, and the
- * client's HTTP response reader. Byte 0 picks the parser.
+ * client's HTTP response reader, X-Forwarded-For behind trusted proxies,
+ * the request header-section screen of ddnsd's input filter.
+ * Byte 0 picks the parser.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -19,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned sel = data[0] % 7;
+    unsigned sel = data[0] % 9;
     const char *s = (const char *)data + 1;
     size_t n = size - 1;
     char *z = malloc(n + 1); /* NUL-terminated copy for the string APIs */
@@ -74,6 +77,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mm_ddns_http_response r;
         if (mm_ddns_http_response_parse((const uint8_t *)s, n, &r) == 0 &&
             r.body_off + r.body_len > n)
+            abort();
+        break;
+    }
+    case 8: {
+        uint64_t cl = 0;
+        const char *why = NULL;
+        enum mm_ddns_err e = mm_ddns_http_head_check((const uint8_t *)s, n, &cl, &why);
+        if ((e == MM_DDNS_OK && cl > MM_DDNS_BODY_MAX) || (e != MM_DDNS_OK && !why))
+            abort();
+        break;
+    }
+    case 7: {
+        mm_ddns_prefix t[2];
+        mm_ddns_prefix_parse("127.0.0.0/8", &t[0]);
+        mm_ddns_prefix_parse("2001:db8::/32", &t[1]);
+        mm_ddns_addr peer, c;
+        mm_ddns_addr_parse("127.0.0.1", 9, &peer);
+        mm_ddns_client_addr(&peer, z, t, 2, &c);
+        if (c.family != AF_INET && c.family != AF_INET6) /* always an address */
             abort();
         break;
     }

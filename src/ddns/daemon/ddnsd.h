@@ -7,6 +7,7 @@
 #define MM_DDNSD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -20,6 +21,12 @@ typedef struct mm_ddnsd_options {
     unsigned max_conns;     /* concurrent connections (accepting pauses beyond) */
     unsigned req_timeout_s; /* a request (headers and body) must arrive within this; idle keep-alive too */
     const char *provider_name;
+    /* Reverse proxies whose X-Forwarded-For is believed (default none). */
+    const struct mm_ddns_prefix *trusted_proxies;
+    size_t n_trusted_proxies;
+    /* Non-zero: run a Knot DNS child on 127.0.0.1@knot_port serving knot_zone (knot.c). */
+    uint16_t knot_port;
+    const char *knot_zone;
 } mm_ddnsd_options;
 
 typedef struct mm_ddnsd mm_ddnsd;

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "ddnsd.h"
+#include "knot.h"
 #include "mamori/mm_core.h"
+#include "mamori/mm_ddns.h"
 #include "mamori/mm_event.h"
 
 static void usage(FILE *f)
@@ -33,6 +35,12 @@ static void usage(FILE *f)
             "  --request-timeout S seconds for a whole request and for keep-alive idle\n"
             "                      (default 10)\n"
             "  --provider-name N   provider name in /info (default mamori)\n"
+            "  --trusted-proxy P   believe X-Forwarded-For from this address or prefix\n"
+            "                      (repeatable, up to 16; default none: the header is ignored)\n"
+            "  --knot PORT         run Knot DNS (knotd) as a child on 127.0.0.1@PORT serving\n"
+            "                      the zone, config generated in STATE/knot, every change\n"
+            "                      pushed to it (RFC 2136 + TSIG)\n"
+            "  --knot-zone Z       that zone (default " MM_DDNSD_KNOT_ZONE ")\n"
             "  --log-level L       error|warn|info|debug (default $MM_LOG_LEVEL or info)\n");
 }
 
@@ -45,6 +53,8 @@ int main(int argc, char **argv)
         {"max-connections", required_argument, 0, 'm'},
         {"request-timeout", required_argument, 0, 'T'},
         {"provider-name", required_argument, 0, 'n'}, {"log-level", required_argument, 0, 'L'},
+        {"trusted-proxy", required_argument, 0, 'P'},
+        {"knot", required_argument, 0, 'K'}, {"knot-zone", required_argument, 0, 'Z'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     char state[1024], pki[1100];
     const char *env = getenv("MM_STATE_DIR");
@@ -53,6 +63,9 @@ int main(int argc, char **argv)
     pki[0] = 0;
     mm_ddnsd_options o = {.listen = "127.0.0.1:8443", .provider_name = "mamori"};
     const char *level = getenv("MM_LOG_LEVEL") ? getenv("MM_LOG_LEVEL") : "info";
+    static mm_ddns_prefix proxies[16];
+    static char knot_zone[MM_DDNS_HOSTNAME_MAX + 1];
+    size_t n_proxies = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
@@ -65,6 +78,31 @@ int main(int argc, char **argv)
         case 'T': o.req_timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'n': o.provider_name = optarg; break;
         case 'L': level = optarg; break;
+        case 'K': {
+            char *end = NULL;
+            unsigned long kp = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || kp == 0 || kp > 65535) {
+                fprintf(stderr, "mamori-ddnsd: bad --knot port '%s'\n", optarg);
+                return 2;
+            }
+            o.knot_port = (uint16_t)kp;
+            break;
+        }
+        case 'Z':
+            if (mm_ddns_hostname_normalize(optarg, strlen(optarg), false, knot_zone) < 0) {
+                fprintf(stderr, "mamori-ddnsd: bad --knot-zone '%s'\n", optarg);
+                return 2;
+            }
+            o.knot_zone = knot_zone;
+            break;
+        case 'P':
+            if (n_proxies >= sizeof(proxies) / sizeof(proxies[0]) ||
+                mm_ddns_prefix_parse(optarg, &proxies[n_proxies]) < 0) {
+                fprintf(stderr, "mamori-ddnsd: bad or too many --trusted-proxy '%s'\n", optarg);
+                return 2;
+            }
+            n_proxies++;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -76,6 +114,8 @@ int main(int argc, char **argv)
     if (!pki[0])
         snprintf(pki, sizeof(pki), "%s/pki", state);
     o.state_dir = state;
+    o.trusted_proxies = proxies;
+    o.n_trusted_proxies = n_proxies;
     o.pki_dir = pki;
     enum mm_log_level lvl = MM_LOG_INFO;
     if (mm_log_level_parse(level, &lvl) < 0) {

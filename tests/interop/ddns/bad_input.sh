@@ -33,8 +33,23 @@ r=$(api POST /update '{"hostname":"home.example.net","hostname":"x.example.net"}
 expect 400 invalid_json "duplicate member"
 r=$(api POST /update '{"hostname":"bad..name","ipv4":"203.0.113.10"}')
 expect 400 invalid_hostname "empty label"
-r=$(api POST /update '{"hostname":"bücher.example.net","ipv4":"203.0.113.10"}')
-expect 400 invalid_hostname "IDN U-label (A-labels only)"
+# IDN: U-labels are converted to A-labels (IDNA2008), invalid ones say why
+r=$(api POST /update '{"hostname":"xn--abc-.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "invalid A-label"
+case "$r" in *"invalid A-label 'xn--abc-'"*) ok "reason names the A-label" ;; *) fail "A-label reason: $r" ;; esac
+r=$(api POST /update '{"hostname":"b\u00fccher_x.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "U-label with an underscore"
+case "$r" in *"invalid internationalised label"*) ok "reason names the U-label" ;; *) fail "U-label reason: $r" ;; esac
+r=$(api POST /update '{"hostname":"\u2603x.example.net","ipv4":"203.0.113.10"}')
+expect 400 invalid_hostname "U-label with a disallowed code point (U+2603)"
+TI=$(seed_token --host bücher.example.net --scopes all)
+r=$(T=$TI api POST /update '{"hostname":"Bücher.example.net","ipv4":"203.0.113.10"}')
+expect 200 "" "U-label update accepted"
+[ "$(jget "${r#* }" data.hostname)" = xn--bcher-kva.example.net ] || fail "not stored as A-label: $r"
+ok "stored and answered as xn--bcher-kva.example.net"
+r=$(T=$TI api GET "/status/b%C3%BCcher.example.net")
+expect 200 "" "status by percent-encoded U-label"
+[ "$(jget "${r#* }" data.ipv4)" = 203.0.113.10 ] || fail "status of the U-label: $r"
 r=$(api POST /update '{"hostname":"home.example.net\u0000.evil","ipv4":"203.0.113.10"}')
 expect 400 invalid_json "NUL escape inside a JSON string (refused by the parser)"
 r=$(api POST /update '{"hostname":"home.example.net","ipv4":"10.0.0.1"}')
@@ -44,10 +59,45 @@ expect 400 invalid_ttl "float TTL"
 
 # oversized body: the 64 KiB cap
 python3 -c 'import json; print(json.dumps({"hostname":"home.example.net","pad":"x"*70000}))' > "$TMP/big.json"
-st=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' -X POST "$B/update" \
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' -X POST "$B/update" \
     -H "Authorization: Bearer $T" -H 'Content-Type: application/json' --data-binary @"$TMP/big.json")
-[ "$st" = 413 ] || fail "oversized body gave $st"
-ok "70 KB body -> 413"
+case "$r" in
+    *'"code":"payload_too_large"'*' 413 application/json'*) ok "70 KB body -> 413 in the JSON envelope" ;;
+    *) fail "oversized body: $r" ;;
+esac
+
+# Framing errors the HTTP layer sees are answered in the same JSON envelope,
+# never as an HTML page (each line: curl or a raw request, the status, the code).
+jerr() { # jerr WANT_STATUS WANT_CODE DESCRIPTION -- reads $r ("BODY STATUS CTYPE")
+    case "$r" in
+        *'<'[Hh][Tt][Mm][Ll]*) fail "$3: HTML answer: $r" ;;
+        *"\"code\":\"$2\""*" $1 application/json"*) ok "$3 -> $1 $2 (JSON)" ;;
+        *) fail "$3: $r (wanted $1 $2 in JSON)" ;;
+    esac
+}
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' "$B/info" \
+    -H "X-Pad: $(head -c 9000 /dev/zero | tr '\0' a)")
+jerr 413 payload_too_large "9 KB header section"
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' -X POST "$B/update" \
+    -H "Authorization: Bearer $T" -H 'Transfer-Encoding: chunked' -d "{\"hostname\":\"$HOST\"}")
+jerr 400 invalid_request "chunked body"
+r=$(curl -s --cacert "$CA" -w ' %{http_code} %{content_type}' -X POST "$B/update" \
+    -H "Authorization: Bearer $T" -H 'Content-Length: 5' -H 'Content-Length: 7' -d 'abcde')
+jerr 400 invalid_request "conflicting Content-Length"
+# raw requests over TLS: status line and body of the reply
+raw() { printf "$1" | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" 2>/dev/null | tr -d '\r' \
+    | awk 'NR==1{st=$2} /^Content-Type:/{ct=$2} /^\{/{body=$0} END{print body, st, ct}'; }
+r=$(raw 'BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n')
+jerr 405 method_not_allowed "unknown method"
+r=$(raw 'GET /x HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n')
+jerr 400 invalid_request "obs-fold header"
+r=$(raw 'GET /x HTTP/2.0\r\nHost: x\r\n\r\n')
+jerr 400 invalid_request "HTTP/2.0 request line"
+r=$(raw 'GET x HTTP/1.1\r\nHost: x\r\n\r\n')
+jerr 400 invalid_request "target not an absolute path"
+# a reply that closes the connection (HTTP/1.0) still arrives whole
+r=$(curl -s --http1.0 --cacert "$CA" "$B/health")
+case "$r" in *'"status":"healthy"'*) ok "HTTP/1.0 (closing) reply delivered" ;; *) fail "HTTP/1.0 health: $r" ;; esac
 
 # HTTPS only: plaintext HTTP and TLS 1.2 get no answer
 st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/.well-known/apertodns/v1/info")

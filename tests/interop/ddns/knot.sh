@@ -119,6 +119,33 @@ code=$(curl -s --cacert "$CA" -u "x:$T" "$S/nic/update?hostname=$HOST&myip=198.5
 wait_for dig_is "$HOST" A 198.51.100.60 || fail "nic/update A not in Knot"
 ok "/nic/update reached Knot"
 
+# The ACME DNS-01 hook of docs/ddnsd.md, run as certbot runs it: the wrapper
+# script from the docs (example server, token file, CA and program replaced by
+# the test's), a token with only txt:write,txt:delete, a wildcard and its base
+# name sharing one owner name. Each step is checked in Knot.
+DOC="$MM_SOURCE_ROOT/docs/ddnsd.md"
+sed -n '/<!-- acme-hook:begin -->/,/<!-- acme-hook:end -->/p' "$DOC" | sed -n "/<<'HOOK'/,/^HOOK$/p" \
+    | sed '1d;$d' > "$TMP/hook.tmpl"
+grep -q 'acme-hook "$1"' "$TMP/hook.tmpl" || fail "hook script not found in $DOC"
+seed_token --host "$HOST" --scopes txt:write,txt:delete > "$TMP/acme.token"
+sed -e "s#https://ddns.example.net:8443#$S#" -e "s#/etc/mamori/acme.token#$TMP/acme.token#" \
+    -e "s#/etc/mamori/ca.crt#$CA#" -e "s#exec mamori #exec $MAMORI #" "$TMP/hook.tmpl" > "$TMP/mamori-acme-hook"
+chmod +x "$TMP/mamori-acme-hook"
+hook() { CERTBOT_DOMAIN=$HOST CERTBOT_VALIDATION=$2 sh -c "$TMP/mamori-acme-hook $1" >>"$TMP/hook.out" 2>&1; }
+hook auth acme-base-value || fail "auth hook (base): $(cat "$TMP/hook.out")"
+wait_for dig_is "_acme-challenge.$HOST" TXT '"acme-base-value"' || fail "auth hook: TXT not in Knot"
+hook auth acme-wildcard-value || fail "auth hook (wildcard): $(cat "$TMP/hook.out")"
+wait_for dig_is "_acme-challenge.$HOST" TXT '"acme-base-value" "acme-wildcard-value"' \
+    || fail "auth hook: the two challenge values do not coexist in Knot"
+ok "ACME auth hook: both challenge values answered by Knot"
+hook cleanup acme-base-value || fail "cleanup hook: $(cat "$TMP/hook.out")"
+wait_for dig_is "_acme-challenge.$HOST" TXT '"acme-wildcard-value"' || fail "cleanup removed the wrong value"
+hook cleanup acme-wildcard-value || fail "cleanup hook (wildcard): $(cat "$TMP/hook.out")"
+wait_for dig_is "_acme-challenge.$HOST" TXT "" || fail "cleanup hook: TXT left in Knot"
+ok "ACME cleanup hook: each value removed, none left in Knot"
+CERTBOT_DOMAIN=$HOST sh -c "$TMP/mamori-acme-hook auth" >/dev/null 2>&1 && fail "hook ran without CERTBOT_VALIDATION"
+ok "hook without CERTBOT_VALIDATION refused"
+
 # Knot down: the change is acknowledged and queued durably; ddnsd killed; both back.
 kill "$KPID"; wait "$KPID" 2>/dev/null
 r=$(api POST /update "{\"hostname\":\"$HOST\",\"ipv4\":\"203.0.113.77\"}")

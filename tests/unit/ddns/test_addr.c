@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "mamori/mm_core.h"
 #include "mamori/mm_ddns.h"
 
 static enum mm_ddns_addr_class cls(const char *s)
@@ -86,12 +87,76 @@ static void test_publishable(void **state)
     assert_true(mm_ddns_addr_publishable(&a, false));
 }
 
+/* The client behind trusted proxies: who may set X-Forwarded-For, and which entry counts. */
+static const char *client_of(const char *peer, const char *xff, const char *const *trust, size_t n,
+                             int *rc)
+{
+    static char out[64];
+    mm_ddns_prefix t[4];
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(mm_ddns_prefix_parse(trust[i], &t[i]), 0);
+    mm_ddns_addr p, c;
+    assert_int_equal(mm_ddns_addr_parse(peer, strlen(peer), &p), 0);
+    *rc = mm_ddns_client_addr(&p, xff, t, n, &c);
+    mm_ddns_addr_format(&c, out, sizeof(out));
+    return out;
+}
+
+static void test_forwarded_for(void **state)
+{
+    (void)state;
+    int rc;
+    const char *none[] = {NULL};
+    const char *lb[] = {"127.0.0.1"};
+    const char *two[] = {"10.0.0.0/8", "2001:db8:ff::/48"};
+    /* default: no trusted proxy, the header is ignored */
+    assert_string_equal(client_of("127.0.0.1", "203.0.113.9", none, 0, &rc), "127.0.0.1");
+    /* a peer that is not trusted cannot choose its address */
+    assert_string_equal(client_of("198.51.100.1", "203.0.113.9", lb, 1, &rc), "198.51.100.1");
+    /* trusted peer: the client it saw */
+    assert_string_equal(client_of("127.0.0.1", "203.0.113.9", lb, 1, &rc), "203.0.113.9");
+    assert_int_equal(rc, 0);
+    /* IPv4-mapped peer matches an IPv4 prefix */
+    assert_string_equal(client_of("::ffff:127.0.0.1", " 203.0.113.9 ", lb, 1, &rc), "203.0.113.9");
+    /* entries left of the first untrusted one were written by the client: ignored */
+    assert_string_equal(client_of("10.1.1.1", "192.0.2.66, 203.0.113.9,10.2.2.2", two, 2, &rc),
+                        "203.0.113.9");
+    assert_string_equal(client_of("2001:db8:ff::1", "2001:db8:1::5, 10.9.9.9", two, 2, &rc),
+                        "2001:db8:1::5");
+    /* garbage stops the walk at the last trusted hop */
+    assert_string_equal(client_of("127.0.0.1", "203.0.113.9, evil.example", lb, 1, &rc), "127.0.0.1");
+    assert_int_equal(rc, MM_EINVAL);
+    assert_string_equal(client_of("10.1.1.1", "203.0.113.9, 10.2.2.2, junk", two, 2, &rc), "10.1.1.1");
+    /* every entry trusted: the leftmost is the client */
+    assert_string_equal(client_of("10.1.1.1", "10.3.3.3", two, 2, &rc), "10.3.3.3");
+    /* empty header: the peer */
+    assert_string_equal(client_of("127.0.0.1", "", lb, 1, &rc), "127.0.0.1");
+    /* prefixes */
+    mm_ddns_prefix p;
+    assert_int_equal(mm_ddns_prefix_parse("10.0.0.0/33", &p), MM_EINVAL);
+    assert_int_equal(mm_ddns_prefix_parse("10.0.0.0/", &p), MM_EINVAL);
+    assert_int_equal(mm_ddns_prefix_parse("nope", &p), MM_EINVAL);
+    assert_int_equal(mm_ddns_prefix_parse("172.16.0.0/12", &p), 0);
+    mm_ddns_addr a;
+    mm_ddns_addr_parse("172.31.1.1", 10, &a);
+    assert_true(mm_ddns_prefix_match(&p, &a));
+    mm_ddns_addr_parse("172.32.1.1", 10, &a);
+    assert_false(mm_ddns_prefix_match(&p, &a));
+    /* an over-long header keeps the peer */
+    char big[MM_DDNS_XFF_MAX + 10];
+    memset(big, '1', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    assert_string_equal(client_of("127.0.0.1", big, lb, 1, &rc), "127.0.0.1");
+    assert_int_equal(rc, MM_ELIMIT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),
         cmocka_unit_test(test_parse_strict),
         cmocka_unit_test(test_publishable),
+        cmocka_unit_test(test_forwarded_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_ddns.h"
@@ -54,6 +56,22 @@ static void test_hash(void **state)
     assert_false(mm_ddns_hash_equal(h1, h2));
     /* HMAC-SHA256 with key 0x01 00.. over "tok" is not the token */
     assert_memory_not_equal(h1, "tok", 3);
+    /*
+     * Stored hashes must not change: the hand-rolled HMAC equals OpenSSL's
+     * HMAC-SHA256 (tokens of every length up to the maximum, keys with
+     * high bits), so databases made before keep working.
+     */
+    uint8_t k[MM_DDNS_KEY_LEN], ref[32], got[32];
+    char tok[MM_DDNS_TOKEN_MAX];
+    for (size_t i = 0; i < sizeof(k); i++)
+        k[i] = (uint8_t)(0xa5 ^ (i * 37));
+    for (size_t n = 0; n < sizeof(tok); n++) {
+        tok[n] = (char)('A' + n % 26);
+        unsigned int rl = 0;
+        assert_non_null(HMAC(EVP_sha256(), k, sizeof(k), (const unsigned char *)tok, n, ref, &rl));
+        assert_int_equal(mm_ddns_token_hash(k, tok, n, got), 0);
+        assert_memory_equal(ref, got, 32);
+    }
 }
 
 static void test_key_file(void **state)

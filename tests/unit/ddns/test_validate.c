@@ -38,7 +38,7 @@ static void test_hostnames(void **state)
     static const char *good[] = {"home.example.net", "HOME.Example.NET.", "a.b", "xn--bcher-kva.example",
                                  "1.2.3.4.example", "a-b.c-d.example"};
     static const char *bad[] = {"", ".", "example", "invalid..hostname", ".a.b", "a.b..", "-a.b",
-                                "a-.b", "a_b.example", "ex ample.net", "bücher.example",
+                                "a-.b", "a_b.example", "ex ample.net",
                                 "a.b/c", "a.b\\c", "a.b%2e"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         if (mm_ddns_hostname_normalize(good[i], strlen(good[i]), false, out) != 0)
@@ -257,10 +257,111 @@ static void test_http_response(void **state)
                      MM_EUNSUPPORTED);
 }
 
+/* IDNA2008: U-labels become A-labels; invalid ones get a precise reason. */
+static void test_idn(void **state)
+{
+    (void)state;
+    char out[MM_DDNS_HOSTNAME_MAX + 1];
+    const char *why = NULL;
+    static const struct { const char *in, *want; } good[] = {
+        {"bücher.example", "xn--bcher-kva.example"},
+        {"Bücher.Example.", "xn--bcher-kva.example"},         /* UTS 46 lowercase mapping */
+        {"home.bücher.example", "home.xn--bcher-kva.example"}, /* mixed labels */
+        {"例え.テスト", "xn--r8jz45g.xn--zckzah"},
+        {"XN--BCHER-KVA.example", "xn--bcher-kva.example"},    /* A-label, any case */
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (mm_ddns_hostname_check(good[i].in, strlen(good[i].in), false, out, &why) != 0)
+            fail_msg("rejected %s: %s", good[i].in, why ? why : "?");
+        assert_string_equal(out, good[i].want);
+    }
+    /* the TXT owner of an internationalised host */
+    assert_int_equal(mm_ddns_hostname_check("_acme-challenge.bücher.example", 31, true, out, &why), 0);
+    assert_string_equal(out, "_acme-challenge.xn--bcher-kva.example");
+    static const struct { const char *in, *reason; } bad[] = {
+        {"xn--abc-.example", "invalid A-label 'xn--abc-'"},          /* not Punycode */
+        {"xn--a.example", "invalid A-label 'xn--a'"},                /* decodes to an ASCII label */
+        {"b\xc3.example", "invalid internationalised label"},       /* truncated UTF-8 */
+        {"a\xe2\x80\x8d" "b.example", "invalid internationalised label"}, /* ZWJ outside its context */
+        {"\xe2\x98\x83x.example", "invalid internationalised label"},  /* U+2603 disallowed */
+        {"b\xc3\xbc" "cher_x.example", "invalid internationalised label"}, /* STD3: no '_' */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why = NULL;
+        if (mm_ddns_hostname_check(bad[i].in, strlen(bad[i].in), false, out, &why) == 0)
+            fail_msg("accepted %s as %s", bad[i].in, out);
+        assert_non_null(why);
+        if (strncmp(why, bad[i].reason, strlen(bad[i].reason)) != 0)
+            fail_msg("%s: reason '%s', wanted '%s...'", bad[i].in, why, bad[i].reason);
+    }
+    /* an over-long name after conversion says so */
+    char l[400] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(l, "bücher.");
+    strcat(l, "example");
+    assert_int_not_equal(mm_ddns_hostname_check(l, strlen(l), false, out, &why), 0);
+    assert_non_null(strstr(why, "253"));
+    /* through the request parser: the reason reaches the error envelope */
+    mm_ddns_policy pol = {.txt_enabled = true};
+    mm_ddns_update_req r;
+    mm_ddns_fail f;
+    json_t *j = json_loads("{\"hostname\":\"xn--abc-.example\",\"ipv4\":\"8.8.8.8\"}", 0, NULL);
+    assert_int_not_equal(mm_ddns_update_parse(j, NULL, &pol, &r, &f), 0);
+    assert_int_equal(f.err, MM_DDNS_INVALID_HOSTNAME);
+    assert_non_null(f.message);
+    assert_non_null(strstr(f.message, "xn--abc-"));
+    json_decref(j);
+    j = json_loads("{\"hostname\":\"bücher.example\",\"ipv4\":\"8.8.8.8\"}", 0, NULL);
+    assert_int_equal(mm_ddns_update_parse(j, NULL, &pol, &r, &f), 0);
+    assert_string_equal(r.hostname, "xn--bcher-kva.example");
+    json_decref(j);
+}
+
+/* The header-section screen in front of evhttp (http_head.c). */
+static void test_http_head(void **state)
+{
+    (void)state;
+    static const struct { const char *head; enum mm_ddns_err e; uint64_t cl; } rows[] = {
+        {"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", MM_DDNS_OK, 0},
+        {"POST /u HTTP/1.0\r\ncontent-length:  12 \r\n\r\n", MM_DDNS_OK, 12},
+        {"POST /u HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", MM_DDNS_OK, 3},
+        {"POST /u HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: 65537\r\n\r\n", MM_DDNS_PAYLOAD_TOO_LARGE, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", MM_DDNS_PAYLOAD_TOO_LARGE, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"POST /u HTTP/1.1\r\nContent-Length: -1\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"BREW /u HTTP/1.1\r\n\r\n", MM_DDNS_METHOD_NOT_ALLOWED, 0},
+        {"get /u HTTP/1.1\r\n\r\n", MM_DDNS_METHOD_NOT_ALLOWED, 0},
+        {"GET u HTTP/1.1\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.2\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u\x01 HTTP/1.1\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA: b\r\n c\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA b\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA(: b\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\nA: b\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+        {"GET /u HTTP/1.1\r\nA: b\x7f\r\n\r\n", MM_DDNS_INVALID_REQUEST, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t cl = 99;
+        const char *why = NULL;
+        enum mm_ddns_err e = mm_ddns_http_head_check((const uint8_t *)rows[i].head,
+                                                     strlen(rows[i].head), &cl, &why);
+        if (e != rows[i].e)
+            fail_msg("row %zu: got %s want %s (%s)", i, mm_ddns_err_code(e),
+                     mm_ddns_err_code(rows[i].e), why ? why : "");
+        if (e == MM_DDNS_OK)
+            assert_int_equal(cl, rows[i].cl);
+        else
+            assert_non_null(why);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hostnames),   cmocka_unit_test(test_order),
+        cmocka_unit_test(test_hostnames),   cmocka_unit_test(test_idn),
+        cmocka_unit_test(test_http_head),   cmocka_unit_test(test_order),
         cmocka_unit_test(test_tristate),    cmocka_unit_test(test_auto),
         cmocka_unit_test(test_txt),         cmocka_unit_test(test_errors_table),
         cmocka_unit_test(test_small_parsers), cmocka_unit_test(test_http_response),
