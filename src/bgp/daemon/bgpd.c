@@ -824,6 +824,20 @@ static void peer_state(void *arg, enum mm_bgp_state from, enum mm_bgp_state to, 
         if (p->cfg.install)
             nft_schedule(p->d);
     }
+    if (to == MM_BGP_ST_ESTABLISHED && p->pend) {
+        /* RFC 4271 §6.8: once a session is Established, a colliding
+         * connection is closed. A held inbound connection whose OPEN never
+         * came (GoBGP may dial and then stay silent on it) would otherwise
+         * linger until its hold timer. */
+        audit(p->d, subj, "collision", "held inbound connection", true,
+              "RFC 4271 §6.8: session established on the other connection", NULL);
+        mm_log_info("collision", "peer=%s held inbound connection closed: session established",
+                    p->cfg.address);
+        struct bufferevent *held = p->pend;
+        p->pend = NULL;
+        p->pend_len = 0;
+        collision_close_bev(held);
+    }
     if (to == MM_BGP_ST_ESTABLISHED) {
         p->up_since_ms = mm_monotonic_ms();
         p->last_error[0] = 0;

@@ -67,5 +67,7 @@ wait_for "exactly one TCP connection remains between the two" \
   "[ \$((\$(est $G $M) + \$(est $M $G))) = 1 ]" 15
 check "GoBGP reports the session Established" \
   "gobgp -u $G -p 50084 neighbor $M 2>/dev/null | grep -qi 'BGP state = established'"
+echo "# how it resolved this time (mamori's log):"
+grep 'event=collision' "$T/bgpd.log" | sed 's/^/#   /'
 [ $fails -ne 0 ] && { echo "--- gobgpd log"; tail -20 "$T/gobgpd.log"; }
 finish
