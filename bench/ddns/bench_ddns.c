@@ -253,6 +253,11 @@ static int cmp_d(const void *a, const void *b)
 static bool knot_has(ldns_resolver *res, const char *name, const char *addr)
 {
     ldns_rdf *dn = ldns_dname_new_frm_str(name);
+    /*
+     * ldns marks a server that timed out once as unreachable and never asks
+     * it again: every later poll would then wait out the 5 s limit.
+     */
+    ldns_resolver_set_nameserver_rtt(res, 0, LDNS_RESOLV_RTT_MIN);
     ldns_pkt *p = ldns_resolver_query(res, dn, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
     bool hit = false;
     if (p) {
@@ -384,9 +389,13 @@ static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
         return;
     }
     qsort(lat, (size_t)got, sizeof(lat[0]), cmp_d);
+    int slow = 0; /* Knot's ~1 s holds (knotctl.c) show up here */
+    for (int i = 0; i < got; i++)
+        slow += lat[i] > 500;
     printf("update -> Knot answer latency (HTTP 200 to first UDP answer with the new A), %d "
-           "updates: p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 50 ms)\n",
-           got, lat[got / 2], lat[(got * 99) / 100], lat[got - 1]);
+           "updates: p50 %.2f ms, p99 %.2f ms, max %.2f ms, over 500 ms: %d (target p99 < 50 "
+           "ms)\n",
+           got, lat[got / 2], lat[(got * 99) / 100], lat[got - 1], slow);
 }
 
 /* ------------------------------------------------------------ main */
