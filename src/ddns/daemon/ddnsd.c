@@ -696,14 +696,19 @@ static void on_request(struct evhttp_request *req, void *arg)
  * the timer is not re-armed (knotctl.c). `zone-notify` on the control socket
  * re-arms it. Knot's timer is armed just after it answers and fires at most
  * 1 s later, so only an UPDATE sent within about a second of the last answer
- * and in a later second (with a few ms of margin for the order of the two
- * processes' clock reads) can be held.
+ * and in a later second can be held. Knot reads its clock at other moments
+ * than we do (its timer is armed after the answer leaves, the UPDATE is
+ * planned when it arrives): KICK_MARGIN_MS on both sides.
  */
-static void push_kick(struct pusher *p, const char *zone, int64_t now_ms)
+#define KICK_MARGIN_MS 10
+static void push_kick(struct pusher *p, const char *zone)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     if (!p->knot_ctl[0] || !p->last_answer_ms || now_ms - p->last_answer_ms > 1100)
         return;
-    if (now_ms / 1000 == (p->last_answer_ms - 5) / 1000)
+    if ((now_ms + KICK_MARGIN_MS) / 1000 == (p->last_answer_ms - KICK_MARGIN_MS) / 1000)
         return;
     int rc = mm_ddns_knotctl_zone_notify(p->knot_ctl, zone);
     if (rc < 0 && !p->ctl_warned) {
@@ -756,7 +761,7 @@ static void *push_main(void *arg)
                 continue;
             }
             if (rc == 0)
-                push_kick(p, it.zone, now_ms);
+                push_kick(p, it.zone);
             int64_t s0 = mm_monotonic_us();
             if (rc == 0)
                 rc = mm_ddns_push_send(p->conn, &z, &it);
