@@ -8,7 +8,8 @@
  * Then, with Knot DNS as the zone's primary, the latency from an update's
  * HTTP 200 to Knot answering the new address (p50/p99 over sequential
  * updates, polled with UDP queries).
- * No pass/fail: numbers only (`make bench`). Options: --seconds N, --only ddnsd|nginx|knot.
+ * No pass/fail: numbers only (`make bench`). Options: --seconds N, --only ddnsd|nginx|knot,
+ * --knot-samples N (sequential updates timed through Knot, default 200).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -252,6 +253,11 @@ static int cmp_d(const void *a, const void *b)
 static bool knot_has(ldns_resolver *res, const char *name, const char *addr)
 {
     ldns_rdf *dn = ldns_dname_new_frm_str(name);
+    /*
+     * ldns marks a server that timed out once as unreachable and never asks
+     * it again: every later poll would then wait out the 5 s limit.
+     */
+    ldns_resolver_set_nameserver_rtt(res, 0, LDNS_RESOLV_RTT_MIN);
     ldns_pkt *p = ldns_resolver_query(res, dn, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
     bool hit = false;
     if (p) {
@@ -267,6 +273,8 @@ static bool knot_has(ldns_resolver *res, const char *name, const char *addr)
     ldns_rdf_deep_free(dn);
     return hit;
 }
+
+static int knot_samples; /* --knot-samples N (default 200, at most 5000) */
 
 static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
 {
@@ -316,7 +324,11 @@ static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
     char listen[64];
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
     snprintf(log, sizeof(log), "%s/ddnsd-knot.log", tmp);
-    char *dargv[] = {(char *)ddnsd, "--state-dir", state, "--listen", listen, "--test-mode", NULL};
+    /* MM_BENCH_NO_KICK: measure without ddnsd's zone-notify kick (Knot's 1 s hold, knotctl.c) */
+    char ctl[400];
+    snprintf(ctl, sizeof(ctl), "%s/run/knot.sock", kdir);
+    char *dargv[] = {(char *)ddnsd, "--state-dir", state, "--listen", listen, "--test-mode",
+                     getenv("MM_BENCH_NO_KICK") ? NULL : "--knot-control", ctl, NULL};
     pid_t dpid = spawn(dargv, log);
     ldns_resolver *res = ldns_resolver_new();
     ldns_resolver_push_nameserver(res, ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, "127.0.0.1"));
@@ -329,8 +341,9 @@ static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
      */
     ldns_resolver_set_timeout(res, (struct timeval){0, 50000});
     ldns_resolver_set_retrans(res, 0);
-    enum { N = 200 };
-    double lat[N];
+    enum { N_MAX = 5000 };
+    static double lat[N_MAX];
+    int N = knot_samples > 0 && knot_samples <= N_MAX ? knot_samples : 200;
     int got = 0;
     struct worker w = {.port = port, .ctx = ctx};
     memcpy(w.token, tok, sizeof(w.token) - 1);
@@ -376,9 +389,13 @@ static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
         return;
     }
     qsort(lat, (size_t)got, sizeof(lat[0]), cmp_d);
+    int slow = 0; /* Knot's ~1 s holds (knotctl.c) show up here */
+    for (int i = 0; i < got; i++)
+        slow += lat[i] > 500;
     printf("update -> Knot answer latency (HTTP 200 to first UDP answer with the new A), %d "
-           "updates: p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 50 ms)\n",
-           got, lat[got / 2], lat[(got * 99) / 100], lat[got - 1]);
+           "updates: p50 %.2f ms, p99 %.2f ms, max %.2f ms, over 500 ms: %d (target p99 < 50 "
+           "ms)\n",
+           got, lat[got / 2], lat[(got * 99) / 100], lat[got - 1], slow);
 }
 
 /* ------------------------------------------------------------ main */
@@ -390,6 +407,8 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--knot-samples") && i + 1 < argc)
+            knot_samples = atoi(argv[++i]);
     }
     signal(SIGPIPE, SIG_IGN);
     mm_log_setup("bench-ddns", MM_LOG_STDERR, MM_LOG_ERROR);

@@ -26,6 +26,18 @@ void mm_ddns_push_conn_free(mm_ddns_push_conn *c);
  */
 int mm_ddns_push_send(mm_ddns_push_conn *c, const mm_ddns_zone *z, const mm_ddns_push_item *item);
 
+/*
+ * Knot DNS control socket (knotctl.c): `zone-notify ZONE` on the server's
+ * control socket sock_path. Sent before an UPDATE when a second boundary may
+ * separate it from the previous answer: it re-arms Knot 3.2's event timer,
+ * which otherwise holds such an UPDATE up to 1 s (see knotctl.c). 0, or
+ * MM_EIO/MM_ETIMEOUT (unreachable), MM_EPROTO (Knot answered an error).
+ */
+int mm_ddns_knotctl_zone_notify(const char *sock_path, const char *zone);
+/* Parse Knot's answer up to its block end: 0, MM_EAGAIN (incomplete),
+ * MM_EPROTO (an error item, copied to err, or malformed). */
+int mm_ddns_knotctl_reply_parse(const uint8_t *p, size_t len, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

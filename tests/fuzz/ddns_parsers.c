@@ -3,7 +3,8 @@
  * hostnames, addresses (round trip through the canonical form), percent-
  * decoding and query strings, Basic credentials, update objects, and the
  * client's HTTP response reader, X-Forwarded-For behind trusted proxies,
- * the request header-section screen of ddnsd's input filter.
+ * the request header-section screen of ddnsd's input filter, the answer
+ * read from Knot's control socket (knotctl.c).
  * Byte 0 picks the parser.
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -17,12 +18,13 @@
 
 #include "mamori/mm_core.h"
 #include "mamori/mm_ddns.h"
+#include "mamori/mm_ddns_push.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned sel = data[0] % 9;
+    unsigned sel = data[0] % 10;
     const char *s = (const char *)data + 1;
     size_t n = size - 1;
     char *z = malloc(n + 1); /* NUL-terminated copy for the string APIs */
@@ -85,6 +87,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *why = NULL;
         enum mm_ddns_err e = mm_ddns_http_head_check((const uint8_t *)s, n, &cl, &why);
         if ((e == MM_DDNS_OK && cl > MM_DDNS_BODY_MAX) || (e != MM_DDNS_OK && !why))
+            abort();
+        break;
+    }
+    case 9: {
+        char err[64];
+        int rc = mm_ddns_knotctl_reply_parse(data + 1, n, err, sizeof(err));
+        if (rc != 0 && rc != MM_EAGAIN && rc != MM_EPROTO)
+            abort();
+        if (strlen(err) >= sizeof(err))
             abort();
         break;
     }

@@ -86,6 +86,9 @@ struct pusher {
     bool started, stop, wake, dns_ok;
     mm_ddns_store *store; /* its own connection */
     mm_ddns_push_conn *conn; /* TCP to the primary, kept */
+    char knot_ctl[108];      /* Knot's control socket, or empty (knotctl.c) */
+    int64_t last_answer_ms;  /* wall clock of the last UPDATE answer */
+    bool ctl_warned;
 };
 
 struct syncer {
@@ -686,6 +689,37 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------ DNS push worker */
 
+/*
+ * Knot 3.2 holds an UPDATE up to 1 s when a whole second boundary lies between
+ * its previous event (the last answer) and the UPDATE's arrival: the NOTIFY
+ * that the previous update planned for "that second" masks the new event and
+ * the timer is not re-armed (knotctl.c). `zone-notify` on the control socket
+ * re-arms it. Knot's timer is armed just after it answers and fires at most
+ * 1 s later, so only an UPDATE sent within about a second of the last answer
+ * and in a later second can be held. Knot reads its clock at other moments
+ * than we do (its timer is armed after the answer leaves, the UPDATE is
+ * planned when it arrives): KICK_MARGIN_MS on both sides.
+ */
+#define KICK_MARGIN_MS 10
+static void push_kick(struct pusher *p, const char *zone)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (!p->knot_ctl[0] || !p->last_answer_ms || now_ms - p->last_answer_ms > 1100)
+        return;
+    if ((now_ms + KICK_MARGIN_MS) / 1000 == (p->last_answer_ms - KICK_MARGIN_MS) / 1000)
+        return;
+    int rc = mm_ddns_knotctl_zone_notify(p->knot_ctl, zone);
+    if (rc < 0 && !p->ctl_warned) {
+        p->ctl_warned = true; /* once: a wrong path must not flood the log */
+        mm_log_warn("ddnsd-knot-control", "path=%s zone=%s err=\"%s\"", p->knot_ctl, zone,
+                    mm_strerror(rc));
+    } else {
+        mm_log_debug("ddnsd-knot-kick", "zone=%s rc=%d", zone, rc);
+    }
+}
+
 static void *push_main(void *arg)
 {
     struct mm_ddnsd *d = arg;
@@ -726,9 +760,15 @@ static void *push_main(void *arg)
                 mm_ddns_store_push_done(p->store, it.id);
                 continue;
             }
+            if (rc == 0)
+                push_kick(p, it.zone);
             int64_t s0 = mm_monotonic_us();
             if (rc == 0)
                 rc = mm_ddns_push_send(p->conn, &z, &it);
+            if (rc == 0 || rc == MM_EPROTO) {
+                clock_gettime(CLOCK_REALTIME, &now);
+                p->last_answer_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+            }
             int64_t s1 = mm_monotonic_us();
             if (s1 - s0 > send_max)
                 send_max = s1 - s0;
@@ -955,7 +995,11 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
     pthread_cond_init(&d->sy.cond, NULL);
     d->push.dns_ok = true;
     int rc = open_state(d);
+    if (d->o.knot_control)
+        snprintf(d->push.knot_ctl, sizeof(d->push.knot_ctl), "%s", d->o.knot_control);
     if (rc == 0 && d->o.knot_port) {
+        snprintf(d->push.knot_ctl, sizeof(d->push.knot_ctl), "%s/knot/run/knot.sock",
+                 d->o.state_dir);
         rc = mm_ddnsd_knot_start(base, d->o.state_dir, d->o.knot_port,
                                  d->o.knot_zone ? d->o.knot_zone : MM_DDNSD_KNOT_ZONE, d->store,
                                  &d->knot);

@@ -27,6 +27,12 @@ typedef struct mm_ddnsd_options {
     /* Non-zero: run a Knot DNS child on 127.0.0.1@knot_port serving knot_zone (knot.c). */
     uint16_t knot_port;
     const char *knot_zone;
+    /*
+     * Knot's control socket for the zones' primary (set by knot_port to the
+     * child's): ddnsd sends `zone-notify` over it when an UPDATE follows a
+     * second boundary, which avoids Knot 3.2's up-to-1 s hold (knotctl.c).
+     */
+    const char *knot_control;
 } mm_ddnsd_options;
 
 typedef struct mm_ddnsd mm_ddnsd;

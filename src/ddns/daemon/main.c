@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "                      the zone, config generated in STATE/knot, every change\n"
             "                      pushed to it (RFC 2136 + TSIG)\n"
             "  --knot-zone Z       that zone (default " MM_DDNSD_KNOT_ZONE ")\n"
+            "  --knot-control P    control socket of the Knot DNS primary of the zones\n"
+            "                      (set by --knot): avoids Knot 3.2 holding an UPDATE\n"
+            "                      up to 1 s (see docs/ddnsd.md)\n"
             "  --log-level L       error|warn|info|debug (default $MM_LOG_LEVEL or info)\n");
 }
 
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
         {"provider-name", required_argument, 0, 'n'}, {"log-level", required_argument, 0, 'L'},
         {"trusted-proxy", required_argument, 0, 'P'},
         {"knot", required_argument, 0, 'K'}, {"knot-zone", required_argument, 0, 'Z'},
+        {"knot-control", required_argument, 0, 'C'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     char state[1024], pki[1100];
     const char *env = getenv("MM_STATE_DIR");
@@ -95,6 +99,7 @@ int main(int argc, char **argv)
             }
             o.knot_zone = knot_zone;
             break;
+        case 'C': o.knot_control = optarg; break;
         case 'P':
             if (n_proxies >= sizeof(proxies) / sizeof(proxies[0]) ||
                 mm_ddns_prefix_parse(optarg, &proxies[n_proxies]) < 0) {

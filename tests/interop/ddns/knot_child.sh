@@ -17,7 +17,7 @@ ZONE=dyn.home.arpa
 HOST=home.$ZONE
 KPORT=$(free_port)
 T=$(seed_token --host "$HOST" --scopes all)
-start_ddnsd --knot "$KPORT"
+start_ddnsd --knot "$KPORT" --log-level debug
 soa() { kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$ZONE" SOA | grep -q hostmaster; }
 wait_for soa || fail "Knot child does not answer for $ZONE"
 ok "ddnsd started knotd for $ZONE on 127.0.0.1@$KPORT"
@@ -35,6 +35,22 @@ dig_is() {
     got=$(kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//')
     [ "$got" = "$3" ]
 }
+# Knot's control socket: ddnsd sends `zone-notify` on it when an UPDATE follows
+# a second boundary (Knot 3.2 would otherwise hold that UPDATE up to 1 s).
+# Updates in lockstep until one crosses a boundary: the kick must reach knotd
+# and be accepted (rc=0), and no control-socket warning may be logged.
+grep -q "listen: knot.sock" "$C" || fail "knot.conf has no control socket"
+kicked() { grep -q "event=ddnsd-knot-kick zone=$ZONE rc=0" "$DLOG"; }
+for i in $(seq 1 200); do
+    kicked && break
+    r=$(api POST /update "{\"hostname\":\"$HOST\",\"ipv4\":\"203.0.113.$((i % 200 + 1))\"}")
+    [ "${r%% *}" = 200 ] || fail "update $i: $r"
+    wait_for dig_is "$HOST" A "203.0.113.$((i % 200 + 1))" || fail "update $i not answered"
+done
+kicked || fail "no zone-notify kick accepted by knotd over 200 updates: $(grep knot "$DLOG" | tail -n 3)"
+! grep -q "event=ddnsd-knot-control" "$DLOG" || fail "control socket: $(grep event=ddnsd-knot-control "$DLOG")"
+ok "zone-notify kick sent over Knot's control socket after a second boundary (updates: $i)"
+
 r=$(api POST /update "{\"hostname\":\"$HOST\",\"ipv4\":\"203.0.113.30\",\"ipv6\":\"2001:db8::30\"}")
 [ "${r%% *}" = 200 ] || fail "update: $r"
 wait_for dig_is "$HOST" A 203.0.113.30 || fail "A not answered by the Knot child"
