@@ -391,6 +391,11 @@ int mm_ddns_store_txt_delete(mm_ddns_store *s, const char *owner, const char *zo
 /* DNS push queue: the oldest due item; MM_ENOENT when none is due. */
 int mm_ddns_store_push_next(mm_ddns_store *s, int64_t now_ms, mm_ddns_push_item *out);
 int mm_ddns_store_push_done(mm_ddns_store *s, int64_t id);
+/* Up to max oldest due items of the head's zone, in order (*n of them); MM_ENOENT when none. */
+int mm_ddns_store_push_batch(mm_ddns_store *s, int64_t now_ms, mm_ddns_push_item *out, size_t max,
+                             size_t *n);
+/* Remove these ids atomically (all or none). */
+int mm_ddns_store_push_done_many(mm_ddns_store *s, const int64_t *ids, size_t n);
 int mm_ddns_store_push_retry(mm_ddns_store *s, int64_t id, int64_t next_ms);
 int64_t mm_ddns_store_push_pending(mm_ddns_store *s);
 

@@ -6,7 +6,10 @@
  *   delete RRset -> class ANY, TTL 0, no RDATA
  *   add TXT     -> add RR (adding an identical RR is a no-op, 2.5.1)
  *   delete RR   -> class NONE, TTL 0, with RDATA (2.5.4)
- * One message per change, so each change is atomic on the server.
+ * A message carries one change, or several queued changes of one zone
+ * coalesced (mm_ddns_push_send_many): the server applies a message as a
+ * whole, in order (3.4.2), so a name's last state wins as it would have with
+ * one message per change.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <arpa/inet.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -229,8 +233,45 @@ static int exchange(mm_ddns_push_conn *c, const uint8_t *q, size_t ql, uint8_t *
     return 0;
 }
 
+/* An A/AAAA set or RRset deletion replaces the whole RRset: what came before is moot. */
+static bool superseded(const mm_ddns_push_item *items, size_t n, size_t i)
+{
+    for (size_t j = i + 1; j < n; j++)
+        if (items[j].rtype == items[i].rtype &&
+            (items[j].op == MM_DDNS_PUSH_SET || items[j].op == MM_DDNS_PUSH_DELETE_RRSET) &&
+            strcasecmp(items[j].name, items[i].name) == 0)
+            return true;
+    return false;
+}
+
+/* Upper bound of an item's wire size: two RRs, owner uncompressed, data as text. */
+static size_t item_wire_max(const mm_ddns_push_item *it)
+{
+    return 2 * (strlen(it->name) + 2 + 10) + strlen(it->data) + 16;
+}
+
+size_t mm_ddns_push_fit(const mm_ddns_push_item *items, size_t n)
+{
+    size_t total = 12 + MM_DDNS_HOSTNAME_MAX + 6 + 200, k = 0; /* header, zone, TSIG */
+    for (; k < n && k < MM_DDNS_PUSH_BATCH_MAX; k++) {
+        total += item_wire_max(&items[k]);
+        if (total > MM_DDNS_PUSH_MSG_MAX)
+            break;
+    }
+    return k ? k : (n ? 1 : 0);
+}
+
 int mm_ddns_push_send(mm_ddns_push_conn *pc, const mm_ddns_zone *z, const mm_ddns_push_item *it)
 {
+    return mm_ddns_push_send_many(pc, z, it, 1, NULL);
+}
+
+int mm_ddns_push_send_many(mm_ddns_push_conn *pc, const mm_ddns_zone *z,
+                           const mm_ddns_push_item *items, size_t n, size_t *rrs)
+{
+    const mm_ddns_push_item *it = &items[0];
+    if (n == 0 || n > MM_DDNS_PUSH_BATCH_MAX)
+        return MM_EINVAL;
     int rc = MM_EIO;
     ldns_rr_list *up = ldns_rr_list_new();
     ldns_resolver *res = ldns_resolver_new();
@@ -242,8 +283,14 @@ int mm_ddns_push_send(mm_ddns_push_conn *pc, const mm_ddns_zone *z, const mm_ddn
         rc = MM_ENOMEM;
         goto out;
     }
-    if ((rc = build(it, up)) < 0)
-        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (n > 1 && superseded(items, n, i))
+            continue;
+        if ((rc = build(&items[i], up)) < 0)
+            goto out;
+    }
+    if (rrs)
+        *rrs = ldns_rr_list_rr_count(up);
     pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, NULL, up, NULL);
     zone = NULL; /* owned by pkt (ldns update.h) */
     if (!pkt) {
@@ -267,6 +314,11 @@ int mm_ddns_push_send(mm_ddns_push_conn *pc, const mm_ddns_zone *z, const mm_ddn
     size_t wl = 0, al = 0;
     if (ldns_pkt2wire(&wire, pkt, &wl) != LDNS_STATUS_OK) {
         rc = MM_ENOMEM;
+        goto out;
+    }
+    if (wl > MM_DDNS_PUSH_MSG_MAX + 1024) { /* mm_ddns_push_fit keeps it below */
+        free(wire);
+        rc = MM_EINVAL;
         goto out;
     }
     mm_ddns_push_conn one = {.fd = -1};
@@ -312,8 +364,8 @@ int mm_ddns_push_send(mm_ddns_push_conn *pc, const mm_ddns_zone *z, const mm_ddn
         }
     }
     if (ldns_pkt_get_rcode(answer) != LDNS_RCODE_NOERROR) {
-        mm_log_warn("ddns-push-rcode", "zone=%s name=%s rcode=%d", z->name, it->name,
-                    (int)ldns_pkt_get_rcode(answer));
+        mm_log_warn("ddns-push-rcode", "zone=%s name=%s changes=%zu rcode=%d", z->name, it->name,
+                    n, (int)ldns_pkt_get_rcode(answer));
         rc = MM_EPROTO;
     } else {
         rc = 0;

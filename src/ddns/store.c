@@ -535,6 +535,58 @@ int mm_ddns_store_push_next(mm_ddns_store *s, int64_t now_ms, mm_ddns_push_item 
     return rc;
 }
 
+/*
+ * The oldest due items of one zone, in queue order, for one coalesced UPDATE
+ * (push.c): the run stops at the first item of another zone or not yet due,
+ * so nothing is ever sent ahead of an older change it was queued after.
+ */
+int mm_ddns_store_push_batch(mm_ddns_store *s, int64_t now_ms, mm_ddns_push_item *out, size_t max,
+                             size_t *n)
+{
+    *n = 0;
+    if (max == 0 || !db_push_leader(s->db))
+        return MM_ENOENT;
+    db_rows *r = db_query(s->db, "SELECT id, zone, name, rtype, op, data, ttl, attempts, next_ms"
+                                 " FROM push ORDER BY id LIMIT ?", "i", (int64_t)max);
+    if (!r)
+        return MM_EIO;
+    while (*n < max && db_next(r)) {
+        if (db_int(r, 8) > now_ms || (*n && strcmp(db_text(r, 1), out[0].zone) != 0))
+            break;
+        mm_ddns_push_item *it = &out[*n];
+        it->id = db_int(r, 0);
+        copy(it->zone, sizeof(it->zone), db_text(r, 1));
+        copy(it->name, sizeof(it->name), db_text(r, 2));
+        it->rtype = (uint16_t)db_int(r, 3);
+        it->op = (int)db_int(r, 4);
+        copy(it->data, sizeof(it->data), db_text(r, 5));
+        it->ttl = (uint32_t)db_int(r, 6);
+        it->attempts = (uint32_t)db_int(r, 7);
+        (*n)++;
+    }
+    db_done(r);
+    return *n ? 0 : MM_ENOENT;
+}
+
+/*
+ * Remove exactly these ids in one transaction: a crash leaves all of them
+ * queued (re-sent, idempotent) or none. By id, not by range: with PostgreSQL
+ * an id inside the range may commit after the batch was read.
+ */
+int mm_ddns_store_push_done_many(mm_ddns_store *s, const int64_t *ids, size_t n)
+{
+    int rc = db_begin_write(s->db, "push");
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; rc >= 0 && i < n; i++)
+        rc = db_exec(s->db, "DELETE FROM push WHERE id = ?", "i", ids[i]);
+    if (rc < 0) {
+        db_rollback(s->db);
+        return rc;
+    }
+    return db_commit(s->db);
+}
+
 int mm_ddns_store_push_done(mm_ddns_store *s, int64_t id)
 {
     int rc = db_exec(s->db, "DELETE FROM push WHERE id = ?", "i", id);

@@ -89,6 +89,10 @@ struct pusher {
     char knot_ctl[108];      /* Knot's control socket, or empty (knotctl.c) */
     int64_t last_answer_ms;  /* wall clock of the last UPDATE answer */
     bool ctl_warned;
+    mm_ddns_push_item *batch; /* MM_DDNS_PUSH_BATCH_MAX items, for one coalesced UPDATE */
+    int64_t ids[MM_DDNS_PUSH_BATCH_MAX];
+    size_t solo;             /* after a refused coalesced message: items to send alone */
+    uint64_t messages;       /* UPDATE messages answered */
 };
 
 struct syncer {
@@ -746,25 +750,37 @@ static void *push_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         unsigned pushed = 0;
         int64_t send_max = 0, t_wake = mm_monotonic_us();
-        /* Drain what is due, in order; the first failure backs off the whole queue. */
+        /*
+         * Drain what is due, in order; the first failure backs off the whole
+         * queue. The changes queued behind the head (one zone, up to
+         * MM_DDNS_PUSH_BATCH_MAX and MM_DDNS_PUSH_MSG_MAX) go as one UPDATE.
+         */
         for (;;) {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-            mm_ddns_push_item it;
-            if (mm_ddns_store_push_next(p->store, now_ms, &it) < 0)
+            mm_ddns_push_item *items = p->batch;
+            size_t n = 0;
+            if (mm_ddns_store_push_batch(p->store, now_ms, items,
+                                         p->solo ? 1 : MM_DDNS_PUSH_BATCH_MAX, &n) < 0)
                 break;
+            n = mm_ddns_push_fit(items, n);
             mm_ddns_zone z;
-            int rc = mm_ddns_store_zone_get(p->store, it.zone, &z);
+            int rc = mm_ddns_store_zone_get(p->store, items[0].zone, &z);
             if (rc == MM_ENOENT) { /* zone removed: nothing to push to */
-                mm_ddns_store_push_done(p->store, it.id);
+                for (size_t i = 0; i < n; i++)
+                    p->ids[i] = items[i].id;
+                mm_ddns_store_push_done_many(p->store, p->ids, n);
+                if (p->solo)
+                    p->solo--;
                 continue;
             }
             if (rc == 0)
-                push_kick(p, it.zone);
+                push_kick(p, items[0].zone);
             int64_t s0 = mm_monotonic_us();
+            size_t rrs = 0;
             if (rc == 0)
-                rc = mm_ddns_push_send(p->conn, &z, &it);
+                rc = mm_ddns_push_send_many(p->conn, &z, items, n, &rrs);
             if (rc == 0 || rc == MM_EPROTO) {
                 clock_gettime(CLOCK_REALTIME, &now);
                 p->last_answer_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
@@ -773,21 +789,43 @@ static void *push_main(void *arg)
             if (s1 - s0 > send_max)
                 send_max = s1 - s0;
             if (rc == 0 || rc == MM_EPROTO) {
+                p->messages++;
+                mm_log_info("ddnsd-push-sent", "zone=%s changes=%zu rrs=%zu rc=%d messages=%llu",
+                            items[0].zone, n, rrs, rc, (unsigned long long)p->messages);
+            }
+            if (rc == MM_EPROTO && n > 1) {
+                /*
+                 * The server refused the message as a whole: one refused name
+                 * must not cost the others their changes. Send these entries
+                 * one by one, so the refused one is found and logged alone.
+                 */
+                mm_log_warn("ddnsd-push-split", "zone=%s changes=%zu", items[0].zone, n);
+                p->solo = n;
+                continue;
+            }
+            if (rc == 0 || rc == MM_EPROTO) {
                 /* A refusal (RCODE) will not get better by retrying: log it and move on. */
                 if (rc == MM_EPROTO)
-                    mm_log_error("ddnsd-push-refused", "zone=%s name=%s type=%u", it.zone,
-                                 it.name, it.rtype);
-                mm_ddns_store_push_done(p->store, it.id);
+                    mm_log_error("ddnsd-push-refused", "zone=%s name=%s type=%u", items[0].zone,
+                                 items[0].name, items[0].rtype);
+                for (size_t i = 0; i < n; i++)
+                    p->ids[i] = items[i].id;
+                /* Exactly the entries sent, atomically: after a crash all are re-sent. */
+                mm_ddns_store_push_done_many(p->store, p->ids, n);
+                if (p->solo)
+                    p->solo--;
                 p->dns_ok = true;
                 backoff_ms = 0;
-                pushed++;
+                pushed += (unsigned)n;
                 continue;
             }
             p->dns_ok = false;
             backoff_ms = backoff_ms ? (backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2) : 250;
-            mm_ddns_store_push_retry(p->store, it.id, now_ms + backoff_ms);
-            mm_log_warn("ddnsd-push-retry", "zone=%s name=%s attempts=%u next_ms=%lld", it.zone,
-                        it.name, it.attempts + 1, (long long)backoff_ms);
+            /* The head carries the backoff: nothing behind it is due before it. */
+            mm_ddns_store_push_retry(p->store, items[0].id, now_ms + backoff_ms);
+            mm_log_warn("ddnsd-push-retry", "zone=%s name=%s changes=%zu attempts=%u next_ms=%lld",
+                        items[0].zone, items[0].name, n, items[0].attempts + 1,
+                        (long long)backoff_ms);
             break;
         }
         mm_log_debug("ddnsd-push", "woken=%d pushed=%u send_max_us=%lld total_us=%lld", (int)woken,
@@ -912,7 +950,8 @@ static int open_state(struct mm_ddnsd *d)
     MM_GUARD(mm_ddns_store_open(target, &d->push.store)); /* the push worker's own connection */
     MM_GUARD(mm_ddns_store_relax(d->push.store));
     d->push.conn = mm_ddns_push_conn_new();
-    if (!d->push.conn)
+    d->push.batch = calloc(MM_DDNS_PUSH_BATCH_MAX, sizeof(*d->push.batch));
+    if (!d->push.conn || !d->push.batch)
         return MM_ENOMEM;
     snprintf(p, sizeof(p), "%s/audit.log", d->o.state_dir);
     MM_GUARD(mm_audit_open(p, &d->audit));
@@ -1087,6 +1126,7 @@ void mm_ddnsd_free(mm_ddnsd *d)
     mm_ddns_store_close(d->store);
     mm_ddns_store_close(d->push.store);
     mm_ddns_push_conn_free(d->push.conn);
+    free(d->push.batch);
     mm_ddnsd_knot_stop(d->knot);
     pthread_mutex_destroy(&d->push.lock);
     pthread_cond_destroy(&d->push.cond);
