@@ -8,7 +8,9 @@
  * Then, with Knot DNS as the zone's primary, the latency from an update's
  * HTTP 200 to Knot answering the new address (p50/p99 over sequential
  * updates, polled with UDP queries).
- * No pass/fail: numbers only (`make bench`). Options: --seconds N, --only ddnsd|nginx|knot,
+ * With Knot, also the throughput load for `seconds` with every change pushed
+ * to Knot, and the time the push queue takes to drain after it stops.
+ * No pass/fail: numbers only (`make bench`). Options: --seconds N, --only ddnsd|nginx|knot|drain,
  * --knot-samples N (sequential updates timed through Knot, default 200).
  *
  * SPDX-License-Identifier: Apache-2.0
@@ -274,9 +276,85 @@ static bool knot_has(ldns_resolver *res, const char *name, const char *addr)
     return hit;
 }
 
+/* The push queue's length from GET /health ("dns_queue"), or -1. */
+static long health_queue(uint16_t port, SSL_CTX *ctx)
+{
+    struct worker w = {.port = port, .ctx = ctx};
+    SSL *ssl = NULL;
+    int fd = connect_tls(&w, &ssl);
+    if (fd < 0)
+        return -1;
+    const char *req = "GET " MM_DDNS_PREFIX "/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    static char buf[16384];
+    size_t have = 0;
+    SSL_write(ssl, req, (int)strlen(req));
+    for (;;) {
+        int n = SSL_read(ssl, buf + have, (int)(sizeof(buf) - 1 - have));
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    buf[have] = 0;
+    SSL_free(ssl);
+    close(fd);
+    const char *q = strstr(buf, "\"dns_queue\":");
+    return q ? strtol(q + 12, NULL, 10) : -1;
+}
+
+/*
+ * Sustained load with Knot as the primary: the 64 clients of the throughput
+ * phase for `seconds`, on the throughput phase's state with the zone added,
+ * then how long the push queue takes to drain once they stop, and how many
+ * UPDATE messages carried the changes (ddnsd's ddnsd-push-sent log lines).
+ */
+static void knot_drain(const char *mamori, const char *ddnsd, SSL_CTX *ctx,
+                       char tokens[][MM_DDNS_TOKEN_MAX], uint16_t kport, const char *secret,
+                       const char *ctl)
+{
+    char cmd[2048], state[300], log[400], listen[64];
+    snprintf(state, sizeof(state), "%s/state", tmp);
+    snprintf(cmd, sizeof(cmd),
+             "%s ddns admin zone-add --state-dir %s --zone bench.example --server-ip 127.0.0.1 "
+             "--port %u --key-name k --key-secret %s",
+             mamori, state, kport, secret);
+    if (run(cmd, NULL, 0) != 0) {
+        printf("knot drain: zone-add failed\n");
+        return;
+    }
+    uint16_t port = free_port();
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+    snprintf(log, sizeof(log), "%s/ddnsd-drain.log", tmp);
+    char *dargv[] = {(char *)ddnsd, "--state-dir", state, "--listen", listen, "--test-mode",
+                     "--max-connections", "256", "--knot-control", (char *)ctl, NULL};
+    pid_t dpid = spawn(dargv, log);
+    if (!wait_port(port)) {
+        printf("knot drain: ddnsd did not start\n");
+        stop(dpid);
+        return;
+    }
+    unsigned long bad = 0;
+    double rate = load(port, ctx, tokens, &bad);
+    double t0 = now_s();
+    long q0 = health_queue(port, ctx), q = q0;
+    struct timespec gap = {0, 10000000};
+    while (q != 0 && now_s() - t0 < 600) {
+        nanosleep(&gap, NULL);
+        q = health_queue(port, ctx);
+    }
+    double drain = now_s() - t0;
+    stop(dpid);
+    char out[64] = "";
+    snprintf(cmd, sizeof(cmd), "grep -c 'event=ddnsd-push-sent' %s", log);
+    run(cmd, out, sizeof(out));
+    printf("with Knot: %.0f durable updates/s for %.0f s (%lu non-200); queue at stop %ld, drained "
+           "%s in %.2f s; UPDATE messages sent: %s\n",
+           rate, seconds, bad, q0, q == 0 ? "" : "NOT", drain, out);
+}
+
 static int knot_samples; /* --knot-samples N (default 200, at most 5000) */
 
-static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
+static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx,
+                         char tokens[][MM_DDNS_TOKEN_MAX])
 {
     char kdir[300], conf[400], cmd[8192], secret[64], state[300], log[400];
     snprintf(kdir, sizeof(kdir), "%s/knot", tmp);
@@ -327,6 +405,12 @@ static void knot_latency(const char *mamori, const char *ddnsd, SSL_CTX *ctx)
     /* MM_BENCH_NO_KICK: measure without ddnsd's zone-notify kick (Knot's 1 s hold, knotctl.c) */
     char ctl[400];
     snprintf(ctl, sizeof(ctl), "%s/run/knot.sock", kdir);
+    if (tokens)
+        knot_drain(mamori, ddnsd, ctx, tokens, kport, secret, ctl);
+    if (only && !strcmp(only, "drain")) {
+        stop(kpid);
+        return;
+    }
     char *dargv[] = {(char *)ddnsd, "--state-dir", state, "--listen", listen, "--test-mode",
                      getenv("MM_BENCH_NO_KICK") ? NULL : "--knot-control", ctl, NULL};
     pid_t dpid = spawn(dargv, log);
@@ -490,8 +574,8 @@ int main(int argc, char **argv)
     if (ours > 0 && ng > 0)
         printf("ratio mamori-ddnsd / nginx ceiling: %.1f%% (targets: >= 10000 updates/s, >= 40%%)\n",
                100 * ours / ng);
-    if (!only || !strcmp(only, "knot"))
-        knot_latency(mamori, ddnsd, ctx);
+    if (!only || !strcmp(only, "knot") || !strcmp(only, "drain"))
+        knot_latency(mamori, ddnsd, ctx, only && strcmp(only, "drain") ? NULL : tokens);
     SSL_CTX_free(ctx);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
     if (getenv("MM_BENCH_KEEP"))
