@@ -148,6 +148,25 @@ SSL_CTX *mm_tls_ctx_new_server(const mm_tls_config *cfg)
     if (!cfg->client_cert_optional)
         mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ctx, mode, NULL);
+    /*
+     * No resumption: every connection is a full handshake whose client
+     * certificate is verified now (zero trust: continuous verification; a
+     * ticket would carry the old verdict across a revocation or expiry). So
+     * no tickets (TLS 1.3 would send two after each handshake) and no
+     * server-side cache. The session id context is set all the same: a
+     * verifying server without one answers any offered session (curl
+     * --parallel shares its cache between transfers) with an internal_error
+     * alert instead of falling back to a full handshake.
+     */
+    static const unsigned char sid_ctx[] = "mamori";
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (!SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1)) {
+        mm_log_error("tls-ctx", "what=server reason=\"cannot set the session id context\"");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     /* Tell clients which CAs we accept (certificate_authorities). */
     cas = SSL_load_client_CA_file_ex(cfg->ca_file, mm_tls_libctx(), NULL);
     if (cas != NULL)
