@@ -56,7 +56,8 @@ struct bgpd_rib_stream {
     uint32_t peer; /* UINT32_MAX: every peer */
     bool has_prefix;
     mm_bgp_prefix prefix;
-    uint64_t limit; /* 0: none */
+    bool has_limit;
+    uint64_t limit;
     uint64_t count;
     bool started, truncated;
     /* unicast */
@@ -92,7 +93,7 @@ static void emit(bgpd_rib_stream *s, const mm_bgp_route *r)
 {
     if (!prefix_within(s, r))
         return;
-    if (s->limit && s->count >= s->limit) {
+    if (s->has_limit && s->count >= s->limit) {
         s->truncated = true; /* one more matched: say the listing was cut */
         return;
     }
@@ -158,6 +159,7 @@ bgpd_rib_stream *bgpd_rib_stream_new(bgpd *d, json_t *req, char *err, size_t err
     s->fam = f;
     bgpd_fam_afisafi(f, &s->afi, &s->safi);
     s->peer = UINT32_MAX;
+    s->has_limit = lim != NULL;
     s->limit = lim ? (uint64_t)json_integer_value(lim) : 0;
     if (peer) {
         int64_t id = json_is_string(peer) ? bgpd_peer_lookup(d, json_string_value(peer)) : -1;

@@ -49,6 +49,7 @@ check "text output: $N route lines and the count" \
   "mm rib --family v4 >'$T/rib.txt' && [ \$(grep -c ' from $F\$' '$T/rib.txt') = $N ] && tail -1 '$T/rib.txt' | grep -qx '$N route(s)'"
 count_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["routes"]), d["count"], d["truncated"])'; }
 check "--limit 10: 10 routes, marked truncated" "[ \"\$(mm rib --family v4 --limit 10 --json | count_of)\" = '10 10 True' ]"
+check "--limit 0: none, marked truncated" "[ \"\$(mm rib --family v4 --limit 0 --json | count_of)\" = '0 0 True' ]"
 check "--prefix 1.0.0.0/16: its 256 /24s" "[ \"\$(mm rib --family v4 --prefix 1.0.0.0/16 --json | count_of)\" = '256 256 False' ]"
 check "--prefix 1.0.5.0/24: exactly one" "[ \"\$(mm rib --family v4 --prefix 1.0.5.0/24 --json | count_of)\" = '1 1 False' ]"
 check "--peer $F: all" "[ \"\$(mm rib --family v4 --peer $F --json | count_of)\" = '$N $N False' ]"
