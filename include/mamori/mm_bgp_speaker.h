@@ -390,6 +390,18 @@ typedef void (*mm_bgp_rib_cb)(void *arg, const mm_bgp_route *r);
 /* Visit entries (peer UINT32_MAX = every peer; afi 0 = every family). */
 void mm_bgp_rib_walk(const mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t safi,
                      mm_bgp_rib_cb cb, void *arg);
+/*
+ * A resumable walk for callers that give the event loop back between steps
+ * (the control socket streaming a full table): visits whole buckets, about
+ * max_buckets of them, and returns the cursor to pass next (0: done; start
+ * with 0). The cursor survives any add/del between calls, including the
+ * table doubling: buckets go in reverse-binary order, so the buckets already
+ * visited at one size are exactly the ones covered at twice the size. An
+ * entry present from start to end is visited once; one added or removed
+ * meanwhile, at most once.
+ */
+uint64_t mm_bgp_rib_scan(const mm_bgp_rib *rib, uint64_t cursor, size_t max_buckets, uint32_t peer,
+                         uint16_t afi, uint8_t safi, mm_bgp_rib_cb cb, void *arg);
 /* Remove every entry of a peer, calling cb on each first; returns how many. */
 size_t mm_bgp_rib_flush_peer(mm_bgp_rib *rib, uint32_t peer, mm_bgp_rib_cb cb, void *arg);
 /* Longest-match unicast lookup over every peer: the best route covering p, or NULL. */

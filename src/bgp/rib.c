@@ -371,6 +371,32 @@ void mm_bgp_rib_walk(const mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t
                 cb(arg, e);
 }
 
+static uint64_t rev64(uint64_t v)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 64; i++, v >>= 1)
+        r = (r << 1) | (v & 1);
+    return r;
+}
+
+uint64_t mm_bgp_rib_scan(const mm_bgp_rib *rib, uint64_t cursor, size_t max_buckets, uint32_t peer,
+                         uint16_t afi, uint8_t safi, mm_bgp_rib_cb cb, void *arg)
+{
+    uint64_t mask = rib->nb - 1, v = cursor;
+    for (size_t k = 0; k < max_buckets; k++) {
+        for (const mm_bgp_route *e = rib->b[v & mask]; e; e = e->next)
+            if ((peer == UINT32_MAX || e->peer == peer) && (!afi || (e->afi == afi && e->safi == safi)))
+                cb(arg, e);
+        /* Add one to the bit-reversed index (the unused high bits set so the
+         * carry runs through them): the high bits of the index change first. */
+        v |= ~mask;
+        v = rev64(rev64(v) + 1);
+        if (v == 0)
+            return 0;
+    }
+    return v;
+}
+
 size_t mm_bgp_rib_flush_peer(mm_bgp_rib *rib, uint32_t peer, mm_bgp_rib_cb cb, void *arg)
 {
     size_t n = 0;

@@ -1518,69 +1518,73 @@ static json_t *ifit_json(const mm_bgp_ifit *f)
     return o;
 }
 
-json_t *bgpd_ctl_rib(bgpd *d, int fam)
+json_t *bgpd_ctl_route_json(bgpd *d, int fam, const mm_bgp_route *r)
 {
     uint16_t afi;
     uint8_t safi;
     bgpd_fam_afisafi(fam, &afi, &safi);
-    rib_list l = {d, fam, NULL, 0, 0};
-    mm_bgp_rib_walk(d->rib, UINT32_MAX, afi, safi, rib_collect, &l);
     bool flow = safi == MM_BGP_SAFI_FLOWSPEC;
+    json_t *o = json_object();
+    json_object_set_new(o, "peer", json_string(bgpd_peer_address(d, r->peer)));
+    json_object_set_new(o, "family", json_string(bgpd_fam_name(fam)));
+    mm_buf t;
+    mm_buf_init(&t, 1u << 16);
     if (flow) {
-        rib_sort_afi = afi; /* RFC 8955 §5.1 order, the order an installer applies them */
-        if (l.n > 1) /* qsort of a NULL array is undefined, even for 0 elements */
-            qsort(l.v, l.n, sizeof(*l.v), rib_sort_cmp);
+        mm_bgp_flowspec_format(afi, r->nlri, r->nlri_len, &t);
+    } else {
+        mm_bgp_prefix pfx;
+        memset(&pfx, 0, sizeof(pfx));
+        pfx.afi = afi;
+        pfx.len = r->nlri[0];
+        memcpy(pfx.addr, r->nlri + 1, r->nlri_len - 1u);
+        char s[64];
+        mm_bgp_prefix_format(&pfx, s, sizeof(s));
+        mm_buf_append_str(&t, s);
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < l.n; i++) {
-        const mm_bgp_route *r = l.v[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "peer", json_string(r->peer ? d->peers[r->peer - 1].cfg.address : "local"));
-        json_object_set_new(o, "family", json_string(bgpd_fam_name(fam)));
-        mm_buf t;
-        mm_buf_init(&t, 1u << 16);
-        if (flow) {
-            mm_bgp_flowspec_format(afi, r->nlri, r->nlri_len, &t);
-        } else {
-            mm_bgp_prefix pfx;
-            memset(&pfx, 0, sizeof(pfx));
-            pfx.afi = afi;
-            pfx.len = r->nlri[0];
-            memcpy(pfx.addr, r->nlri + 1, r->nlri_len - 1u);
-            char s[64];
-            mm_bgp_prefix_format(&pfx, s, sizeof(s));
-            mm_buf_append_str(&t, s);
-        }
-        json_object_set_new(o, flow ? "match" : "prefix", json_string(mm_buf_cstr(&t)));
-        mm_buf_reset(&t);
-        char hex[17];
-        json_t *ecs = json_array();
-        for (size_t k = 0; k + 8 <= r->ecomm_len; k += 8) {
-            mm_hex_encode(r->ecomm + k, 8, hex);
-            for (char *c = hex; *c; c++)
-                if (*c >= 'A' && *c <= 'F')
-                    *c = (char)(*c - 'A' + 'a');
-            json_array_append_new(ecs, json_string(hex));
-        }
-        json_object_set_new(o, "extended-communities", ecs);
-        mm_bgp_fs_actions a;
-        if (flow && mm_bgp_fs_actions_decode(r->ecomm, r->ecomm_len, &a) == 0) {
-            mm_bgp_fs_actions_format(&a, &t);
-            json_object_set_new(o, "actions", json_string(mm_buf_cstr(&t)));
-            json_t *ifit = json_array();
-            for (size_t k = 0; k < a.n_ifit; k++)
-                json_array_append_new(ifit, ifit_json(&a.ifit[k]));
-            json_object_set_new(o, "ifit", ifit);
-            json_object_set_new(o, "unknown-ecs", json_integer((json_int_t)a.n_unknown));
-        }
-        mm_buf_free(&t);
-        json_object_set_new(o, "as-path", json_string(r->aspath ? r->aspath : ""));
-        json_object_set_new(o, "valid", json_boolean(r->valid));
-        json_object_set_new(o, "best", json_boolean(mm_bgp_rib_is_best(d->rib, r)));
-        json_array_append_new(arr, o);
+    json_object_set_new(o, flow ? "match" : "prefix", json_string(mm_buf_cstr(&t)));
+    mm_buf_reset(&t);
+    char hex[17];
+    json_t *ecs = json_array();
+    for (size_t k = 0; k + 8 <= r->ecomm_len; k += 8) {
+        mm_hex_encode(r->ecomm + k, 8, hex);
+        for (char *c = hex; *c; c++)
+            if (*c >= 'A' && *c <= 'F')
+                *c = (char)(*c - 'A' + 'a');
+        json_array_append_new(ecs, json_string(hex));
     }
-    free(l.v);
-    return json_pack("{s:b, s:s, s:o}", "ok", 1, "family", bgpd_fam_name(fam), "routes", arr);
+    json_object_set_new(o, "extended-communities", ecs);
+    mm_bgp_fs_actions a;
+    if (flow && mm_bgp_fs_actions_decode(r->ecomm, r->ecomm_len, &a) == 0) {
+        mm_bgp_fs_actions_format(&a, &t);
+        json_object_set_new(o, "actions", json_string(mm_buf_cstr(&t)));
+        json_t *ifit = json_array();
+        for (size_t k = 0; k < a.n_ifit; k++)
+            json_array_append_new(ifit, ifit_json(&a.ifit[k]));
+        json_object_set_new(o, "ifit", ifit);
+        json_object_set_new(o, "unknown-ecs", json_integer((json_int_t)a.n_unknown));
+    }
+    mm_buf_free(&t);
+    json_object_set_new(o, "as-path", json_string(r->aspath ? r->aspath : ""));
+    json_object_set_new(o, "valid", json_boolean(r->valid));
+    json_object_set_new(o, "best", json_boolean(mm_bgp_rib_is_best(d->rib, r)));
+    return o;
+}
+
+const mm_bgp_rib *bgpd_rib(bgpd *d) { return d->rib; }
+
+const char *bgpd_peer_address(bgpd *d, uint32_t id)
+{
+    return id && id <= d->n_peers ? d->peers[id - 1].cfg.address : "local";
+}
+
+int64_t bgpd_peer_lookup(bgpd *d, const char *address)
+{
+    if (strcmp(address, "local") == 0)
+        return 0;
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (strcmp(d->peers[i].cfg.address, address) == 0)
+            return d->peers[i].id;
+    return -1;
 }
 
 static json_t *ctl_err(const char *msg) { return json_pack("{s:b, s:s}", "ok", 0, "error", msg); }

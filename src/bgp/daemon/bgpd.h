@@ -93,7 +93,21 @@ void bgpd_stop(bgpd *d);
 
 /* Control requests (control.c calls these with a parsed request; replies are JSON). */
 json_t *bgpd_ctl_neighbors(bgpd *d);
-json_t *bgpd_ctl_rib(bgpd *d, int fam);
+/* One RIB entry as the control socket shows it. */
+json_t *bgpd_ctl_route_json(bgpd *d, int fam, const mm_bgp_route *r);
+const mm_bgp_rib *bgpd_rib(bgpd *d);
+const char *bgpd_peer_address(bgpd *d, uint32_t id); /* "local" for 0 */
+int64_t bgpd_peer_lookup(bgpd *d, const char *address); /* RIB peer number, -1 if none */
+
+struct evbuffer;
+/* ctl_rib.c: the `rib` reply streamed in bounded chunks (see the file). */
+typedef struct bgpd_rib_stream bgpd_rib_stream;
+/* NULL with err set when the request is wrong. */
+bgpd_rib_stream *bgpd_rib_stream_new(bgpd *d, json_t *req, char *err, size_t errlen);
+/* Append to out until it holds at least cap bytes or the reply is complete;
+ * returns true once the whole reply (trailer included) has been appended. */
+bool bgpd_rib_stream_fill(bgpd_rib_stream *s, struct evbuffer *out, size_t cap);
+void bgpd_rib_stream_free(bgpd_rib_stream *s);
 json_t *bgpd_ctl_announce(bgpd *d, const char *subject, int fam, const char *match, json_t *then);
 json_t *bgpd_ctl_withdraw(bgpd *d, const char *subject, int fam, const char *match);
 json_t *bgpd_ctl_counters(bgpd *d);

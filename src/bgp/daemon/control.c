@@ -6,7 +6,11 @@
  * connection closed before anything is read. Requests are bounded (64 KiB
  * per line, 16 concurrent clients, 10 s to send the request).
  *
- * Requests: {"cmd":"neighbors"}, {"cmd":"rib","family":"flow4"},
+ * The rib reply is the exception: streamed in bounded chunks (ctl_rib.c),
+ * produced only while this connection's output is under CTL_STREAM_CAP.
+ *
+ * Requests: {"cmd":"neighbors"}, {"cmd":"rib","family":"flow4"} (optional
+ * "peer", "prefix", "limit"),
  * {"cmd":"announce","family":"flow4","match":"...","then":["..."]},
  * {"cmd":"withdraw","family":"flow4","match":"..."}.
  *
@@ -31,6 +35,11 @@
 
 #define CTL_MAX_LINE 65536
 #define CTL_MAX_CLIENTS 16
+/* A streamed reply (rib) is produced only while the connection's output is
+ * under this cap, so a client that does not read costs at most this much. */
+#define CTL_STREAM_CAP (256u * 1024u)
+/* A streaming client that reads nothing for this long is dropped. */
+#define CTL_STREAM_IDLE_S 60
 
 struct bgpd_control {
     bgpd *d;
@@ -42,11 +51,13 @@ struct bgpd_control {
 typedef struct {
     bgpd_control *c;
     char subject[48];
+    bgpd_rib_stream *rib; /* a reply being streamed, or NULL */
 } ctl_client;
 
 static void client_done(struct bufferevent *bev, ctl_client *cl)
 {
     cl->c->clients--;
+    bgpd_rib_stream_free(cl->rib);
     free(cl);
     bufferevent_free(bev);
 }
@@ -55,6 +66,25 @@ static void client_flushed(struct bufferevent *bev, void *arg)
 {
     if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         client_done(bev, arg);
+}
+
+static void client_event(struct bufferevent *bev, short what, void *arg);
+
+/* Write callback of a streaming client: called when its output drained to
+ * half the cap; one bounded step, then back to the event loop (BGP peers). */
+static void client_stream(struct bufferevent *bev, void *arg)
+{
+    ctl_client *cl = arg;
+    struct evbuffer *out = bufferevent_get_output(bev);
+    if (evbuffer_get_length(out) >= CTL_STREAM_CAP)
+        return;
+    if (bgpd_rib_stream_fill(cl->rib, out, CTL_STREAM_CAP)) {
+        bgpd_rib_stream_free(cl->rib);
+        cl->rib = NULL;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        bufferevent_setcb(bev, NULL, client_flushed, client_event, cl);
+        client_flushed(bev, cl);
+    }
 }
 
 static json_t *dispatch(bgpd *d, const char *subject, json_t *req)
@@ -71,10 +101,6 @@ static json_t *dispatch(bgpd *d, const char *subject, json_t *req)
     if (strcmp(cmd, "neighbors") == 0) {
         mm_audit_write(bgpd_audit(d), &r);
         return bgpd_ctl_neighbors(d);
-    }
-    if (strcmp(cmd, "rib") == 0) {
-        mm_audit_write(bgpd_audit(d), &r);
-        return bgpd_ctl_rib(d, f);
     }
     if (strcmp(cmd, "counters") == 0) {
         mm_audit_write(bgpd_audit(d), &r);
@@ -101,6 +127,34 @@ static void client_read(struct bufferevent *bev, void *arg)
     json_error_t je;
     json_t *req = json_loadb(line, n, 0, &je);
     free(line);
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    if (json_is_object(req) && cmd && strcmp(cmd, "rib") == 0) {
+        char err[128];
+        mm_audit_record r = {"bgp", cl->subject, "read", "rib", true, "control socket peer credentials", NULL};
+        mm_audit_write(bgpd_audit(cl->c->d), &r);
+        cl->rib = bgpd_rib_stream_new(cl->c->d, req, err, sizeof(err));
+        json_decref(req);
+        bufferevent_disable(bev, EV_READ);
+        if (!cl->rib) {
+            json_t *res = json_pack("{s:b, s:s}", "ok", 0, "error", err);
+            char *out = json_dumps(res, JSON_COMPACT);
+            json_decref(res);
+            if (out) {
+                bufferevent_write(bev, out, strlen(out));
+                bufferevent_write(bev, "\n", 1);
+                free(out);
+            }
+            bufferevent_setcb(bev, NULL, client_flushed, client_event, cl);
+            client_flushed(bev, cl);
+            return;
+        }
+        struct timeval tv = {CTL_STREAM_IDLE_S, 0};
+        bufferevent_set_timeouts(bev, NULL, &tv);
+        bufferevent_setwatermark(bev, EV_WRITE, CTL_STREAM_CAP / 2, 0);
+        bufferevent_setcb(bev, NULL, client_stream, client_event, cl);
+        client_stream(bev, cl);
+        return;
+    }
     json_t *res = json_is_object(req) ? dispatch(cl->c->d, cl->subject, req)
                                       : json_pack("{s:b, s:s}", "ok", 0, "error", "request is not a JSON object");
     json_decref(req);

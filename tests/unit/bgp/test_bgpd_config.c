@@ -166,6 +166,80 @@ static void config_yang(void **st)
     bgpd_config_free(&c);
 }
 
+/* mm_bgp_rib_scan under mutation: the control socket streams the RIB a few
+ * buckets at a time while UPDATEs change it. Routes present from start to
+ * end are visited exactly once, withdrawn-before-visit ones never twice,
+ * and the table doubling (twice) in the middle loses nothing. */
+typedef struct { uint8_t seen[40000]; int dup; } scan_seen;
+
+static uint32_t scan_index(const mm_bgp_route *r) { return ((uint32_t)r->nlri[2] << 8 | r->nlri[3]) + 256u * 256u * (r->nlri[1] - 10u); }
+
+static void scan_cb(void *arg, const mm_bgp_route *r)
+{
+    scan_seen *s = arg;
+    uint32_t i = scan_index(r);
+    if (i < sizeof(s->seen)) {
+        if (s->seen[i])
+            s->dup++;
+        s->seen[i] = 1;
+    }
+}
+
+static void scan_add(mm_bgp_rib *rib, uint32_t i, bool del)
+{
+    mm_bgp_prefix p = {.afi = 1, .len = 24};
+    p.addr[0] = (uint8_t)(10 + i / 65536), p.addr[1] = (uint8_t)(i >> 8), p.addr[2] = (uint8_t)i;
+    uint8_t key[17];
+    size_t kl = mm_bgp_rib_prefix_key(&p, key);
+    if (del) {
+        assert_int_equal(mm_bgp_rib_del(rib, 1, 1, 1, key, kl), 0);
+        return;
+    }
+    mm_bgp_route r = {.peer = 1, .afi = 1, .safi = 1, .nlri = key, .nlri_len = (uint16_t)kl, .valid = true};
+    assert_int_equal(mm_bgp_rib_add(rib, &r, NULL), 0);
+}
+
+static void rib_scan_mutation(void **st)
+{
+    (void)st;
+    mm_bgp_rib *rib;
+    assert_int_equal(mm_bgp_rib_new(10, &rib), 0);
+    for (uint32_t i = 0; i < 10000; i++)
+        scan_add(rib, i, false);
+    scan_seen *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    uint64_t cur = 0;
+    uint32_t next_new = 10000, next_del = 0, steps = 0;
+    do {
+        cur = mm_bgp_rib_scan(rib, cur, 7, UINT32_MAX, 1, 1, scan_cb, s);
+        /* Between steps: 200 new routes (the table doubles, twice) and
+         * 20 withdrawals of the first routes. */
+        for (int k = 0; k < 200 && next_new < 40000; k++)
+            scan_add(rib, next_new++, false);
+        for (int k = 0; k < 20 && next_del < 2000; k++)
+            scan_add(rib, next_del++, true);
+        steps++;
+    } while (cur);
+    assert_true(steps > 100);
+    assert_int_equal(s->dup, 0);
+    /* 2000..9999 were there throughout: each seen. */
+    for (uint32_t i = 2000; i < 10000; i++)
+        assert_true(s->seen[i]);
+    /* A full scan with no change sees exactly the table. */
+    memset(s, 0, sizeof(*s));
+    cur = 0;
+    do
+        cur = mm_bgp_rib_scan(rib, cur, 1000, UINT32_MAX, 1, 1, scan_cb, s);
+    while (cur);
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(s->seen); i++)
+        n += s->seen[i];
+    assert_int_equal(n, mm_bgp_rib_size(rib));
+    assert_int_equal(s->dup, 0);
+    free(s);
+    mm_bgp_rib_free(rib);
+}
+
 static void rib_basics(void **st)
 {
     (void)st;
@@ -247,6 +321,7 @@ int main(void)
         cmocka_unit_test(config_refused),
         cmocka_unit_test(config_yang),
         cmocka_unit_test(rib_basics),
+        cmocka_unit_test(rib_scan_mutation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
