@@ -989,6 +989,17 @@ static int make_tls(struct mm_ddnsd *d)
     return d->ctx ? 0 : MM_ECRYPTO;
 }
 
+/* The group-commit flush event, the syncer's wake-up pipe and its event. */
+static void sync_events_free(struct mm_ddnsd *d)
+{
+    if (d->flush_ev)
+        event_free(d->flush_ev);
+    if (d->sy.ev)
+        event_free(d->sy.ev);
+    close(d->sy.pipe[0]);
+    close(d->sy.pipe[1]);
+}
+
 int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd **out)
 {
     if (conn_idx < 0)
@@ -1016,12 +1027,7 @@ int mm_ddnsd_start(const mm_ddnsd_options *o, struct event_base *base, mm_ddnsd 
     d->flush_ev = event_new(base, -1, 0, flush_cb, d);
     d->sy.ev = event_new(base, d->sy.pipe[0], EV_READ | EV_PERSIST, sync_pipe_cb, d);
     if (!d->flush_ev || !d->sy.ev || event_add(d->sy.ev, NULL) != 0) {
-        if (d->flush_ev)
-            event_free(d->flush_ev);
-        if (d->sy.ev)
-            event_free(d->sy.ev);
-        close(d->sy.pipe[0]);
-        close(d->sy.pipe[1]);
+        sync_events_free(d);
         free(d->pend);
         free(d->queue);
         free(d);
@@ -1111,12 +1117,7 @@ void mm_ddnsd_free(mm_ddnsd *d)
         pthread_mutex_unlock(&d->sy.lock);
         pthread_join(d->sy.thread, NULL);
     }
-    if (d->flush_ev)
-        event_free(d->flush_ev);
-    if (d->sy.ev)
-        event_free(d->sy.ev);
-    close(d->sy.pipe[0]);
-    close(d->sy.pipe[1]);
+    sync_events_free(d);
     d->lev = NULL; /* evhttp_free frees the listener before the connections */
     if (d->http)
         evhttp_free(d->http); /* frees connections (and through them our conn records) */
