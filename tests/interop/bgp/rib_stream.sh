@@ -71,7 +71,14 @@ read -r Q STATE <"$T/stall"
 SIZE=$(stat -c %s "$T/rib.json")
 echo "# stalled reader holds $Q bytes of a $SIZE-byte reply; daemon RSS $NOW KiB (was $BASE)"
 check "the stalled reader was not sent the whole reply" "[ $Q -lt $SIZE ]"
-check "daemon RSS grew by less than 32 MiB" "[ $((NOW - BASE)) -lt 32768 ]"
+if [ -z "${MM_UNDER_ASAN:-}" ]; then
+  check "daemon RSS grew by less than 32 MiB" "[ $((NOW - BASE)) -lt 32768 ]"
+else
+  # ASan keeps freed memory in quarantine (256 MiB by default): the full
+  # listings above leave RSS far higher whatever the stream holds. The
+  # bound on what the stalled stream holds is the byte check above.
+  echo "# ASan build: RSS bound not checked (allocator quarantine)"
+fi
 check "the stalled reader is still connected (daemon waits, not drops)" "[ $STATE = open ]"
 # Readers that go away mid-reply release their stream; the daemon serves on.
 kill $STALL
