@@ -129,8 +129,10 @@ void mm_quic_endpoint_retry(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len
                             const struct sockaddr *from, socklen_t fromlen)
 {
     ngtcp2_pkt_hd hd;
-    if (ngtcp2_accept(&hd, pkt, len) == 0)
+    if (ngtcp2_accept(&hd, pkt, len) == 0) {
+        mm_log_info("quic_retry", "when=mid-handshake op=send");
         send_retry(ep, &hd, from, fromlen);
+    }
 }
 
 static void server_accept(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
@@ -141,11 +143,18 @@ static void server_accept(mm_quic_endpoint *ep, const uint8_t *pkt, size_t len,
         return;
     ngtcp2_cid odcid;
     const ngtcp2_cid *podcid = NULL, *retry_scid = NULL;
-    if (ep->cfg.retry) {
-        if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2) {
-            send_retry(ep, &hd, from, fromlen);
-            return;
-        }
+    /* A Retry token is honoured whether or not Retry is configured: ngtcp2
+     * can ask for a Retry in the middle of a handshake (mm_quic_endpoint_retry)
+     * on any server, and the client then checks original_dcid and
+     * retry_source_connection_id in our transport parameters (RFC 9000
+     * 7.3). Without them it fails with TRANSPORT_PARAMETER_ERROR (seen at 3%
+     * loss in netns-netconf). */
+    bool has_retry_token = hd.tokenlen > 0 && hd.token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2;
+    if (ep->cfg.retry && !has_retry_token) {
+        send_retry(ep, &hd, from, fromlen);
+        return;
+    }
+    if (has_retry_token) {
         if (ngtcp2_crypto_verify_retry_token2(&odcid, hd.token, hd.tokenlen, ep->secret,
                                               sizeof(ep->secret), hd.version,
                                               (const ngtcp2_sockaddr *)from, fromlen, &hd.dcid,
