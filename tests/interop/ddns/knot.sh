@@ -10,66 +10,12 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need_prog curl
 need_prog python3
-KNOTD=$(command -v knotd || echo /usr/sbin/knotd)
-[ -x "$KNOTD" ] || skip "knotd not installed (Debian package knot)"
-need_prog kdig
 need_prog knsupdate
 
 ZONE=dyn.example.test
 HOST=home.$ZONE
-KPORT=$(free_port)
-SECRET=$(head -c 32 /dev/urandom | base64)
-K="$TMP/knot"
-mkdir -p "$K/run" "$K/storage"
-cat > "$K/knot.conf" <<CONF
-server:
-    rundir: "$K/run"
-    listen: 127.0.0.1@$KPORT
-log:
-  - target: stderr
-    any: info
-key:
-  - id: apertodns-key
-    algorithm: hmac-sha256
-    secret: $SECRET
-acl:
-  - id: apertodns-update
-    key: apertodns-key
-    action: update
-    update-type: [A, AAAA, TXT]
-template:
-  - id: default
-    storage: "$K/storage"
-    # Write every change back to the zone file at once: with zonefile-sync -1
-    # and zonefile-load difference-no-serial, Knot 3.2 re-applies the zone
-    # file on restart and the dynamic changes are gone (seen here).
-    zonefile-sync: 0
-database:
-    storage: "$K/storage"
-zone:
-  - domain: $ZONE
-    acl: apertodns-update
-CONF
-cat > "$K/storage/$ZONE.zone" <<ZF
-\$ORIGIN $ZONE.
-\$TTL 60
-@   SOA ns1 hostmaster 1 3600 600 86400 60
-@   NS  ns1
-ns1 A   192.0.2.53
-ZF
+knot_prepare "$ZONE"
 
-start_knot() {
-    "$KNOTD" -c "$K/knot.conf" >>"$TMP/knot.log" 2>&1 &
-    KPID=$!
-    PIDS="$PIDS $KPID"
-    soa() { kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$ZONE" SOA | grep -q hostmaster; }
-    wait_for soa || fail "knotd did not answer"
-}
-dig_is() { # dig_is NAME TYPE EXPECTED (sorted, space-separated)
-    local got
-    got=$(kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//')
-    [ "$got" = "$3" ]
-}
 start_knot
 ok "knotd serves $ZONE on 127.0.0.1@$KPORT"
 
@@ -147,7 +93,7 @@ CERTBOT_DOMAIN=$HOST sh -c "$TMP/mamori-acme-hook auth" >/dev/null 2>&1 && fail 
 ok "hook without CERTBOT_VALIDATION refused"
 
 # Knot down: the change is acknowledged and queued durably; ddnsd killed; both back.
-kill "$KPID"; wait "$KPID" 2>/dev/null
+stop_knot
 r=$(api POST /update "{\"hostname\":\"$HOST\",\"ipv4\":\"203.0.113.77\"}")
 [ "${r%% *}" = 200 ] || fail "update while Knot is down: $r"
 degraded() { curl -s --cacert "$CA" "$B/health" | grep -q '"status":"degraded"'; }

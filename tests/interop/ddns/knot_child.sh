@@ -30,11 +30,6 @@ grep -q "action: update" "$C" && grep -q "key: mamori-ddnsd" "$C" || fail "no TS
     || fail "zone not registered with its key: $("$MAMORI" ddns admin list --state-dir "$STATE")"
 ok "generated config: loopback listener, TSIG-only update ACL, 0600 key, zone registered"
 
-dig_is() {
-    local got
-    got=$(kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//')
-    [ "$got" = "$3" ]
-}
 # Knot's control socket: ddnsd sends `zone-notify` on it when an UPDATE follows
 # a second boundary (Knot 3.2 would otherwise hold that UPDATE up to 1 s).
 # Updates in lockstep until one crosses a boundary: the kick must reach knotd

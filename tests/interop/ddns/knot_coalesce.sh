@@ -15,61 +15,16 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need_prog curl
 need_prog python3
-KNOTD=$(command -v knotd || echo /usr/sbin/knotd)
-[ -x "$KNOTD" ] || skip "knotd not installed (Debian package knot)"
-need_prog kdig
 
 ZONE=co.example.test
-KPORT=$(free_port)
-SECRET=$(head -c 32 /dev/urandom | base64)
-K="$TMP/knot"
-mkdir -p "$K/run" "$K/storage"
-cat > "$K/knot.conf" <<CONF
-server:
-    rundir: "$K/run"
-    listen: 127.0.0.1@$KPORT
-log:
-  - target: stderr
-    any: info
-key:
-  - id: apertodns-key
-    algorithm: hmac-sha256
-    secret: $SECRET
-acl:
+knot_prepare "$ZONE" "$(cat <<ACL
   # Updates only of the names h0..h49: a message touching any other owner
   # (blocked.$ZONE) is refused as a whole.
-  - id: apertodns-update
-    key: apertodns-key
-    action: update
-    update-type: [A, AAAA, TXT]
     update-owner: name
     update-owner-match: equal
     update-owner-name: [$(seq -s, -f "h%g.$ZONE." 0 49)]
-template:
-  - id: default
-    storage: "$K/storage"
-    zonefile-sync: 0
-database:
-    storage: "$K/storage"
-zone:
-  - domain: $ZONE
-    acl: apertodns-update
-CONF
-cat > "$K/storage/$ZONE.zone" <<ZF
-\$ORIGIN $ZONE.
-\$TTL 60
-@   SOA ns1 hostmaster 1 3600 600 86400 60
-@   NS  ns1
-ns1 A   192.0.2.53
-ZF
-start_knot() {
-    "$KNOTD" -c "$K/knot.conf" >>"$TMP/knot.log" 2>&1 &
-    KPID=$!
-    PIDS="$PIDS $KPID"
-    soa() { kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$ZONE" SOA | grep -q hostmaster; }
-    wait_for soa || fail "knotd did not answer"
-}
-stop_knot() { kill "$KPID"; wait "$KPID" 2>/dev/null; }
+ACL
+)"
 # all_served ROUND: every name hI answers the address of its last update in that round
 all_served() {
     local i want got

@@ -98,3 +98,69 @@ api() {
     cat "$bf"
     rm -f "$bf"
 }
+
+# ------------------------------------------------------------ Knot DNS
+# knot_prepare ZONE [ACL-LINES]: a Knot config and zone in $TMP/knot (loopback
+# port KPORT, TSIG key apertodns-key with SECRET, update ACL for A/AAAA/TXT
+# plus ACL-LINES); skips without knotd/kdig. Then start_knot / stop_knot.
+knot_prepare() {
+    KNOTD=$(command -v knotd || echo /usr/sbin/knotd)
+    [ -x "$KNOTD" ] || skip "knotd not installed (Debian package knot)"
+    need_prog kdig
+    KZONE=$1
+    KPORT=$(free_port)
+    SECRET=$(head -c 32 /dev/urandom | base64)
+    K="$TMP/knot"
+    mkdir -p "$K/run" "$K/storage"
+    # zonefile-sync 0 writes every change back to the zone file at once: with
+    # -1 and zonefile-load difference-no-serial, Knot 3.2 re-applies the zone
+    # file on restart and the dynamic changes are gone (seen here).
+    cat > "$K/knot.conf" <<CONF
+server:
+    rundir: "$K/run"
+    listen: 127.0.0.1@$KPORT
+log:
+  - target: stderr
+    any: info
+key:
+  - id: apertodns-key
+    algorithm: hmac-sha256
+    secret: $SECRET
+acl:
+  - id: apertodns-update
+    key: apertodns-key
+    action: update
+    update-type: [A, AAAA, TXT]
+${2:-}
+template:
+  - id: default
+    storage: "$K/storage"
+    zonefile-sync: 0
+database:
+    storage: "$K/storage"
+zone:
+  - domain: $KZONE
+    acl: apertodns-update
+CONF
+    cat > "$K/storage/$KZONE.zone" <<ZF
+\$ORIGIN $KZONE.
+\$TTL 60
+@   SOA ns1 hostmaster 1 3600 600 86400 60
+@   NS  ns1
+ns1 A   192.0.2.53
+ZF
+}
+start_knot() {
+    "$KNOTD" -c "$K/knot.conf" >>"$TMP/knot.log" 2>&1 &
+    KPID=$!
+    PIDS="$PIDS $KPID"
+    knot_soa() { kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$KZONE" SOA | grep -q hostmaster; }
+    wait_for knot_soa || fail "knotd did not answer"
+}
+stop_knot() { kill "$KPID"; wait "$KPID" 2>/dev/null; }
+# dig_is NAME TYPE EXPECTED: the answer at 127.0.0.1@KPORT (sorted, space-separated).
+dig_is() {
+    local got
+    got=$(kdig @127.0.0.1 -p "$KPORT" +short +timeout=1 +retry=0 "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//')
+    [ "$got" = "$3" ]
+}
