@@ -8,28 +8,14 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need_prog curl
 need_prog python3
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || skip "PostgreSQL server binaries not installed"
-
-# PostgreSQL refuses to run as root: use the postgres account then.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-chmod 711 "$TMP"
-PGROOT="$TMP/pg"
-mkdir -p "$PGROOT/sock"
-[ "$(id -u)" = 0 ] && chown -R postgres "$PGROOT"
-as_pg "$PGBIN/initdb" -D "$PGROOT/data" -A trust -U mamori --no-instructions >"$TMP/initdb.out" 2>&1 \
-    || fail "initdb: $(tail -3 "$TMP/initdb.out")"
-PGPORT=$(free_port)
-as_pg "$PGBIN/postgres" -D "$PGROOT/data" -p "$PGPORT" -k "$PGROOT/sock" \
-    -c listen_addresses=127.0.0.1 >"$TMP/postgres.log" 2>&1 &
-PGPID=$!
-PIDS="$PIDS $PGPID"
-# runuser does not pass signals on: fast-stop the postmaster by its pid file
-EXTRA_CLEANUP='[ -f "$PGROOT/data/postmaster.pid" ] && kill -INT "$(head -n 1 "$PGROOT/data/postmaster.pid")" 2>/dev/null'
-
-wait_for "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" -U mamori || fail "postgres did not start"
+. "$MM_SOURCE_ROOT/tests/lib/pg.sh"
+mm_pg_find
+[ -n "$PGBIN" ] || skip "PostgreSQL server binaries not installed"
+EXTRA_CLEANUP=mm_pg_stop
+mm_pg_init "$TMP/pg" || fail "initdb: $(tail -3 "$TMP/pg/initdb.out")"
+mm_pg_start || fail "postgres did not start"
 "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U mamori ddns || fail "createdb"
-URI="postgresql://mamori@127.0.0.1:$PGPORT/ddns"
+URI=$(mm_pg_uri ddns)
 ok "PostgreSQL up on 127.0.0.1:$PGPORT"
 
 STATE="$TMP/a"
