@@ -371,12 +371,14 @@ void mm_bgp_rib_walk(const mm_bgp_rib *rib, uint32_t peer, uint16_t afi, uint8_t
                 cb(arg, e);
 }
 
+/* Bit reversal: bytes swapped, then nibbles, pairs and bits within each byte. */
 static uint64_t rev64(uint64_t v)
 {
-    uint64_t r = 0;
-    for (int i = 0; i < 64; i++, v >>= 1)
-        r = (r << 1) | (v & 1);
-    return r;
+    v = __builtin_bswap64(v);
+    v = (v & 0x0f0f0f0f0f0f0f0fULL) << 4 | (v >> 4 & 0x0f0f0f0f0f0f0f0fULL);
+    v = (v & 0x3333333333333333ULL) << 2 | (v >> 2 & 0x3333333333333333ULL);
+    v = (v & 0x5555555555555555ULL) << 1 | (v >> 1 & 0x5555555555555555ULL);
+    return v;
 }
 
 uint64_t mm_bgp_rib_scan(const mm_bgp_rib *rib, uint64_t cursor, size_t max_buckets, uint32_t peer,

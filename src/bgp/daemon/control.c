@@ -98,14 +98,14 @@ static json_t *dispatch(bgpd *d, const char *subject, json_t *req)
         return json_pack("{s:b, s:s}", "ok", 0, "error", "unknown family");
     const char *match = json_string_value(json_object_get(req, "match"));
     mm_audit_record r = {"bgp", subject, "read", cmd, true, "control socket peer credentials", NULL};
-    if (strcmp(cmd, "neighbors") == 0) {
-        mm_audit_write(bgpd_audit(d), &r);
+    bool reads = strcmp(cmd, "neighbors") == 0 || strcmp(cmd, "counters") == 0;
+    /* The record before the answer; no record, no answer (fail closed). */
+    if (reads && mm_audit_write(bgpd_audit(d), &r) < 0)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", "audit log unavailable");
+    if (strcmp(cmd, "neighbors") == 0)
         return bgpd_ctl_neighbors(d);
-    }
-    if (strcmp(cmd, "counters") == 0) {
-        mm_audit_write(bgpd_audit(d), &r);
+    if (strcmp(cmd, "counters") == 0)
         return bgpd_ctl_counters(d);
-    }
     if (strcmp(cmd, "announce") == 0)
         return bgpd_ctl_announce(d, subject, f, match, json_object_get(req, "then"));
     if (strcmp(cmd, "withdraw") == 0)
@@ -131,8 +131,12 @@ static void client_read(struct bufferevent *bev, void *arg)
     if (json_is_object(req) && cmd && strcmp(cmd, "rib") == 0) {
         char err[128];
         mm_audit_record r = {"bgp", cl->subject, "read", "rib", true, "control socket peer credentials", NULL};
-        mm_audit_write(bgpd_audit(cl->c->d), &r);
-        cl->rib = bgpd_rib_stream_new(cl->c->d, req, err, sizeof(err));
+        if (mm_audit_write(bgpd_audit(cl->c->d), &r) < 0) {
+            snprintf(err, sizeof(err), "audit log unavailable");
+            cl->rib = NULL; /* no record, no listing (fail closed) */
+        } else {
+            cl->rib = bgpd_rib_stream_new(cl->c->d, req, err, sizeof(err));
+        }
         json_decref(req);
         bufferevent_disable(bev, EV_READ);
         if (!cl->rib) {
