@@ -79,8 +79,9 @@ static int callhome_apply(struct mm_netconfd *d)
         p->max_attempts = 1;
     }
     /* Over the limit (logged): the clients that fit are still dialed. */
-    (void)mm_netconfd_callhome_from_running(mm_nc_server_running(d->engine), peers + n,
-                                            MM_NETCONFD_CALLHOME_MAX, &n);
+    /* from_running appends at peers[n] (it indexes by *n itself). */
+    (void)mm_netconfd_callhome_from_running(mm_nc_server_running(d->engine), peers,
+                                            n + MM_NETCONFD_CALLHOME_MAX, &n);
     return mm_netconfd_callhome_apply(d->callhome, peers, n);
 }
 

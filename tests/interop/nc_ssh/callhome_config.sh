@@ -19,10 +19,12 @@ HERE=$(dirname "$0")
 . "$HERE/lib.sh"
 [ -n "${MM_SOURCE_ROOT:-}" ] || fail "MM_SOURCE_ROOT not set (run through meson test)"
 ssh_setup chcfg
-NO_BOOTSTRAP_KEYS=1 ssh_start_daemon --call-home-retry-ms 100
 CH_TLS=$(free_port)
 CH_SSH=$(free_port)
 DEAD=$(free_port) # nobody listens there
+# A bootstrap --call-home client (dead) as well: running's clients are dialed
+# besides it (they were once written past it and never dialed).
+NO_BOOTSTRAP_KEYS=1 ssh_start_daemon --call-home-retry-ms 100 --call-home "tls:127.0.0.1:$DEAD"
 NCS='urn:ietf:params:xml:ns:yang:ietf-netconf-server'
 CT='urn:ietf:params:xml:ns:yang:ietf-crypto-types'
 NCB='urn:ietf:params:xml:ns:netconf:base:1.0'
