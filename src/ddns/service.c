@@ -463,13 +463,20 @@ void mm_ddns_service_handle(mm_ddns_service *s, const mm_ddns_http_req *rq, mm_d
     c.now_ms = s->cfg.now_ms(s->cfg.now_arg);
     /* Auto-detection, rate limits and the audit all see the client, not the proxy. */
     const char *xff = s->cfg.n_trusted_proxies ? rq->header(rq->header_arg, "X-Forwarded-For") : NULL;
-    if (mm_ddns_client_addr(&rq->peer, xff, s->cfg.trusted_proxies, s->cfg.n_trusted_proxies,
-                            &c.client) < 0)
-        mm_log_warn("ddns-xff", "peer_via=proxy err=\"X-Forwarded-For not usable, the last trusted hop is the client\"");
+    int xrc = mm_ddns_client_addr(&rq->peer, xff, s->cfg.trusted_proxies,
+                                  s->cfg.n_trusted_proxies, &c.client);
     mm_ddns_addr_format(&c.client, c.who.peer, sizeof(c.who.peer));
     security_headers(rs);
     mm_audit_batch_begin(s->cfg.audit);
-    handle(&c);
+    if (xrc < 0) {
+        /* A list through a trusted proxy that names no usable client: the
+         * proxy's own address must not stand in for it (it would be
+         * published by auto and share one rate-limit bucket). Refused. */
+        if (ddns_audit(&c, "proxy", "X-Forwarded-For", false, "unusable X-Forwarded-For") >= 0)
+            ddns_reply_err(&c, MM_DDNS_INVALID_REQUEST);
+    } else {
+        handle(&c);
+    }
     /* Records of denials and changes are durable before the reply leaves. */
     if (mm_audit_batch_end(s->cfg.audit) < 0) {
         mm_ddns_fail f = {.err = MM_DDNS_SERVER_ERROR, .message = "audit log unavailable"};

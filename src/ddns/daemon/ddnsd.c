@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -408,9 +409,34 @@ static const char *reason(int status)
     return "Status";
 }
 
+/*
+ * X-Forwarded-For may come as several header lines (a proxy that adds its
+ * own line instead of appending, after one the client sent): they are one
+ * list (RFC 9110 section 5.3), and only the whole list read from the right
+ * says who the client is. The lines are joined in order into one buffer
+ * (the loop handles one request at a time); a list longer than
+ * MM_DDNS_XFF_MAX is cut at MM_DDNS_XFF_MAX + 1 so that it reads as over the
+ * limit.
+ */
 static const char *get_header(void *arg, const char *name)
 {
-    return evhttp_find_header(arg, name);
+    if (strcasecmp(name, "X-Forwarded-For") != 0)
+        return evhttp_find_header(arg, name);
+    static char xff[MM_DDNS_XFF_MAX + 2];
+    size_t n = 0, cap = MM_DDNS_XFF_MAX + 1;
+    bool any = false;
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, (struct evkeyvalq *)arg, next) {
+        if (strcasecmp(h->key, name) != 0)
+            continue;
+        const char *parts[2] = {any ? ", " : "", h->value};
+        for (size_t k = 0; k < 2; k++)
+            for (const char *p = parts[k]; *p && n < cap; p++)
+                xff[n++] = *p;
+        any = true;
+    }
+    xff[n] = 0;
+    return any ? xff : NULL;
 }
 
 static void send_resp(struct evhttp_request *req, mm_ddns_http_resp *rs)

@@ -45,11 +45,32 @@ case "$r" in
     "200 "*'"ipv4":"203.0.113.8"'*) ok "rightmost untrusted hop is the client" ;;
     *) fail "wrong hop chosen: $r" ;;
 esac
-# a name instead of an address: the trusted proxy itself, never the client's text
+# a name instead of an address: no usable client, so the request is refused
+# (the proxy's own address must not stand in for it) and the refusal audited
 r=$(upd "$T" "203.0.113.9, not-an-address")
 case "$r" in
-    "200 "*'"ipv4":"203.0.113.1"'*) ok "malformed X-Forwarded-For falls back to the proxy" ;;
+    "400 "*'"invalid_request"'*) ok "malformed X-Forwarded-For refused (400)" ;;
     *) fail "malformed X-Forwarded-For: $r" ;;
+esac
+grep -q 'unusable X-Forwarded-For' "$STATE/audit.log" || fail "refusal not audited"
+ok "refusal audited"
+# over the length bound: refused likewise
+long=$(python3 -c 'print(", ".join("198.51.100.%d" % (i % 250) for i in range(120)))')
+r=$(upd "$T" "$long")
+case "$r" in
+    "400 "*) ok "over-long X-Forwarded-For refused (400)" ;;
+    *) fail "over-long X-Forwarded-For: $r" ;;
+esac
+# two header lines (a proxy that adds its own line after the client's): one
+# list; the proxy's line is the right end, the client's own line cannot win
+bf=$(mktemp "$TMP/body.XXXXXX")
+code=$(curl -s --cacert "$CA" -o "$bf" -w '%{http_code}' -X POST "$B/update" \
+    -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
+    -H 'X-Forwarded-For: 198.51.100.99' -H 'X-Forwarded-For: 203.0.113.12' \
+    -d "{\"hostname\":\"$HOST\",\"ipv4\":\"auto\"}")
+case "$code $(cat "$bf")" in
+    "200 "*'"ipv4":"203.0.113.12"'*) ok "repeated X-Forwarded-For lines read as one list" ;;
+    *) fail "repeated X-Forwarded-For lines: $code $(cat "$bf")" ;;
 esac
 
 # 3. Rate limiting is per client behind the proxy: lock out 203.0.113.20 with
